@@ -1,0 +1,42 @@
+"""The Flask application: ``create_app`` reads as the table of contents of the web side."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    from app import config as settings
+
+    app.config.update(settings.from_env(app.instance_path))
+    if config:
+        app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from app import api, auth, celery_app, cli, db, errors, portal, ratelimit, security, storage
+
+    db.init_app(app)
+    storage.init_app(app)
+    ratelimit.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    celery_app.init_app(app)
+    api.init_app(app)
+    portal.init_app(app)
+    cli.init_app(app)
+    return app

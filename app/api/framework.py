@@ -1,0 +1,268 @@
+"""Declare an API operation once; parsing, auth, errors and the OpenAPI document follow from it.
+
+``@operation(bp, "/partners/<id:partner_id>", "PATCH", body=PartnerPatch, response=PartnerOut)``
+registers the URL rule and keeps the declaration on the view (``view.api``), where
+:func:`openapi_document` reads it back. Nothing about the API is written twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import BaseConverter
+
+from app.errors import HTTP_CODES, ApiError
+
+MAX_ID = 2**31 - 1  # the database's integer; a larger id is simply not found
+
+
+class IdConverter(BaseConverter):
+    """Positive 32-bit ids only, so ``/partners/99999999999999999999`` is a 404, not a DB error."""
+
+    regex = r"[1-9][0-9]{0,9}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            from werkzeug.routing import ValidationError as RoutingMiss
+
+            raise RoutingMiss()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+@dataclass
+class Operation:
+    summary: str
+    method: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    auth: bool = True
+    errors: tuple[int, ...] = field(default_factory=tuple)
+
+
+def _fields(exc: PydanticError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        out.setdefault(loc, err["msg"])
+    return out
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    limit = current_app.config["API_MAX_JSON_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
+    if not raw.strip():
+        raise ApiError(400, "malformed_json", "The request needs a JSON object body.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(
+            422, "invalid_fields", "The body must be a JSON object.", {"body": "must be an object"}
+        )
+    try:
+        return model.model_validate_json(raw)
+    except PydanticError as exc:
+        fields = _fields(exc)
+        raise ApiError(
+            422, "invalid_fields", "Invalid value for: " + ", ".join(sorted(fields)) + ".", fields
+        ) from None
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(
+            {k: v for k, v in request.args.items() if k in model.model_fields}
+        )
+    except PydanticError as exc:
+        fields = _fields(exc)
+        raise ApiError(
+            422,
+            "invalid_fields",
+            "Invalid query parameter: " + ", ".join(sorted(fields)) + ".",
+            fields,
+        ) from None
+
+
+def _respond(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status=204)
+    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+def operation(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    auth: bool = True,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    meta = Operation(summary, method, tag, body, query, response, status, auth, errors)
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**path_args: Any) -> Response:
+            if meta.auth and g.get("user") is None:
+                raise ApiError(
+                    401, "unauthorized", "Sign in: send 'Authorization: Bearer <token>'."
+                )
+            kwargs = dict(path_args)
+            if meta.query is not None:
+                kwargs["query"] = _parse_query(meta.query)
+            if meta.body is not None:
+                kwargs["body"] = _parse_body(meta.body)
+            return _respond(fn(**kwargs), meta.status)
+
+        view.api = meta  # type: ignore[attr-defined]
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+        return view
+
+    return register
+
+
+_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "fields"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        },
+    }
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """OpenAPI 3.1 for every URL rule whose view carries an ``Operation``."""
+    found: list[tuple[str, Operation]] = []
+    for rule in app.url_map.iter_rules():
+        meta = getattr(app.view_functions[rule.endpoint], "api", None)
+        if isinstance(meta, Operation):
+            found.append((rule.rule, meta))
+    models: list[tuple[type[BaseModel], Any]] = []
+    for _, meta in found:
+        if meta.body is not None:
+            models.append((meta.body, "validation"))
+        if isinstance(meta.response, type) and issubclass(meta.response, BaseModel):
+            models.append((meta.response, "serialization"))
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}"
+    )
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Error"] = _error_schema()
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, meta in sorted(found, key=lambda x: x[0]):
+        path = _PARAM.sub(r"{\2}", rule)
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1}
+                if conv in ("id", "int")
+                else {"type": "string"},
+            }
+            for conv, name in _PARAM.findall(rule)
+        ]
+        if meta.query is not None:
+            for name, info in meta.query.model_fields.items():
+                schema = meta.query.model_json_schema()["properties"][name]
+                parameters.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": info.is_required(),
+                        "description": info.description or "",
+                        "schema": schema,
+                    }
+                )
+        slug = re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+        op: dict[str, Any] = {
+            "summary": meta.summary,
+            "operationId": f"{meta.method.lower()}_{slug}",
+            "tags": [meta.tag],
+            "parameters": parameters,
+            "responses": {},
+        }
+        if meta.auth:
+            op["security"] = [{"bearer": []}]
+        else:
+            op["security"] = []
+        if meta.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(meta.body, "validation")]}},
+            }
+        if meta.response is None:
+            op["responses"][str(meta.status)] = {"description": "Done; no content."}
+        else:
+            op["responses"][str(meta.status)] = {
+                "description": "Success.",
+                "content": {"application/json": {"schema": refs[(meta.response, "serialization")]}},
+            }
+        codes = set(meta.errors)
+        if meta.auth:
+            codes.add(401)
+        if meta.body is not None:
+            codes |= {400, 413, 422}
+        if meta.query is not None:
+            codes.add(422)
+        if _PARAM.search(rule):
+            codes.add(404)
+        for code in sorted(codes):
+            op["responses"][str(code)] = {
+                "description": HTTP_CODES.get(code, "error").replace("_", " "),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        paths.setdefault(path, {})[meta.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Cobrand API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,169 @@
+"""Request and response shapes of the JSON API. Vocabularies come from ``prm_domain.enums``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+
+T = TypeVar("T")
+
+Percent = Annotated[
+    decimal.Decimal,
+    Field(ge=0, le=100, decimal_places=2, description='A percentage, e.g. "12.50".'),
+]
+
+
+class In(BaseModel):
+    # strict: "1" is not an id and 1 is not a name; extra="forbid": a typo'd field is an error,
+    # not silently ignored.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageOut(Out, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+class PageQuery(BaseModel):
+    page: int = Field(1, ge=1, description="1-based page number")
+    per_page: int = Field(50, ge=1, le=200, description="items per page, at most 200")
+
+
+class TokenIn(In):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class TokenOut(Out):
+    token: str
+    expires_at: dt.datetime
+
+
+class MeOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    partner_id: int | None
+
+
+class TierIn(In):
+    name: str = Field(min_length=1, max_length=80)
+    rank: int = Field(ge=0, le=1000)
+    description: str = Field("", max_length=500)
+    mdf_share_percent: Percent
+    discount_percent: Percent
+    content_access: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TierPatch(In):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    rank: int | None = Field(None, ge=0, le=1000)
+    description: str | None = Field(None, max_length=500)
+    mdf_share_percent: Percent | None = None
+    discount_percent: Percent | None = None
+    content_access: list[str] | None = Field(None, max_length=20)
+
+
+class TierOut(Out):
+    id: int
+    name: str
+    rank: int
+    description: str
+    mdf_share_percent: decimal.Decimal
+    discount_percent: decimal.Decimal
+    content_access: list[str]
+
+
+class PartnerIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    type: PartnerType
+    tier_id: int
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    region: Region
+    verticals: list[str] = Field(default_factory=list, max_length=20)
+    business_model: BusinessModel | None = None
+    website_domains: list[str] = Field(default_factory=list, max_length=20)
+    status: PartnerStatus = PartnerStatus.PROSPECT
+    dpa_signed_on: dt.date | None = Field(
+        None, description="date the current data processing addendum was signed"
+    )
+
+
+class PartnerPatch(In):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    type: PartnerType | None = None
+    tier_id: int | None = None
+    country: str | None = Field(None, min_length=2, max_length=2)
+    region: Region | None = None
+    verticals: list[str] | None = Field(None, max_length=20)
+    business_model: BusinessModel | None = None
+    website_domains: list[str] | None = Field(None, max_length=20)
+    status: PartnerStatus | None = None
+    dpa_signed_on: dt.date | None = None
+
+
+class PartnerOut(Out):
+    id: int
+    name: str
+    type: PartnerType
+    tier_id: int
+    tier_name: str
+    country: str
+    region: Region
+    verticals: list[str]
+    business_model: BusinessModel | None
+    website_domains: list[str]
+    status: PartnerStatus
+    dpa_signed_on: dt.date | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PartnerQuery(PageQuery):
+    q: str | None = Field(None, max_length=200, description="search in name, or a country code")
+    tier_id: int | None = None
+    status: PartnerStatus | None = None
+    type: PartnerType | None = None
+    region: Region | None = None
+
+
+class UserIn(In):
+    email: str = Field(max_length=254)
+    password: str = Field(min_length=10, max_length=256)
+    display_name: str = Field(min_length=1, max_length=120)
+    role: Role
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    partner_id: int | None
+    active: bool
+    created_at: dt.datetime
+    last_sign_in_at: dt.datetime | None
+
+
+class AuditEventOut(Out):
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    actor_email: str
+    action: str
+    object_type: str
+    object_id: int | None
+    partner_id: int | None
+    changes: dict[str, object]

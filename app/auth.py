@@ -1,0 +1,98 @@
+"""Who is asking: a portal session cookie or an API bearer token, and sign-in with rate limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
+
+from app import db
+from app.errors import ApiError
+from app.ratelimit import limiter
+from prm_domain import InvalidCredentials, auth
+from prm_domain.models import ApiToken, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def sign_in(dbs: Session, email: Any, password: Any) -> User:
+    """Authenticate with per-account and per-address limits on failed attempts."""
+    account = email.strip().lower() if isinstance(email, str) else ""
+    per_account = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+    per_address = current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+    limits = limiter()
+    limits.check(per_address, "login-addr", client_address())
+    limits.check(per_account, "login-acct", account)
+    try:
+        user = auth.authenticate(dbs, account, password)
+    except InvalidCredentials:
+        limits.hit(per_address, "login-addr", client_address())
+        limits.hit(per_account, "login-acct", account)
+        raise
+    limits.clear(per_account, "login-acct", account)
+    return user
+
+
+def issue_api_token(dbs: Session, user: User) -> tuple[str, ApiToken]:
+    ttl = dt.timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    return auth.issue_token(dbs, user, ttl)
+
+
+def _load_user() -> None:
+    g.user = None
+    g.token = None
+    header = request.headers.get("Authorization", "")
+    if request.path.startswith("/api/") and header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
+        token = auth.resolve_token(db.session(), value.strip())
+        if token is None:
+            raise ApiError(401, "unauthorized", "The token is unknown, expired or revoked.")
+        g.user, g.token = token.user, token
+        return
+    uid = session.get("uid")
+    if uid is None:
+        return
+    # The cookie alone is not trusted for state changes on the API (no CSRF token there);
+    # it serves the portal, and GETs from its pages (progress bars) to the API.
+    if request.path.startswith("/api/") and request.method not in ("GET", "HEAD"):
+        return
+    user = db.session().get(User, uid)
+    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+        session.clear()  # deactivated, or password changed since: sign out everywhere
+        return
+    g.user = user
+
+
+def start_session(user: User) -> None:
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["pw"] = user.password_hash[-16:]
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("portal.sign_in_page", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_user)
+
+    @app.context_processor
+    def inject_user() -> dict[str, Any]:
+        return {"current_user": g.get("user")}

@@ -1,0 +1,54 @@
+"""Configuration from environment variables, with defaults that need nothing installed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance: Path) -> str:
+    """The SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting together agree on the first key written.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_env(instance_path: str) -> dict[str, Any]:
+    instance = Path(instance_path)
+    env = os.environ
+    redis_url = env.get("REDIS_URL") or None
+    public_base_url = env.get("PUBLIC_BASE_URL", "").rstrip("/") or None
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cobrand.db'}",
+        "REDIS_URL": redis_url,
+        "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance / "storage"),
+        "PUBLIC_BASE_URL": public_base_url,
+        "VENDOR_NAME": env.get("VENDOR_NAME", "Nimbus Cloud"),
+        # Uploads (issue 4) may be large; JSON bodies are held to API_MAX_JSON_BYTES per request.
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "API_MAX_JSON_BYTES": 1024 * 1024,
+        "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.
+        "SESSION_COOKIE_SECURE": bool(public_base_url and public_base_url.startswith("https://")),
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        # Behind a TLS-terminating proxy (Heroku-style routers), trust its X-Forwarded-* headers.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+    }

@@ -1,0 +1,38 @@
+"""One SQLAlchemy session per request (or task), from the engine the config names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from prm_domain.database import make_engine, make_sessionmaker
+
+
+class Database:
+    def __init__(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.sessionmaker: sessionmaker[Any] = make_sessionmaker(self.engine)
+        app.extensions["cobrand.db"] = self
+        app.teardown_appcontext(self._close)
+
+    @staticmethod
+    def _close(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back whatever a failed request left uncommitted
+
+
+def init_app(app: Flask) -> Database:
+    return Database(app)
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["cobrand.db"]
+
+
+def session() -> Session:
+    if "db_session" not in g:
+        g.db_session = get_db().sessionmaker()
+    return g.db_session

@@ -1,0 +1,108 @@
+"""Map domain and HTTP errors to responses: JSON under /api and /syndication, else pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from prm_domain import (
+    Conflict,
+    DomainError,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+
+STATUS: dict[type[DomainError], int] = {
+    ValidationError: 422,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    InvalidCredentials: 401,
+    RateLimited: 429,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_fields",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An adapter-level error with a status (bad JSON, no token) that is not a domain rule."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/syndication/"))
+
+
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def status_of(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Any:
+        status = status_of(exc)
+        if wants_json():
+            response = json_error(status, exc.code, exc.message, exc.fields)
+            if isinstance(exc, RateLimited):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        if status == 404:
+            return render_template("error.html", status=404, message=exc.message), 404
+        flash(exc.message, "error")
+        return redirect(request.referrer or "/")
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        return json_error(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if wants_json():
+            response = json_error(
+                status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name
+            )
+            if status == 405 and exc.get_response().headers.get("Allow"):
+                response.headers["Allow"] = exc.get_response().headers["Allow"]
+            return response
+        return render_template("error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        # A real bug: log it with its traceback, answer without leaking internals.
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal_error", "Something went wrong on our side.")
+        return render_template(
+            "error.html", status=500, message="Something went wrong on our side."
+        ), 500

@@ -1,0 +1,352 @@
+"""Server-rendered portal pages: sign in/out, dashboard, partners, my organisation, tiers, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from app import db
+from app.auth import login_required, sign_in, start_session
+from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
+from prm_domain.access import Right
+from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+
+bp = Blueprint("portal", __name__)
+
+PARTNER_ROLE_CHOICES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
+
+
+def _int_arg(name: str, default: int = 1) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else default
+
+
+def _list_field(form: MultiDict[str, str], name: str) -> list[str]:
+    return [
+        part.strip() for part in form.get(name, "").replace("\n", ",").split(",") if part.strip()
+    ]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "//evil.example" or "https://evil.example" would be an open redirect.
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or urlsplit(target).netloc
+    ):
+        return url_for("portal.dashboard")
+    return target
+
+
+@bp.get("/sign-in")
+def sign_in_page() -> Any:
+    if g.get("user") is not None:
+        return redirect(url_for("portal.dashboard"))
+    return render_template("sign_in.html", next=request.args.get("next", ""))
+
+
+@bp.post("/sign-in")
+def sign_in_submit() -> Any:
+    email = request.form.get("email", "")
+    try:
+        user = sign_in(db.session(), email, request.form.get("password", ""))
+    except RateLimited as exc:
+        return render_template(
+            "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
+        ), 429
+    except DomainError as exc:
+        db.session().rollback()
+        return render_template(
+            "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
+        ), 401
+    db.session().commit()
+    start_session(user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Any:
+    from flask import session
+
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("portal.sign_in_page"))
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> Any:
+    user = g.user
+    context: dict[str, Any] = {}
+    if access.has(user, Right.VIEW_ALL_PARTNERS):
+        page = partners.list_partners(db.session(), user, per_page=5)
+        context["partner_total"] = page.total
+        context["recent_partners"] = page.items
+        context["tiers"] = tiers.list_tiers(db.session(), user)
+    else:
+        context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
+    return render_template("dashboard.html", **context)
+
+
+@bp.get("/partners")
+@login_required
+def partner_list() -> Any:
+    if not access.has(g.user, Right.VIEW_ALL_PARTNERS):
+        return redirect(url_for("portal.organisation"))
+    filters: dict[str, Any] = {"q": request.args.get("q", "").strip()[:200] or None}
+    for name, enum in (("status", PartnerStatus), ("type", PartnerType), ("region", Region)):
+        value = request.args.get(name, "")
+        filters[name] = enum(value) if value in enum._value2member_map_ else None
+    tier_arg = request.args.get("tier_id", "")
+    filters["tier_id"] = int(tier_arg) if tier_arg.isdigit() and len(tier_arg) < 10 else None
+    page = partners.list_partners(
+        db.session(), g.user, **filters, page=_int_arg("page"), per_page=25
+    )
+    return render_template(
+        "partners/list.html",
+        page=page,
+        filters=filters,
+        tiers=tiers.list_tiers(db.session(), g.user),
+        statuses=PartnerStatus,
+        types=PartnerType,
+        regions=Region,
+        can_create=access.has(g.user, Right.MANAGE_PARTNERS),
+    )
+
+
+def _partner_form_values(form: MultiDict[str, str], *, vendor: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": form.get("name", ""),
+        "verticals": _list_field(form, "verticals"),
+        "website_domains": _list_field(form, "website_domains"),
+        "business_model": form.get("business_model") or None,
+    }
+    if vendor:
+        tier = form.get("tier_id", "")
+        values |= {
+            "type": form.get("type", ""),
+            "tier_id": int(tier) if tier.isdigit() and len(tier) < 10 else tier,
+            "country": form.get("country", ""),
+            "region": form.get("region", ""),
+            "status": form.get("status", "prospect"),
+        }
+        dpa = form.get("dpa_signed_on", "").strip()
+        try:
+            values["dpa_signed_on"] = dt.date.fromisoformat(dpa) if dpa else None
+        except ValueError:
+            values["dpa_signed_on"] = dpa  # the domain names the bad field
+    return values
+
+
+def _form_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "tiers": tiers.list_tiers(db.session(), g.user),
+        "statuses": PartnerStatus,
+        "types": PartnerType,
+        "regions": Region,
+        "models": BusinessModel,
+        **extra,
+    }
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@login_required
+def partner_new() -> Any:
+    access.require(g.user, Right.MANAGE_PARTNERS)
+    if request.method == "GET":
+        return render_template(
+            "partners/form.html", **_form_context(partner=None, values={}, errors={})
+        )
+    values = _partner_form_values(request.form, vendor=True)
+    try:
+        partner = partners.create_partner(db.session(), g.user, values)
+    except DomainError as exc:
+        db.session().rollback()
+        return render_template(
+            "partners/form.html",
+            **_form_context(
+                partner=None, values=request.form, errors=exc.fields, error=exc.message
+            ),
+        ), 422
+    db.session().commit()
+    flash(f"Partner {partner.name} added.", "success")
+    return redirect(url_for("portal.partner_detail", partner_id=partner.id))
+
+
+@bp.get("/partners/<id:partner_id>")
+@login_required
+def partner_detail(partner_id: int) -> Any:
+    partner = partners.get_partner(db.session(), g.user, partner_id)
+    user_page = None
+    if access.has(g.user, Right.VIEW_ALL_PARTNERS):
+        user_page = users.list_partner_users(db.session(), g.user, partner_id, per_page=200)
+    return render_template(
+        "partners/detail.html",
+        partner=partner,
+        user_page=user_page,
+        can_edit=access.has(g.user, Right.MANAGE_PARTNERS)
+        or (access.has(g.user, Right.EDIT_OWN_PARTNER_PROFILE) and g.user.partner_id == partner_id),
+        can_add_users=access.has(g.user, Right.MANAGE_ALL_PARTNER_USERS),
+        roles=PARTNER_ROLE_CHOICES,
+        errors={},
+        values={},
+    )
+
+
+@bp.route("/partners/<id:partner_id>/edit", methods=["GET", "POST"])
+@login_required
+def partner_edit(partner_id: int) -> Any:
+    partner = partners.get_partner(db.session(), g.user, partner_id)
+    vendor = access.has(g.user, Right.MANAGE_PARTNERS)
+    if request.method == "GET":
+        access.ensure_can_edit_partner(
+            g.user, partner, set() if vendor else set(access.PARTNER_PROFILE_FIELDS)
+        )
+        return render_template(
+            "partners/form.html",
+            **_form_context(partner=partner, values={}, errors={}, vendor=vendor),
+        )
+    values = _partner_form_values(request.form, vendor=vendor)
+    try:
+        partners.update_partner(db.session(), g.user, partner_id, values)
+    except DomainError as exc:
+        db.session().rollback()
+        partner = partners.get_partner(db.session(), g.user, partner_id)
+        return render_template(
+            "partners/form.html",
+            **_form_context(
+                partner=partner,
+                values=request.form,
+                errors=exc.fields,
+                error=exc.message,
+                vendor=vendor,
+            ),
+        ), 422
+    db.session().commit()
+    flash("Saved.", "success")
+    if vendor:
+        return redirect(url_for("portal.partner_detail", partner_id=partner_id))
+    return redirect(url_for("portal.organisation"))
+
+
+@bp.post("/partners/<id:partner_id>/users")
+@login_required
+def partner_user_create(partner_id: int) -> Any:
+    values = {k: request.form.get(k, "") for k in ("email", "password", "display_name", "role")}
+    try:
+        user = users.create_partner_user(db.session(), g.user, partner_id, values)
+    except DomainError as exc:
+        db.session().rollback()
+        if exc.fields:
+            flash(
+                exc.message + " " + "; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error"
+            )
+        else:
+            raise
+    else:
+        db.session().commit()
+        flash(f"{user.display_name} can now sign in as {user.email}.", "success")
+    if g.user.partner_id == partner_id:
+        return redirect(url_for("portal.organisation"))
+    return redirect(url_for("portal.partner_detail", partner_id=partner_id))
+
+
+@bp.post("/users/<id:user_id>/active")
+@login_required
+def user_set_active(user_id: int) -> Any:
+    active = request.form.get("active") == "1"
+    user = users.set_active(db.session(), g.user, user_id, active)
+    db.session().commit()
+    flash(f"{user.email} is now {'active' if active else 'deactivated'}.", "success")
+    return redirect(request.referrer or url_for("portal.dashboard"))
+
+
+@bp.get("/organisation")
+@login_required
+def organisation() -> Any:
+    if g.user.partner_id is None:
+        return redirect(url_for("portal.partner_list"))
+    partner = partners.get_partner(db.session(), g.user, g.user.partner_id)
+    user_page = None
+    if access.has(g.user, Right.MANAGE_OWN_USERS):
+        user_page = users.list_partner_users(
+            db.session(), g.user, partner.id, page=_int_arg("page"), per_page=50
+        )
+    return render_template(
+        "organisation.html",
+        partner=partner,
+        user_page=user_page,
+        roles=PARTNER_ROLE_CHOICES,
+        can_edit=access.has(g.user, Right.EDIT_OWN_PARTNER_PROFILE),
+    )
+
+
+@bp.route("/tiers", methods=["GET", "POST"])
+@login_required
+def tier_list() -> Any:
+    if not g.user.is_vendor:
+        abort(404)
+    errors: dict[str, str] = {}
+    error = None
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        rank = form.get("rank", "")
+        values = {
+            "name": form.get("name", ""),
+            "rank": int(rank) if rank.isdigit() and len(rank) < 6 else rank,
+            "description": form.get("description", ""),
+            "mdf_share_percent": form.get("mdf_share_percent", "").strip() or "0",
+            "discount_percent": form.get("discount_percent", "").strip() or "0",
+            "content_access": _list_field(form, "content_access"),
+        }
+        try:
+            tier = tiers.create_tier(db.session(), g.user, values)
+        except DomainError as exc:
+            db.session().rollback()
+            errors, error, status = exc.fields, exc.message, 422
+        else:
+            db.session().commit()
+            flash(f"Tier {tier.name} added.", "success")
+            return redirect(url_for("portal.tier_list"))
+    return render_template(
+        "tiers.html",
+        tiers=tiers.list_tiers(db.session(), g.user),
+        errors=errors,
+        error=error,
+        values=request.form,
+        can_manage=access.has(g.user, Right.MANAGE_TIERS),
+    ), status
+
+
+@bp.get("/audit")
+@login_required
+def audit_log() -> Any:
+    page = audit.list_events(db.session(), g.user, page=_int_arg("page"), per_page=50)
+    return render_template("audit.html", page=page)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.template_filter("when")
+    def when(value: dt.datetime | dt.date | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%d %H:%M UTC")
+        return value.isoformat()
+
+    @app.context_processor
+    def nav() -> dict[str, Any]:
+        user = g.get("user")
+        return {
+            "vendor_name": app.config["VENDOR_NAME"],
+            "is_vendor": bool(user and user.is_vendor),
+            "can": (lambda right: bool(user) and access.has(user, Right(right))),
+        }

@@ -1,0 +1,49 @@
+"""Rate limits on sign-in (and later on public endpoints), in Redis when configured.
+
+Without REDIS_URL the counters live in process memory: right for the single-process embedded
+default, and the reason production sets REDIS_URL (every web process then shares one count).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app
+from limits import RateLimitItem, parse, storage
+from limits.strategies import MovingWindowRateLimiter
+
+from prm_domain import RateLimited
+
+
+class Limiter:
+    def __init__(self, app: Flask) -> None:
+        url = app.config["REDIS_URL"]
+        prefix = app.config.get("RATE_LIMIT_PREFIX", "cobrand")
+        store = storage.RedisStorage(url, key_prefix=prefix) if url else storage.MemoryStorage()
+        self.strategy = MovingWindowRateLimiter(store)
+        app.extensions["cobrand.limiter"] = self
+
+    def check(self, limit: str | RateLimitItem, *identifiers: str) -> None:
+        """Raise RateLimited if the limit is used up, without counting this call."""
+        item = parse(limit) if isinstance(limit, str) else limit
+        if not self.strategy.test(item, *identifiers):
+            stats = self.strategy.get_window_stats(item, *identifiers)
+            raise RateLimited(
+                "Too many attempts. Try again later.",
+                max(1, math.ceil(stats.reset_time - time.time())),
+            )
+
+    def hit(self, limit: str | RateLimitItem, *identifiers: str) -> None:
+        self.strategy.hit(parse(limit) if isinstance(limit, str) else limit, *identifiers)
+
+    def clear(self, limit: str | RateLimitItem, *identifiers: str) -> None:
+        self.strategy.clear(parse(limit) if isinstance(limit, str) else limit, *identifiers)
+
+
+def init_app(app: Flask) -> Limiter:
+    return Limiter(app)
+
+
+def limiter() -> Limiter:
+    return current_app.extensions["cobrand.limiter"]

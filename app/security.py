@@ -1,0 +1,58 @@
+"""Security headers on every response and CSRF protection on every portal form."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from flask import Flask, Response, abort, request, session
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Everything is served by the app itself (no CDN), and no page has inline script or style.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    # The API authenticates state changes with bearer tokens, which a browser never attaches on
+    # its own; syndication endpoints are public and carry no session. Everything else is a page.
+    if request.method in SAFE_METHODS or request.path.startswith(("/api/", "/syndication/")):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(
+            400, "The form expired or did not come from this site. Reload the page and try again."
+        )
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if not request.path.startswith("/syndication/") and request.path != "/embed.js":
+        h.setdefault("Content-Security-Policy", PAGE_CSP)
+        h.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+
+    @app.context_processor
+    def inject_csrf() -> dict[str, Any]:
+        return {"csrf_token": csrf_token}

@@ -1,0 +1,17 @@
+"""The app's file store: local and content-addressed by default (STORAGE_DIR)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from prm_domain.storage import LocalStorage, Storage
+
+
+def init_app(app: Flask) -> Storage:
+    store = LocalStorage(app.config["STORAGE_DIR"])
+    app.extensions["cobrand.storage"] = store
+    return store
+
+
+def storage() -> Storage:
+    return current_app.extensions["cobrand.storage"]

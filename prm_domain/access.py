@@ -1,0 +1,111 @@
+"""The one access policy. Every service and query asks here; nothing else decides who may do what.
+
+Partner users see and change only their own organisation's objects; vendor roles see every
+partner, with the rights their role carries. Where a partner user asks for another tenant's
+object, the answer is ``NotFound``: whether it exists is itself private.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, false, true
+
+from prm_domain.enums import Role
+from prm_domain.errors import NotFound, PermissionDenied
+from prm_domain.models import Partner, User
+
+
+class Right(StrEnum):
+    VIEW_ALL_PARTNERS = "view_all_partners"
+    MANAGE_PARTNERS = "manage_partners"  # create partners, change any field
+    EDIT_OWN_PARTNER_PROFILE = "edit_own_partner_profile"
+    MANAGE_TIERS = "manage_tiers"
+    MANAGE_ALL_PARTNER_USERS = "manage_all_partner_users"
+    MANAGE_OWN_USERS = "manage_own_users"
+    VIEW_AUDIT = "view_audit"
+
+
+RIGHTS: dict[Role, frozenset[Right]] = {
+    Role.VENDOR_ADMIN: frozenset(Right) - {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS},
+    Role.CHANNEL_MANAGER: frozenset(
+        {
+            Right.VIEW_ALL_PARTNERS,
+            Right.MANAGE_PARTNERS,
+            Right.MANAGE_ALL_PARTNER_USERS,
+            Right.VIEW_AUDIT,
+        }
+    ),
+    Role.MARKETING_MANAGER: frozenset({Right.VIEW_ALL_PARTNERS}),
+    Role.PARTNER_ADMIN: frozenset({Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS}),
+    Role.PARTNER_USER: frozenset(),
+}
+
+# Fields of their own organisation that a partner admin may change; the rest (tier, status,
+# type, territory, DPA date) is the vendor's to decide.
+PARTNER_PROFILE_FIELDS = frozenset({"name", "verticals", "business_model", "website_domains"})
+
+
+def has(actor: User, right: Right) -> bool:
+    return actor.active and right in RIGHTS[actor.role]
+
+
+def require(actor: User, right: Right, message: str = "Your role does not allow this.") -> None:
+    if not has(actor, right):
+        raise PermissionDenied(message)
+
+
+def partner_scope(actor: User, partner_id_column: ColumnElement[int]) -> ColumnElement[bool]:
+    """A WHERE clause limiting a query on a tenant-owned table to what ``actor`` may see."""
+    if has(actor, Right.VIEW_ALL_PARTNERS):
+        return true()
+    if actor.partner_id is None:
+        return false()
+    return partner_id_column == actor.partner_id
+
+
+def can_see_partner(actor: User, partner_id: int) -> bool:
+    return has(actor, Right.VIEW_ALL_PARTNERS) or actor.partner_id == partner_id
+
+
+def ensure_visible(actor: User, partner_id: int | None, what: str = "Object") -> None:
+    """Raise NotFound unless ``actor`` may see an object owned by ``partner_id``."""
+    if partner_id is None:
+        if not actor.is_vendor:
+            raise NotFound(f"{what} not found.")
+        return
+    if not can_see_partner(actor, partner_id):
+        raise NotFound(f"{what} not found.")
+
+
+def ensure_can_edit_partner(actor: User, partner: Partner, fields: set[str]) -> None:
+    ensure_visible(actor, partner.id, "Partner")
+    if has(actor, Right.MANAGE_PARTNERS):
+        return
+    if has(actor, Right.EDIT_OWN_PARTNER_PROFILE) and actor.partner_id == partner.id:
+        vendor_only = sorted(fields - PARTNER_PROFILE_FIELDS)
+        if vendor_only:
+            raise PermissionDenied(
+                "Only the vendor may change: " + ", ".join(vendor_only) + ".",
+                {f: "set by the vendor" for f in vendor_only},
+            )
+        return
+    raise PermissionDenied("Your role may not change this partner.")
+
+
+def ensure_can_view_users(actor: User, partner_id: int) -> None:
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.VIEW_ALL_PARTNERS):
+        return
+    if has(actor, Right.MANAGE_OWN_USERS) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only partner admins see their organisation's users.")
+
+
+def ensure_can_manage_users(actor: User, partner_id: int) -> None:
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.MANAGE_ALL_PARTNER_USERS):
+        return
+    if has(actor, Right.MANAGE_OWN_USERS) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Your role may not manage this organisation's users.")

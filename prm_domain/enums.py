@@ -1,0 +1,79 @@
+"""Closed vocabularies of the domain. The API schemas reuse these, so each list lives once."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VENDOR_ADMIN = "vendor_admin"
+    CHANNEL_MANAGER = "channel_manager"
+    MARKETING_MANAGER = "marketing_manager"
+    PARTNER_ADMIN = "partner_admin"
+    PARTNER_USER = "partner_user"
+
+    @property
+    def is_vendor(self) -> bool:
+        return self in VENDOR_ROLES
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+VENDOR_ROLES = frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER})
+PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER})
+
+
+class PartnerType(StrEnum):
+    RESELLER = "reseller"  # reseller / VAR
+    DISTRIBUTOR = "distributor"
+    SYSTEM_INTEGRATOR = "system_integrator"
+    MSP = "msp"
+    ISV = "isv"
+    REFERRAL_AGENT = "referral_agent"
+
+    @property
+    def label(self) -> str:
+        return {
+            "reseller": "Reseller / VAR",
+            "distributor": "Distributor",
+            "system_integrator": "System integrator",
+            "msp": "MSP",
+            "isv": "ISV",
+            "referral_agent": "Referral agent",
+        }[self.value]
+
+
+class PartnerStatus(StrEnum):
+    PROSPECT = "prospect"
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXITED = "exited"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Region(StrEnum):
+    NORTH_AMERICA = "NA"
+    LATIN_AMERICA = "LATAM"
+    EMEA = "EMEA"
+    APAC = "APAC"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class BusinessModel(StrEnum):
+    RESALE = "resale"
+    SUBSCRIPTION = "subscription"
+    MANAGED_SERVICES = "managed_services"
+    SERVICES = "services"
+    REFERRAL = "referral"
+    MARKETPLACE = "marketplace"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from prm_domain.base import Base, utcnow
+from prm_domain.enums import PARTNER_ROLES, VENDOR_ROLES, Role
+
+if TYPE_CHECKING:
+    from prm_domain.models.partner import Partner
+
+
+def _in(values: frozenset[Role]) -> str:
+    return ", ".join(f"'{r.value}'" for r in sorted(values))
+
+
+class User(Base):
+    """A person who signs in: a vendor employee, or a member of exactly one partner."""
+
+    __tablename__ = "user_account"  # "user" is reserved in Postgres
+    __table_args__ = (
+        # The database itself refuses a partner role without a partner, or a vendor role with one.
+        CheckConstraint(
+            f"(role IN ({_in(VENDOR_ROLES)}) AND partner_id IS NULL)"
+            f" OR (role IN ({_in(PARTNER_ROLES)}) AND partner_id IS NOT NULL)",
+            name="role_matches_partner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored case-folded so uniqueness is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=32,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        )
+    )
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None]
+
+    partner: Mapped[Partner | None] = relationship(back_populates="users")
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.role.is_vendor
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API: only its SHA-256 is stored; it expires, can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from prm_domain.errors import ValidationError
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate(
+    session: Session, stmt: Select[Any], *, page: int = 1, per_page: int = 50
+) -> Page[Any]:
+    problems = {}
+    if page < 1:
+        problems["page"] = "must be 1 or more"
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
+    if problems:
+        raise ValidationError.for_fields(problems)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, total=total, page=page, per_page=per_page)

@@ -1,0 +1,156 @@
+"""Partner organisations: the tenants of the portal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, audit, validation
+from prm_domain.access import Right
+from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
+from prm_domain.errors import Conflict, NotFound, ValidationError
+from prm_domain.models import Partner, Tier, User
+from prm_domain.pagination import Page, paginate
+
+REQUIRED = ("name", "type", "tier_id", "country", "region")
+
+
+def _tier_id(session: Session) -> Callable[[Any], int]:
+    def rule(value: Any) -> int:
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or session.get(Tier, value) is None
+        ):
+            raise validation.fail("tier_id", "is not a known tier")
+        return value
+
+    return rule
+
+
+def _clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
+    rules: dict[str, Callable[[Any], Any]] = {
+        "name": lambda v: validation.text("name", v, max_len=200),
+        "type": lambda v: validation.choice("type", v, PartnerType),
+        "tier_id": _tier_id(session),
+        "country": lambda v: validation.country("country", v),
+        "region": lambda v: validation.choice("region", v, Region),
+        "verticals": lambda v: validation.string_list("verticals", v, max_items=20, max_len=60),
+        "business_model": lambda v: (
+            None if v is None else validation.choice("business_model", v, BusinessModel)
+        ),
+        "website_domains": lambda v: [
+            validation.hostname("website_domains", d)
+            for d in validation.string_list("website_domains", v, max_items=20, max_len=253)
+        ],
+        "status": lambda v: validation.choice("status", v, PartnerStatus),
+        "dpa_signed_on": lambda v: validation.past_date("dpa_signed_on", v),
+    }
+    problems = {f: "unknown field" for f in values if f not in rules}
+    clean: dict[str, Any] = {}
+    for field, value in values.items():
+        if field in rules:
+            try:
+                clean[field] = rules[field](value)
+            except ValidationError as exc:
+                problems.update(exc.fields)
+    if problems:
+        raise ValidationError.for_fields(problems)
+    if "name" in clean:
+        clean["name_key"] = clean["name"].casefold()
+    return clean
+
+
+def _ensure_unique_name(session: Session, name_key: str, exclude_id: int | None = None) -> None:
+    clash = session.scalar(
+        select(Partner.id).where(Partner.name_key == name_key, Partner.id != (exclude_id or 0))
+    )
+    if clash:
+        raise Conflict("A partner with this name exists already.", {"name": "already used"})
+
+
+def get_partner(session: Session, actor: User, partner_id: int) -> Partner:
+    access.ensure_visible(actor, partner_id, "Partner")
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("Partner not found.")
+    return partner
+
+
+def list_partners(
+    session: Session,
+    actor: User,
+    *,
+    q: str | None = None,
+    tier_id: int | None = None,
+    status: PartnerStatus | None = None,
+    type: PartnerType | None = None,
+    region: Region | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Partner]:
+    stmt = select(Partner).where(access.partner_scope(actor, Partner.id))
+    if q:
+        like = (
+            "%"
+            + q.strip().casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        stmt = stmt.where(
+            or_(Partner.name_key.like(like, escape="\\"), Partner.country == q.strip().upper())
+        )
+    if tier_id is not None:
+        stmt = stmt.where(Partner.tier_id == tier_id)
+    if status is not None:
+        stmt = stmt.where(Partner.status == status)
+    if type is not None:
+        stmt = stmt.where(Partner.type == type)
+    if region is not None:
+        stmt = stmt.where(Partner.region == region)
+    return paginate(session, stmt.order_by(Partner.name_key), page=page, per_page=per_page)
+
+
+def create_partner(session: Session, actor: User, values: Mapping[str, Any]) -> Partner:
+    access.require(
+        actor, Right.MANAGE_PARTNERS, "Only channel managers and vendor admins add partners."
+    )
+    missing = {f: "is required" for f in REQUIRED if f not in values}
+    if missing:
+        raise ValidationError.for_fields(missing)
+    clean = _clean(session, values)
+    _ensure_unique_name(session, clean["name_key"])
+    partner = Partner(**{"verticals": [], "website_domains": [], **clean})
+    session.add(partner)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "partner.created",
+        partner,
+        {k: v for k, v in clean.items() if k != "name_key"},
+        partner_id=partner.id,
+    )
+    return partner
+
+
+def update_partner(
+    session: Session, actor: User, partner_id: int, values: Mapping[str, Any]
+) -> Partner:
+    partner = get_partner(session, actor, partner_id)
+    access.ensure_can_edit_partner(actor, partner, set(values))
+    if any(values.get(f, "") is None for f in (*REQUIRED, "status")):
+        nulls = [f for f in (*REQUIRED, "status") if f in values and values[f] is None]
+        raise ValidationError.for_fields({f: "may not be null" for f in nulls})
+    clean = _clean(session, values)
+    if "name_key" in clean:
+        _ensure_unique_name(session, clean["name_key"], exclude_id=partner.id)
+    changes = audit.diff(partner, {k: v for k, v in clean.items() if k != "name_key"})
+    for field, value in clean.items():
+        setattr(partner, field, value)
+    session.flush()
+    if changes:
+        audit.record(session, actor, "partner.updated", partner, changes, partner_id=partner.id)
+    return partner

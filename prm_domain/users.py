@@ -1,0 +1,133 @@
+"""People who sign in: vendor staff and partner members."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, audit, validation
+from prm_domain.access import Right
+from prm_domain.enums import PARTNER_ROLES, VENDOR_ROLES, Role
+from prm_domain.errors import Conflict, NotFound, ValidationError
+from prm_domain.models import Partner, User
+from prm_domain.pagination import Page, paginate
+from prm_domain.passwords import hash_password
+
+
+def _clean(values: Mapping[str, Any], allowed_roles: frozenset[Role]) -> dict[str, Any]:
+    problems: dict[str, str] = {
+        f: "unknown field" for f in values if f not in {"email", "password", "display_name", "role"}
+    }
+    problems |= {
+        f: "is required" for f in ("email", "password", "display_name", "role") if f not in values
+    }
+    clean: dict[str, Any] = {}
+    rules = {
+        "email": lambda v: validation.email("email", v),
+        "password": lambda v: validation.password("password", v),
+        "display_name": lambda v: validation.text("display_name", v, max_len=120),
+        "role": lambda v: validation.choice("role", v, Role),
+    }
+    for field, rule in rules.items():
+        if field in values:
+            try:
+                clean[field] = rule(values[field])
+            except ValidationError as exc:
+                problems.update(exc.fields)
+    if "role" in clean and clean["role"] not in allowed_roles:
+        problems["role"] = "must be one of: " + ", ".join(sorted(r.value for r in allowed_roles))
+    if problems:
+        raise ValidationError.for_fields(problems)
+    return clean
+
+
+def _ensure_free_email(session: Session, email: str) -> None:
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("An account with this email exists already.", {"email": "already used"})
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def list_partner_users(
+    session: Session, actor: User, partner_id: int, *, page: int = 1, per_page: int = 50
+) -> Page[User]:
+    access.ensure_can_view_users(actor, partner_id)
+    if session.get(Partner, partner_id) is None:
+        raise NotFound("Partner not found.")
+    stmt = select(User).where(User.partner_id == partner_id).order_by(User.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def create_partner_user(
+    session: Session, actor: User, partner_id: int, values: Mapping[str, Any]
+) -> User:
+    access.ensure_can_manage_users(actor, partner_id)
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("Partner not found.")
+    clean = _clean(values, PARTNER_ROLES)
+    _ensure_free_email(session, clean["email"])
+    user = User(
+        email=clean["email"],
+        password_hash=hash_password(clean["password"]),
+        display_name=clean["display_name"],
+        role=clean["role"],
+        partner_id=partner.id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.created",
+        user,
+        {"email": user.email, "role": user.role},
+        partner_id=partner.id,
+    )
+    return user
+
+
+def create_vendor_user(session: Session, actor: User | None, values: Mapping[str, Any]) -> User:
+    """Add vendor staff. ``actor`` is None only for the operator's bootstrap (CLI, demo data)."""
+    if actor is not None:
+        access.require(actor, Right.MANAGE_TIERS, "Only vendor admins add vendor staff.")
+    clean = _clean(values, VENDOR_ROLES)
+    _ensure_free_email(session, clean["email"])
+    user = User(
+        email=clean["email"],
+        password_hash=hash_password(clean["password"]),
+        display_name=clean["display_name"],
+        role=clean["role"],
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.created", user, {"email": user.email, "role": user.role})
+    return user
+
+
+def set_active(session: Session, actor: User, user_id: int, active: bool) -> User:
+    user = session.get(User, user_id)
+    if user is None or (user.partner_id is None and not actor.is_vendor):
+        raise NotFound("User not found.")
+    if user.partner_id is not None:
+        access.ensure_can_manage_users(actor, user.partner_id)
+    else:
+        access.require(actor, Right.MANAGE_TIERS)
+    if user.id == actor.id and not active:
+        raise ValidationError.for_fields({"active": "you cannot deactivate yourself"})
+    if user.active != active:
+        user.active = active
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "user.activated" if active else "user.deactivated",
+            user,
+            partner_id=user.partner_id,
+        )
+    return user
