@@ -54,7 +54,7 @@ def init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     app.extensions["cobrand.executor"] = None
-    import app.tasks
+    from app import tasks  # noqa: F401  (registers them; "import app.tasks" would rebind `app`)
 
     return celery
 

@@ -38,6 +38,7 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance / "storage"),
         "PUBLIC_BASE_URL": public_base_url,
         "VENDOR_NAME": env.get("VENDOR_NAME", "Nimbus Cloud"),
+        "CELERY_QUEUE": env.get("CELERY_QUEUE", "cobrand"),
         # Uploads (issue 4) may be large; JSON bodies are held to API_MAX_JSON_BYTES per request.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,

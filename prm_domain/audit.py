@@ -8,7 +8,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from prm_domain.access import Right, partner_scope, require
 from prm_domain.models import AuditEvent, User
@@ -65,6 +65,14 @@ def _refuse_audit_changes(session: Session, flush_context: UOWTransaction, insta
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEvent):
             raise RuntimeError("audit events are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_bulk_changes(state: ORMExecuteState) -> None:
+    # session.execute(update(AuditEvent)) / delete(AuditEvent) bypass the flush; refuse them too.
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is AuditEvent:
+        raise RuntimeError("audit events are append-only")
 
 
 def list_events(

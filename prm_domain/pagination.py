@@ -11,6 +11,8 @@ from prm_domain.errors import ValidationError
 T = TypeVar("T")
 
 MAX_PER_PAGE = 200
+# Far beyond any real list; keeps OFFSET within the databases' 64-bit integer.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,8 @@ def paginate(
     session: Session, stmt: Select[Any], *, page: int = 1, per_page: int = 50
 ) -> Page[Any]:
     problems = {}
-    if page < 1:
-        problems["page"] = "must be 1 or more"
+    if not 1 <= page <= MAX_PAGE:
+        problems["page"] = f"must be between 1 and {MAX_PAGE}"
     if not 1 <= per_page <= MAX_PER_PAGE:
         problems["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
     if problems:

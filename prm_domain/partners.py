@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, validation
@@ -23,6 +23,7 @@ def _tier_id(session: Session) -> Callable[[Any], int]:
         if (
             not isinstance(value, int)
             or isinstance(value, bool)
+            or not 1 <= value <= validation.MAX_ID  # beyond the column: would overflow the driver
             or session.get(Tier, value) is None
         ):
             raise validation.fail("tier_id", "is not a known tier")
@@ -93,6 +94,8 @@ def list_partners(
     per_page: int = 50,
 ) -> Page[Partner]:
     stmt = select(Partner).where(access.partner_scope(actor, Partner.id))
+    if q is not None:
+        q = validation.text("q", q, max_len=200, required=False)  # no NUL: Postgres refuses it
     if q:
         like = (
             "%"
@@ -103,7 +106,8 @@ def list_partners(
             or_(Partner.name_key.like(like, escape="\\"), Partner.country == q.strip().upper())
         )
     if tier_id is not None:
-        stmt = stmt.where(Partner.tier_id == tier_id)
+        in_range = 1 <= tier_id <= validation.MAX_ID
+        stmt = stmt.where(Partner.tier_id == tier_id if in_range else false())
     if status is not None:
         stmt = stmt.where(Partner.status == status)
     if type is not None:
@@ -151,6 +155,8 @@ def update_partner(
     for field, value in clean.items():
         setattr(partner, field, value)
     session.flush()
+    if "tier_id" in clean:
+        session.expire(partner, ["tier"])  # else tier_name still shows the old tier
     if changes:
         audit.record(session, actor, "partner.updated", partner, changes, partner_id=partner.id)
     return partner

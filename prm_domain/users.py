@@ -50,6 +50,8 @@ def _ensure_free_email(session: Session, email: str) -> None:
 
 
 def find_by_email(session: Session, email: str) -> User | None:
+    if "\x00" in email:  # no stored email has one, and Postgres refuses NUL in text
+        return None
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 

@@ -12,6 +12,8 @@ from prm_domain.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger number names no row
+
 _EMAIL = re.compile(
     r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )

@@ -206,8 +206,12 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             for conv, name in _PARAM.findall(rule)
         ]
         if meta.query is not None:
+            # Enums in query filters are $refs: point them at components, and put them there.
+            query_schema = meta.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            for def_name, definition in query_schema.get("$defs", {}).items():
+                schemas.setdefault(def_name, definition)
             for name, info in meta.query.model_fields.items():
-                schema = meta.query.model_json_schema()["properties"][name]
+                schema = query_schema["properties"][name]
                 parameters.append(
                     {
                         "name": name,

@@ -9,6 +9,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.pagination import MAX_PAGE
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ class PageOut(Out, Generic[T]):
 
 
 class PageQuery(BaseModel):
-    page: int = Field(1, ge=1, description="1-based page number")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number")
     per_page: int = Field(50, ge=1, le=200, description="items per page, at most 200")
 
 

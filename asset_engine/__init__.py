@@ -1,0 +1,44 @@
+"""Cobrand's rendering engine: pure functions from bytes (and brand data) to bytes.
+
+No web framework, database, task queue or network: the app stores and schedules,
+the engine renders.
+"""
+
+from __future__ import annotations
+
+from ._email import CompiledEmail, compile_email, personalise_email, render_email
+from ._errors import (
+    AssetError,
+    EncryptedPdfError,
+    InvalidImageError,
+    InvalidPdfError,
+    InvalidZoneError,
+    TemplateError,
+)
+from ._images import validate_logo
+from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
+from ._pdf import cobrand_pdf, inspect_pdf, render_preview
+from ._social import render_social
+
+__all__ = [
+    "AssetError",
+    "BrandKit",
+    "CompiledEmail",
+    "Contact",
+    "EncryptedPdfError",
+    "InvalidImageError",
+    "InvalidPdfError",
+    "InvalidZoneError",
+    "PageSize",
+    "RenderedEmail",
+    "TemplateError",
+    "Zone",
+    "cobrand_pdf",
+    "compile_email",
+    "inspect_pdf",
+    "personalise_email",
+    "render_email",
+    "render_preview",
+    "render_social",
+    "validate_logo",
+]

@@ -1,0 +1,347 @@
+"""MJML email: compile once per template version (MRML), personalise per partner (fast, safe)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal
+from urllib.parse import quote, urlsplit
+
+import css_inline
+import mjml
+
+from ._errors import AssetError, TemplateError
+from ._model import BrandKit, RenderedEmail
+from ._text import brand_context
+
+MAX_MJML_CHARS = 2_000_000
+MAX_VALUE_CHARS = 10_000
+
+SlotKind = Literal["text", "attr", "url", "url-part", "forbidden"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+_INCLUDE = re.compile(r"<\s*mj-include\b", re.IGNORECASE)
+_HTML_ATTRIBUTES = re.compile(
+    r"<\s*mj-html-attributes\b[^>]*?(?:/\s*>|>.*?<\s*/\s*mj-html-attributes\s*>)",
+    re.IGNORECASE | re.DOTALL,
+)
+_INLINE_STYLE = re.compile(
+    r"<\s*mj-style\b([^>]*)>(.*?)<\s*/\s*mj-style\s*>", re.IGNORECASE | re.DOTALL
+)
+_INLINE_ATTR = re.compile(r"""\binline\s*=\s*["']?inline\b""", re.IGNORECASE)
+_ATTRIBUTE_BEFORE = re.compile(r"""([^\s"'=<>/]+)\s*=\s*(["']?)([^"']*)$""")
+_URL_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "background", "poster", "cite", "formaction", "xlink:href"}
+)
+_BARE_DOMAIN = re.compile(
+    r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?$"
+)
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_BRAND_ROOTS = frozenset({"partner", "partner_name", "contact", "brand", "tracking_url"})
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    raw: str
+    kind: SlotKind
+
+
+@dataclass(frozen=True)
+class _Split:
+    parts: tuple[str, ...]
+    slots: tuple[_Slot, ...]
+
+
+@dataclass(frozen=True)
+class CompiledEmail:
+    """A compiled template: HTML and plain text with their ``{{ name }}`` placeholders intact.
+
+    Store it per template version; ``personalise_email`` fills it per partner.
+    """
+
+    html: str
+    text: str
+    _html: _Split
+    _text: _Split
+
+
+def _preprocess(source: str) -> tuple[str, str]:
+    if _INCLUDE.search(source):
+        raise TemplateError(
+            "The MJML template uses mj-include, which is not allowed: templates cannot read "
+            "other files. Paste the included content into the template instead."
+        )
+    # MRML refuses mj-html-attributes; dropping it loses only extra HTML attributes.
+    source = _HTML_ATTRIBUTES.sub("", source)
+    inline_css: list[str] = []
+
+    def take_inline(match: re.Match[str]) -> str:
+        if _INLINE_ATTR.search(match.group(1)):
+            inline_css.append(match.group(2))
+            return ""
+        return match.group(0)
+
+    source = _INLINE_STYLE.sub(take_inline, source)
+    return source, "\n".join(inline_css)
+
+
+def _mjml_error(exc: BaseException) -> TemplateError:
+    return TemplateError(f"The MJML template could not be compiled: {exc}")
+
+
+def compile_email(source: str) -> CompiledEmail:
+    """Compile MJML to HTML and plain text once; raises TemplateError on a bad template."""
+    if not isinstance(source, str):
+        raise TemplateError("The MJML template must be text.")
+    if len(source) > MAX_MJML_CHARS:
+        raise TemplateError(
+            f"The MJML template is too large ({len(source)} characters, limit {MAX_MJML_CHARS})."
+        )
+    if "<mjml" not in source.lower():
+        raise TemplateError("The template is not MJML: it has no <mjml> root element.")
+    prepared, inline_css = _preprocess(source)
+    try:
+        # No include loader is passed, so MRML itself cannot open files either.
+        compiled = mjml.mjml2html(prepared, disable_comments=False)
+    except Exception as exc:
+        raise _mjml_error(exc) from exc
+    except BaseException as exc:  # a Rust panic surfaces as BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise _mjml_error(exc) from exc
+    if inline_css:
+        # Like MJML's own juice pass: inline only the mj-style inline="inline" CSS, never
+        # fetch stylesheets, keep media queries in a <style> so responsive layout survives.
+        inliner = css_inline.CSSInliner(
+            inline_style_tags=False,
+            keep_style_tags=True,
+            keep_link_tags=True,
+            keep_at_rules=True,
+            load_remote_stylesheets=False,
+            extra_css=inline_css,
+        )
+        try:
+            compiled = inliner.inline(compiled)
+        except (css_inline.InlineError, ValueError) as exc:
+            raise TemplateError(f"The template's inline CSS could not be applied: {exc}") from exc
+    text = html_to_text(compiled)
+    return CompiledEmail(compiled, text, _split_html(compiled), _split_text(text))
+
+
+def _html_slot_kind(document: str, position: int) -> SlotKind:
+    lowered = document[:position].lower()
+    for element in ("style", "script"):
+        if lowered.rfind(f"<{element}") > lowered.rfind(f"</{element}"):
+            return "forbidden"
+    last_open, last_close = lowered.rfind("<"), lowered.rfind(">")
+    if last_open <= last_close:
+        return "text"
+    if lowered.startswith("<!--", last_open):
+        return "text"
+    match = _ATTRIBUTE_BEFORE.search(document[last_open:position])
+    if match is None or not match.group(2):
+        return "forbidden"  # tag or attribute name, or an unquoted value
+    attribute = match.group(1).lower()
+    if attribute.startswith("on") or attribute == "style":
+        return "forbidden"
+    if attribute in _URL_ATTRIBUTES:
+        return "url" if not match.group(3).strip() else "url-part"
+    return "attr"
+
+
+def _split_html(document: str) -> _Split:
+    parts: list[str] = []
+    slots: list[_Slot] = []
+    last = 0
+    for match in _PLACEHOLDER.finditer(document):
+        parts.append(document[last : match.start()])
+        slots.append(
+            _Slot(match.group(1), match.group(0), _html_slot_kind(document, match.start()))
+        )
+        last = match.end()
+    parts.append(document[last:])
+    return _Split(tuple(parts), tuple(slots))
+
+
+def _split_text(text: str) -> _Split:
+    parts: list[str] = []
+    slots: list[_Slot] = []
+    last = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[last : match.start()])
+        slots.append(_Slot(match.group(1), match.group(0), "text"))
+        last = match.end()
+    parts.append(text[last:])
+    return _Split(tuple(parts), tuple(slots))
+
+
+def _lookup(name: str, values: Mapping[str, object]) -> tuple[bool, object]:
+    root, *path = name.split(".")
+    if root not in values:
+        return False, None
+    value: object = values[root]
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            raise TemplateError(f"The email template uses {{{{ {name} }}}}, which has no value.")
+        value = value[key]
+    return True, value
+
+
+def _as_text(name: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TemplateError(
+            f"The value for {{{{ {name} }}}} must be text or a number, not {type(value).__name__}."
+        )
+    text = str(value)
+    if len(text) > MAX_VALUE_CHARS:
+        raise TemplateError(f"The value for {{{{ {name} }}}} is too long.")
+    return text
+
+
+def _safe_url(name: str, value: str) -> str:
+    url = value.strip()
+    if not url:
+        return ""
+    if _BARE_DOMAIN.match(url):
+        url = "https://" + url
+    # Browsers ignore tabs and newlines inside a scheme ("java\tscript:"), so refuse them.
+    if any(ord(c) < 0x21 or c in "\"'<>`\\" for c in url):
+        raise TemplateError(f"The value for {{{{ {name} }}}} is not a valid link: {value!r}.")
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise TemplateError(f"The value for {{{{ {name} }}}} is not a valid link.") from exc
+    if scheme not in _SAFE_SCHEMES:
+        raise TemplateError(
+            f"The value for {{{{ {name} }}}} must be an http(s), mailto or tel link, not {value!r}."
+        )
+    return url
+
+
+def _fill(split: _Split, values: Mapping[str, object], *, escape: bool) -> str:
+    out = [split.parts[0]]
+    for slot, part in zip(split.slots, split.parts[1:], strict=True):
+        found, value = _lookup(slot.name, values)
+        if not found:
+            # Not ours: an ESP merge tag such as {{FirstName}} is left for the sending platform.
+            out.append(slot.raw)
+        else:
+            text = _as_text(slot.name, value)
+            if not escape:
+                out.append(text)
+            elif slot.kind == "forbidden":
+                raise TemplateError(
+                    f"The email template puts {{{{ {slot.name} }}}} inside a style, script, "
+                    "event handler or tag name, where a value cannot be inserted safely."
+                )
+            elif slot.kind == "url":
+                out.append(html.escape(_safe_url(slot.name, text), quote=True))
+            elif slot.kind == "url-part":
+                out.append(html.escape(quote(text, safe=""), quote=True))
+            else:
+                out.append(html.escape(text, quote=True))
+        out.append(part)
+    return "".join(out)
+
+
+def personalise_email(
+    compiled: CompiledEmail, brand: BrandKit, context: Mapping[str, object] | None = None
+) -> RenderedEmail:
+    """Fill the placeholders with the partner's values, HTML-escaped for where they stand."""
+    if not isinstance(compiled, CompiledEmail):
+        raise AssetError("compiled must come from compile_email().")
+    values: dict[str, object] = dict(context or {})
+    values.update(brand_context(brand))
+    values["tracking_url"] = brand.tracking_url or ""
+    return RenderedEmail(
+        html=_fill(compiled._html, values, escape=True),
+        text=_fill(compiled._text, values, escape=False),
+    )
+
+
+def render_email(
+    source: str, brand: BrandKit, context: Mapping[str, object] | None = None
+) -> RenderedEmail:
+    return personalise_email(compile_email(source), brand, context)
+
+
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "blockquote",
+        "hr",
+        "section",
+        "header",
+        "footer",
+        "center",
+    }
+)
+_SKIP = frozenset({"head", "style", "script", "title", "xml"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skip = 0
+        self.links: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip += 1
+        elif tag in _BLOCK:
+            self.chunks.append("\n")
+        elif tag == "td":
+            self.chunks.append(" ")
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href"))
+        elif tag == "img":
+            alt = (dict(attrs).get("alt") or "").strip()
+            if alt and not self.skip:
+                self.chunks.append(f" {alt} ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.chunks.append("\n")
+        elif tag == "a" and self.links:
+            href = self.links.pop()
+            if href and not self.skip and not href.startswith("#"):
+                self.chunks.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.chunks.append(data)
+
+
+def html_to_text(document: str) -> str:
+    """A readable plain-text part: blocks on their own lines, links as 'text (url)'."""
+    parser = _TextExtractor()
+    parser.feed(document)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.chunks).split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip() + "\n"

@@ -1,0 +1,116 @@
+"""Where each zone's content goes, in a y-down coordinate space shared by PDF and images."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import segno
+
+from ._errors import InvalidZoneError
+from ._fonts import string_width
+from ._model import Zone
+from ._text import fit_text
+
+ASCENT = 0.928  # DejaVu Sans, in em
+DESCENT = 0.236
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+def zone_rect(zone: Zone, width: float, height: float) -> Rect:
+    x, y, w, h = zone.box
+    return Rect(x * width, y * height, w * width, h * height)
+
+
+def place_logo(box: Rect, logo_w: int, logo_h: int, zone: Zone) -> Rect:
+    """Scale to fill the box in one direction, keep the aspect ratio, align in the other."""
+    scale = min(box.w / logo_w, box.h / logo_h)
+    w, h = logo_w * scale, logo_h * scale
+    return Rect(_align(box.x, box.w, w, zone.align), _valign(box.y, box.h, h, zone.valign), w, h)
+
+
+def _align(start: float, space: float, size: float, align: str) -> float:
+    if align == "center":
+        return start + (space - size) / 2
+    if align == "right":
+        return start + space - size
+    return start
+
+
+def _valign(start: float, space: float, size: float, valign: str) -> float:
+    if valign == "middle":
+        return start + (space - size) / 2
+    if valign == "bottom":
+        return start + space - size
+    return start
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    x: float
+    baseline: float
+    size: float
+
+
+def layout_text(text: str, box: Rect, zone: Zone, min_size: float) -> list[TextLine]:
+    def measure(s: str, size: float) -> float:
+        return string_width(s, size, zone.bold)
+
+    fitted = fit_text(text, box.w, box.h, zone.font_size, min_size, measure)
+    block = fitted.line_height * len(fitted.lines)
+    top = _valign(box.y, box.h, block, zone.valign)
+    lines = []
+    for i, line in enumerate(fitted.lines):
+        if not line:
+            continue
+        lw = measure(line, fitted.size)
+        half_leading = (fitted.line_height - (ASCENT + DESCENT) * fitted.size) / 2
+        baseline = top + i * fitted.line_height + half_leading + ASCENT * fitted.size
+        lines.append(TextLine(line, _align(box.x, box.w, lw, zone.align), baseline, fitted.size))
+    return lines
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code as dark rectangles in module units (row runs merged), quiet zone included."""
+
+    size: int
+    runs: tuple[tuple[int, int, int], ...]  # (row, first column, length)
+
+
+@functools.lru_cache(maxsize=64)
+def qr_code(url: str | None) -> QrCode:
+    if not url:
+        raise InvalidZoneError("A QR zone needs the brand's tracking_url, which is empty.")
+    try:
+        qr = segno.make(url, error="m", micro=False)
+    except (ValueError, segno.DataOverflowError) as exc:
+        raise InvalidZoneError(f"The tracking URL cannot be encoded as a QR code: {exc}") from exc
+    matrix = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
+    runs: list[tuple[int, int, int]] = []
+    for r, row in enumerate(matrix):
+        c, n = 0, len(row)
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                runs.append((r, start, c - start))
+            else:
+                c += 1
+    return QrCode(len(matrix), tuple(runs))
+
+
+def qr_square(box: Rect, zone: Zone) -> Rect:
+    side = min(box.w, box.h)
+    return Rect(
+        _align(box.x, box.w, side, zone.align), _valign(box.y, box.h, side, zone.valign), side, side
+    )

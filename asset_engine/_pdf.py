@@ -1,0 +1,390 @@
+"""Co-branding PDFs: branding drawn once as Form XObjects and placed on each page by matrix."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    PdfObject,
+)
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from ._colors import parse_color
+from ._errors import AssetError, EncryptedPdfError, InvalidPdfError
+from ._fonts import pdf_font
+from ._images import load_logo
+from ._layout import QrCode, Rect, layout_text, place_logo, qr_code, qr_square, zone_rect
+from ._model import BrandKit, PageSize, Zone
+from ._text import render_zone_text
+
+MAX_PDF_BYTES = 500 * 1024 * 1024
+MAX_PAGES = 5000
+# Below this a contact line is unreadable in print; past it the text is ellipsised instead.
+MIN_FONT_SIZE = 5.0
+# Larger logos only cost bytes and time: 1600 px spans an A4 page width at ~190 dpi.
+MAX_LOGO_PIXELS = 1600
+
+# Problems pypdf reports while parsing hostile or damaged files; all mean "cannot read".
+_READ_ERRORS = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OSError,
+    AssertionError,
+)
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """A page as seen, and the matrix from the seen page (origin bottom-left) to user space."""
+
+    width: float
+    height: float
+    rotation: int
+    matrix: tuple[float, float, float, float, float, float]
+
+
+def _check_bytes(data: bytes) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidPdfError("The PDF must be given as bytes.")
+    data = bytes(data)
+    if not data:
+        raise InvalidPdfError("The file is empty: upload a PDF.")
+    if len(data) > MAX_PDF_BYTES:
+        raise InvalidPdfError(
+            f"The PDF is {len(data) / 1e6:.0f} MB; the limit is {MAX_PDF_BYTES // 2**20} MB."
+        )
+    if b"%PDF-" not in data[:1024]:
+        raise InvalidPdfError("The file is not a PDF (it does not start with a PDF header).")
+    if b"%%EOF" not in data[-4096:]:
+        raise InvalidPdfError(
+            "The PDF is incomplete (truncated): its end is missing. Upload the whole file again."
+        )
+    return data
+
+
+def _read(data: bytes) -> PdfReader:
+    data = _check_bytes(data)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        encrypted = reader.is_encrypted
+    except _READ_ERRORS as exc:
+        raise InvalidPdfError(f"The PDF is damaged and cannot be read ({exc}).") from exc
+    if encrypted:
+        raise EncryptedPdfError(
+            "The PDF is encrypted (password-protected), so it cannot be co-branded: "
+            "save it again without a password or restrictions and upload that copy."
+        )
+    try:
+        count = len(reader.pages)
+    except _READ_ERRORS as exc:
+        raise InvalidPdfError(f"The PDF's page tree is damaged ({exc}).") from exc
+    if count == 0:
+        raise InvalidPdfError("The PDF has no pages.")
+    if count > MAX_PAGES:
+        raise InvalidPdfError(f"The PDF has {count} pages; the limit is {MAX_PAGES}.")
+    return reader
+
+
+def _box(page: DictionaryObject, key: str) -> tuple[float, float, float, float] | None:
+    raw = page.get(key)
+    if raw is None:
+        return None
+    values = raw.get_object()
+    if not isinstance(values, ArrayObject) or len(values) != 4:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v.get_object()) for v in values)
+    except (TypeError, ValueError):
+        return None
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _geometry(page: DictionaryObject) -> _Geometry:
+    media = _box(page, "/MediaBox") or (0.0, 0.0, 612.0, 792.0)
+    crop = _box(page, "/CropBox") or media
+    # Viewers show the intersection of the two boxes; a CropBox outside the MediaBox is ignored.
+    llx, lly = max(media[0], crop[0]), max(media[1], crop[1])
+    urx, ury = min(media[2], crop[2]), min(media[3], crop[3])
+    if urx - llx <= 0 or ury - lly <= 0:
+        llx, lly, urx, ury = media
+    if urx - llx <= 0 or ury - lly <= 0:
+        raise InvalidPdfError("A page of the PDF has an empty MediaBox.")
+    raw_rotation = page.get("/Rotate")
+    try:
+        rotation = int(float(raw_rotation.get_object())) if raw_rotation is not None else 0
+    except (TypeError, ValueError):
+        rotation = 0
+    rotation = (round(rotation / 90) * 90) % 360
+    w, h = urx - llx, ury - lly
+    if rotation == 90:
+        return _Geometry(h, w, rotation, (0, 1, -1, 0, urx, lly))
+    if rotation == 180:
+        return _Geometry(w, h, rotation, (-1, 0, 0, -1, urx, ury))
+    if rotation == 270:
+        return _Geometry(h, w, rotation, (0, -1, 1, 0, llx, ury))
+    return _Geometry(w, h, 0, (1, 0, 0, 1, llx, lly))
+
+
+def inspect_pdf(data: bytes) -> list[PageSize]:
+    """Each page's size in points as a reader sees it (after /Rotate, within the CropBox)."""
+    reader = _read(data)
+    try:
+        return [
+            PageSize(round(g.width, 3), round(g.height, 3), g.rotation)
+            for g in (_geometry(p) for p in reader.pages)
+        ]
+    except _READ_ERRORS as exc:
+        raise InvalidPdfError(f"The PDF's pages cannot be read ({exc}).") from exc
+
+
+def _draw_zone(
+    canvas: Canvas,
+    zone: Zone,
+    brand: BrandKit,
+    text: str,
+    width: float,
+    height: float,
+) -> None:
+    box = zone_rect(zone, width, height)
+
+    def flip(r: Rect) -> tuple[float, float, float, float]:
+        return r.x, height - r.y - r.h, r.w, r.h
+
+    canvas.saveState()
+    # The clip makes "never leaves its box" hold even where font metrics and glyphs disagree.
+    clip = canvas.beginPath()
+    clip.rect(*flip(box))
+    canvas.clipPath(clip, stroke=0, fill=0)
+    if zone.kind == "logo":
+        logo_bytes = brand.logo_on_dark if zone.on_dark and brand.logo_on_dark else brand.logo
+        reader, logo_w, logo_h, alpha = _logo_reader(logo_bytes)
+        place = place_logo(box, logo_w, logo_h, zone)
+        canvas.drawImage(reader, *flip(place), mask="auto" if alpha else None)
+    elif zone.kind == "text":
+        r, g, b = parse_color(zone.color or brand.primary_color)
+        canvas.setFillColorRGB(r / 255, g / 255, b / 255)
+        font = pdf_font(zone.bold)
+        for line in layout_text(text, box, zone, MIN_FONT_SIZE):
+            canvas.setFont(font, line.size)
+            canvas.drawString(line.x, height - line.baseline, line.text)
+    else:
+        code = qr_code(brand.tracking_url)
+        square = qr_square(box, zone)
+        canvas.setFillColorRGB(1, 1, 1)
+        canvas.rect(*flip(square), stroke=0, fill=1)
+        r, g, b = parse_color(zone.color or "#000000")
+        canvas.setFillColorRGB(r / 255, g / 255, b / 255)
+        x, y, side, _ = flip(square)
+        cell = side / code.size
+        # Module units with a flipped y (row 0 on top) keep the operators short integers.
+        canvas.transform(cell, 0, 0, -cell, x, y + side)
+        canvas.addLiteral(_qr_path(code))
+    canvas.restoreState()
+
+
+@functools.lru_cache(maxsize=64)
+def _qr_path(code: QrCode) -> str:
+    # Runs overlap their neighbours below by a hair to hide anti-aliasing seams between rows.
+    ops = [f"{c} {r} {n} 1.02 re" for r, c, n in code.runs]
+    return "\n".join(ops) + "\nf"
+
+
+@functools.lru_cache(maxsize=16)
+def _logo_reader(data: bytes) -> tuple[ImageReader, int, int, bool]:
+    # Cached with its RGB data: reportlab names images by a digest of it, so the logo is
+    # embedded once per overlay and never converted twice for the same brand kit.
+    logo = load_logo(data)
+    if max(logo.size) > MAX_LOGO_PIXELS:
+        logo = logo.copy()
+        logo.thumbnail((MAX_LOGO_PIXELS, MAX_LOGO_PIXELS))
+    return ImageReader(logo), logo.width, logo.height, logo.mode == "RGBA"
+
+
+def _build_overlay(
+    keys: Sequence[tuple[float, float, tuple[int, ...]]],
+    brand: BrandKit,
+    zones: Sequence[Zone],
+    texts: dict[int, str],
+) -> bytes:
+    out = io.BytesIO()
+    # Compressed here because pypdf copies the font and image streams into the output as-is.
+    canvas = Canvas(out, invariant=True, pageCompression=1)
+    for width, height, indices in keys:
+        canvas.setPageSize((width, height))
+        for i in indices:
+            _draw_zone(canvas, zones[i], brand, texts.get(i, ""), width, height)
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def _add(writer: PdfWriter, obj: PdfObject) -> IndirectObject:
+    return writer._add_object(obj)
+
+
+def _unique_name(existing: DictionaryObject, base: str, target: IndirectObject) -> NameObject:
+    name, n = base, 1
+    while name in existing and existing[name] != target:
+        n += 1
+        name = f"{base}_{n}"
+    return NameObject(name)
+
+
+def cobrand_pdf(
+    template: bytes,
+    brand: BrandKit,
+    zones: Sequence[Zone],
+    *,
+    incremental: bool = False,
+) -> bytes:
+    """Stamp the partner's branding into every page the zones name; keep the rest intact.
+
+    With ``incremental=True`` the branding is appended as an incremental update, leaving
+    the original bytes untouched (larger output for small files, but signatures-friendly).
+    """
+    if not isinstance(brand, BrandKit):
+        raise AssetError("brand must be a BrandKit.")
+    zones = list(zones)
+    if not all(isinstance(z, Zone) for z in zones):
+        raise AssetError("zones must be Zone objects.")
+    reader = _read(template)
+    texts = {i: render_zone_text(z.text, brand) for i, z in enumerate(zones) if z.kind == "text"}
+    for z in zones:
+        if z.kind == "logo":
+            load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
+    try:
+        return _cobrand(reader, brand, zones, texts, incremental)
+    except AssetError:
+        raise
+    except _READ_ERRORS as exc:
+        raise InvalidPdfError(f"The PDF is damaged and cannot be co-branded ({exc}).") from exc
+
+
+def _cobrand(
+    reader: PdfReader,
+    brand: BrandKit,
+    zones: list[Zone],
+    texts: dict[int, str],
+    incremental: bool,
+) -> bytes:
+    # pypdf takes the source as ``fileobj`` in incremental mode and as ``clone_from`` otherwise.
+    writer = PdfWriter(reader, incremental=True) if incremental else PdfWriter(clone_from=reader)
+    pages = list(writer.pages)
+    count = len(pages)
+    plan: list[tuple[int, _Geometry, int]] = []
+    keys: dict[tuple[float, float, tuple[int, ...]], int] = {}
+    for number, page in enumerate(pages, start=1):
+        indices = tuple(i for i, z in enumerate(zones) if z.applies_to(number, count))
+        if not indices:
+            continue
+        geometry = _geometry(page)
+        key = (round(geometry.width, 3), round(geometry.height, 3), indices)
+        plan.append((number - 1, geometry, keys.setdefault(key, len(keys))))
+    if plan:
+        overlay = PdfReader(io.BytesIO(_build_overlay(list(keys), brand, zones, texts)))
+        forms = []
+        for (width, height, _), opage in zip(keys, overlay.pages, strict=True):
+            form = DecodedStreamObject()
+            content = opage.get_contents()
+            resources = opage["/Resources"].get_object()
+            if content is None or not isinstance(resources, DictionaryObject):
+                raise AssetError("Internal error: the branding overlay has no content.")
+            form.set_data(content.get_data())
+            form[NameObject("/Type")] = NameObject("/XObject")
+            form[NameObject("/Subtype")] = NameObject("/Form")
+            form[NameObject("/BBox")] = ArrayObject(
+                [FloatObject(0), FloatObject(0), FloatObject(width), FloatObject(height)]
+            )
+            form[NameObject("/Resources")] = resources.clone(writer)
+            forms.append(_add(writer, form.flate_encode()))
+        # Wrapping the page's own content in q ... Q keeps its leftover graphics state (a cm,
+        # a clip, a colour) from moving or hiding the branding.
+        opener = DecodedStreamObject()
+        opener.set_data(b"q\n")
+        opener_ref = _add(writer, opener)
+        for index, geometry, form_index in plan:
+            _stamp(writer, pages[index], geometry, forms[form_index], form_index, opener_ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _stamp(
+    writer: PdfWriter,
+    page: DictionaryObject,
+    geometry: _Geometry,
+    form: IndirectObject,
+    form_index: int,
+    opener: IndirectObject,
+) -> None:
+    resources_raw = page.get("/Resources")
+    resources = resources_raw.get_object() if resources_raw is not None else None
+    if not isinstance(resources, DictionaryObject):
+        resources = DictionaryObject()
+        page[NameObject("/Resources")] = resources
+    xobjects_raw = resources.get("/XObject")
+    xobjects = xobjects_raw.get_object() if xobjects_raw is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        xobjects = DictionaryObject()
+        resources[NameObject("/XObject")] = xobjects
+    name = _unique_name(xobjects, f"/Cobrand{form_index}", form)
+    xobjects[name] = form
+
+    contents: list[PdfObject] = []
+    raw = page.raw_get("/Contents") if "/Contents" in page else None
+    if raw is not None:
+        resolved = raw.get_object()
+        items = list(resolved) if isinstance(resolved, ArrayObject) else [raw]
+        for item in items:
+            contents.append(item if isinstance(item, IndirectObject) else _add(writer, item))
+    matrix = " ".join(f"{v:.4f}".rstrip("0").rstrip(".") for v in geometry.matrix)
+    stamp = DecodedStreamObject()
+    stamp.set_data(f"\nQ q {matrix} cm {name} Do Q\n".encode("ascii"))
+    page[NameObject("/Contents")] = ArrayObject([opener, *contents, _add(writer, stamp)])
+
+
+def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
+    """A PNG of one page, ``width`` pixels wide, as a reader sees it (for the zone editor)."""
+    data = _check_bytes(pdf)
+    if not isinstance(width, int) or not 16 <= width <= 4000:
+        raise AssetError("The preview width must be between 16 and 4000 pixels.")
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise EncryptedPdfError(
+                "The PDF is encrypted (password-protected), so no preview can be made."
+            ) from exc
+        raise InvalidPdfError(f"The PDF cannot be read ({exc}).") from exc
+    try:
+        if not isinstance(page, int) or not 1 <= page <= len(document):
+            raise AssetError(f"The PDF has {len(document)} pages; there is no page {page}.")
+        pdf_page = document[page - 1]
+        scale = width / pdf_page.get_width()
+        image = pdf_page.render(scale=scale).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return out.getvalue()
+    finally:
+        document.close()

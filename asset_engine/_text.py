@@ -1,0 +1,181 @@
+"""Text zone templates (sandboxed) and fitting text into a box."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, nodes
+from jinja2.exceptions import TemplateError as JinjaTemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ._errors import TemplateError
+from ._model import BrandKit
+
+MAX_TEMPLATE_CHARS = 2000
+MAX_OUTPUT_CHARS = 2000
+LINE_HEIGHT = 1.2
+ELLIPSIS = "\u2026"
+
+# Only filters that cannot grow a string without bound: a template is vendor input, and
+# the sandbox alone still lets '{{ "x" * 10**9 }}' or chained replace() eat the memory.
+_FILTERS = frozenset(
+    {"upper", "lower", "title", "capitalize", "trim", "default", "d", "truncate", "string"}
+)
+_ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Const,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Concat,
+    nodes.CondExpr,
+    nodes.If,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Compare,
+    nodes.Operand,
+)
+
+
+@functools.cache
+def _env() -> ImmutableSandboxedEnvironment:
+    # Output goes into PDF text or pixels, never HTML, so escaping would only corrupt "&".
+    return ImmutableSandboxedEnvironment(
+        autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False
+    )
+
+
+def brand_context(brand: BrandKit) -> dict[str, Any]:
+    """The only names a zone template can reach: plain data, no objects with methods."""
+    contact = {
+        "name": brand.contact.name,
+        "title": brand.contact.title,
+        "email": brand.contact.email,
+        "phone": brand.contact.phone,
+        "website": brand.contact.website,
+        "address": brand.contact.address,
+    }
+    brand_data = {
+        "partner_name": brand.partner_name,
+        "name": brand.partner_name,
+        "primary_color": brand.primary_color,
+        "tracking_url": brand.tracking_url or "",
+        "contact": contact,
+    }
+    return {
+        "partner": brand.partner_name,
+        "partner_name": brand.partner_name,
+        "contact": contact,
+        "brand": brand_data,
+    }
+
+
+def _check_nodes(tree: nodes.Node, source: str) -> None:
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise TemplateError(
+                f"The text template {source!r} uses {type(node).__name__}, which zone "
+                "templates do not allow: use {{ contact.phone }}-style fields, filters such "
+                "as upper/lower/title/default and {% if %}."
+            )
+        if isinstance(node, nodes.Filter | nodes.Test) and node.name not in _FILTERS | {
+            "defined",
+            "undefined",
+            "none",
+            "string",
+        }:
+            raise TemplateError(
+                f"The text template {source!r} uses the filter {node.name!r}, which zone "
+                f"templates do not allow (allowed: {', '.join(sorted(_FILTERS))})."
+            )
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str) -> Any:
+    env = _env()
+    try:
+        tree = env.parse(source)
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"The text template {source!r} is not valid: {exc}") from exc
+    _check_nodes(tree, source)
+    try:
+        return env.from_string(source)
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"The text template {source!r} is not valid: {exc}") from exc
+
+
+def render_zone_text(source: str, brand: BrandKit) -> str:
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateError(
+            f"A text template is limited to {MAX_TEMPLATE_CHARS} characters "
+            f"(this one has {len(source)})."
+        )
+    template = _compile(source)
+    try:
+        out = str(template.render(brand_context(brand)))
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"The text template {source!r} failed: {exc}") from exc
+    except (TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:
+        raise TemplateError(f"The text template {source!r} failed: {exc}") from exc
+    return out[:MAX_OUTPUT_CHARS]
+
+
+@dataclass(frozen=True)
+class FittedText:
+    lines: tuple[str, ...]
+    size: float
+    line_height: float
+
+
+def fit_text(
+    text: str,
+    width: float,
+    height: float,
+    max_size: float | None,
+    min_size: float,
+    measure: Callable[[str, float], float],
+) -> FittedText:
+    """Largest size <= max_size at which every line fits the box; below min_size, ellipsise.
+
+    ``measure(text, size)`` must be linear in size (true for one font's advance widths),
+    which lets the size be computed instead of searched.
+    """
+    lines = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]
+    lines = [line for line in lines if line] or [""]
+    ceiling = height / (len(lines) * LINE_HEIGHT)
+    size = min(max_size, ceiling) if max_size is not None else ceiling
+    widest = max(measure(line, 1.0) for line in lines)
+    if widest > 0:
+        size = min(size, width / widest)
+    # Rounding in the rasteriser and hinting can add a fraction of a point.
+    size *= 0.98
+    if size >= min_size:
+        return FittedText(tuple(lines), size, size * LINE_HEIGHT)
+    size = min(min_size, ceiling * 0.98)
+    capacity = max(1, int(height // (min_size * LINE_HEIGHT)))
+    if len(lines) > capacity:
+        lines = [*lines[: capacity - 1], lines[capacity - 1] + ELLIPSIS]
+        size = min(min_size, height / (capacity * LINE_HEIGHT) * 0.98)
+    fitted = tuple(_ellipsise(line, width * 0.98, size, measure) for line in lines)
+    return FittedText(fitted, size, size * LINE_HEIGHT)
+
+
+def _ellipsise(line: str, width: float, size: float, measure: Callable[[str, float], float]) -> str:
+    if measure(line, size) <= width:
+        return line
+    lo, hi = 0, len(line)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(line[:mid].rstrip() + ELLIPSIS, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return line[:lo].rstrip() + ELLIPSIS if lo else ""

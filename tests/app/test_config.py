@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import from_env
+
+
+def test_defaults_need_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STORAGE_DIR", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    config = from_env(str(tmp_path / "instance"))
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'instance' / 'cobrand.db'}"
+    assert config["REDIS_URL"] is None
+    assert config["STORAGE_DIR"] == str(tmp_path / "instance" / "storage")
+    assert config["SESSION_COOKIE_SECURE"] is False
+    # The generated key is kept: a restart must not sign everybody out.
+    assert len(config["SECRET_KEY"]) >= 32
+    assert from_env(str(tmp_path / "instance"))["SECRET_KEY"] == config["SECRET_KEY"]
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/x")
+    monkeypatch.setenv("REDIS_URL", "redis://r:6379/2")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://partners.example.com/")
+    config = from_env(str(tmp_path))
+    assert config["SECRET_KEY"] == "from-env"
+    assert config["DATABASE_URL"] == "postgresql://db/x"
+    assert config["REDIS_URL"] == "redis://r:6379/2"
+    assert config["PUBLIC_BASE_URL"] == "https://partners.example.com"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert not (tmp_path / "secret_key").exists()

@@ -1,0 +1,154 @@
+"""Tasks through a real broker to a real Celery worker process, and the in-process default."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from prm_domain.base import utcnow
+from prm_domain.database import make_engine, make_sessionmaker, upgrade
+from prm_domain.enums import Role
+from prm_domain.models import ApiToken, User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _add_tokens(url: str) -> None:
+    """A vendor user with one long-dead token and one live one."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as s:
+        user = User(
+            email="w@example.com", password_hash="x", display_name="W", role=Role.VENDOR_ADMIN
+        )
+        s.add(user)
+        s.flush()
+        long_ago = utcnow() - dt.timedelta(days=90)
+        s.add(
+            ApiToken(token_hash="a" * 64, user_id=user.id, created_at=long_ago, expires_at=long_ago)
+        )
+        s.add(
+            ApiToken(
+                token_hash="b" * 64, user_id=user.id, expires_at=utcnow() + dt.timedelta(days=1)
+            )
+        )
+        s.commit()
+    engine.dispose()
+
+
+def _token_count(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(ApiToken))
+    engine.dispose()
+    return int(count or 0)
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("TEST_REDIS_URL is not set: no broker for a real worker")
+    config = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": f"test-{uuid.uuid4().hex[:10]}",  # never shared with another run
+        "SECRET_KEY": "worker-test",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+    }
+    _add_tokens(config["DATABASE_URL"])
+    env = {**os.environ, **config}
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.worker",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            config["CELERY_QUEUE"],
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield config
+    except BaseException:
+        print((tmp_path / "worker.log").read_text())  # shown by pytest when the test fails
+        raise
+    finally:
+        log.close()
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_real_worker_runs_tasks_from_redis(worker: dict[str, Any]) -> None:
+    from app import create_app
+    from app.celery_app import enqueue
+
+    app = create_app(worker)
+    celery = app.extensions["celery"]
+    # A round trip through broker and result backend proves a separate process ran it.
+    result = celery.tasks["cobrand.ping"].apply_async(args=["hello"])
+    assert result.get(timeout=60) == "pong:hello"
+
+    assert _token_count(worker["DATABASE_URL"]) == 2
+    with app.app_context():
+        assert enqueue("cobrand.purge_dead_tokens") is None  # went to the broker
+        enqueue("cobrand.purge_dead_tokens")  # a duplicate delivery changes nothing more
+    deadline = time.monotonic() + 30
+    while _token_count(worker["DATABASE_URL"]) != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _token_count(worker["DATABASE_URL"]) == 1
+    time.sleep(1.0)
+    assert _token_count(worker["DATABASE_URL"]) == 1
+
+
+def test_without_redis_tasks_run_in_process(tmp_path: Path) -> None:
+    from app import create_app
+    from app.celery_app import enqueue
+
+    url = f"sqlite:///{tmp_path / 'inproc.db'}"
+    _add_tokens(url)
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "REDIS_URL": None,
+            "SECRET_KEY": "x",
+            "STORAGE_DIR": str(tmp_path / "s"),
+        }
+    )
+    with app.app_context():
+        future = enqueue("cobrand.purge_dead_tokens")
+        assert future is not None
+        assert future.result(timeout=30) == 1  # ran on a background thread, not in the caller
+        assert enqueue("cobrand.purge_dead_tokens").result(timeout=30) == 0  # type: ignore[union-attr]
+    assert _token_count(url) == 1
+    app.extensions["cobrand.db"].engine.dispose()

@@ -1,0 +1,256 @@
+"""Shared fixtures: real databases (SQLite always, Postgres with TEST_DATABASE_URL), one
+transaction per test rolled back at the end (SQLAlchemy's savepoint recipe), factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from prm_domain import auth
+from prm_domain.database import make_engine, upgrade
+from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
+from prm_domain.models import Partner, Tier, User
+from prm_domain.passwords import hash_password
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+PASSWORD = "correct-horse-battery"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def postgres_engine(schema: str) -> Engine:
+    """An engine on TEST_DATABASE_URL confined to its own schema, so parallel runs never meet."""
+    url = os.environ["TEST_DATABASE_URL"]
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return make_engine(url, connect_args={"options": f"-c search_path={schema}"})
+
+
+def drop_postgres_schema(schema: str) -> None:
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A database migrated to head by the real migrations, once per backend."""
+    schema = None
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        eng = postgres_engine(schema)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    if schema:
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    # Every session (the test's and each request's) joins the outer transaction through a
+    # savepoint: a view's commit releases its savepoint, and the test's end rolls all back.
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    s = session_factory()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    # argon2 is slow on purpose; hash the shared test password once.
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def make_tier(session: Session) -> Callable[..., Tier]:
+    counter = iter(range(1, 10_000))
+
+    def make(**kw: Any) -> Tier:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "name": f"Tier {n}",
+            "rank": 100 + n,
+            "description": "",
+            "mdf_share_percent": Decimal("2.50"),
+            "discount_percent": Decimal("10.00"),
+            "content_access": ["standard"],
+        }
+        tier = Tier(**(values | kw))
+        session.add(tier)
+        session.flush()
+        return tier
+
+    return make
+
+
+@pytest.fixture
+def make_partner(session: Session, make_tier: Callable[..., Tier]) -> Callable[..., Partner]:
+    counter = iter(range(1, 10_000))
+
+    def make(**kw: Any) -> Partner:
+        n = next(counter)
+        name = kw.pop("name", f"Partner {n} {uuid.uuid4().hex[:6]}")
+        tier = kw.pop("tier", None) or make_tier()
+        values: dict[str, Any] = {
+            "name": name,
+            "name_key": name.casefold(),
+            "type": PartnerType.RESELLER,
+            "tier_id": tier.id,
+            "country": "DE",
+            "region": Region.EMEA,
+            "verticals": [],
+            "website_domains": [],
+            "status": PartnerStatus.ACTIVE,
+        }
+        partner = Partner(**(values | kw))
+        session.add(partner)
+        session.flush()
+        return partner
+
+    return make
+
+
+@pytest.fixture
+def make_user(
+    session: Session, password_hash: str, make_partner: Callable[..., Partner]
+) -> Callable[..., User]:
+    def make(
+        role: Role | str = Role.PARTNER_ADMIN, partner: Partner | None = None, **kw: Any
+    ) -> User:
+        role = Role(role)
+        if not role.is_vendor and partner is None:
+            partner = make_partner()
+        values: dict[str, Any] = {
+            "email": f"{role.value}-{uuid.uuid4().hex[:8]}@example.com",
+            "password_hash": password_hash,
+            "display_name": f"Test {role.label}",
+            "role": role,
+            "partner_id": None if role.is_vendor else partner.id,  # type: ignore[union-attr]
+        }
+        user = User(**(values | kw))
+        session.add(user)
+        session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def app(
+    engine: Engine, connection: Connection, session_factory: sessionmaker[Session], tmp_path: Path
+) -> Flask:
+    from app import create_app
+
+    flask_app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "REDIS_URL": None,
+            "TASKS_INLINE": True,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+        }
+    )
+    database = flask_app.extensions["cobrand.db"]
+    database.engine.dispose()
+    database.engine = engine
+    database.sessionmaker = session_factory
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Api:
+    """A test client that speaks JSON with a bearer token for one user."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def request(self, method: str, path: str, json: Any = None, **kw: Any) -> Any:
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.open(path, method=method, json=json, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.request("POST", path, json, **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.request("PATCH", path, json, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def api_as(client: FlaskClient, session: Session) -> Callable[[User | None], Api]:
+    def make(user: User | None) -> Api:
+        if user is None:
+            return Api(client, None)
+        plain, _ = auth.issue_token(session, user, dt.timedelta(hours=1))
+        session.commit()
+        return Api(client, plain)
+
+    return make
+
+
+@pytest.fixture
+def sign_in_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Sign a user in through the real portal form (CSRF token included)."""
+
+    def sign_in(user: User) -> FlaskClient:
+        client.get("/sign-in")
+        with client.session_transaction() as s:
+            token = s.get("csrf")
+        response = client.post(
+            "/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+def csrf_of(client: FlaskClient) -> str:
+    with client.session_transaction() as s:
+        return str(s["csrf"])
