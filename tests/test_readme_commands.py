@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not os.environ.get("COBRAND_FRESH_CLONE_TEST"),
-        reason="set COBRAND_FRESH_CLONE_TEST=1 to run the README commands in a fresh clone (CI does)",
+        reason="set COBRAND_FRESH_CLONE_TEST=1 to run the README commands in a fresh clone",
     ),
 ]
 
