@@ -39,6 +39,7 @@ _URL_ATTRIBUTES = frozenset(
 _BARE_DOMAIN = re.compile(
     r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?$"
 )
+_URL_SAFE = ":/?#[]@!$&()*+,;=%~-._"
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _BRAND_ROOTS = frozenset({"partner", "partner_name", "contact", "brand", "tracking_url"})
 
@@ -80,10 +81,11 @@ def _preprocess(source: str) -> tuple[str, str]:
     inline_css: list[str] = []
 
     def take_inline(match: re.Match[str]) -> str:
-        if _INLINE_ATTR.search(match.group(1)):
-            inline_css.append(match.group(2))
-            return ""
-        return match.group(0)
+        if not _INLINE_ATTR.search(match.group(1)):
+            return match.group(0)
+        inline_css.append(match.group(2))
+        # Media queries cannot be inlined; a plain mj-style keeps them in the <head>.
+        return f"<mj-style>{match.group(2)}</mj-style>" if "@media" in match.group(2) else ""
 
     source = _INLINE_STYLE.sub(take_inline, source)
     return source, "\n".join(inline_css)
@@ -114,13 +116,13 @@ def compile_email(source: str) -> CompiledEmail:
             raise
         raise _mjml_error(exc) from exc
     if inline_css:
-        # Like MJML's own juice pass: inline only the mj-style inline="inline" CSS, never
-        # fetch stylesheets, keep media queries in a <style> so responsive layout survives.
+        # Like MJML's own juice pass: inline only the mj-style inline="inline" CSS and never
+        # fetch a stylesheet (css_inline would, by default). keep_at_rules is left off: with
+        # it, css_inline 0.23 silently skips extra_css.
         inliner = css_inline.CSSInliner(
             inline_style_tags=False,
             keep_style_tags=True,
             keep_link_tags=True,
-            keep_at_rules=True,
             load_remote_stylesheets=False,
             extra_css=inline_css,
         )
@@ -205,13 +207,14 @@ def _as_text(name: str, value: object) -> str:
 
 
 def _safe_url(name: str, value: str) -> str:
-    url = value.strip()
+    # Browsers drop tabs and newlines anywhere in a URL ("java\tscript:"), so do the same
+    # before judging the scheme.
+    url = re.sub(r"[\t\n\r]", "", value).strip()
     if not url:
         return ""
     if _BARE_DOMAIN.match(url):
         url = "https://" + url
-    # Browsers ignore tabs and newlines inside a scheme ("java\tscript:"), so refuse them.
-    if any(ord(c) < 0x21 or c in "\"'<>`\\" for c in url):
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
         raise TemplateError(f"The value for {{{{ {name} }}}} is not a valid link: {value!r}.")
     try:
         scheme = urlsplit(url).scheme.lower()
@@ -219,9 +222,12 @@ def _safe_url(name: str, value: str) -> str:
         raise TemplateError(f"The value for {{{{ {name} }}}} is not a valid link.") from exc
     if scheme not in _SAFE_SCHEMES:
         raise TemplateError(
-            f"The value for {{{{ {name} }}}} must be an http(s), mailto or tel link, not {value!r}."
+            f"The value for {{{{ {name} }}}} must be an http(s), mailto or tel link, "
+            f"not {value!r}."
         )
-    return url
+    # Quotes, angle brackets, spaces and braces are percent-encoded: the link still works
+    # and can neither leave its attribute nor look like a placeholder.
+    return quote(url, safe=_URL_SAFE)
 
 
 def _fill(split: _Split, values: Mapping[str, object], *, escape: bool) -> str:
