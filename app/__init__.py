@@ -27,7 +27,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from app import api, auth, celery_app, cli, db, errors, portal, ratelimit, security, storage
+    from app import (
+        api,
+        auth,
+        celery_app,
+        cli,
+        db,
+        errors,
+        links,
+        portal,
+        ratelimit,
+        security,
+        storage,
+    )
 
     db.init_app(app)
     storage.init_app(app)
@@ -38,5 +50,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     celery_app.init_app(app)
     api.init_app(app)
     portal.init_app(app)
+    links.init_app(app)
     cli.init_app(app)
     return app

@@ -18,11 +18,27 @@ from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, 
 bp = Blueprint("portal", __name__)
 
 PARTNER_ROLE_CHOICES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
+MAX_ID = 2**31 - 1  # ids are 32-bit columns; Postgres refuses to compare with a larger number
+
+
+@bp.url_value_preprocessor
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # An id beyond the column's range names no object: a 404 page, not a database error.
+    if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
+        abort(404)
+
+
+def _digits(value: str, max_len: int) -> int | None:
+    """The number in a form or query value of ASCII digits, else None.
+
+    Not ``str.isdigit()`` alone: it accepts "²", which ``int()`` refuses with a ValueError.
+    """
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= max_len else None
 
 
 def _int_arg(name: str, default: int = 1) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else default
+    value = _digits(request.args.get(name, ""), 5)
+    return value if value is not None and value > 0 else default
 
 
 def _list_field(form: MultiDict[str, str], name: str) -> list[str]:
@@ -33,10 +49,13 @@ def _list_field(form: MultiDict[str, str], name: str) -> list[str]:
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: "//evil.example" or "https://evil.example" would be an open redirect.
+    # Browsers read "\\" as "/" and drop tabs and newlines; a CR or LF cannot go in a header.
     if (
         not target
         or not target.startswith("/")
         or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
         or urlsplit(target).netloc
     ):
         return url_for("portal.dashboard")
@@ -102,8 +121,7 @@ def partner_list() -> Any:
     for name, enum in (("status", PartnerStatus), ("type", PartnerType), ("region", Region)):
         value = request.args.get(name, "")
         filters[name] = enum(value) if value in enum._value2member_map_ else None
-    tier_arg = request.args.get("tier_id", "")
-    filters["tier_id"] = int(tier_arg) if tier_arg.isdigit() and len(tier_arg) < 10 else None
+    filters["tier_id"] = _digits(request.args.get("tier_id", ""), 9)
     page = partners.list_partners(
         db.session(), g.user, **filters, page=_int_arg("page"), per_page=25
     )
@@ -130,7 +148,7 @@ def _partner_form_values(form: MultiDict[str, str], *, vendor: bool) -> dict[str
         tier = form.get("tier_id", "")
         values |= {
             "type": form.get("type", ""),
-            "tier_id": int(tier) if tier.isdigit() and len(tier) < 10 else tier,
+            "tier_id": tier if (number := _digits(tier, 9)) is None else number,
             "country": form.get("country", ""),
             "region": form.get("region", ""),
             "status": form.get("status", "prospect"),
@@ -299,7 +317,7 @@ def tier_list() -> Any:
         rank = form.get("rank", "")
         values = {
             "name": form.get("name", ""),
-            "rank": int(rank) if rank.isdigit() and len(rank) < 6 else rank,
+            "rank": rank if (number := _digits(rank, 5)) is None else number,
             "description": form.get("description", ""),
             "mdf_share_percent": form.get("mdf_share_percent", "").strip() or "0",
             "discount_percent": form.get("discount_percent", "").strip() or "0",

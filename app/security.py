@@ -50,6 +50,10 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # Secure cookies whenever the public URL is HTTPS, also when it came in create_app's config
+    # mapping rather than the environment (config.from_env only sees the environment).
+    if str(app.config.get("PUBLIC_BASE_URL") or "").lower().startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.before_request(_check_csrf)
     app.after_request(_headers)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 from app import db
@@ -20,3 +22,21 @@ def purge_dead_tokens() -> int:
 def ping(value: str) -> str:
     """Round-trips the broker and result backend; used by health checks and tests."""
     return f"pong:{value}"
+
+
+# Rendering runs under time limits, so a hostile file cannot hold a worker forever; a job
+# renders a slice of its partners per task and re-enqueues itself for the rest.
+@shared_task(name="cobrand.run_render_job", soft_time_limit=120, time_limit=150)
+def run_render_job(job_id: int, base_url: str) -> None:
+    from app.celery_app import enqueue
+    from app.storage import storage
+    from prm_domain import jobs
+
+    deadline = time.monotonic() + 60
+    with db.get_db().sessionmaker() as session:
+        more = True
+        while more and time.monotonic() < deadline:
+            more = jobs.step(session, storage(), job_id, base_url)
+            session.commit()
+    if more:
+        enqueue("cobrand.run_render_job", job_id, base_url)

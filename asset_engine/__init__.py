@@ -16,6 +16,7 @@ from ._errors import (
     TemplateError,
 )
 from ._images import validate_logo
+from ._inspect import inspect_image, thumbnail
 from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
 from ._pdf import cobrand_pdf, inspect_pdf, render_preview
 from ._social import render_social
@@ -35,10 +36,12 @@ __all__ = [
     "Zone",
     "cobrand_pdf",
     "compile_email",
+    "inspect_image",
     "inspect_pdf",
     "personalise_email",
     "render_email",
     "render_preview",
     "render_social",
+    "thumbnail",
     "validate_logo",
 ]

@@ -24,10 +24,14 @@ class Right(StrEnum):
     MANAGE_ALL_PARTNER_USERS = "manage_all_partner_users"
     MANAGE_OWN_USERS = "manage_own_users"
     VIEW_AUDIT = "view_audit"
+    MANAGE_ASSETS = "manage_assets"  # upload templates, set zones, publish, batch-render
+    EDIT_OWN_BRAND = "edit_own_brand"
+    MANAGE_ALL_BRANDS = "manage_all_brands"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
-    Role.VENDOR_ADMIN: frozenset(Right) - {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS},
+    Role.VENDOR_ADMIN: frozenset(Right)
+    - {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS, Right.EDIT_OWN_BRAND},
     Role.CHANNEL_MANAGER: frozenset(
         {
             Right.VIEW_ALL_PARTNERS,
@@ -36,8 +40,10 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_AUDIT,
         }
     ),
-    Role.MARKETING_MANAGER: frozenset({Right.VIEW_ALL_PARTNERS}),
-    Role.PARTNER_ADMIN: frozenset({Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS}),
+    Role.MARKETING_MANAGER: frozenset({Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS}),
+    Role.PARTNER_ADMIN: frozenset(
+        {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS, Right.EDIT_OWN_BRAND}
+    ),
     Role.PARTNER_USER: frozenset(),
 }
 
@@ -109,3 +115,12 @@ def ensure_can_manage_users(actor: User, partner_id: int) -> None:
     if has(actor, Right.MANAGE_OWN_USERS) and actor.partner_id == partner_id:
         return
     raise PermissionDenied("Your role may not manage this organisation's users.")
+
+
+def ensure_can_edit_brand(actor: User, partner_id: int) -> None:
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.MANAGE_ALL_BRANDS):
+        return
+    if has(actor, Right.EDIT_OWN_BRAND) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only the partner's admins change its brand kit.")

@@ -77,3 +77,30 @@ class BusinessModel(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class AssetKind(StrEnum):
+    PDF = "pdf"
+    EMAIL = "email"
+    SOCIAL = "social"
+
+    @property
+    def label(self) -> str:
+        return {"pdf": "PDF", "email": "Email", "social": "Social image"}[self.value]
+
+
+class AssetStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

@@ -62,6 +62,9 @@ def _clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError.for_fields(problems)
     if "name" in clean:
         clean["name_key"] = clean["name"].casefold()
+        # Case-folding can lengthen ("ß" -> "ss"); the key column holds 200 like the name.
+        if len(clean["name_key"]) > 200:
+            raise ValidationError.for_fields({"name": "is too long once case-folded"})
     return clean
 
 

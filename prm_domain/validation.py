@@ -41,7 +41,10 @@ def email(field: str, value: Any) -> str:
     value = text(field, value, max_len=254)
     if not _EMAIL.match(value):
         raise fail(field, "is not a valid email address")
-    return value.lower()
+    value = value.lower()
+    if len(value) > 254:  # lower() can lengthen: "İ" becomes "i" + a combining dot
+        raise fail(field, "must be at most 254 characters")
+    return value
 
 
 def choice(field: str, value: Any, enum: type[E]) -> E:
@@ -56,7 +59,8 @@ def hostname(field: str, value: Any, *, allow_port: bool = False) -> str:
     """A DNS host name (IDNA-encoded, lower-case), optionally with ``:port``."""
     value = text(field, value, max_len=260).lower().rstrip(".")
     host, _, port = value.partition(":") if allow_port else (value, "", "")
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
+    # isascii: str.isdigit() is true for "²" (int() fails) and "٣" (not a port to store)
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise fail(field, f"{value!r} has an invalid port")
     try:
         host = host.encode("idna").decode("ascii")
@@ -84,10 +88,11 @@ def string_list(field: str, value: Any, *, max_items: int, max_len: int) -> list
 
 
 def country(field: str, value: Any) -> str:
-    value = text(field, value, max_len=2).upper()
-    if not re.fullmatch(r"[A-Z]{2}", value):
+    value = text(field, value, max_len=2)
+    # Check before upper-casing: "ß".upper() is "SS", and "ﬀ".upper() is "FF".
+    if not re.fullmatch(r"[A-Za-z]{2}", value):
         raise fail(field, "must be a two-letter ISO 3166 country code")
-    return value
+    return value.upper()
 
 
 def percent(field: str, value: Any) -> decimal.Decimal:
@@ -122,4 +127,16 @@ def password(field: str, value: Any) -> str:
         raise fail(field, "must be at least 10 characters")
     if len(value) > 256:
         raise fail(field, "must be at most 256 characters")
+    return value
+
+
+def http_url(field: str, value: Any) -> str:
+    """An absolute http(s) URL; anything else (javascript:, data:, relative) is refused."""
+    from urllib.parse import urlsplit
+
+    value = text(field, value, max_len=2000)
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise fail(field, "must be an absolute http(s) URL")
+    hostname(field, parts.hostname or "", allow_port=True)
     return value

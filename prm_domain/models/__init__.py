@@ -1,8 +1,30 @@
 """Every mapped class, imported here so the metadata (and Alembic) sees them all."""
 
+from prm_domain.models.asset import (
+    Asset,
+    AssetDownload,
+    AssetVersion,
+    RenderedFile,
+    RenderJob,
+    TrackedLink,
+)
 from prm_domain.models.audit import AuditEvent
+from prm_domain.models.brand import BrandKit
 from prm_domain.models.partner import Partner
 from prm_domain.models.tier import Tier
 from prm_domain.models.user import ApiToken, User
 
-__all__ = ["ApiToken", "AuditEvent", "Partner", "Tier", "User"]
+__all__ = [
+    "ApiToken",
+    "Asset",
+    "AssetDownload",
+    "AssetVersion",
+    "AuditEvent",
+    "BrandKit",
+    "Partner",
+    "RenderJob",
+    "RenderedFile",
+    "Tier",
+    "TrackedLink",
+    "User",
+]

@@ -1,0 +1,382 @@
+"""The asset library: vendor templates, their versions and zones, and who may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import asset_engine
+from prm_domain import access, audit, validation
+from prm_domain.access import Right
+from prm_domain.enums import AssetKind, AssetStatus, PartnerType, Region
+from prm_domain.errors import NotFound, ValidationError
+from prm_domain.models import Asset, AssetVersion, Partner, Tier, User
+from prm_domain.pagination import MAX_PER_PAGE, Page
+from prm_domain.storage import Storage
+
+MAX_TEMPLATE_BYTES = 30 * 1024 * 1024
+ZONE_FIELDS = {
+    "kind",
+    "box",
+    "pages",
+    "text",
+    "color",
+    "align",
+    "valign",
+    "font_size",
+    "on_dark",
+    "bold",
+}
+
+
+# -- audience ---------------------------------------------------------------------------------
+
+
+def in_audience(asset: Asset, partner: Partner) -> bool:
+    """Whether ``partner`` belongs to the asset's audience (an empty list means everyone)."""
+    return (
+        (not asset.audience_tier_ids or partner.tier_id in asset.audience_tier_ids)
+        and (not asset.audience_regions or partner.region.value in asset.audience_regions)
+        and (not asset.audience_partner_types or partner.type.value in asset.audience_partner_types)
+        and (
+            not asset.audience_verticals
+            or bool(set(partner.verticals) & set(asset.audience_verticals))
+        )
+    )
+
+
+def visible_to(actor: User, asset: Asset, partner: Partner | None) -> bool:
+    if actor.is_vendor:
+        return True
+    return (
+        asset.status == AssetStatus.PUBLISHED
+        and asset.published_version_id is not None
+        and partner is not None
+        and in_audience(asset, partner)
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get_asset(session: Session, actor: User, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id)
+    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+    if asset is None or not visible_to(actor, asset, partner):
+        raise NotFound("Asset not found.")
+    return asset
+
+
+def get_version(session: Session, actor: User, asset_id: int, version_id: int) -> AssetVersion:
+    asset = get_asset(session, actor, asset_id)
+    version = session.get(AssetVersion, version_id)
+    if version is None or version.asset_id != asset.id:
+        raise NotFound("Version not found.")
+    if not actor.is_vendor and version.id != asset.published_version_id:
+        raise NotFound("Version not found.")
+    return version
+
+
+def list_assets(
+    session: Session,
+    actor: User,
+    *,
+    q: str | None = None,
+    kind: AssetKind | None = None,
+    category: str | None = None,
+    tag: str | None = None,
+    status: AssetStatus | None = None,
+    page: int = 1,
+    per_page: int = 24,
+) -> Page[Asset]:
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError.for_fields(
+            {"page": "must be 1 or more", "per_page": f"1 to {MAX_PER_PAGE}"}
+        )
+    stmt = select(Asset).order_by(Asset.updated_at.desc(), Asset.id.desc())
+    if not actor.is_vendor:
+        stmt = stmt.where(
+            Asset.status == AssetStatus.PUBLISHED, Asset.published_version_id.is_not(None)
+        )
+    elif status is not None:
+        stmt = stmt.where(Asset.status == status)
+    if kind is not None:
+        stmt = stmt.where(Asset.kind == kind)
+    if category:
+        stmt = stmt.where(Asset.category == category)
+    if q:
+        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
+        )
+    assets = list(session.scalars(stmt))
+    if tag:
+        assets = [a for a in assets if tag in a.tags]
+    if not actor.is_vendor:
+        # Audiences are lists of tiers, regions, types and verticals; matching them in Python
+        # keeps one rule (in_audience) for listing, reading and rendering.
+        partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+        assets = [a for a in assets if partner is not None and in_audience(a, partner)]
+    start = (page - 1) * per_page
+    return Page(
+        items=assets[start : start + per_page], total=len(assets), page=page, per_page=per_page
+    )
+
+
+def categories(session: Session, actor: User) -> list[str]:
+    return sorted(
+        {a.category for a in list_assets(session, actor, per_page=MAX_PER_PAGE).items if a.category}
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _clean_meta(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
+    rules: dict[str, Any] = {
+        "name": lambda v: validation.text("name", v, max_len=200),
+        "description": lambda v: validation.text("description", v, max_len=2000, required=False),
+        "category": lambda v: validation.text("category", v, max_len=80, required=False),
+        "tags": lambda v: validation.string_list("tags", v, max_items=30, max_len=40),
+        "audience_tier_ids": lambda v: _tier_ids(session, v),
+        "audience_regions": lambda v: [
+            validation.choice("audience_regions", r, Region).value
+            for r in validation.string_list("audience_regions", v, max_items=10, max_len=10)
+        ],
+        "audience_partner_types": lambda v: [
+            validation.choice("audience_partner_types", t, PartnerType).value
+            for t in validation.string_list("audience_partner_types", v, max_items=10, max_len=40)
+        ],
+        "audience_verticals": lambda v: validation.string_list(
+            "audience_verticals", v, max_items=30, max_len=60
+        ),
+        "landing_url": lambda v: None if v in (None, "") else validation.http_url("landing_url", v),
+    }
+    problems = {f: "unknown field" for f in values if f not in rules}
+    clean: dict[str, Any] = {}
+    for field, value in values.items():
+        if field in rules:
+            try:
+                clean[field] = rules[field](value)
+            except ValidationError as exc:
+                problems.update(exc.fields)
+    if problems:
+        raise ValidationError.for_fields(problems)
+    return clean
+
+
+def _tier_ids(session: Session, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise validation.fail("audience_tier_ids", "must be a list of tier ids")
+    known = set(session.scalars(select(Tier.id).where(Tier.id.in_(value)))) if value else set()
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise validation.fail("audience_tier_ids", f"unknown tier ids: {unknown}")
+    return sorted(set(value))
+
+
+def create_asset(session: Session, actor: User, kind: Any, values: Mapping[str, Any]) -> Asset:
+    """A draft asset with its metadata; its first template upload makes version 1."""
+    access.require(
+        actor, Right.MANAGE_ASSETS, "Only marketing managers and vendor admins add assets."
+    )
+    kind = validation.choice("kind", kind, AssetKind)
+    if "name" not in values:
+        raise ValidationError.for_fields({"name": "is required"})
+    clean = _clean_meta(session, values)
+    asset = Asset(
+        kind=kind,
+        created_by_id=actor.id,
+        **{
+            "description": "",
+            "category": "",
+            "tags": [],
+            "audience_tier_ids": [],
+            "audience_regions": [],
+            "audience_partner_types": [],
+            "audience_verticals": [],
+            **clean,
+        },
+    )
+    session.add(asset)
+    session.flush()
+    audit.record(session, actor, "asset.created", asset, {"kind": kind, **clean})
+    return asset
+
+
+def update_asset(session: Session, actor: User, asset_id: int, values: Mapping[str, Any]) -> Asset:
+    access.require(actor, Right.MANAGE_ASSETS)
+    asset = get_asset(session, actor, asset_id)
+    clean = _clean_meta(session, values)
+    changes = audit.diff(asset, clean)
+    for field, value in clean.items():
+        setattr(asset, field, value)
+    session.flush()
+    if changes:
+        audit.record(session, actor, "asset.updated", asset, changes)
+    return asset
+
+
+def inspect_template(kind: AssetKind, data: bytes) -> tuple[list[list[float]], bytes | None]:
+    """Check an upload by its content; return its pages as the reader sees them and a thumbnail."""
+    if not data:
+        raise ValidationError("The file is empty.", {"file": "is empty"})
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise ValidationError(
+            f"The file is larger than {MAX_TEMPLATE_BYTES // 2**20} MB.", {"file": "too large"}
+        )
+    try:
+        if kind == AssetKind.PDF:
+            pages = [[p.width, p.height, p.rotation] for p in asset_engine.inspect_pdf(data)]
+            return pages, asset_engine.render_preview(data, 1, 320)
+        if kind == AssetKind.SOCIAL:
+            size = asset_engine.inspect_image(data)
+            return [[size.width, size.height, 0]], asset_engine.thumbnail(data, 320)
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                "An email template must be MJML text in UTF-8.", {"file": "not UTF-8 text"}
+            ) from None
+        asset_engine.compile_email(source)
+        return [], None
+    except asset_engine.AssetError as exc:
+        raise ValidationError(str(exc), {"file": str(exc)}) from None
+
+
+def add_version(
+    session: Session, actor: User, storage: Storage, asset_id: int, filename: str, data: bytes
+) -> AssetVersion:
+    """A new upload. Zones carry over from the previous version where its pages allow."""
+    access.require(actor, Right.MANAGE_ASSETS)
+    asset = get_asset(session, actor, asset_id)
+    name = validation.text("filename", filename or "template", max_len=255)
+    pages, thumb = inspect_template(asset.kind, data)
+    previous = asset.latest_version
+    zones = list(previous.zones) if previous else []
+    if zones and asset.kind == AssetKind.PDF:
+        zones = [z for z in zones if _pages_fit(z.get("pages", "all"), len(pages))]
+    version = AssetVersion(
+        asset_id=asset.id,
+        number=(previous.number + 1) if previous else 1,
+        template_key=storage.put(data),
+        filename=name,
+        size=len(data),
+        pages=pages,
+        zones=zones,
+        thumbnail_key=storage.put(thumb) if thumb else None,
+        created_by_id=actor.id,
+    )
+    session.add(version)
+    session.flush()
+    session.refresh(asset, ["versions"])
+    audit.record(
+        session,
+        actor,
+        "asset.version_added",
+        version,
+        {"asset_id": asset.id, "number": version.number},
+    )
+    return version
+
+
+def _pages_fit(pages: Any, count: int) -> bool:
+    return isinstance(pages, str) or all(isinstance(n, int) and 1 <= n <= count for n in pages)
+
+
+def parse_zones(raw: Any, kind: AssetKind, page_count: int) -> list[asset_engine.Zone]:
+    """Zones from JSON, checked by the engine's own rules (and against the template's pages)."""
+    if not isinstance(raw, list) or len(raw) > 50:
+        raise ValidationError.for_fields({"zones": "must be a list of at most 50 zones"})
+    if kind == AssetKind.EMAIL and raw:
+        raise ValidationError.for_fields({"zones": "email templates take placeholders, not zones"})
+    zones = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or set(item) - ZONE_FIELDS:
+            raise ValidationError.for_fields(
+                {f"zones.{i}": "must be an object with " + ", ".join(sorted(ZONE_FIELDS))}
+            )
+        values = dict(item)
+        if isinstance(values.get("box"), list):
+            values["box"] = tuple(values["box"])
+        if isinstance(values.get("pages"), list):
+            values["pages"] = tuple(values["pages"])
+        try:
+            zone = asset_engine.Zone(**values)
+        except asset_engine.AssetError as exc:
+            raise ValidationError.for_fields({f"zones.{i}": str(exc)}) from None
+        except TypeError as exc:
+            raise ValidationError.for_fields({f"zones.{i}": f"invalid zone: {exc}"}) from None
+        if page_count and not _pages_fit(zone.pages, page_count):
+            raise ValidationError.for_fields(
+                {f"zones.{i}": f"the template has {page_count} page(s)"}
+            )
+        zones.append(zone)
+    return zones
+
+
+def zone_to_json(zone: asset_engine.Zone) -> dict[str, Any]:
+    return {
+        "kind": zone.kind,
+        "box": list(zone.box),
+        "pages": zone.pages if isinstance(zone.pages, str) else list(zone.pages),
+        "text": zone.text,
+        "color": zone.color,
+        "align": zone.align,
+        "valign": zone.valign,
+        "font_size": zone.font_size,
+        "on_dark": zone.on_dark,
+        "bold": zone.bold,
+    }
+
+
+def set_zones(
+    session: Session, actor: User, asset_id: int, version_id: int, raw: Sequence[Any]
+) -> AssetVersion:
+    access.require(actor, Right.MANAGE_ASSETS)
+    version = get_version(session, actor, asset_id, version_id)
+    zones = parse_zones(
+        list(raw) if isinstance(raw, list | tuple) else raw, version.asset.kind, len(version.pages)
+    )
+    if any(z.kind == "qr" for z in zones) and not version.asset.landing_url:
+        raise ValidationError.for_fields(
+            {"zones": "a QR zone needs the asset's landing URL (set landing_url first)"}
+        )
+    version.zones = [zone_to_json(z) for z in zones]
+    session.flush()
+    audit.record(
+        session, actor, "asset.zones_set", version, {"asset_id": asset_id, "zones": len(zones)}
+    )
+    return version
+
+
+def publish(session: Session, actor: User, asset_id: int, version_id: int | None = None) -> Asset:
+    access.require(actor, Right.MANAGE_ASSETS)
+    asset = get_asset(session, actor, asset_id)
+    version = (
+        get_version(session, actor, asset_id, version_id) if version_id else asset.latest_version
+    )
+    if version is None:
+        raise ValidationError(
+            "Upload a template before publishing.", {"version_id": "no version yet"}
+        )
+    asset.published_version_id = version.id
+    asset.status = AssetStatus.PUBLISHED
+    session.flush()
+    audit.record(session, actor, "asset.published", asset, {"version": version.number})
+    return asset
+
+
+def unpublish(session: Session, actor: User, asset_id: int) -> Asset:
+    access.require(actor, Right.MANAGE_ASSETS)
+    asset = get_asset(session, actor, asset_id)
+    if asset.status == AssetStatus.PUBLISHED:
+        asset.status = AssetStatus.UNPUBLISHED
+        session.flush()
+        audit.record(session, actor, "asset.unpublished", asset)
+    return asset

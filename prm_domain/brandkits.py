@@ -1,0 +1,178 @@
+"""Partners' brand kits: logos for light and dark backgrounds, colour, contact details."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import asset_engine
+from prm_domain import access, audit, validation
+from prm_domain.errors import ValidationError
+from prm_domain.models import BrandKit, Partner, User
+from prm_domain.partners import get_partner
+from prm_domain.storage import Storage
+
+CONTACT_FIELDS = {
+    "contact_name": 120,
+    "contact_title": 120,
+    "contact_email": 254,
+    "contact_phone": 40,
+    "contact_website": 200,
+    "contact_address": 300,
+}
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_PHONE = re.compile(r"^[0-9+()./\- ]*$")
+LOGO_VARIANTS = {"light": "logo_key", "dark": "logo_on_dark_key"}
+
+
+def kit_for(session: Session, partner_id: int) -> BrandKit:
+    """The partner's kit, or an unsaved empty one (reading never writes)."""
+    kit = session.scalar(select(BrandKit).where(BrandKit.partner_id == partner_id))
+    if kit is None:
+        kit = BrandKit(
+            partner_id=partner_id,
+            primary_color="#000000",
+            version=0,
+            **dict.fromkeys(CONTACT_FIELDS, ""),
+        )
+    return kit
+
+
+def get_brand_kit(session: Session, actor: User, partner_id: int) -> BrandKit:
+    get_partner(session, actor, partner_id)
+    return kit_for(session, partner_id)
+
+
+def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
+    problems = {
+        f: "unknown field" for f in values if f not in CONTACT_FIELDS and f != "primary_color"
+    }
+    clean: dict[str, Any] = {}
+    for field, value in values.items():
+        try:
+            if field == "primary_color":
+                if not isinstance(value, str) or not _COLOR.match(value.strip()):
+                    raise validation.fail(field, "must be a colour like #1a2b3c")
+                clean[field] = value.strip().lower()
+            elif field in CONTACT_FIELDS:
+                text = validation.text(field, value, max_len=CONTACT_FIELDS[field], required=False)
+                if text and field == "contact_email":
+                    text = validation.email(field, text)
+                if text and field == "contact_phone" and not _PHONE.match(text):
+                    raise validation.fail(field, "may hold digits, spaces and + ( ) . / - only")
+                if text and field == "contact_website":
+                    text = _website(text)
+                clean[field] = text
+        except ValidationError as exc:
+            problems.update(exc.fields)
+    if problems:
+        raise ValidationError.for_fields(problems)
+    return clean
+
+
+def _website(value: str) -> str:
+    if "://" in value:
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() not in ("http", "https"):
+            raise validation.fail("contact_website", "must be an http(s) address or a domain")
+        host = rest.split("/", 1)[0]
+    else:
+        host = value.split("/", 1)[0]
+    validation.hostname("contact_website", host, allow_port=True)
+    return value
+
+
+def _save(session: Session, partner_id: int, kit: BrandKit) -> BrandKit:
+    if kit.id is None:
+        session.add(kit)
+    kit.version = (kit.version or 0) + 1
+    session.flush()
+    return kit
+
+
+def update_brand_kit(
+    session: Session, actor: User, partner_id: int, values: Mapping[str, Any]
+) -> BrandKit:
+    access.ensure_can_edit_brand(actor, partner_id)
+    get_partner(session, actor, partner_id)
+    clean = _clean(values)
+    kit = kit_for(session, partner_id)
+    changes = audit.diff(kit, clean)
+    if not changes and kit.id is not None:
+        return kit
+    for field, value in clean.items():
+        setattr(kit, field, value)
+    _save(session, partner_id, kit)
+    audit.record(session, actor, "brand_kit.updated", kit, changes, partner_id=partner_id)
+    return kit
+
+
+def set_logo(
+    session: Session, actor: User, storage: Storage, partner_id: int, variant: str, data: bytes
+) -> BrandKit:
+    """Check an uploaded logo by its content, re-encode it without metadata, store it."""
+    access.ensure_can_edit_brand(actor, partner_id)
+    get_partner(session, actor, partner_id)
+    if variant not in LOGO_VARIANTS:
+        raise ValidationError.for_fields({"variant": "must be 'light' or 'dark'"})
+    try:
+        png = asset_engine.validate_logo(data)
+    except asset_engine.AssetError as exc:
+        raise ValidationError(str(exc), {"logo": str(exc)}) from None
+    kit = kit_for(session, partner_id)
+    setattr(kit, LOGO_VARIANTS[variant], storage.put(png))
+    _save(session, partner_id, kit)
+    audit.record(
+        session, actor, "brand_kit.logo_set", kit, {"variant": variant}, partner_id=partner_id
+    )
+    return kit
+
+
+def remove_logo(session: Session, actor: User, partner_id: int, variant: str) -> BrandKit:
+    access.ensure_can_edit_brand(actor, partner_id)
+    get_partner(session, actor, partner_id)
+    if variant not in LOGO_VARIANTS:
+        raise ValidationError.for_fields({"variant": "must be 'light' or 'dark'"})
+    kit = kit_for(session, partner_id)
+    if kit.id is not None and getattr(kit, LOGO_VARIANTS[variant]):
+        setattr(kit, LOGO_VARIANTS[variant], None)
+        _save(session, partner_id, kit)
+        audit.record(
+            session,
+            actor,
+            "brand_kit.logo_removed",
+            kit,
+            {"variant": variant},
+            partner_id=partner_id,
+        )
+    return kit
+
+
+def engine_brand(
+    kit: BrandKit, partner: Partner, storage: Storage, tracking_url: str | None
+) -> asset_engine.BrandKit:
+    """The engine's view of a partner's brand. A partner without a logo cannot be rendered yet."""
+    if not kit.logo_key:
+        raise ValidationError(
+            f"{partner.name} has no logo yet: upload one in the brand kit first.",
+            {"logo": "missing"},
+        )
+    return asset_engine.BrandKit(
+        partner_name=partner.name,
+        logo=storage.get(kit.logo_key),
+        logo_on_dark=storage.get(kit.logo_on_dark_key) if kit.logo_on_dark_key else None,
+        primary_color=kit.primary_color,
+        tracking_url=tracking_url,
+        contact=asset_engine.Contact(
+            name=kit.contact_name,
+            title=kit.contact_title,
+            email=kit.contact_email,
+            phone=kit.contact_phone,
+            website=kit.contact_website,
+            address=kit.contact_address,
+        ),
+    )

@@ -1,0 +1,155 @@
+"""Batch renders: one asset for every partner of a segment, step by step, then one zip."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, audit, validation
+from prm_domain.access import Right
+from prm_domain.assets import get_asset, in_audience
+from prm_domain.base import utcnow
+from prm_domain.enums import JobStatus, PartnerStatus, PartnerType, Region
+from prm_domain.errors import DomainError, NotFound, ValidationError
+from prm_domain.models import Asset, Partner, RenderJob, User
+from prm_domain.rendering import FORMATS, render_version
+from prm_domain.storage import Storage
+
+SEGMENT_FIELDS = {"tier_ids", "regions", "partner_types", "statuses"}
+
+
+def _segment(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    unknown = set(values) - SEGMENT_FIELDS
+    if unknown:
+        raise ValidationError.for_fields({f"segment.{f}": "unknown field" for f in unknown})
+    out: dict[str, list[Any]] = {}
+    ids = values.get("tier_ids", [])
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise ValidationError.for_fields({"segment.tier_ids": "must be a list of tier ids"})
+    out["tier_ids"] = ids
+    for field, enum in (
+        ("regions", Region),
+        ("partner_types", PartnerType),
+        ("statuses", PartnerStatus),
+    ):
+        raw = values.get(field, [])
+        items = validation.string_list(f"segment.{field}", raw, max_items=20, max_len=40)
+        out[field] = [validation.choice(f"segment.{field}", v, enum).value for v in items]
+    return out
+
+
+def start_job(
+    session: Session, actor: User, asset_id: int, segment: Mapping[str, Any], fmt: str
+) -> RenderJob:
+    """Freeze the list of partners now, so the job's total never moves under the progress bar."""
+    access.require(actor, Right.MANAGE_ASSETS)
+    asset = get_asset(session, actor, asset_id)
+    if asset.published_version_id is None and asset.latest_version is None:
+        raise ValidationError("Upload a template before rendering it.", {"asset": "no version"})
+    if fmt not in FORMATS[asset.kind] or fmt == "preview":
+        allowed = [f for f in FORMATS[asset.kind] if f != "preview"]
+        raise ValidationError.for_fields({"format": "must be one of: " + ", ".join(allowed)})
+    seg = _segment(segment)
+    stmt = select(Partner).order_by(Partner.id)
+    if seg["tier_ids"]:
+        stmt = stmt.where(Partner.tier_id.in_(seg["tier_ids"]))
+    if seg["regions"]:
+        stmt = stmt.where(Partner.region.in_([Region(r) for r in seg["regions"]]))
+    if seg["partner_types"]:
+        stmt = stmt.where(Partner.type.in_([PartnerType(t) for t in seg["partner_types"]]))
+    if seg["statuses"]:
+        stmt = stmt.where(Partner.status.in_([PartnerStatus(s) for s in seg["statuses"]]))
+    partners = [p for p in session.scalars(stmt) if in_audience(asset, p)]
+    if not partners:
+        raise ValidationError(
+            "No partner of the asset's audience matches this segment.", {"segment": "empty"}
+        )
+    job = RenderJob(
+        asset_id=asset.id,
+        created_by_id=actor.id,
+        segment=seg,
+        format=fmt,
+        partner_ids=[p.id for p in partners],
+        failures=[],
+        results=[],
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session, actor, "render_job.started", job, {"asset_id": asset.id, "partners": len(partners)}
+    )
+    return job
+
+
+def get_job(session: Session, actor: User, job_id: int) -> RenderJob:
+    job = session.get(RenderJob, job_id)
+    if job is None or not access.has(actor, Right.MANAGE_ASSETS):
+        raise NotFound("Job not found.")
+    return job
+
+
+def step(session: Session, storage: Storage, job_id: int, base_url: str) -> bool:
+    """Render the next partner of the job; return whether more remain.
+
+    Safe to repeat: a finished job does nothing, and a partner already rendered is skipped, so a
+    retried or duplicated task never renders twice into the zip.
+    """
+    job = session.get(RenderJob, job_id, with_for_update=True)
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return False
+    job.status = JobStatus.RUNNING
+    handled = {r[0] for r in job.results} | {f["partner_id"] for f in job.failures}
+    pending = [pid for pid in job.partner_ids if pid not in handled]
+    if pending:
+        partner_id = pending[0]
+        partner = session.get(Partner, partner_id)
+        asset = session.get(Asset, job.asset_id)
+        version = asset.published_version or asset.latest_version if asset else None
+        try:
+            if partner is None or version is None:
+                raise NotFound("partner or template no longer exists")
+            rendered = render_version(session, storage, version, partner, job.format, base_url)
+        except DomainError as exc:
+            job.failures = [
+                *job.failures,
+                {
+                    "partner_id": partner_id,
+                    "partner": partner.name if partner else "",
+                    "error": exc.message,
+                },
+            ]
+        else:
+            job.results = [
+                *job.results,
+                [partner_id, storage.put(rendered.data), rendered.filename],
+            ]
+        job.done = len(job.results) + len(job.failures)
+    if job.done >= job.total:
+        if job.results:
+            job.result_key = storage.put(_zip(storage, job.results))
+            job.status = JobStatus.DONE
+        else:
+            job.status = JobStatus.FAILED
+        job.finished_at = utcnow()
+    session.flush()
+    return job.status == JobStatus.RUNNING
+
+
+def _zip(storage: Storage, results: list[Any]) -> bytes:
+    buffer = io.BytesIO()
+    names: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for partner_id, key, filename in results:
+            name = filename if filename not in names else f"{partner_id}-{filename}"
+            names.add(name)
+            # Fixed timestamps: the same renders always make the same zip.
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(info, storage.get(key), compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from prm_domain.base import Base, utcnow
+from prm_domain.enums import AssetKind, AssetStatus, JobStatus
+
+
+def _str_enum(enum: type) -> Enum:
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Asset(Base):
+    """A piece of vendor collateral partners download in their own brand.
+
+    The audience lists are empty for "everyone"; otherwise a partner must match each non-empty
+    list (tier id, region, partner type, any of the verticals).
+    """
+
+    __tablename__ = "asset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AssetKind] = mapped_column(_str_enum(AssetKind))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    audience_tier_ids: Mapped[list[int]] = mapped_column(default=list)
+    audience_regions: Mapped[list[str]] = mapped_column(default=list)
+    audience_partner_types: Mapped[list[str]] = mapped_column(default=list)
+    audience_verticals: Mapped[list[str]] = mapped_column(default=list)
+    landing_url: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[AssetStatus] = mapped_column(_str_enum(AssetStatus), default=AssetStatus.DRAFT)
+    # The version partners get; set on publish. Newer uploads are drafts until published.
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset_version.id", use_alter=True, ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    versions: Mapped[list[AssetVersion]] = relationship(
+        back_populates="asset",
+        order_by="AssetVersion.number",
+        foreign_keys="AssetVersion.asset_id",
+        cascade="all, delete-orphan",
+    )
+    published_version: Mapped[AssetVersion | None] = relationship(
+        foreign_keys=[published_version_id], post_update=True
+    )
+
+    @property
+    def latest_version(self) -> AssetVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+class AssetVersion(Base):
+    """One upload of an asset's template, with the zones that place partner branding on it."""
+
+    __tablename__ = "asset_version"
+    __table_args__ = (UniqueConstraint("asset_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    template_key: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    # [[width, height, rotation], ...] as the reader sees each page (points), or the image's
+    # [[width, height, 0]] in pixels; the zone editor draws on these.
+    pages: Mapped[list[Any]] = mapped_column(default=list)
+    zones: Mapped[list[Any]] = mapped_column(default=list)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
+
+
+class RenderedFile(Base):
+    """The render cache's index: what a (template version, zones, brand) rendered to."""
+
+    __tablename__ = "rendered_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    storage_key: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AssetDownload(Base):
+    __tablename__ = "asset_download"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("asset_version.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    format: Mapped[str] = mapped_column(String(10))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TrackedLink(Base):
+    """``/r/<code>``: the vendor's landing page with the partner's attribution; counts clicks."""
+
+    __tablename__ = "tracked_link"
+    __table_args__ = (UniqueConstraint("partner_id", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    clicks: Mapped[int] = mapped_column(default=0)
+    last_click_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RenderJob(Base):
+    """A batch render of one asset for every partner of a segment (a Celery job)."""
+
+    __tablename__ = "render_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    format: Mapped[str] = mapped_column(String(10))
+    status: Mapped[JobStatus] = mapped_column(_str_enum(JobStatus), default=JobStatus.QUEUED)
+    partner_ids: Mapped[list[int]] = mapped_column(default=list)
+    done: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[list[Any]] = mapped_column(default=list)
+    # [[partner_id, storage_key, filename], ...] of the renders done so far, zipped at the end.
+    results: Mapped[list[Any]] = mapped_column(default=list)
+    result_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+    @property
+    def total(self) -> int:
+        return len(self.partner_ids)

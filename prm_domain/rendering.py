@@ -1,0 +1,298 @@
+"""Co-branded renders of assets for partners, cached; downloads; tracked links."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import asset_engine
+from prm_domain import access, brandkits
+from prm_domain.assets import get_asset
+from prm_domain.base import utcnow
+from prm_domain.enums import AssetKind
+from prm_domain.errors import NotFound, ValidationError
+from prm_domain.models import (
+    Asset,
+    AssetDownload,
+    AssetVersion,
+    Partner,
+    RenderedFile,
+    TrackedLink,
+    User,
+)
+from prm_domain.storage import Storage
+
+FORMATS: dict[AssetKind, dict[str, str]] = {
+    AssetKind.PDF: {"pdf": "application/pdf", "preview": "image/png"},
+    AssetKind.SOCIAL: {"png": "image/png", "jpeg": "image/jpeg", "preview": "image/png"},
+    AssetKind.EMAIL: {
+        "html": "text/html; charset=utf-8",
+        "eml": "message/rfc822",
+        "txt": "text/plain; charset=utf-8",
+    },
+}
+EXTENSIONS = {
+    "pdf": "pdf",
+    "preview": "png",
+    "png": "png",
+    "jpeg": "jpg",
+    "html": "html",
+    "eml": "eml",
+    "txt": "txt",
+}
+CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    content_type: str
+    filename: str
+    cached: bool
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "asset"
+
+
+# -- tracked links ----------------------------------------------------------------------------
+
+
+def link_for(session: Session, partner_id: int, asset_id: int) -> TrackedLink:
+    link = session.scalar(
+        select(TrackedLink).where(
+            TrackedLink.partner_id == partner_id, TrackedLink.asset_id == asset_id
+        )
+    )
+    if link is None:
+        link = TrackedLink(
+            code="".join(secrets.choice(CODE_ALPHABET) for _ in range(8)),
+            partner_id=partner_id,
+            asset_id=asset_id,
+        )
+        session.add(link)
+        session.flush()
+    return link
+
+
+def link_url(base_url: str, link: TrackedLink) -> str:
+    return f"{base_url.rstrip('/')}/r/{link.code}"
+
+
+def follow_link(session: Session, code: str) -> str | None:
+    """Count a click and return where it goes: the landing page with the partner's UTM tags."""
+    if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
+        return None
+    link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
+    if link is None:
+        return None
+    asset = session.get(Asset, link.asset_id)
+    partner = session.get(Partner, link.partner_id)
+    if asset is None or partner is None or not asset.landing_url:
+        return None
+    # One UPDATE, so concurrent clicks never lose a count.
+    session.execute(
+        update(TrackedLink)
+        .where(TrackedLink.id == link.id)
+        .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
+    )
+    parts = urlsplit(asset.landing_url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("utm_")
+    ]
+    query += [
+        ("utm_source", slug(partner.name)),
+        ("utm_medium", "partner"),
+        ("utm_campaign", slug(asset.name)),
+        ("utm_content", f"partner-{partner.id}"),
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(template_key: str, source: str) -> asset_engine.CompiledEmail:
+    # Keyed by the content hash: compiled once per template version per process.
+    return asset_engine.compile_email(source)
+
+
+def _cache_key(
+    version: AssetVersion, partner: Partner, brand_version: int, fmt: str, tracking_url: str | None
+) -> str:
+    material = json.dumps(
+        [
+            version.id,
+            version.template_key,
+            version.zones,
+            partner.id,
+            partner.name,
+            brand_version,
+            fmt,
+            tracking_url,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def render_version(
+    session: Session,
+    storage: Storage,
+    version: AssetVersion,
+    partner: Partner,
+    fmt: str,
+    base_url: str,
+) -> Rendered:
+    """Render (or fetch from the cache) one version for one partner. No access checks here."""
+    asset = version.asset
+    formats = FORMATS[asset.kind]
+    if fmt not in formats:
+        raise ValidationError.for_fields({"format": "must be one of: " + ", ".join(formats)})
+    kit = brandkits.kit_for(session, partner.id)
+    tracking = (
+        link_url(base_url, link_for(session, partner.id, asset.id)) if asset.landing_url else None
+    )
+    key = _cache_key(version, partner, kit.version, fmt, tracking)
+    filename = f"{slug(asset.name)}-{slug(partner.name)}.{EXTENSIONS[fmt]}"
+    hit = session.scalar(select(RenderedFile).where(RenderedFile.cache_key == key))
+    if hit is not None and storage.exists(hit.storage_key):
+        return Rendered(storage.get(hit.storage_key), hit.content_type, filename, cached=True)
+    data = _render(
+        storage,
+        version,
+        asset,
+        partner,
+        brandkits.engine_brand(kit, partner, storage, tracking),
+        fmt,
+    )
+    stored = storage.put(data)
+    if hit is None:
+        session.add(RenderedFile(cache_key=key, storage_key=stored, content_type=formats[fmt]))
+        session.flush()
+    return Rendered(data, formats[fmt], filename, cached=False)
+
+
+def _render(
+    storage: Storage,
+    version: AssetVersion,
+    asset: Asset,
+    partner: Partner,
+    brand: asset_engine.BrandKit,
+    fmt: str,
+) -> bytes:
+    template = storage.get(version.template_key)
+    zones = [
+        asset_engine.Zone(
+            **{
+                **z,
+                "box": tuple(z["box"]),
+                "pages": z["pages"] if isinstance(z["pages"], str) else tuple(z["pages"]),
+            }
+        )
+        for z in version.zones
+    ]
+    try:
+        if asset.kind == AssetKind.PDF:
+            pdf = asset_engine.cobrand_pdf(template, brand, zones)
+            return asset_engine.render_preview(pdf, 1, 800) if fmt == "preview" else pdf
+        if asset.kind == AssetKind.SOCIAL:
+            if fmt == "preview":
+                return asset_engine.render_social(template, brand, zones, format="PNG")
+            return asset_engine.render_social(template, brand, zones, format=fmt.upper())
+        source = template.decode("utf-8")
+        email = asset_engine.personalise_email(_compiled(version.template_key, source), brand, {})
+    except asset_engine.AssetError as exc:
+        raise ValidationError(
+            f"Could not render {asset.name!r} for {partner.name}: {exc}", {"asset": str(exc)}
+        ) from None
+    if fmt == "html":
+        return email.html.encode()
+    if fmt == "txt":
+        return email.text.encode()
+    return _eml(asset, partner, brand, email)
+
+
+def _eml(
+    asset: Asset, partner: Partner, brand: asset_engine.BrandKit, email: asset_engine.RenderedEmail
+) -> bytes:
+    message = EmailMessage()
+    message["Subject"] = asset.name
+    if brand.contact.email:
+        message["From"] = formataddr((brand.contact.name or partner.name, brand.contact.email))
+    message["X-Unsent"] = "1"  # opens as a draft in Outlook and Apple Mail, ready to send
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return bytes(message)
+
+
+def render_for(
+    session: Session,
+    actor: User,
+    storage: Storage,
+    asset_id: int,
+    partner_id: int | None,
+    fmt: str,
+    base_url: str,
+    *,
+    version_id: int | None = None,
+    count: bool = False,
+) -> Rendered:
+    """What a user downloads or previews: partners their own brand, vendors any partner's."""
+    asset = get_asset(session, actor, asset_id)
+    partner_id = partner_id or actor.partner_id
+    if partner_id is None:
+        raise ValidationError.for_fields({"partner_id": "name the partner whose brand to render"})
+    access.ensure_visible(actor, partner_id, "Partner")
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("Partner not found.")
+    if version_id is not None and actor.is_vendor:
+        version = session.get(AssetVersion, version_id)
+        if version is None or version.asset_id != asset.id:
+            raise NotFound("Version not found.")
+    else:
+        version = asset.published_version or (asset.latest_version if actor.is_vendor else None)
+    if version is None:
+        raise ValidationError("This asset has no template yet.", {"asset": "no version"})
+    result = render_version(session, storage, version, partner, fmt, base_url)
+    if count and fmt != "preview":
+        session.add(
+            AssetDownload(
+                asset_id=asset.id,
+                version_id=version.id,
+                partner_id=partner.id,
+                user_id=actor.id,
+                format=fmt,
+            )
+        )
+        session.flush()
+    return result
+
+
+def download_counts(session: Session, actor: User, asset_id: int) -> list[tuple[int, str, int]]:
+    """(partner id, partner name, downloads) for an asset, most first; partners see their own."""
+    asset = get_asset(session, actor, asset_id)
+    stmt = (
+        select(Partner.id, Partner.name, func.count(AssetDownload.id))
+        .join(AssetDownload, AssetDownload.partner_id == Partner.id)
+        .where(AssetDownload.asset_id == asset.id, access.partner_scope(actor, Partner.id))
+        .group_by(Partner.id, Partner.name)
+        .order_by(func.count(AssetDownload.id).desc(), Partner.name)
+    )
+    return [(pid, name, int(n)) for pid, name, n in session.execute(stmt)]
