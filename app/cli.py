@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import db
+from app.storage import storage
 from prm_domain import DomainError, demo, users
 from prm_domain.database import upgrade
 
@@ -23,7 +24,7 @@ def _migrate() -> None:
 
 def _demo() -> list[demo.DemoLogin]:
     with db.get_db().sessionmaker() as session:
-        logins = demo.load(session)
+        logins = demo.load(session, storage())
         session.commit()
     return logins
 

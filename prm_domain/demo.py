@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import partners, tiers, users
-from prm_domain.models import Partner, Tier, User
+from prm_domain import assets, brandkits, partners, tiers, users
+from prm_domain.models import Asset, Partner, Tier, User
+from prm_domain.storage import Storage
 
 DEMO_PASSWORD = "cobrand-demo"  # noqa: S105 - published on purpose: it is the demo's login
 
@@ -134,8 +137,180 @@ PARTNERS = [
 ]
 
 
-def load(session: Session) -> list[DemoLogin]:
-    """Create whatever of the demo is missing; return the logins to print."""
+FILES = Path(__file__).parent / "demo_files"
+
+LOGO_FILES = {
+    "Alpine IT Solutions": "alpine-it",
+    "Bluewave MSP": "bluewave-msp",
+    "Coral Integrators": "coral",
+    "Delta Distribution": "delta-dist",
+    "Everest Software": "everest-software",
+}
+
+CONTACTS = {
+    "Alpine IT Solutions": (
+        "Anna Berger",
+        "Partner manager",
+        "+49 89 1234 5670",
+        "Leopoldstraße 12, München",
+    ),
+    "Bluewave MSP": (
+        "Ben Carter",
+        "Head of sales",
+        "+1 415 555 0142",
+        "400 Market St, San Francisco",
+    ),
+    "Coral Integrators": (
+        "Carla Souza",
+        "Diretora comercial",
+        "+55 11 5555 0199",
+        "Av. Paulista 1000, São Paulo",
+    ),
+    "Delta Distribution": (
+        "Dev Raman",
+        "Channel director",
+        "+65 6555 0123",
+        "1 Raffles Place, Singapore",
+    ),
+    "Everest Software": (
+        "Ella Hughes",
+        "Alliances lead",
+        "+44 20 7946 0321",
+        "10 Finsbury Sq, London",
+    ),
+}
+
+BROCHURE_ZONES: list[dict[str, Any]] = [
+    # The header band is dark navy: the partner's logo for dark backgrounds goes there.
+    {"kind": "logo", "box": [0.66, 0.015, 0.31, 0.1], "align": "right", "on_dark": True},
+    {
+        "kind": "text",
+        "box": [0.05, 0.93, 0.9, 0.05],
+        "color": "#ffffff",
+        "font_size": 11,
+        "text": "{{ partner_name }} · {{ contact.phone }} · {{ contact.email }}",
+    },
+    {"kind": "qr", "box": [0.84, 0.76, 0.12, 0.12], "pages": "last", "align": "right"},
+]
+SOCIAL_ZONES: list[dict[str, Any]] = [
+    {"kind": "logo", "box": [0.05, 0.74, 0.36, 0.2], "on_dark": True},
+    {
+        "kind": "text",
+        "box": [0.05, 0.64, 0.6, 0.08],
+        "color": "#ffffff",
+        "bold": True,
+        "text": "Ask {{ partner_name }} about the upgrade",
+    },
+]
+
+ASSETS: list[dict[str, Any]] = [
+    {
+        "kind": "pdf",
+        "file": "brochure.pdf",
+        "zones": BROCHURE_ZONES,
+        "tiers": [],
+        "meta": {
+            "name": "Nimbus Cloud Platform brochure",
+            "category": "Brochures",
+            "tags": ["platform", "overview"],
+            "description": "Four pages with your logo, contact details and a QR code.",
+            "landing_url": "https://nimbus.example/platform",
+        },
+    },
+    {
+        "kind": "email",
+        "file": "newsletter.mjml",
+        "zones": [],
+        "tiers": [],
+        "meta": {
+            "name": "Newsletter: Nimbus Cloud 5.0 launch",
+            "category": "Emails",
+            "tags": ["launch", "5.0"],
+            "description": "A responsive launch email in your name, with your contact details.",
+            "landing_url": "https://nimbus.example/5.0",
+        },
+    },
+    {
+        "kind": "social",
+        "file": "social-launch.png",
+        "zones": SOCIAL_ZONES,
+        "tiers": [],
+        "meta": {
+            "name": "Launch post: Nimbus Cloud 5.0",
+            "category": "Social",
+            "tags": ["launch", "5.0"],
+            "description": "A 1200 x 627 image for LinkedIn and X with your logo.",
+        },
+    },
+    {
+        "kind": "pdf",
+        "file": "brochure.pdf",
+        "zones": BROCHURE_ZONES[:2],
+        "tiers": ["Gold"],
+        "meta": {
+            "name": "Gold partner playbook",
+            "category": "Sales playbooks",
+            "tags": ["gold"],
+            "description": "For Gold partners only: the co-selling playbook.",
+            "landing_url": "https://nimbus.example/gold",
+        },
+    },
+]
+
+
+def _load_brands(session: Session, storage: Storage, admin: User) -> None:
+    for name, key in LOGO_FILES.items():
+        partner = session.scalar(select(Partner).where(Partner.name_key == name.casefold()))
+        if partner is None or brandkits.kit_for(session, partner.id).logo_key:
+            continue
+        brandkits.set_logo(
+            session, admin, storage, partner.id, "light", (FILES / f"logo-{key}.png").read_bytes()
+        )
+        brandkits.set_logo(
+            session,
+            admin,
+            storage,
+            partner.id,
+            "dark",
+            (FILES / f"logo-{key}-dark.png").read_bytes(),
+        )
+        contact, title, phone, address = CONTACTS[name]
+        domain = partner.website_domains[0] if partner.website_domains else "example.com"
+        brandkits.update_brand_kit(
+            session,
+            admin,
+            partner.id,
+            {
+                "contact_name": contact,
+                "contact_title": title,
+                "contact_phone": phone,
+                "contact_address": address,
+                "contact_email": f"{contact.split()[0].lower()}@{domain}",
+                "contact_website": f"https://{domain}",
+                "primary_color": "#1c5fb8",
+            },
+        )
+
+
+def _load_assets(session: Session, storage: Storage, admin: User, tier_ids: dict[str, int]) -> None:
+    for spec in ASSETS:
+        if session.scalar(select(Asset.id).where(Asset.name == spec["meta"]["name"])):
+            continue
+        meta = {**spec["meta"], "audience_tier_ids": [tier_ids[t] for t in spec["tiers"]]}
+        asset = assets.create_asset(session, admin, spec["kind"], meta)
+        version = assets.add_version(
+            session, admin, storage, asset.id, spec["file"], (FILES / spec["file"]).read_bytes()
+        )
+        if spec["zones"]:
+            assets.set_zones(session, admin, asset.id, version.id, spec["zones"])
+        assets.publish(session, admin, asset.id, version.id)
+
+
+def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
+    """Create whatever of the demo is missing; return the logins to print.
+
+    With ``storage``, also the brand kits (logos, contacts) and the library's assets.
+    """
     by_name = {t.name: t for t in session.scalars(select(Tier))}
     staff_admin = None
     for role, email, name in VENDOR_STAFF:
@@ -168,6 +343,9 @@ def load(session: Session) -> list[DemoLogin]:
                     partner.id,
                     {"email": email, "password": DEMO_PASSWORD, "display_name": name, "role": role},
                 )
+    if storage is not None:
+        _load_brands(session, storage, staff_admin)
+        _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})
     return logins(session)
 
 
