@@ -152,3 +152,86 @@ def test_without_redis_tasks_run_in_process(tmp_path: Path) -> None:
         assert enqueue("cobrand.purge_dead_tokens").result(timeout=30) == 0  # type: ignore[union-attr]
     assert _token_count(url) == 1
     app.extensions["cobrand.db"].engine.dispose()
+
+
+def _library_world(url: str, storage_dir: str) -> int:
+    """Two partners with logos and a published PDF asset; returns a started render job's id."""
+    from prm_domain import assets, brandkits, jobs
+    from prm_domain.models import Partner, Tier
+    from prm_domain.storage import LocalStorage
+    from tests.library_fixtures import brochure, png
+
+    engine = make_engine(url)
+    storage = LocalStorage(storage_dir)
+    with make_sessionmaker(engine)() as s:
+        admin = s.scalar(select(User).where(User.email == "w@example.com"))
+        assert admin is not None
+        tier = Tier(name="T", rank=1, mdf_share_percent=0, discount_percent=0, content_access=[])
+        s.add(tier)
+        s.flush()
+        for name in ("Alpha", "Beta"):
+            p = Partner(
+                name=name,
+                name_key=name.lower(),
+                type="reseller",
+                tier_id=tier.id,
+                country="DE",
+                region="EMEA",
+            )
+            s.add(p)
+            s.flush()
+            brandkits.set_logo(s, admin, storage, p.id, "light", png())
+        asset = assets.create_asset(s, admin, "pdf", {"name": "Brochure"})
+        version = assets.add_version(s, admin, storage, asset.id, "b.pdf", brochure(1))
+        assets.set_zones(
+            s, admin, asset.id, version.id, [{"kind": "logo", "box": [0.7, 0.02, 0.25, 0.1]}]
+        )
+        assets.publish(s, admin, asset.id)
+        job = jobs.start_job(s, admin, asset.id, {}, "pdf")
+        s.commit()
+        job_id = job.id
+    engine.dispose()
+    return job_id
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_real_worker_runs_a_render_job_once_even_when_sent_twice(worker: dict[str, Any]) -> None:
+    import io
+    import zipfile
+
+    from app import create_app
+    from app.celery_app import enqueue
+    from prm_domain.models import RenderJob
+    from prm_domain.storage import LocalStorage
+
+    job_id = _library_world(worker["DATABASE_URL"], worker["STORAGE_DIR"])
+    app = create_app(worker)
+    with app.app_context():
+        enqueue("cobrand.run_render_job", job_id, "http://cobrand.test")
+        enqueue("cobrand.run_render_job", job_id, "http://cobrand.test")  # a duplicate delivery
+    engine = make_engine(worker["DATABASE_URL"])
+    deadline = time.monotonic() + 60
+    job = None
+    while time.monotonic() < deadline:
+        with make_sessionmaker(engine)() as s:
+            job = s.get(RenderJob, job_id)
+            if job is not None and job.status.value == "done":
+                break
+        time.sleep(0.3)
+    engine.dispose()
+    assert job is not None and job.status.value == "done", job and job.status
+    assert job.done == job.total == 2 and job.failures == []
+    archive = zipfile.ZipFile(io.BytesIO(LocalStorage(worker["STORAGE_DIR"]).get(job.result_key)))
+    assert sorted(archive.namelist()) == ["brochure-alpha.pdf", "brochure-beta.pdf"]
+
+
+def test_rendering_tasks_have_time_limits() -> None:
+    from app import create_app
+
+    task = (
+        create_app({"REDIS_URL": None, "SECRET_KEY": "x"})
+        .extensions["celery"]
+        .tasks["cobrand.run_render_job"]
+    )
+    assert task.soft_time_limit and task.time_limit and task.soft_time_limit < task.time_limit
