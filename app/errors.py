@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from prm_domain import (
@@ -96,6 +97,17 @@ def init_app(app: Flask) -> None:
                 response.headers["Allow"] = exc.get_response().headers["Allow"]
             return response
         return render_template("error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError) -> Any:
+        # The services check uniqueness first; this is the race where two requests pass that
+        # check together and the database's constraint refuses the second.
+        app.logger.info("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        message = "This collides with a change made at the same moment. Reload and try again."
+        if wants_json():
+            return json_error(409, "conflict", message)
+        flash(message, "error")
+        return redirect(request.referrer or "/")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -1,0 +1,438 @@
+"""Tenant isolation: every API route that takes an object id is tried across tenants.
+
+``CASES`` holds one cross-tenant case per (URL rule, method). Each is run by a partner admin
+and by a partner user of partner A against partner B's objects (B's organisation, users and
+brand kit; an asset whose audience is B's tier only; a render job made for B): the request is
+refused - 404 unless noted - and no table changes. The refusal must be the very answer a
+made-up id gets, so it never tells "exists elsewhere" from "does not exist".
+``test_every_id_route_has_a_case`` walks ``app.url_map`` and fails when a route with a URL
+parameter has no case, so a new route cannot ship without its tenancy case.
+
+Tiers are the vendor's programme, shared by all partners rather than owned by one; their
+routes are listed in ``SHARED`` with the reason and the answer a partner role gets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from prm_domain import jobs
+from prm_domain.base import Base
+from prm_domain.enums import Role
+from prm_domain.models import Partner, Tier, User
+from tests.library_fixtures import brochure, png
+
+GHOST = 2_000_000_000  # an id no row has
+
+
+def snapshot(session: Session) -> dict[str, list[Any]]:
+    """Every row of every table, read fresh from the database (not the identity map)."""
+    existing = set(inspect(session.connection()).get_table_names())
+    out = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in existing:
+            stmt = select(table).order_by(*table.primary_key.columns)
+            out[table.name] = [tuple(r) for r in session.execute(stmt).all()]
+    return out
+
+
+@dataclass
+class Target:
+    """The ids a case aims at: partner B's objects, or made-up ones."""
+
+    partner: int
+    asset: int
+    version: int
+    job: int
+
+
+@dataclass
+class World:
+    a: Partner
+    b: Partner
+    members: dict[tuple[str, Role], User]
+    b_ids: Target
+    a_asset: int  # an asset partner A may see, for the query-string cases
+    tier: Tier
+    vendor: User
+    ghost: Target = field(default_factory=lambda: Target(GHOST, GHOST, GHOST, GHOST))
+
+
+@pytest.fixture(autouse=True)
+def fast_hash(monkeypatch: pytest.MonkeyPatch, password_hash: str) -> None:
+    # Control cases create users; argon2 is slow and not what these tests are about.
+    monkeypatch.setattr("prm_domain.users.hash_password", lambda _plain: password_hash)
+
+
+def _asset(vendor: Any, tier_id: int) -> tuple[int, int]:
+    r = vendor.post(
+        "/api/v1/assets",
+        {
+            "kind": "pdf",
+            "name": f"Brochure {uuid.uuid4().hex[:6]}",
+            "landing_url": "https://nimbus.example/cloud",
+            "audience_tier_ids": [tier_id],
+        },
+    )
+    assert r.status_code == 201, r.json
+    asset_id = r.json["id"]
+    r = vendor.post(
+        f"/api/v1/assets/{asset_id}/versions?filename=b.pdf",
+        data=brochure(1),
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert r.status_code == 201, r.json
+    version_id = r.json["id"]
+    assert vendor.post(f"/api/v1/assets/{asset_id}/publish", {}).status_code == 200
+    return asset_id, version_id
+
+
+@pytest.fixture
+def world(
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    api_as: Any,
+    session: Session,
+) -> World:
+    a, b = make_partner(), make_partner()  # each on its own tier
+    members = {(name, role): make_user(role, p) for name, p in (("a", a), ("b", b)) for role in
+               (Role.PARTNER_ADMIN, Role.PARTNER_USER)}  # fmt: skip
+    vendor_user = make_user(Role.MARKETING_MANAGER)
+    vendor = api_as(vendor_user)
+    r = api_as(members["b", Role.PARTNER_ADMIN]).request(
+        "PUT", f"/api/v1/partners/{b.id}/brand-kit/logos/light", data=png()
+    )
+    assert r.status_code == 200, r.json
+    b_asset, b_version = _asset(vendor, b.tier_id)
+    a_asset, _ = _asset(vendor, a.tier_id)
+    job = jobs.start_job(session, vendor_user, b_asset, {"tier_ids": [b.tier_id]}, "pdf")
+    session.commit()
+    return World(
+        a=a,
+        b=b,
+        members=members,
+        b_ids=Target(b.id, b_asset, b_version, job.id),
+        a_asset=a_asset,
+        tier=b.tier,
+        vendor=vendor_user,
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request at ``t``'s objects with a body that would be valid; the refusal expected."""
+
+    url: Callable[[Target], str]
+    body: Callable[[], dict[str, Any] | None] = lambda: None
+    data: Callable[[], bytes] | None = None  # a raw upload instead of JSON
+    refusal: int = 404
+    why: str = "another tenant's object: its existence is private"
+
+
+VENDOR_ONLY = "a vendor-only route: refused by role before any lookup, the same for every id"
+
+
+def _new_user() -> dict[str, Any]:
+    return {
+        "email": f"intruder-{uuid.uuid4().hex[:8]}@example.com",
+        "password": "long-enough-password",
+        "display_name": "Planted",
+        "role": "partner_admin",
+    }
+
+
+P = "/api/v1/partners/<id:partner_id>"
+AS = "/api/v1/assets/<id:asset_id>"
+LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
+CASES: dict[tuple[str, str], Case] = {
+    (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
+    (P, "PATCH"): Case(
+        # Profile fields only: a partner admin may send these for their own organisation, so
+        # only tenancy can refuse it.
+        lambda t: f"/api/v1/partners/{t.partner}",
+        lambda: {"name": f"Taken over {uuid.uuid4().hex[:6]}", "website_domains": ["evil.test"]},
+    ),
+    (P + "/users", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/users"),
+    (P + "/users", "POST"): Case(lambda t: f"/api/v1/partners/{t.partner}/users", _new_user),
+    (P + "/brand-kit", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/brand-kit"),
+    (P + "/brand-kit", "PATCH"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/brand-kit",
+        lambda: {"contact_phone": "+49 30 666", "primary_color": "#000000"},
+    ),
+    (LOGO, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/brand-kit/logos/light"),
+    (LOGO, "PUT"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/brand-kit/logos/light", data=lambda: png(10, 10)
+    ),
+    (LOGO, "DELETE"): Case(lambda t: f"/api/v1/partners/{t.partner}/brand-kit/logos/light"),
+    (AS, "GET"): Case(lambda t: f"/api/v1/assets/{t.asset}"),
+    (AS, "PATCH"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}",
+        lambda: {"name": "Hijacked"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (AS + "/versions", "POST"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/versions",
+        data=lambda: brochure(1),
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (AS + "/versions/<id:version_id>/zones", "PUT"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/versions/{t.version}/zones",
+        lambda: {"zones": []},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (AS + "/versions/<id:version_id>/pages/<id:page>", "GET"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/versions/{t.version}/pages/1"
+    ),
+    (AS + "/publish", "POST"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/publish", lambda: {}, refusal=403, why=VENDOR_ONLY
+    ),
+    (AS + "/unpublish", "POST"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/unpublish", refusal=403, why=VENDOR_ONLY
+    ),
+    (AS + "/thumbnail", "GET"): Case(lambda t: f"/api/v1/assets/{t.asset}/thumbnail"),
+    (AS + "/render", "GET"): Case(lambda t: f"/api/v1/assets/{t.asset}/render?format=pdf"),
+    (AS + "/link", "GET"): Case(lambda t: f"/api/v1/assets/{t.asset}/link"),
+    (AS + "/downloads", "GET"): Case(lambda t: f"/api/v1/assets/{t.asset}/downloads"),
+    (AS + "/batches", "POST"): Case(
+        lambda t: f"/api/v1/assets/{t.asset}/batches",
+        lambda: {"format": "pdf"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    ("/api/v1/jobs/<id:job_id>", "GET"): Case(lambda t: f"/api/v1/jobs/{t.job}"),
+    ("/api/v1/jobs/<id:job_id>/download", "GET"): Case(lambda t: f"/api/v1/jobs/{t.job}/download"),
+}
+
+# The other tenant named in the query string, on an object partner A may see.
+QUERY_CASES: dict[str, Callable[[World, int], str]] = {
+    "render for B": lambda w, p: f"/api/v1/assets/{w.a_asset}/render?format=pdf&partner_id={p}",
+    "link for B": lambda w, p: f"/api/v1/assets/{w.a_asset}/link?partner_id={p}",
+}
+
+# Routes with an id whose objects belong to no partner: (rule, method) -> (why, the status a
+# partner admin / partner user gets).
+SHARED: dict[tuple[str, str], tuple[str, int]] = {
+    ("/api/v1/tiers/<id:tier_id>", "GET"): (
+        "the tier programme is shown to every partner (what the next tier unlocks)",
+        200,
+    ),
+    ("/api/v1/tiers/<id:tier_id>", "PATCH"): ("tiers are vendor data; partners may not edit", 403),
+}
+
+# What partner B's own members get for the same requests: proof that each case is aimed at a
+# working route (a 404 from a typo'd URL would otherwise pass).
+OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, partner user)
+    (P, "GET"): (200, 200),
+    (P, "PATCH"): (200, 403),
+    (P + "/users", "GET"): (200, 403),
+    (P + "/users", "POST"): (201, 403),
+    (P + "/brand-kit", "GET"): (200, 200),
+    (P + "/brand-kit", "PATCH"): (200, 403),
+    (LOGO, "GET"): (200, 200),
+    (LOGO, "PUT"): (200, 403),
+    (LOGO, "DELETE"): (200, 403),
+    (AS, "GET"): (200, 200),
+    (AS, "PATCH"): (403, 403),
+    (AS + "/versions", "POST"): (403, 403),
+    (AS + "/versions/<id:version_id>/zones", "PUT"): (403, 403),
+    (AS + "/versions/<id:version_id>/pages/<id:page>", "GET"): (404, 404),  # the zone editor's
+    (AS + "/publish", "POST"): (403, 403),
+    (AS + "/unpublish", "POST"): (403, 403),
+    (AS + "/thumbnail", "GET"): (200, 200),
+    (AS + "/render", "GET"): (200, 200),
+    (AS + "/link", "GET"): (200, 200),
+    (AS + "/downloads", "GET"): (200, 200),
+    (AS + "/batches", "POST"): (403, 403),
+    ("/api/v1/jobs/<id:job_id>", "GET"): (404, 404),  # jobs are the vendor's
+    ("/api/v1/jobs/<id:job_id>/download", "GET"): (404, 404),
+}
+
+PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
+
+
+def _id_routes(app: Flask) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and rule.arguments:
+            for method in rule.methods or ():
+                if method not in ("HEAD", "OPTIONS"):
+                    found.add((rule.rule, method))
+    return found
+
+
+def _send(api: Any, key: tuple[str, str], target: Target) -> Any:
+    case = CASES[key]
+    if case.data is not None:
+        return api.request(key[1], case.url(target), data=case.data())
+    return api.request(key[1], case.url(target), case.body())
+
+
+def test_every_id_route_has_a_case(app: Flask) -> None:
+    routes = _id_routes(app)
+    assert routes, "no API route with a URL parameter found: the walk is broken"
+    missing = sorted(routes - CASES.keys() - SHARED.keys())
+    assert not missing, f"API routes with no cross-tenant case in CASES (or SHARED): {missing}"
+    stale = sorted((CASES.keys() | SHARED.keys()) - routes)
+    assert not stale, f"cases for routes that no longer exist: {stale}"
+    assert not CASES.keys() & SHARED.keys()
+    assert OWNER_STATUS.keys() == CASES.keys()
+
+
+def test_the_walk_notices_a_route_without_a_case(app: Flask) -> None:
+    app.add_url_rule(
+        "/api/v1/widgets/<id:widget_id>", "widget", lambda widget_id: "", methods=["DELETE"]
+    )
+    missing = _id_routes(app) - CASES.keys() - SHARED.keys()
+    assert ("/api/v1/widgets/<id:widget_id>", "DELETE") in missing
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
+def test_other_tenant_is_refused_and_nothing_changes(
+    role: Role, world: World, api_as: Any, session: Session
+) -> None:
+    api = api_as(world.members["a", role])
+    before = snapshot(session)
+    wrong = []
+    for key, case in sorted(CASES.items()):
+        r = _send(api, key, world.b_ids)
+        if r.status_code != case.refusal or not r.is_json:
+            wrong.append((key, r.status_code, r.get_data()[:200]))
+            continue
+        assert r.json["error"]["code"] == ("not_found" if case.refusal == 404 else "forbidden")
+    for name, url in QUERY_CASES.items():
+        r = api.get(url(world, world.b.id))
+        if r.status_code != 404:
+            wrong.append((name, r.status_code, r.get_data()[:200]))
+    assert not wrong, f"cross-tenant requests not refused as expected: {wrong}"
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
+def test_other_tenant_and_missing_object_look_the_same(
+    role: Role, world: World, api_as: Any
+) -> None:
+    api = api_as(world.members["a", role])
+    differ = []
+    for key in sorted(CASES):
+        other, ghost = _send(api, key, world.b_ids), _send(api, key, world.ghost)
+        if (other.status_code, other.get_data()) != (ghost.status_code, ghost.get_data()):
+            differ.append((key, other.get_data()[:120], ghost.get_data()[:120]))
+    for name, url in QUERY_CASES.items():
+        other, ghost = api.get(url(world, world.b.id)), api.get(url(world, GHOST))
+        if (other.status_code, other.get_data()) != (ghost.status_code, ghost.get_data()):
+            differ.append((name, other.get_data()[:120], ghost.get_data()[:120]))
+    assert not differ, f"the refusal tells an existing object from a missing one: {differ}"
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
+def test_control_own_tenant_reaches_the_routes(role: Role, world: World, api_as: Any) -> None:
+    api = api_as(world.members["b", role])
+    wrong = []
+    # Deleting the logo last: the logo GET before it needs it.
+    for key in sorted(CASES, key=lambda k: k == (LOGO, "DELETE")):
+        expected = OWNER_STATUS[key][PARTNER_ROLES.index(role)]
+        r = _send(api, key, world.b_ids)
+        if r.status_code != expected:
+            wrong.append((key, expected, r.status_code, r.get_data()[:200]))
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
+@pytest.mark.parametrize("key", sorted(SHARED), ids=lambda k: f"{k[1]} {k[0]}")
+def test_shared_objects_answer_partners_per_policy(
+    key: tuple[str, str],
+    role: Role,
+    make_user: Callable[..., User],
+    make_tier: Callable[..., Tier],
+    api_as: Any,
+    session: Session,
+) -> None:
+    rule, method = key
+    _why, status = SHARED[key]
+    api = api_as(make_user(role))
+    url = rule.replace("<id:tier_id>", str(make_tier().id))
+    body = {"description": "changed by a partner"} if method == "PATCH" else None
+    before = snapshot(session)
+    r = api.request(method, url, body)
+    assert r.status_code == status, r.json
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
+def test_partner_lists_show_only_own_tenant(
+    role: Role, make_partner: Callable[..., Partner], make_user: Callable[..., User], api_as: Any
+) -> None:
+    a, b = make_partner(), make_partner()
+    api = api_as(make_user(role, a))
+    r = api.get("/api/v1/partners?per_page=200")
+    assert r.status_code == 200
+    assert [p["id"] for p in r.json["items"]] == [a.id]
+    assert r.json["total"] == 1
+    # Searching or filtering for the other tenant finds nothing, not even a count.
+    for query in (f"q={b.name}", f"tier_id={b.tier_id}", "q=DE"):
+        r = api.get(f"/api/v1/partners?{query}")
+        assert b.id not in [p["id"] for p in r.json["items"]]
+        assert r.json["total"] <= 1
+
+
+def test_users_of_other_tenant_are_never_listed(
+    make_partner: Callable[..., Partner], make_user: Callable[..., User], api_as: Any
+) -> None:
+    a = make_partner()
+    admin, member = make_user(Role.PARTNER_ADMIN, a), make_user(Role.PARTNER_USER, a)
+    make_user(Role.PARTNER_USER)  # of another partner
+    r = api_as(admin).get(f"/api/v1/partners/{a.id}/users")
+    assert r.status_code == 200
+    assert {u["id"] for u in r.json["items"]} == {admin.id, member.id}
+
+
+# --- Vendor roles: every partner is visible, with the rights each role carries ----------------
+
+FOUNDATION = [(P, "GET"), (P, "PATCH"), (P + "/users", "GET"), (P + "/users", "POST")]
+VENDOR_EXPECTED: dict[tuple[str, str], dict[Role, int]] = {
+    (P, "GET"): {Role.VENDOR_ADMIN: 200, Role.CHANNEL_MANAGER: 200, Role.MARKETING_MANAGER: 200},
+    (P, "PATCH"): {Role.VENDOR_ADMIN: 200, Role.CHANNEL_MANAGER: 200, Role.MARKETING_MANAGER: 403},
+    (P + "/users", "GET"): {
+        Role.VENDOR_ADMIN: 200,
+        Role.CHANNEL_MANAGER: 200,
+        Role.MARKETING_MANAGER: 200,
+    },
+    (P + "/users", "POST"): {
+        Role.VENDOR_ADMIN: 201,
+        Role.CHANNEL_MANAGER: 201,
+        Role.MARKETING_MANAGER: 403,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "role", [Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER], ids=str
+)
+def test_vendor_roles_reach_every_partner_per_role(
+    role: Role,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    api_as: Any,
+    session: Session,
+) -> None:
+    target = Target(make_partner().id, GHOST, GHOST, GHOST)
+    api = api_as(make_user(role))
+    for key in FOUNDATION:
+        before = snapshot(session)
+        r = _send(api, key, target)
+        expected = VENDOR_EXPECTED[key][role]
+        assert r.status_code == expected, (key, r.json)
+        if expected == 403:
+            assert r.json["error"]["code"] == "forbidden"
+            assert snapshot(session) == before
