@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Mapping
@@ -9,9 +10,6 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import quote, urlsplit
-
-import css_inline
-import mjml
 
 from ._errors import AssetError, TemplateError
 from ._model import BrandKit, RenderedEmail
@@ -24,15 +22,14 @@ SlotKind = Literal["text", "attr", "url", "url-part", "forbidden"]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 _INCLUDE = re.compile(r"<\s*mj-include\b", re.IGNORECASE)
-_HTML_ATTRIBUTES = re.compile(
-    r"<\s*mj-html-attributes\b[^>]*?(?:/\s*>|>.*?<\s*/\s*mj-html-attributes\s*>)",
-    re.IGNORECASE | re.DOTALL,
-)
-_INLINE_STYLE = re.compile(
-    r"<\s*mj-style\b([^>]*)>(.*?)<\s*/\s*mj-style\s*>", re.IGNORECASE | re.DOTALL
+# Opening and closing tags are found separately and paired in one pass: a lazy ".*?" up to
+# a closing tag would rescan the rest of the document for every unclosed opening tag.
+_BLOCK_TAG = re.compile(
+    r"<\s*(/?)\s*(mj-style|mj-html-attributes)\b([^<>]{0,2000}?)(/?)\s*>", re.IGNORECASE
 )
 _INLINE_ATTR = re.compile(r"""\binline\s*=\s*["']?inline\b""", re.IGNORECASE)
-_ATTRIBUTE_BEFORE = re.compile(r"""([^\s"'=<>/]+)\s*=\s*(["']?)([^"']*)$""")
+MAX_PLACEHOLDERS = 10_000
+MAX_TAG_CHARS = 8192
 _URL_ATTRIBUTES = frozenset(
     {"href", "src", "action", "background", "poster", "cite", "formaction", "xlink:href"}
 )
@@ -69,6 +66,16 @@ class CompiledEmail:
     _html: _Split
     _text: _Split
 
+    @classmethod
+    def from_parts(cls, html: str, text: str) -> CompiledEmail:
+        """Rebuild from a stored ``.html`` and ``.text`` (what the app keeps per version).
+
+        Only the placeholder analysis is redone (linear, about a millisecond), not MJML.
+        """
+        if not isinstance(html, str) or not isinstance(text, str):
+            raise TemplateError("A stored compiled email must be text.")
+        return cls(html, text, _split_html(html), _split_text(text))
+
 
 def _preprocess(source: str) -> tuple[str, str]:
     if _INCLUDE.search(source):
@@ -76,19 +83,40 @@ def _preprocess(source: str) -> tuple[str, str]:
             "The MJML template uses mj-include, which is not allowed: templates cannot read "
             "other files. Paste the included content into the template instead."
         )
-    # MRML refuses mj-html-attributes; dropping it loses only extra HTML attributes.
-    source = _HTML_ATTRIBUTES.sub("", source)
+    out: list[str] = []
     inline_css: list[str] = []
-
-    def take_inline(match: re.Match[str]) -> str:
-        if not _INLINE_ATTR.search(match.group(1)):
-            return match.group(0)
-        inline_css.append(match.group(2))
-        # Media queries cannot be inlined; a plain mj-style keeps them in the <head>.
-        return f"<mj-style>{match.group(2)}</mj-style>" if "@media" in match.group(2) else ""
-
-    source = _INLINE_STYLE.sub(take_inline, source)
-    return source, "\n".join(inline_css)
+    last = 0
+    opened: re.Match[str] | None = None
+    for tag in _BLOCK_TAG.finditer(source):
+        closing, name, self_closing = tag.group(1), tag.group(2).lower(), tag.group(4)
+        if opened is None:
+            if closing:
+                continue
+            if self_closing:
+                if name == "mj-html-attributes":
+                    out.append(source[last : tag.start()])
+                    last = tag.end()
+                continue
+            opened = tag
+            continue
+        if not closing or name != opened.group(2).lower():
+            continue
+        body = source[opened.end() : tag.start()]
+        if name == "mj-html-attributes":
+            # MRML refuses mj-html-attributes; dropping it loses only extra HTML attributes.
+            replacement = ""
+        elif _INLINE_ATTR.search(opened.group(3)):
+            inline_css.append(body)
+            # Media queries cannot be inlined; a plain mj-style keeps them in the <head>.
+            replacement = f"<mj-style>{body}</mj-style>" if "@media" in body else ""
+        else:
+            replacement = source[opened.start() : tag.end()]
+        out.append(source[last : opened.start()])
+        out.append(replacement)
+        last = tag.end()
+        opened = None
+    out.append(source[last:])
+    return "".join(out), "\n".join(inline_css)
 
 
 def _mjml_error(exc: BaseException) -> TemplateError:
@@ -106,6 +134,11 @@ def compile_email(source: str) -> CompiledEmail:
     if "<mjml" not in source.lower():
         raise TemplateError("The template is not MJML: it has no <mjml> root element.")
     prepared, inline_css = _preprocess(source)
+    # Imported here so that the PDF and image paths work even where the email extras
+    # (mjml-python, css-inline) are not installed yet.
+    import css_inline
+    import mjml
+
     try:
         # No include loader is passed, so MRML itself cannot open files either.
         compiled = mjml.mjml2html(prepared, disable_comments=False)
@@ -134,36 +167,105 @@ def compile_email(source: str) -> CompiledEmail:
     return CompiledEmail(compiled, text, _split_html(compiled), _split_text(text))
 
 
-def _html_slot_kind(document: str, position: int) -> SlotKind:
-    lowered = document[:position].lower()
-    for element in ("style", "script"):
-        if lowered.rfind(f"<{element}") > lowered.rfind(f"</{element}"):
+class _Landmarks:
+    """Positions of the markup that decides a placeholder's context, found once per document
+    so that classifying many placeholders stays linear in the document's size."""
+
+    def __init__(self, document: str) -> None:
+        lowered = document.lower()
+        self.document = document
+
+        def positions(pattern: str) -> list[int]:
+            return [m.start() for m in re.finditer(pattern, lowered)]
+
+        self.opens = positions("<")
+        self.closes = positions(">")
+        self.raw_open = positions(r"<(?:style|script)\b")
+        self.raw_close = positions(r"</(?:style|script)\b")
+
+    @staticmethod
+    def _last_before(items: list[int], position: int) -> int:
+        index = bisect.bisect_left(items, position)
+        return items[index - 1] if index else -1
+
+    def kind(self, position: int) -> SlotKind:
+        if self._last_before(self.raw_open, position) > self._last_before(self.raw_close, position):
             return "forbidden"
-    last_open, last_close = lowered.rfind("<"), lowered.rfind(">")
-    if last_open <= last_close:
-        return "text"
-    if lowered.startswith("<!--", last_open):
-        return "text"
-    match = _ATTRIBUTE_BEFORE.search(document[last_open:position])
-    if match is None or not match.group(2):
-        return "forbidden"  # tag or attribute name, or an unquoted value
-    attribute = match.group(1).lower()
-    if attribute.startswith("on") or attribute == "style":
-        return "forbidden"
-    if attribute in _URL_ATTRIBUTES:
-        return "url" if not match.group(3).strip() else "url-part"
-    return "attr"
+        last_open = self._last_before(self.opens, position)
+        if last_open <= self._last_before(self.closes, position):
+            return "text"
+        if self.document.startswith("<!--", last_open):
+            return "text"
+        if position - last_open > MAX_TAG_CHARS:
+            return "forbidden"
+        found = _attribute_at(self.document[last_open:position])
+        if found is None or not found[1]:
+            return "forbidden"  # tag or attribute name, or an unquoted value
+        attribute, _, value = found
+        attribute = attribute.lower()
+        if attribute.startswith("on") or attribute == "style":
+            return "forbidden"
+        if attribute in _URL_ATTRIBUTES:
+            return "url" if not value.strip() else "url-part"
+        return "attr"
+
+
+def _attribute_at(tag: str) -> tuple[str, str, str] | None:
+    """For the text of a tag from '<' up to a point inside it: the attribute whose value the
+    point is in, as (name, quote, value so far); None if the point is not in a value."""
+    n = len(tag)
+    i = 1
+    while i < n and not tag[i].isspace() and tag[i] not in "/>":
+        i += 1
+    while i < n:
+        while i < n and (tag[i].isspace() or tag[i] == "/"):
+            i += 1
+        start = i
+        while i < n and not tag[i].isspace() and tag[i] not in "=/>":
+            i += 1
+        name = tag[start:i]
+        j = i
+        while j < n and tag[j].isspace():
+            j += 1
+        if j >= n:
+            return None
+        if tag[j] != "=":
+            i = j if j > start else j + 1
+            continue
+        j += 1
+        while j < n and tag[j].isspace():
+            j += 1
+        if j >= n:
+            return name, "", ""
+        quote = tag[j]
+        if quote in "\"'":
+            end = tag.find(quote, j + 1)
+            if end == -1:
+                return name, quote, tag[j + 1 :]
+            i = end + 1
+        else:
+            k = j
+            while k < n and not tag[k].isspace() and tag[k] != ">":
+                k += 1
+            if k >= n:
+                return name, "", tag[j:]
+            i = k
+    return None
 
 
 def _split_html(document: str) -> _Split:
     parts: list[str] = []
     slots: list[_Slot] = []
     last = 0
-    for match in _PLACEHOLDER.finditer(document):
+    landmarks: _Landmarks | None = None
+    for count, match in enumerate(_PLACEHOLDER.finditer(document), start=1):
+        if count > MAX_PLACEHOLDERS:
+            raise TemplateError(
+                f"The email template has more than {MAX_PLACEHOLDERS} placeholders."
+            )
+        landmarks = landmarks or _Landmarks(document)
         parts.append(document[last : match.start()])
-        slots.append(
-            _Slot(match.group(1), match.group(0), _html_slot_kind(document, match.start()))
-        )
+        slots.append(_Slot(match.group(1), match.group(0), landmarks.kind(match.start())))
         last = match.end()
     parts.append(document[last:])
     return _Split(tuple(parts), tuple(slots))
@@ -222,8 +324,7 @@ def _safe_url(name: str, value: str) -> str:
         raise TemplateError(f"The value for {{{{ {name} }}}} is not a valid link.") from exc
     if scheme not in _SAFE_SCHEMES:
         raise TemplateError(
-            f"The value for {{{{ {name} }}}} must be an http(s), mailto or tel link, "
-            f"not {value!r}."
+            f"The value for {{{{ {name} }}}} must be an http(s), mailto or tel link, not {value!r}."
         )
     # Quotes, angle brackets, spaces and braces are percent-encoded: the link still works
     # and can neither leave its attribute nor look like a placeholder.

@@ -119,7 +119,17 @@ def validate_logo(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def load_template_image(data: bytes) -> tuple[Image.Image, bool]:
-    """The template as RGBA for compositing, and whether it had transparency to keep."""
+@functools.lru_cache(maxsize=4)
+def _decoded_template(data: bytes) -> tuple[Image.Image, bool]:
     image = _normalise(open_image(data, "image template"))
     return image.convert("RGBA"), image.mode == "RGBA"
+
+
+def load_template_image(data: bytes) -> tuple[Image.Image, bool]:
+    """A fresh RGBA copy of the template, and whether it had transparency to keep.
+
+    The decoded template is cached: one template is typically rendered for many partners
+    in a row, and decoding costs more than copying.
+    """
+    image, has_alpha = _decoded_template(bytes(data))
+    return image.copy(), has_alpha

@@ -64,7 +64,7 @@ def layout_text(text: str, box: Rect, zone: Zone, min_size: float) -> list[TextL
     def measure(s: str, size: float) -> float:
         return string_width(s, size, zone.bold)
 
-    fitted = fit_text(text, box.w, box.h, zone.font_size, min_size, measure)
+    fitted = fit_text(text, box.w, box.h, zone.font_size, min_size, measure, zone.wrap)
     block = fitted.line_height * len(fitted.lines)
     top = _valign(box.y, box.h, block, zone.valign)
     lines = []

@@ -48,7 +48,8 @@ class Zone:
 
     ``box`` is (x, y, width, height) as fractions of the page as a reader sees it,
     origin at the top-left.  ``align``/``valign`` place a logo, text or QR code inside
-    its box; ``on_dark`` picks the brand's ``logo_on_dark`` when there is one.
+    its box; ``on_dark`` picks the brand's ``logo_on_dark`` when there is one; ``wrap`` lets
+    text break between words instead of only shrinking.
     """
 
     kind: ZoneKind
@@ -61,6 +62,7 @@ class Zone:
     valign: VAlign = "middle"
     on_dark: bool = False
     bold: bool = False
+    wrap: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in ("logo", "text", "qr"):

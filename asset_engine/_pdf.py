@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
@@ -29,6 +30,7 @@ from ._fonts import pdf_font
 from ._images import load_logo
 from ._layout import QrCode, Rect, layout_text, place_logo, qr_code, qr_square, zone_rect
 from ._model import BrandKit, PageSize, Zone
+from ._sinks import IncrementalSink, RewriteSink, Sink, last_xref_offset
 from ._text import render_zone_text
 
 MAX_PDF_BYTES = 500 * 1024 * 1024
@@ -239,10 +241,6 @@ def _build_overlay(
     return out.getvalue()
 
 
-def _add(writer: PdfWriter, obj: PdfObject) -> IndirectObject:
-    return writer._add_object(obj)
-
-
 def _unique_name(existing: DictionaryObject, base: str, target: IndirectObject) -> NameObject:
     name, n = base, 1
     while name in existing and existing[name] != target:
@@ -256,25 +254,28 @@ def cobrand_pdf(
     brand: BrandKit,
     zones: Sequence[Zone],
     *,
-    incremental: bool = False,
+    incremental: bool = True,
 ) -> bytes:
     """Stamp the partner's branding into every page the zones name; keep the rest intact.
 
-    With ``incremental=True`` the branding is appended as an incremental update, leaving
-    the original bytes untouched (larger output for small files, but signatures-friendly).
+    By default the branding is appended as an incremental update after the original bytes,
+    which stay untouched: the cost does not grow with the document's images and fonts, and
+    a signed revision stays verifiable. A file whose cross-reference data is damaged, or
+    ``incremental=False``, gets a full rewrite by pypdf instead.
     """
     if not isinstance(brand, BrandKit):
         raise AssetError("brand must be a BrandKit.")
     zones = list(zones)
     if not all(isinstance(z, Zone) for z in zones):
         raise AssetError("zones must be Zone objects.")
-    reader = _read(template)
+    data = _check_bytes(template)
+    reader = _read(data)
     texts = {i: render_zone_text(z.text, brand) for i, z in enumerate(zones) if z.kind == "text"}
     for z in zones:
         if z.kind == "logo":
             load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
     try:
-        return _cobrand(reader, brand, zones, texts, incremental)
+        return _cobrand(data, reader, brand, zones, texts, incremental)
     except AssetError:
         raise
     except _READ_ERRORS as exc:
@@ -282,22 +283,49 @@ def cobrand_pdf(
 
 
 def _cobrand(
+    data: bytes,
     reader: PdfReader,
     brand: BrandKit,
     zones: list[Zone],
     texts: dict[int, str],
     incremental: bool,
 ) -> bytes:
-    # pypdf takes the source as ``fileobj`` in incremental mode and as ``clone_from`` otherwise.
-    writer = PdfWriter(reader, incremental=True) if incremental else PdfWriter(clone_from=reader)
-    pages = list(writer.pages)
+    prev = last_xref_offset(data) if incremental else None
+    version = _header_version(reader)
+    sink: Sink
+    if prev is not None and not all(
+        isinstance(p.indirect_reference, IndirectObject) for p in reader.pages
+    ):
+        prev = None  # a page that is not an indirect object cannot be replaced by an update
+    if prev is not None:
+        sink = IncrementalSink(data, reader, prev)
+        pages = list(reader.pages)
+        if version < (1, 4):
+            # The logo's soft mask is a PDF 1.4 feature; a catalog /Version raises the
+            # version without touching the original header.
+            root_ref = reader.trailer.raw_get("/Root")
+            root = reader.root_object
+            root[NameObject("/Version")] = NameObject("/1.4")
+            sink.touch(root_ref, root)
+    else:
+        # A file whose cross-reference data pypdf had to rebuild gets a clean rewrite
+        # instead: an update pointing back at broken data would only spread the damage.
+        writer = PdfWriter(clone_from=reader)
+        # pypdf would otherwise write a %PDF-1.3 header whatever the source's version.
+        writer.pdf_header = "%PDF-{}.{}".format(*max(version, (1, 4)))
+        sink = RewriteSink(writer)
+        pages = list(writer.pages)
     count = len(pages)
     plan: list[tuple[int, _Geometry, int]] = []
     keys: dict[tuple[float, float, tuple[int, ...]], int] = {}
+    stamped: set[int] = set()
     for number, page in enumerate(pages, start=1):
         indices = tuple(i for i, z in enumerate(zones) if z.applies_to(number, count))
-        if not indices:
-            continue
+        ref = page.indirect_reference
+        if not indices or (ref is not None and ref.idnum in stamped):
+            continue  # a page object listed twice in the page tree is branded once
+        if ref is not None:
+            stamped.add(ref.idnum)
         geometry = _geometry(page)
         key = (round(geometry.width, 3), round(geometry.height, 3), indices)
         plan.append((number - 1, geometry, keys.setdefault(key, len(keys))))
@@ -316,38 +344,46 @@ def _cobrand(
             form[NameObject("/BBox")] = ArrayObject(
                 [FloatObject(0), FloatObject(0), FloatObject(width), FloatObject(height)]
             )
-            form[NameObject("/Resources")] = resources.clone(writer)
-            forms.append(_add(writer, form.flate_encode()))
+            form[NameObject("/Resources")] = sink.import_object(resources)
+            forms.append(sink.add(form.flate_encode()))
         # Wrapping the page's own content in q ... Q keeps its leftover graphics state (a cm,
         # a clip, a colour) from moving or hiding the branding.
         opener = DecodedStreamObject()
         opener.set_data(b"q\n")
-        opener_ref = _add(writer, opener)
+        opener_ref = sink.add(opener)
         for index, geometry, form_index in plan:
-            _stamp(writer, pages[index], geometry, forms[form_index], form_index, opener_ref)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+            _stamp(sink, pages[index], geometry, forms[form_index], form_index, opener_ref)
+    return sink.output()
+
+
+def _header_version(reader: PdfReader) -> tuple[int, int]:
+    match = re.match(r"%PDF-(\d)\.(\d)", reader.pdf_header)
+    return (int(match.group(1)), int(match.group(2))) if match else (1, 4)
 
 
 def _stamp(
-    writer: PdfWriter,
-    page: DictionaryObject,
+    sink: Sink,
+    page: PageObject,
     geometry: _Geometry,
     form: IndirectObject,
     form_index: int,
     opener: IndirectObject,
 ) -> None:
-    resources_raw = page.get("/Resources")
+    sink.touch(page.indirect_reference, page)
+    resources_raw = page.raw_get("/Resources") if "/Resources" in page else None
     resources = resources_raw.get_object() if resources_raw is not None else None
     if not isinstance(resources, DictionaryObject):
         resources = DictionaryObject()
         page[NameObject("/Resources")] = resources
-    xobjects_raw = resources.get("/XObject")
+    else:
+        sink.touch(resources_raw)
+    xobjects_raw = resources.raw_get("/XObject") if "/XObject" in resources else None
     xobjects = xobjects_raw.get_object() if xobjects_raw is not None else None
     if not isinstance(xobjects, DictionaryObject):
         xobjects = DictionaryObject()
         resources[NameObject("/XObject")] = xobjects
+    else:
+        sink.touch(xobjects_raw)
     name = _unique_name(xobjects, f"/Cobrand{form_index}", form)
     xobjects[name] = form
 
@@ -357,11 +393,11 @@ def _stamp(
         resolved = raw.get_object()
         items = list(resolved) if isinstance(resolved, ArrayObject) else [raw]
         for item in items:
-            contents.append(item if isinstance(item, IndirectObject) else _add(writer, item))
+            contents.append(item if isinstance(item, IndirectObject) else sink.add(item))
     matrix = " ".join(f"{v:.4f}".rstrip("0").rstrip(".") for v in geometry.matrix)
     stamp = DecodedStreamObject()
     stamp.set_data(f"\nQ q {matrix} cm {name} Do Q\n".encode("ascii"))
-    page[NameObject("/Contents")] = ArrayObject([opener, *contents, _add(writer, stamp)])
+    page[NameObject("/Contents")] = ArrayObject([opener, *contents, sink.add(stamp)])
 
 
 def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:

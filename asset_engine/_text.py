@@ -142,14 +142,18 @@ def fit_text(
     max_size: float | None,
     min_size: float,
     measure: Callable[[str, float], float],
+    wrap: bool = False,
 ) -> FittedText:
-    """Largest size <= max_size at which every line fits the box; below min_size, ellipsise.
+    """Largest size <= max_size at which the text fits the box; below min_size, ellipsise.
 
     ``measure(text, size)`` must be linear in size (true for one font's advance widths),
-    which lets the size be computed instead of searched.
+    which lets widths be measured once at size 1 and scaled.
     """
-    lines = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]
-    lines = [line for line in lines if line] or [""]
+    paragraphs = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]
+    paragraphs = [p for p in paragraphs if p] or [""]
+    if wrap:
+        return _fit_wrapped(paragraphs, width, height, max_size, min_size, measure)
+    lines = paragraphs
     ceiling = height / (len(lines) * LINE_HEIGHT)
     size = min(max_size, ceiling) if max_size is not None else ceiling
     widest = max(measure(line, 1.0) for line in lines)
@@ -159,13 +163,87 @@ def fit_text(
     size *= 0.98
     if size >= min_size:
         return FittedText(tuple(lines), size, size * LINE_HEIGHT)
-    size = min(min_size, ceiling * 0.98)
+    return _cut(lines, width, height, min_size, measure)
+
+
+def _cut(
+    lines: list[str],
+    width: float,
+    height: float,
+    min_size: float,
+    measure: Callable[[str, float], float],
+) -> FittedText:
+    """At the smallest size: keep the lines that fit in height, ellipsise what is cut."""
+    size = min(min_size, height / (len(lines) * LINE_HEIGHT) * 0.98)
     capacity = max(1, int(height // (min_size * LINE_HEIGHT)))
     if len(lines) > capacity:
         lines = [*lines[: capacity - 1], lines[capacity - 1] + ELLIPSIS]
         size = min(min_size, height / (capacity * LINE_HEIGHT) * 0.98)
     fitted = tuple(_ellipsise(line, width * 0.98, size, measure) for line in lines)
     return FittedText(fitted, size, size * LINE_HEIGHT)
+
+
+def _wrap_lines(
+    paragraphs: list[str], width: float, size: float, measure: Callable[[str, float], float]
+) -> list[str]:
+    space = measure(" ", 1.0) * size
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        current: list[str] = []
+        used = 0.0
+        for word in paragraph.split(" "):
+            extent = measure(word, 1.0) * size
+            if current and used + space + extent > width:
+                lines.append(" ".join(current))
+                current, used = [word], extent
+            else:
+                used += (space if current else 0.0) + extent
+                current.append(word)
+        lines.append(" ".join(current))
+    return lines
+
+
+def _fit_wrapped(
+    paragraphs: list[str],
+    width: float,
+    height: float,
+    max_size: float | None,
+    min_size: float,
+    measure: Callable[[str, float], float],
+) -> FittedText:
+    usable = width * 0.98
+
+    def fits(size: float) -> list[str] | None:
+        lines = _wrap_lines(paragraphs, usable, size, measure)
+        if len(lines) * LINE_HEIGHT * size > height:
+            return None
+        if any(measure(line, size) > usable for line in lines):
+            return None  # a single word wider than the box
+        return lines
+
+    top = min(max_size, height / LINE_HEIGHT) if max_size is not None else height / LINE_HEIGHT
+    top *= 0.98
+    best = fits(top)
+    if best is not None:
+        return FittedText(tuple(best), top, top * LINE_HEIGHT)
+    low, high = min_size, top
+    found: tuple[float, list[str]] | None = None
+    if low < high and (lines := fits(low)) is not None:
+        found = (low, lines)
+        # Twenty halvings pin the size to within a millionth of the range.
+        for _ in range(20):
+            middle = (low + high) / 2
+            attempt = fits(middle)
+            if attempt is not None:
+                found, low = (middle, attempt), middle
+            else:
+                high = middle
+    if found is not None:
+        size, lines = found
+        return FittedText(tuple(lines), size, size * LINE_HEIGHT)
+    return _cut(
+        _wrap_lines(paragraphs, usable, min_size, measure), width, height, min_size, measure
+    )
 
 
 def _ellipsise(line: str, width: float, size: float, measure: Callable[[str, float], float]) -> str:

@@ -17,7 +17,9 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 RED = (255, 0, 0)
 
 
-def png(color: tuple[int, ...] = RED, size: tuple[int, int] = (200, 100), mode: str = "RGB") -> bytes:
+def png(
+    color: tuple[int, ...] = RED, size: tuple[int, int] = (200, 100), mode: str = "RGB"
+) -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, color).save(out, format="PNG")
     return out.getvalue()

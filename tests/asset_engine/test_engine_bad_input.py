@@ -201,7 +201,8 @@ TEMPLATE_CASES = {
     "globals": "{{ cycler.__init__.__globals__ }}",
     "method-call": "{{ contact.phone.ljust(100000000) }}",
     "string-bomb": "{{ 'x' * 1000000000 }}",
-    "loop-bomb": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+    "loop-bomb": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}"
+    "{% endfor %}",
     "unknown-field": "{{ contact.fax }}",
     "unknown-name": "{{ config }}",
     "syntax": "{{ contact.phone ",
@@ -235,3 +236,58 @@ def test_social_refuses_the_same_bad_input(brand: BrandKit) -> None:
 def test_preview_of_a_missing_page_is_refused() -> None:
     with pytest.raises(AssetError, match="no page 3"):
         render_preview(make_pdf([{}, {}]), page=3)
+
+
+def _hand_pdf(objects: list[bytes]) -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+HOSTILE_PDFS = {
+    "cyclic-page-tree": (
+        [CATALOG, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", b"<< /Type /Page >>"],
+        "damaged",
+    ),
+    "deeply-nested": (
+        [
+            CATALOG,
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /MediaBox " + b"[" * 50_000 + b"]" * 50_000 + b" >>",
+        ],
+        "damaged",
+    ),
+    "empty-mediabox": (
+        [
+            CATALOG,
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 0 0] >>",
+        ],
+        "empty MediaBox",
+    ),
+    "no-catalog": ([b"<< /Foo 1 >>"], "damaged"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_PDFS.values(), ids=HOSTILE_PDFS.keys())
+@pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
+def test_hostile_pdf_structures_are_refused_quickly(
+    brand: BrandKit, case: tuple[list[bytes], str], incremental: bool
+) -> None:
+    objects, words = case
+    data = _hand_pdf(objects)
+    error = _timed(lambda: cobrand_pdf(data, brand, LOGO_ZONE, incremental=incremental))
+    assert isinstance(error, InvalidPdfError)
+    assert words in str(error)

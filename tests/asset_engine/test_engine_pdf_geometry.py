@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pathlib
+import shutil
+import subprocess
+
 import pytest
 
 from asset_engine import BrandKit, PageSize, Zone, cobrand_pdf, inspect_pdf, render_preview
@@ -57,10 +61,13 @@ GEOMETRIES = {
 }
 
 
+@pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
 @pytest.mark.parametrize("geometry", GEOMETRIES.values(), ids=GEOMETRIES.keys())
-def test_logo_lands_in_the_zone_as_seen(brand: BrandKit, geometry: dict[str, object]) -> None:
+def test_logo_lands_in_the_zone_as_seen(
+    brand: BrandKit, geometry: dict[str, object], incremental: bool
+) -> None:
     pdf = make_pdf([geometry])
-    out = cobrand_pdf(pdf, brand, [TOP_RIGHT])
+    out = cobrand_pdf(pdf, brand, [TOP_RIGHT], incremental=incremental)
     (size,) = inspect_pdf(out)
     assert_red_at(out, 1, TOP_RIGHT, size)
 
@@ -82,7 +89,8 @@ def test_inspect_pdf_reports_the_page_as_seen() -> None:
     ]
 
 
-def test_mixed_page_sizes_each_get_the_zone(brand: BrandKit) -> None:
+@pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
+def test_mixed_page_sizes_each_get_the_zone(brand: BrandKit, incremental: bool) -> None:
     specs: list[dict[str, object]] = [
         {"size": (595, 842)},
         {"size": (842, 595)},
@@ -92,7 +100,7 @@ def test_mixed_page_sizes_each_get_the_zone(brand: BrandKit) -> None:
     ]
     pdf = make_pdf(specs)
     zone = Zone("logo", (0.3, 0.8, 0.4, 0.15), align="center")
-    out = cobrand_pdf(pdf, brand, [zone])
+    out = cobrand_pdf(pdf, brand, [zone], incremental=incremental)
     for number, size in enumerate(inspect_pdf(out), start=1):
         assert_red_at(out, number, zone, size)
 
@@ -166,9 +174,44 @@ def test_on_dark_zone_uses_the_dark_logo() -> None:
 
 def test_render_preview_is_a_png_of_the_page_as_seen() -> None:
     png_bytes = render_preview(make_pdf([{"rotate": 90}]), page=1, width=400)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     image = Image.open(io.BytesIO(png_bytes))
     assert image.format == "PNG"
     assert image.size == (400, 300)
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) absent")
+@pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
+@pytest.mark.parametrize("geometry", GEOMETRIES.values(), ids=GEOMETRIES.keys())
+def test_a_second_renderer_agrees(
+    brand: BrandKit, geometry: dict[str, object], incremental: bool, tmp_path: pathlib.Path
+) -> None:
+    """Poppler, not only PDFium, shows the logo where the zone is (-cropbox: as viewers do)."""
+    out = cobrand_pdf(make_pdf([geometry]), brand, [TOP_RIGHT], incremental=incremental)
+    source = tmp_path / "out.pdf"
+    source.write_bytes(out)
+    result = subprocess.run(
+        [
+            "pdftoppm",
+            "-cropbox",
+            "-r",
+            "36",
+            "-png",
+            "-singlefile",
+            str(source),
+            str(tmp_path / "page"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert not result.stderr
+    from PIL import Image
+
+    found = matching_bbox(Image.open(tmp_path / "page.png"), "red")
+    (size,) = inspect_pdf(out)
+    assert found == pytest.approx(expected_logo(TOP_RIGHT, size.width, size.height), abs=0.02)
