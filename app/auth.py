@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -67,17 +69,27 @@ def _load_user() -> None:
     if request.path.startswith("/api/") and request.method not in ("GET", "HEAD"):
         return
     user = db.session().get(User, uid)
-    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+    if user is None or not user.active or session.get("pw") != _password_stamp(user):
         session.clear()  # deactivated, or password changed since: sign out everywhere
         return
     g.user = user
+
+
+def _password_stamp(user: User) -> str:
+    """Ties a session to the password it was opened with: a new password ends old sessions.
+
+    An HMAC under the secret key, not a piece of the hash itself: the cookie is signed but
+    readable, and part of an argon2 hash would let a cookie thief test guesses offline.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def start_session(user: User) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
-    session["pw"] = user.password_hash[-16:]
+    session["pw"] = _password_stamp(user)
 
 
 def login_required(view: F) -> F:

@@ -61,6 +61,14 @@ def json_error(
     return response
 
 
+def same_site_referrer() -> str:
+    """Where to send the user back to: the referring page if it is ours, else the dashboard."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and not any(c in referrer for c in "\r\n\\"):
+        return referrer
+    return "/"
+
+
 def status_of(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -77,10 +85,10 @@ def init_app(app: Flask) -> None:
             if isinstance(exc, RateLimited):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        if status == 404:
-            return render_template("error.html", status=404, message=exc.message), 404
+        if status in (403, 404):
+            return render_template("error.html", status=status, message=exc.message), status
         flash(exc.message, "error")
-        return redirect(request.referrer or "/")
+        return redirect(same_site_referrer())
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
@@ -107,7 +115,7 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(409, "conflict", message)
         flash(message, "error")
-        return redirect(request.referrer or "/")
+        return redirect(same_site_referrer())
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.auth import login_required, sign_in, start_session
+from app.errors import same_site_referrer
 from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
@@ -281,7 +282,7 @@ def user_set_active(user_id: int) -> Any:
     user = users.set_active(db.session(), g.user, user_id, active)
     db.session().commit()
     flash(f"{user.email} is now {'active' if active else 'deactivated'}.", "success")
-    return redirect(request.referrer or url_for("portal.dashboard"))
+    return redirect(same_site_referrer())
 
 
 @bp.get("/organisation")

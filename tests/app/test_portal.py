@@ -58,7 +58,13 @@ class Page(HTMLParser):
         if tag == "script":
             self._in_script = "src" not in a
         if tag == "form":
-            self.forms.append({"method": a.get("method", "get").lower(), "action": a.get("action", ""), "inputs": {}})
+            self.forms.append(
+                {
+                    "method": a.get("method", "get").lower(),
+                    "action": a.get("action", ""),
+                    "inputs": {},
+                }
+            )
         if tag in ("input", "select", "textarea", "button") and self.forms and a.get("name"):
             self.forms[-1]["inputs"][a["name"]] = a.get("value", "")
 
@@ -100,7 +106,7 @@ def count(session: Any, model: Any, *where: Any) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
-# --- sign in and out ---------------------------------------------------------------------------
+# --- sign in and out -----------------------------------------------------------------------------
 
 
 def test_sign_in_page_has_a_form_with_csrf(client):
@@ -139,7 +145,15 @@ def test_sign_out_is_a_post(client, make_user, sign_in_as):
 
 
 def test_pages_need_sign_in_and_come_back_after_it(client, make_user):
-    for path in ("/", "/partners", "/partners/new", "/organisation", "/tiers", "/audit", "/partners/1"):
+    for path in (
+        "/",
+        "/partners",
+        "/partners/new",
+        "/organisation",
+        "/tiers",
+        "/audit",
+        "/partners/1",
+    ):
         r = client.get(path)
         assert r.status_code == 302, path
         assert location(r).startswith("/sign-in?next=")
@@ -192,7 +206,9 @@ def test_dashboard_navigation_per_role(client, make_user, sign_in_as, role, expe
     assert any(f["action"] == "/sign-out" and f["method"] == "post" for f in Page(html).forms)
 
 
-def test_vendor_dashboard_summarises_partners_and_tiers(client, make_user, make_partner, make_tier, sign_in_as):
+def test_vendor_dashboard_summarises_partners_and_tiers(
+    client, make_user, make_partner, make_tier, sign_in_as
+):
     gold = make_tier(name="Gold", rank=900)
     partner = make_partner(name="Acme Dashboard GmbH", tier=gold)
     sign_in_as(make_user(Role.CHANNEL_MANAGER))
@@ -201,7 +217,9 @@ def test_vendor_dashboard_summarises_partners_and_tiers(client, make_user, make_
     assert "Gold" in html
 
 
-def test_partner_dashboard_shows_own_organisation_and_tier(client, make_user, make_partner, make_tier, sign_in_as):
+def test_partner_dashboard_shows_own_organisation_and_tier(
+    client, make_user, make_partner, make_tier, sign_in_as
+):
     tier = make_tier(name="Silver", description="Silver benefits")
     own = make_partner(name="Own Org Ltd", tier=tier)
     make_partner(name="Someone Else Ltd")
@@ -218,7 +236,7 @@ def test_dashboard_empty_state_for_a_new_vendor(client, make_user, sign_in_as):
     assert "No tiers yet." in html
 
 
-# --- partner list: search, filters, pagination -----------------------------------------------------
+# --- partner list: search, filters, pagination ---------------------------------------------------
 
 
 @pytest.fixture
@@ -227,9 +245,14 @@ def catalogue(make_partner, make_tier):
     return {
         "gold": gold,
         "silver": silver,
-        "alpha": make_partner(name="Alpha Systems", tier=gold, country="US", region=Region.NORTH_AMERICA),
+        "alpha": make_partner(
+            name="Alpha Systems", tier=gold, country="US", region=Region.NORTH_AMERICA
+        ),
         "beta": make_partner(
-            name="Beta 100% Partners", tier=silver, status=PartnerStatus.SUSPENDED, type=PartnerType.MSP
+            name="Beta 100% Partners",
+            tier=silver,
+            status=PartnerStatus.SUSPENDED,
+            type=PartnerType.MSP,
         ),
         "gamma": make_partner(name="Gamma_Cloud", tier=silver, country="JP", region=Region.APAC),
     }
@@ -305,11 +328,13 @@ def test_partner_users_see_no_partner_list(client, make_user, make_partner, sign
     assert other.name not in text_of(client.get("/organisation"))
 
 
-# --- partner detail, create, edit --------------------------------------------------------------------
+# --- partner detail, create, edit ----------------------------------------------------------------
 
 
 def test_partner_detail_for_vendor(client, make_user, make_partner, sign_in_as):
-    partner = make_partner(name="Detail Co", verticals=["Health"], website_domains=["detail.example"])
+    partner = make_partner(
+        name="Detail Co", verticals=["Health"], website_domains=["detail.example"]
+    )
     member = make_user(Role.PARTNER_USER, partner=partner, display_name="Member Person")
     sign_in_as(make_user(Role.CHANNEL_MANAGER))
     r = client.get(f"/partners/{partner.id}")
@@ -322,13 +347,17 @@ def test_partner_detail_for_vendor(client, make_user, make_partner, sign_in_as):
     assert f"/partners/{partner.id}/edit" in html
 
 
-def test_marketing_manager_reads_but_does_not_manage(client, make_user, make_partner, sign_in_as, session):
+def test_marketing_manager_reads_but_does_not_manage(
+    client, make_user, make_partner, sign_in_as, session
+):
     partner = make_partner()
     make_user(Role.PARTNER_USER, partner=partner)
     sign_in_as(make_user(Role.MARKETING_MANAGER))
     html = text_of(client.get(f"/partners/{partner.id}"))
     assert partner.name in html
-    assert f"/partners/{partner.id}/users" not in html and f"/partners/{partner.id}/edit" not in html
+    assert (
+        f"/partners/{partner.id}/users" not in html and f"/partners/{partner.id}/edit" not in html
+    )
     assert "/partners/new" not in text_of(client.get("/partners"))
     before = count(session, Partner)
     r = post_form(client, "/partners/new", {"name": "Nope"})
@@ -338,8 +367,16 @@ def test_marketing_manager_reads_but_does_not_manage(client, make_user, make_par
 
 def test_unknown_partner_is_a_404_page(client, make_user, sign_in_as):
     sign_in_as(make_user(Role.VENDOR_ADMIN))
-    for path in ("/partners/999999", "/partners/2147483647", "/partners/99999999999999999999", "/partners/0",
-                 "/partners/-1", "/partners/abc", "/partners/999999/edit", "/no-such-page"):
+    for path in (
+        "/partners/999999",
+        "/partners/2147483647",
+        "/partners/99999999999999999999",
+        "/partners/0",
+        "/partners/-1",
+        "/partners/abc",
+        "/partners/999999/edit",
+        "/no-such-page",
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert r.mimetype == "text/html" and "Not found" in text_of(r), path
@@ -347,10 +384,17 @@ def test_unknown_partner_is_a_404_page(client, make_user, sign_in_as):
 
 def partner_form(tier: Tier, **kw: Any) -> dict[str, Any]:
     return {
-        "name": "New Partner " + uuid.uuid4().hex[:6], "type": "reseller", "tier_id": str(tier.id),
-        "country": "de", "region": "EMEA", "status": "onboarding", "dpa_signed_on": "2024-02-29",
-        "verticals": "Health, Finance\nRetail", "business_model": "resale",
-        "website_domains": "example.com, shop.example.com", **kw,
+        "name": "New Partner " + uuid.uuid4().hex[:6],
+        "type": "reseller",
+        "tier_id": str(tier.id),
+        "country": "de",
+        "region": "EMEA",
+        "status": "onboarding",
+        "dpa_signed_on": "2024-02-29",
+        "verticals": "Health, Finance\nRetail",
+        "business_model": "resale",
+        "website_domains": "example.com, shop.example.com",
+        **kw,
     }
 
 
@@ -372,12 +416,18 @@ def test_vendor_adds_a_partner(client, make_user, make_tier, sign_in_as, session
     assert count(session, AuditEvent, AuditEvent.action == "partner.created") == 1
 
 
-def test_partner_form_redisplays_errors(client, make_user, make_tier, make_partner, sign_in_as, session):
+def test_partner_form_redisplays_errors(
+    client, make_user, make_tier, make_partner, sign_in_as, session
+):
     tier = make_tier()
     taken = make_partner(name="Taken Name")
     sign_in_as(make_user(Role.VENDOR_ADMIN))
     before = count(session, Partner)
-    r = post_form(client, "/partners/new", partner_form(tier, name="", country="D1", dpa_signed_on="2026-13-45"))
+    r = post_form(
+        client,
+        "/partners/new",
+        partner_form(tier, name="", country="D1", dpa_signed_on="2026-13-45"),
+    )
     assert r.status_code == 422
     html = text_of(r)
     assert "is required" in html and "two-letter" in html and "must be a date" in html
@@ -393,14 +443,20 @@ def test_vendor_edits_a_partner(client, make_user, make_partner, make_tier, sign
     sign_in_as(make_user(Role.VENDOR_ADMIN))
     r = client.get(f"/partners/{partner.id}/edit")
     assert r.status_code == 200 and 'value="Before Edit"' in text_of(r)
-    r = post_form(client, f"/partners/{partner.id}/edit", partner_form(gold, name="After Edit", status="active"))
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/edit",
+        partner_form(gold, name="After Edit", status="active"),
+    )
     assert r.status_code == 302 and location(r) == f"/partners/{partner.id}"
     session.expire_all()
     fresh = session.get(Partner, partner.id)
     assert fresh.name == "After Edit" and fresh.tier_id == gold.id
 
 
-def test_partner_admin_edits_own_profile_but_not_vendor_fields(client, make_user, make_partner, make_tier, sign_in_as, session):
+def test_partner_admin_edits_own_profile_but_not_vendor_fields(
+    client, make_user, make_partner, make_tier, sign_in_as, session
+):
     base_tier, gold = make_tier(), make_tier(name="Gold Own")
     partner = make_partner(name="Own Profile", tier=base_tier)
     sign_in_as(make_user(Role.PARTNER_ADMIN, partner=partner))
@@ -408,9 +464,16 @@ def test_partner_admin_edits_own_profile_but_not_vendor_fields(client, make_user
     assert r.status_code == 200
     assert 'name="tier_id"' not in text_of(r) and 'name="status"' not in text_of(r)
     r = post_form(
-        client, f"/partners/{partner.id}/edit",
-        {"name": "Own Profile Renamed", "verticals": "Energy", "business_model": "", "website_domains": "",
-         "tier_id": str(gold.id), "status": "exited"},
+        client,
+        f"/partners/{partner.id}/edit",
+        {
+            "name": "Own Profile Renamed",
+            "verticals": "Energy",
+            "business_model": "",
+            "website_domains": "",
+            "tier_id": str(gold.id),
+            "status": "exited",
+        },
     )
     assert r.status_code == 302 and location(r) == "/organisation"
     session.expire_all()
@@ -419,7 +482,9 @@ def test_partner_admin_edits_own_profile_but_not_vendor_fields(client, make_user
     assert fresh.tier_id == base_tier.id and fresh.status == PartnerStatus.ACTIVE
 
 
-def test_partner_user_may_not_edit_the_profile(client, make_user, make_partner, sign_in_as, session):
+def test_partner_user_may_not_edit_the_profile(
+    client, make_user, make_partner, sign_in_as, session
+):
     partner = make_partner(name="Read Only Org")
     sign_in_as(make_user(Role.PARTNER_USER, partner=partner))
     assert client.get(f"/partners/{partner.id}/edit").status_code in (302, 403)
@@ -430,7 +495,7 @@ def test_partner_user_may_not_edit_the_profile(client, make_user, make_partner, 
     assert session.get(Partner, partner.id).name == "Read Only Org"
 
 
-# --- my organisation and its users ------------------------------------------------------------------
+# --- my organisation and its users ---------------------------------------------------------------
 
 
 def test_partner_admin_sees_and_adds_users(client, make_user, make_partner, sign_in_as, session):
@@ -448,8 +513,16 @@ def test_partner_admin_sees_and_adds_users(client, make_user, make_partner, sign
     assert not any(f["action"] == f"/users/{admin.id}/active" for f in page.forms)  # not oneself
 
     email = f"new-{uuid.uuid4().hex[:6]}@example.com"
-    r = post_form(client, f"/partners/{partner.id}/users",
-                  {"email": email, "password": "a-long-password", "display_name": "New Person", "role": "partner_user"})
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/users",
+        {
+            "email": email,
+            "password": "a-long-password",
+            "display_name": "New Person",
+            "role": "partner_user",
+        },
+    )
     assert r.status_code == 302 and location(r) == "/organisation"
     assert f"New Person can now sign in as {email}." in text_of(client.get("/organisation"))
     session.expire_all()
@@ -466,15 +539,65 @@ def test_partner_admin_sees_and_adds_users(client, make_user, make_partner, sign
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"email": "not-an-email", "password": "a-long-password", "display_name": "X", "role": "partner_user"}, "email"),
-        ({"email": "ok@example.com", "password": "short", "display_name": "X", "role": "partner_user"}, "password"),
-        ({"email": "ok@example.com", "password": "a-long-password", "display_name": "", "role": "partner_user"}, "display_name"),
-        ({"email": "ok@example.com", "password": "a-long-password", "display_name": "X" * 10_000, "role": "partner_user"}, "display_name"),
-        ({"email": "ok@example.com", "password": "a-long-password", "display_name": "X", "role": "vendor_admin"}, "role"),
-        ({"email": "ok@example.com", "password": "a-long-password", "display_name": "X", "role": ""}, "role"),
+        (
+            {
+                "email": "not-an-email",
+                "password": "a-long-password",
+                "display_name": "X",
+                "role": "partner_user",
+            },
+            "email",
+        ),
+        (
+            {
+                "email": "ok@example.com",
+                "password": "short",
+                "display_name": "X",
+                "role": "partner_user",
+            },
+            "password",
+        ),
+        (
+            {
+                "email": "ok@example.com",
+                "password": "a-long-password",
+                "display_name": "",
+                "role": "partner_user",
+            },
+            "display_name",
+        ),
+        (
+            {
+                "email": "ok@example.com",
+                "password": "a-long-password",
+                "display_name": "X" * 10_000,
+                "role": "partner_user",
+            },
+            "display_name",
+        ),
+        (
+            {
+                "email": "ok@example.com",
+                "password": "a-long-password",
+                "display_name": "X",
+                "role": "vendor_admin",
+            },
+            "role",
+        ),
+        (
+            {
+                "email": "ok@example.com",
+                "password": "a-long-password",
+                "display_name": "X",
+                "role": "",
+            },
+            "role",
+        ),
     ],
 )
-def test_add_user_with_bad_values_is_refused(client, make_user, make_partner, sign_in_as, session, values, message):
+def test_add_user_with_bad_values_is_refused(
+    client, make_user, make_partner, sign_in_as, session, values, message
+):
     partner = make_partner()
     sign_in_as(make_user(Role.PARTNER_ADMIN, partner=partner))
     before = count(session, User)
@@ -490,13 +613,23 @@ def test_add_user_with_taken_email(client, make_user, make_partner, sign_in_as, 
     existing = make_user(Role.VENDOR_ADMIN)
     sign_in_as(make_user(Role.PARTNER_ADMIN, partner=partner))
     before = count(session, User)
-    r = post_form(client, f"/partners/{partner.id}/users",
-                  {"email": existing.email.upper(), "password": "a-long-password", "display_name": "Dup", "role": "partner_user"})
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/users",
+        {
+            "email": existing.email.upper(),
+            "password": "a-long-password",
+            "display_name": "Dup",
+            "role": "partner_user",
+        },
+    )
     assert r.status_code == 302 and "already used" in text_of(client.get("/organisation"))
     assert count(session, User) == before
 
 
-def test_partner_user_sees_organisation_without_user_management(client, make_user, make_partner, sign_in_as, session):
+def test_partner_user_sees_organisation_without_user_management(
+    client, make_user, make_partner, sign_in_as, session
+):
     partner = make_partner(name="Plain Member Org")
     colleague = make_user(Role.PARTNER_USER, partner=partner)
     sign_in_as(make_user(Role.PARTNER_USER, partner=partner))
@@ -504,8 +637,16 @@ def test_partner_user_sees_organisation_without_user_management(client, make_use
     assert "Plain Member Org" in html
     assert colleague.email not in html and "/users" not in html and "/edit" not in html
     before = count(session, User)
-    r = post_form(client, f"/partners/{partner.id}/users",
-                  {"email": "x@example.com", "password": "a-long-password", "display_name": "X", "role": "partner_admin"})
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/users",
+        {
+            "email": "x@example.com",
+            "password": "a-long-password",
+            "display_name": "X",
+            "role": "partner_admin",
+        },
+    )
     assert r.status_code in (302, 403)
     assert count(session, User) == before
 
@@ -516,12 +657,22 @@ def test_vendor_organisation_goes_to_partner_list(client, make_user, sign_in_as)
     assert r.status_code == 302 and location(r) == "/partners"
 
 
-def test_vendor_adds_user_to_partner_from_detail(client, make_user, make_partner, sign_in_as, session):
+def test_vendor_adds_user_to_partner_from_detail(
+    client, make_user, make_partner, sign_in_as, session
+):
     partner = make_partner()
     sign_in_as(make_user(Role.CHANNEL_MANAGER))
     email = f"added-{uuid.uuid4().hex[:6]}@example.com"
-    r = post_form(client, f"/partners/{partner.id}/users",
-                  {"email": email, "password": "a-long-password", "display_name": "Added", "role": "partner_admin"})
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/users",
+        {
+            "email": email,
+            "password": "a-long-password",
+            "display_name": "Added",
+            "role": "partner_admin",
+        },
+    )
     assert r.status_code == 302 and location(r) == f"/partners/{partner.id}"
     assert email in text_of(client.get(f"/partners/{partner.id}"))
 
@@ -531,7 +682,12 @@ def test_user_deactivate_and_reactivate(client, make_user, make_partner, sign_in
     member = make_user(Role.PARTNER_USER, partner=partner)
     admin = make_user(Role.PARTNER_ADMIN, partner=partner)
     sign_in_as(admin)
-    r = post_form(client, f"/users/{member.id}/active", {"active": "0"}, headers={"Referer": "http://localhost/organisation"})
+    r = post_form(
+        client,
+        f"/users/{member.id}/active",
+        {"active": "0"},
+        headers={"Referer": "http://localhost/organisation"},
+    )
     assert r.status_code == 302 and location(r) == "/organisation"
     session.expire_all()
     assert session.get(User, member.id).active is False
@@ -546,16 +702,25 @@ def test_user_deactivate_and_reactivate(client, make_user, make_partner, sign_in
     assert session.get(User, admin.id).active is True
 
 
-# --- tiers ----------------------------------------------------------------------------------------
+# --- tiers ---------------------------------------------------------------------------------------
 
 
 def test_vendor_admin_adds_a_tier(client, make_user, sign_in_as, session):
     sign_in_as(make_user(Role.VENDOR_ADMIN))
     r = client.get("/tiers")
     assert r.status_code == 200 and "No tiers yet" in text_of(r) and "Add a tier" in text_of(r)
-    r = post_form(client, "/tiers", {"name": "Platinum", "rank": "500", "mdf_share_percent": "5.5",
-                                     "discount_percent": "20", "content_access": "standard, premium",
-                                     "description": "Top"})
+    r = post_form(
+        client,
+        "/tiers",
+        {
+            "name": "Platinum",
+            "rank": "500",
+            "mdf_share_percent": "5.5",
+            "discount_percent": "20",
+            "content_access": "standard, premium",
+            "description": "Top",
+        },
+    )
     assert r.status_code == 302 and location(r) == "/tiers"
     html = text_of(client.get("/tiers"))
     assert "Tier Platinum added." in html and "Platinum" in html and "standard, premium" in html
@@ -568,11 +733,23 @@ def test_tier_form_errors_redisplay(client, make_user, make_tier, sign_in_as, se
     make_tier(name="Existing", rank=10)
     sign_in_as(make_user(Role.VENDOR_ADMIN))
     before = count(session, Tier)
-    r = post_form(client, "/tiers", {"name": "existing", "rank": "11", "mdf_share_percent": "1", "discount_percent": "1"})
+    r = post_form(
+        client,
+        "/tiers",
+        {"name": "existing", "rank": "11", "mdf_share_percent": "1", "discount_percent": "1"},
+    )
     assert r.status_code == 422 and "already" in text_of(r)
-    r = post_form(client, "/tiers", {"name": "Other", "rank": "10", "mdf_share_percent": "1", "discount_percent": "1"})
+    r = post_form(
+        client,
+        "/tiers",
+        {"name": "Other", "rank": "10", "mdf_share_percent": "1", "discount_percent": "1"},
+    )
     assert r.status_code == 422 and "rank" in text_of(r)
-    r = post_form(client, "/tiers", {"name": "Other", "rank": "-1", "mdf_share_percent": "abc", "discount_percent": "101"})
+    r = post_form(
+        client,
+        "/tiers",
+        {"name": "Other", "rank": "-1", "mdf_share_percent": "abc", "discount_percent": "101"},
+    )
     assert r.status_code == 422
     html = text_of(r)
     assert "whole number" in html and "decimal number" in html and "between 0 and 100" in html
@@ -581,13 +758,19 @@ def test_tier_form_errors_redisplay(client, make_user, make_tier, sign_in_as, se
 
 
 @pytest.mark.parametrize("role", [Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER])
-def test_other_vendor_roles_read_tiers_only(client, make_user, make_tier, sign_in_as, session, role):
+def test_other_vendor_roles_read_tiers_only(
+    client, make_user, make_tier, sign_in_as, session, role
+):
     make_tier(name="Visible Tier")
     sign_in_as(make_user(role))
     html = text_of(client.get("/tiers"))
     assert "Visible Tier" in html and "Add a tier" not in html
     before = count(session, Tier)
-    r = post_form(client, "/tiers", {"name": "Sneaky", "rank": "3", "mdf_share_percent": "1", "discount_percent": "1"})
+    r = post_form(
+        client,
+        "/tiers",
+        {"name": "Sneaky", "rank": "3", "mdf_share_percent": "1", "discount_percent": "1"},
+    )
     assert r.status_code in (403, 422)
     assert count(session, Tier) == before
 
@@ -597,19 +780,27 @@ def test_tiers_page_is_vendor_only(client, make_user, sign_in_as, session, role)
     sign_in_as(make_user(role))
     assert client.get("/tiers").status_code == 404
     before = count(session, Tier)
-    r = post_form(client, "/tiers", {"name": "Sneaky", "rank": "3", "mdf_share_percent": "1", "discount_percent": "1"})
+    r = post_form(
+        client,
+        "/tiers",
+        {"name": "Sneaky", "rank": "3", "mdf_share_percent": "1", "discount_percent": "1"},
+    )
     assert r.status_code == 404
     assert count(session, Tier) == before
 
 
-# --- audit log ------------------------------------------------------------------------------------
+# --- audit log -----------------------------------------------------------------------------------
 
 
 def test_audit_log_lists_changes(client, make_user, make_tier, sign_in_as):
     admin = make_user(Role.VENDOR_ADMIN)
     sign_in_as(admin)
     assert "Nothing has changed yet." in text_of(client.get("/audit"))
-    post_form(client, "/tiers", {"name": "Audited Tier", "rank": "7", "mdf_share_percent": "1", "discount_percent": "1"})
+    post_form(
+        client,
+        "/tiers",
+        {"name": "Audited Tier", "rank": "7", "mdf_share_percent": "1", "discount_percent": "1"},
+    )
     html = text_of(client.get("/audit"))
     assert "tier.created" in html and admin.email in html and "Audited Tier" in html
 
@@ -650,7 +841,7 @@ def test_audit_log_paginates(client, make_user, sign_in_as, session):
     assert "Page 2 of 2" in html and "test.event0" in html
 
 
-# --- static files: all served by the app, no CDN, no inline script or style ---------------------------
+# --- static files: all served by the app, no CDN, no inline script or style ----------------------
 
 
 def all_pages(client, make_user, make_partner, make_tier, sign_in_as):
@@ -662,8 +853,17 @@ def all_pages(client, make_user, make_partner, make_tier, sign_in_as):
     for path in ("/sign-in", "/no-such-page"):
         pages.append((path, text_of(client.get(path))))
     sign_in_as(make_user(Role.VENDOR_ADMIN))
-    for path in ("/", "/partners", "/partners?q=zzz", f"/partners/{partner.id}", "/partners/new",
-                 f"/partners/{partner.id}/edit", "/tiers", "/audit", "/partners/999999"):
+    for path in (
+        "/",
+        "/partners",
+        "/partners?q=zzz",
+        f"/partners/{partner.id}",
+        "/partners/new",
+        f"/partners/{partner.id}/edit",
+        "/tiers",
+        "/audit",
+        "/partners/999999",
+    ):
         r = client.get(path)
         assert r.status_code in (200, 404), path
         pages.append((path, text_of(r)))
@@ -676,18 +876,34 @@ def all_pages(client, make_user, make_partner, make_tier, sign_in_as):
     return pages
 
 
-def test_no_page_loads_anything_from_another_site(client, make_user, make_partner, make_tier, sign_in_as):
+def test_no_page_loads_anything_from_another_site(
+    client, make_user, make_partner, make_tier, sign_in_as
+):
     static_refs: set[str] = set()
     for path, html in all_pages(client, make_user, make_partner, make_tier, sign_in_as):
         page = Page(html)
-        assert page.inline_scripts == 0 and page.style_attrs == 0, path  # CSP has no 'unsafe-inline'
+        assert page.inline_scripts == 0 and page.style_attrs == 0, (
+            path
+        )  # CSP has no 'unsafe-inline'
         assert "<style" not in html, path
         tags = {tag for tag, _, _ in page.refs}
         assert {"script", "link"} <= tags, path
         for tag, attr, value in page.refs:
             parts = urlsplit(value)
-            if tag in ("script", "link", "img", "iframe", "source", "video", "audio", "object", "embed"):
-                assert not parts.scheme and not parts.netloc, f"{path}: {tag} {attr}={value} is external"
+            if tag in (
+                "script",
+                "link",
+                "img",
+                "iframe",
+                "source",
+                "video",
+                "audio",
+                "object",
+                "embed",
+            ):
+                assert not parts.scheme and not parts.netloc, (
+                    f"{path}: {tag} {attr}={value} is external"
+                )
             if tag in ("script", "link"):
                 assert value.startswith("/static/"), f"{path}: {value}"
             if value.startswith("/static/"):
