@@ -36,10 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         links,
         portal,
+        portal_library,
         ratelimit,
         security,
         storage,
     )
+    from syndication import public as syndication_public
 
     db.init_app(app)
     storage.init_app(app)
@@ -50,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     celery_app.init_app(app)
     api.init_app(app)
     portal.init_app(app)
+    portal_library.init_app(app)
     links.init_app(app)
+    syndication_public.init_app(app)
     cli.init_app(app)
     return app

@@ -27,11 +27,17 @@ class Right(StrEnum):
     MANAGE_ASSETS = "manage_assets"  # upload templates, set zones, publish, batch-render
     EDIT_OWN_BRAND = "edit_own_brand"
     MANAGE_ALL_BRANDS = "manage_all_brands"
+    MANAGE_OWN_EMBEDS = "manage_own_embeds"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.VENDOR_ADMIN: frozenset(Right)
-    - {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS, Right.EDIT_OWN_BRAND},
+    - {
+        Right.EDIT_OWN_PARTNER_PROFILE,
+        Right.MANAGE_OWN_USERS,
+        Right.EDIT_OWN_BRAND,
+        Right.MANAGE_OWN_EMBEDS,
+    },
     Role.CHANNEL_MANAGER: frozenset(
         {
             Right.VIEW_ALL_PARTNERS,
@@ -42,7 +48,12 @@ RIGHTS: dict[Role, frozenset[Right]] = {
     ),
     Role.MARKETING_MANAGER: frozenset({Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS}),
     Role.PARTNER_ADMIN: frozenset(
-        {Right.EDIT_OWN_PARTNER_PROFILE, Right.MANAGE_OWN_USERS, Right.EDIT_OWN_BRAND}
+        {
+            Right.EDIT_OWN_PARTNER_PROFILE,
+            Right.MANAGE_OWN_USERS,
+            Right.EDIT_OWN_BRAND,
+            Right.MANAGE_OWN_EMBEDS,
+        }
     ),
     Role.PARTNER_USER: frozenset(),
 }
@@ -124,3 +135,11 @@ def ensure_can_edit_brand(actor: User, partner_id: int) -> None:
     if has(actor, Right.EDIT_OWN_BRAND) and actor.partner_id == partner_id:
         return
     raise PermissionDenied("Only the partner's admins change its brand kit.")
+
+
+def ensure_can_manage_embeds(actor: User, partner_id: int) -> None:
+    """Embeds are the partner's own website business: its admins, nobody else, change them."""
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.MANAGE_OWN_EMBEDS) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only the partner's admins manage its embeds.")

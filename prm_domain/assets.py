@@ -9,11 +9,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import asset_engine
-from prm_domain import access, audit, validation
+from prm_domain import access, audience, audit, validation
 from prm_domain.access import Right
-from prm_domain.enums import AssetKind, AssetStatus, PartnerType, Region
+from prm_domain.enums import AssetKind, AssetStatus
 from prm_domain.errors import NotFound, ValidationError
-from prm_domain.models import Asset, AssetVersion, Partner, Tier, User
+from prm_domain.models import Asset, AssetVersion, Partner, User
 from prm_domain.pagination import MAX_PER_PAGE, Page
 from prm_domain.storage import Storage
 
@@ -36,16 +36,7 @@ ZONE_FIELDS = {
 
 
 def in_audience(asset: Asset, partner: Partner) -> bool:
-    """Whether ``partner`` belongs to the asset's audience (an empty list means everyone)."""
-    return (
-        (not asset.audience_tier_ids or partner.tier_id in asset.audience_tier_ids)
-        and (not asset.audience_regions or partner.region.value in asset.audience_regions)
-        and (not asset.audience_partner_types or partner.type.value in asset.audience_partner_types)
-        and (
-            not asset.audience_verticals
-            or bool(set(partner.verticals) & set(asset.audience_verticals))
-        )
-    )
+    return audience.matches(asset, partner)
 
 
 def visible_to(actor: User, asset: Asset, partner: Partner | None) -> bool:
@@ -141,22 +132,14 @@ def _clean_meta(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
         "description": lambda v: validation.text("description", v, max_len=2000, required=False),
         "category": lambda v: validation.text("category", v, max_len=80, required=False),
         "tags": lambda v: validation.string_list("tags", v, max_items=30, max_len=40),
-        "audience_tier_ids": lambda v: _tier_ids(session, v),
-        "audience_regions": lambda v: [
-            validation.choice("audience_regions", r, Region).value
-            for r in validation.string_list("audience_regions", v, max_items=10, max_len=10)
-        ],
-        "audience_partner_types": lambda v: [
-            validation.choice("audience_partner_types", t, PartnerType).value
-            for t in validation.string_list("audience_partner_types", v, max_items=10, max_len=40)
-        ],
-        "audience_verticals": lambda v: validation.string_list(
-            "audience_verticals", v, max_items=30, max_len=60
-        ),
         "landing_url": lambda v: None if v in (None, "") else validation.http_url("landing_url", v),
     }
-    problems = {f: "unknown field" for f in values if f not in rules}
+    problems = {f: "unknown field" for f in values if f not in rules and f not in audience.FIELDS}
     clean: dict[str, Any] = {}
+    try:
+        clean.update(audience.clean(session, values))
+    except ValidationError as exc:
+        problems.update(exc.fields)
     for field, value in values.items():
         if field in rules:
             try:
@@ -166,18 +149,6 @@ def _clean_meta(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
     if problems:
         raise ValidationError.for_fields(problems)
     return clean
-
-
-def _tier_ids(session: Session, value: Any) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise validation.fail("audience_tier_ids", "must be a list of tier ids")
-    known = set(session.scalars(select(Tier.id).where(Tier.id.in_(value)))) if value else set()
-    unknown = [v for v in value if v not in known]
-    if unknown:
-        raise validation.fail("audience_tier_ids", f"unknown tier ids: {unknown}")
-    return sorted(set(value))
 
 
 def create_asset(session: Session, actor: User, kind: Any, values: Mapping[str, Any]) -> Asset:

@@ -92,4 +92,5 @@ class Base(DeclarativeBase):
         list[str]: JSON(),
         list[int]: JSON(),
         list[Any]: JSON(),
+        list[int] | None: JSON(),
     }

@@ -104,3 +104,30 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class ItemKind(StrEnum):
+    BANNER = "banner"
+    PRODUCT = "product"
+    RESOURCE = "resource"
+    LEAD_FORM = "lead_form"
+
+
+class EmbedKind(StrEnum):
+    BANNER = "banner"  # a rotator of banners
+    PRODUCTS = "products"  # a showcase of product cards
+    RESOURCES = "resources"  # a list of co-branded downloads
+    LEAD_FORM = "lead_form"
+    BLOCK = "block"  # all of the above the embed's items hold
+
+
+# What each embed kind shows; "block" shows every kind.
+EMBED_SHOWS: dict[EmbedKind, frozenset[ItemKind]] = {
+    EmbedKind.BANNER: frozenset({ItemKind.BANNER}),
+    EmbedKind.PRODUCTS: frozenset({ItemKind.PRODUCT}),
+    EmbedKind.RESOURCES: frozenset({ItemKind.RESOURCE}),
+    EmbedKind.LEAD_FORM: frozenset({ItemKind.LEAD_FORM}),
+    EmbedKind.BLOCK: frozenset(ItemKind),
+}
+
+LEAD_FIELDS = ("name", "email", "company", "phone", "country", "message")

@@ -11,6 +11,13 @@ from prm_domain.models.asset import (
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.partner import Partner
+from prm_domain.models.syndication import (
+    Embed,
+    EmbedDailyStat,
+    Lead,
+    Notification,
+    SyndicatedItem,
+)
 from prm_domain.models.tier import Tier
 from prm_domain.models.user import ApiToken, User
 
@@ -21,9 +28,14 @@ __all__ = [
     "AssetVersion",
     "AuditEvent",
     "BrandKit",
+    "Embed",
+    "EmbedDailyStat",
+    "Lead",
+    "Notification",
     "Partner",
     "RenderJob",
     "RenderedFile",
+    "SyndicatedItem",
     "Tier",
     "TrackedLink",
     "User",

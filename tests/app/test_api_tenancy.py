@@ -52,6 +52,9 @@ class Target:
     asset: int
     version: int
     job: int
+    item: int = GHOST  # a syndicated item only B's audience gets
+    embed: int = GHOST
+    lead: int = GHOST
 
 
 @dataclass
@@ -64,6 +67,29 @@ class World:
     tier: Tier
     vendor: User
     ghost: Target = field(default_factory=lambda: Target(GHOST, GHOST, GHOST, GHOST))
+
+
+def _syndication(vendor: Any, b_admin: Any, b_tier: int, session: Session) -> tuple[int, int, int]:
+    """B's side of syndication: an item for B's tier only, B's embed, a lead for B."""
+    from prm_domain.models import Embed
+    from prm_domain.syndication import leads
+
+    form = {"fields": ["name", "email"], "consent_text": "I agree to be contacted."}
+    r = vendor.post(
+        "/api/v1/syndication/items",
+        {"kind": "lead_form", "title": "Talk to B", "content": form, "audience_tier_ids": [b_tier]},
+    )
+    assert r.status_code == 201, r.json
+    item = r.json["id"]
+    r = b_admin.post("/api/v1/embeds", {"kind": "lead_form", "allowed_domains": ["b.example"]})
+    assert r.status_code == 201, r.json
+    embed = session.get(Embed, r.json["id"])
+    assert embed is not None
+    lead, _ = leads.submit_lead(
+        session, embed, form_id=item, fields={"email": "x@y.example"}, consent=True
+    )
+    session.commit()
+    return item, embed.id, lead.id
 
 
 @pytest.fixture(autouse=True)
@@ -115,11 +141,14 @@ def world(
     a_asset, _ = _asset(vendor, a.tier_id)
     job = jobs.start_job(session, vendor_user, b_asset, {"tier_ids": [b.tier_id]}, "pdf")
     session.commit()
+    item, embed, lead = _syndication(
+        vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id, session
+    )
     return World(
         a=a,
         b=b,
         members=members,
-        b_ids=Target(b.id, b_asset, b_version, job.id),
+        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead),
         a_asset=a_asset,
         tier=b.tier,
         vendor=vendor_user,
@@ -152,6 +181,8 @@ def _new_user() -> dict[str, Any]:
 P = "/api/v1/partners/<id:partner_id>"
 AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
+IT = "/api/v1/syndication/items/<id:item_id>"
+EM = "/api/v1/embeds/<id:embed_id>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
@@ -212,6 +243,23 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("/api/v1/jobs/<id:job_id>", "GET"): Case(lambda t: f"/api/v1/jobs/{t.job}"),
     ("/api/v1/jobs/<id:job_id>/download", "GET"): Case(lambda t: f"/api/v1/jobs/{t.job}/download"),
+    (IT, "GET"): Case(lambda t: f"/api/v1/syndication/items/{t.item}"),
+    (IT, "PATCH"): Case(
+        lambda t: f"/api/v1/syndication/items/{t.item}",
+        lambda: {"title": "Mine"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (IT, "DELETE"): Case(
+        lambda t: f"/api/v1/syndication/items/{t.item}", refusal=403, why=VENDOR_ONLY
+    ),
+    (EM, "GET"): Case(lambda t: f"/api/v1/embeds/{t.embed}"),
+    (EM, "PATCH"): Case(
+        lambda t: f"/api/v1/embeds/{t.embed}", lambda: {"allowed_domains": ["evil.example"]}
+    ),
+    (EM + "/stats", "GET"): Case(lambda t: f"/api/v1/embeds/{t.embed}/stats"),
+    (EM, "DELETE"): Case(lambda t: f"/api/v1/embeds/{t.embed}"),
+    ("/api/v1/leads/<id:lead_id>", "GET"): Case(lambda t: f"/api/v1/leads/{t.lead}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -256,6 +304,14 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (AS + "/batches", "POST"): (403, 403),
     ("/api/v1/jobs/<id:job_id>", "GET"): (404, 404),  # jobs are the vendor's
     ("/api/v1/jobs/<id:job_id>/download", "GET"): (404, 404),
+    (IT, "GET"): (200, 200),
+    (IT, "PATCH"): (403, 403),
+    (IT, "DELETE"): (403, 403),
+    (EM, "GET"): (200, 200),
+    (EM, "PATCH"): (200, 403),
+    (EM + "/stats", "GET"): (200, 200),
+    (EM, "DELETE"): (204, 403),
+    ("/api/v1/leads/<id:lead_id>", "GET"): (200, 200),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
@@ -339,8 +395,8 @@ def test_other_tenant_and_missing_object_look_the_same(
 def test_control_own_tenant_reaches_the_routes(role: Role, world: World, api_as: Any) -> None:
     api = api_as(world.members["b", role])
     wrong = []
-    # Deleting the logo last: the logo GET before it needs it.
-    for key in sorted(CASES, key=lambda k: k == (LOGO, "DELETE")):
+    # Deletions last: the reads before them need the objects.
+    for key in sorted(CASES, key=lambda k: k[1] == "DELETE"):
         expected = OWNER_STATUS[key][PARTNER_ROLES.index(role)]
         r = _send(api, key, world.b_ids)
         if r.status_code != expected:

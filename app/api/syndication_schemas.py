@@ -1,0 +1,155 @@
+"""Shapes of the syndication API: items, embeds, leads, stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.api.schemas import In, Out, PageQuery
+from prm_domain.enums import EmbedKind, ItemKind, PartnerType, Region
+
+
+class ItemIn(In):
+    kind: ItemKind
+    title: str = Field(min_length=1, max_length=200)
+    content: dict[str, Any] = Field(
+        default_factory=dict,
+        description="banner: headline, text, cta_label, cta_url, image_url; product: name, "
+        "summary, features, url, image_url; resource: description; lead_form: fields, "
+        "required, consent_text, submit_label, thank_you",
+    )
+    asset_id: int | None = Field(
+        None, description="resources: the library asset to serve co-branded"
+    )
+    audience_tier_ids: list[int] = Field(default_factory=list)
+    audience_regions: list[Region] = Field(default_factory=list)
+    audience_partner_types: list[PartnerType] = Field(default_factory=list)
+    audience_verticals: list[str] = Field(default_factory=list)
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    active: bool = True
+
+
+class ItemPatch(In):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    content: dict[str, Any] | None = None
+    asset_id: int | None = None
+    audience_tier_ids: list[int] | None = None
+    audience_regions: list[Region] | None = None
+    audience_partner_types: list[PartnerType] | None = None
+    audience_verticals: list[str] | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    active: bool | None = None
+
+
+class ItemOut(Out):
+    id: int
+    kind: ItemKind
+    title: str
+    content: dict[str, Any]
+    asset_id: int | None
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    active: bool
+    updated_at: dt.datetime
+
+
+class VendorItemOut(ItemOut):
+    audience_tier_ids: list[int]
+    audience_regions: list[str]
+    audience_partner_types: list[str]
+    audience_verticals: list[str]
+
+
+class ItemQuery(PageQuery):
+    kind: ItemKind | None = None
+    q: str | None = Field(None, max_length=200)
+
+
+class EmbedIn(In):
+    kind: EmbedKind
+    items: Literal["all"] | list[int] = "all"
+    allowed_domains: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description='hosts with an optional port: "shop.example.com", "127.0.0.1:8081"',
+    )
+    name: str = Field("", max_length=120)
+    theme: dict[str, str] = Field(default_factory=dict, description='{"primary_color": "#1a2b3c"}')
+    partner_id: int | None = Field(None, description="default: your own organisation")
+
+
+class EmbedPatch(In):
+    kind: EmbedKind | None = None
+    items: Literal["all"] | list[int] | None = None
+    allowed_domains: list[str] | None = Field(None, min_length=1, max_length=20)
+    name: str | None = Field(None, max_length=120)
+    theme: dict[str, str] | None = None
+    enabled: bool | None = None
+
+
+class EmbedOut(Out):
+    id: int
+    partner_id: int
+    key: str
+    name: str
+    kind: EmbedKind
+    items: Literal["all"] | list[int]
+    allowed_domains: list[str]
+    theme: dict[str, Any]
+    enabled: bool
+    snippet: str
+    created_at: dt.datetime
+
+
+class LeadOut(Out):
+    id: int
+    partner_id: int
+    embed_id: int | None
+    item_id: int | None
+    source: str
+    name: str
+    email: str
+    company: str
+    phone: str
+    country: str
+    message: str
+    page_url: str
+    referrer: str
+    utm: dict[str, str]
+    consent_text: str
+    consent_given_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class LeadQuery(PageQuery):
+    embed_id: int | None = Field(None, ge=1, lt=2**31)
+
+
+class StatsQuery(BaseModel):
+    days: int = Field(30, ge=1, le=366)
+
+
+class StatRow(Out):
+    impressions: int
+    clicks: int
+    leads: int
+    ctr: float
+
+
+class DayStat(StatRow):
+    day: str
+
+
+class ItemStat(StatRow):
+    item_id: int
+
+
+class StatsOut(Out):
+    embed_id: int
+    days: list[DayStat]
+    items: list[ItemStat]
+    totals: StatRow

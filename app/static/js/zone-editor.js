@@ -1,0 +1,468 @@
+// The visual zone editor: draw, move, resize and delete the rectangles that receive a partner's
+// logo, text or QR code, then save them through the portal (CSRF token in X-CSRF-Token).
+// Boxes are [x, y, width, height] as fractions of the page as the reader sees it, origin
+// top-left: exactly a rectangle over the page preview divided by the preview's size.
+(function () {
+  "use strict";
+
+  const MIN = 0.005; // smallest width or height of a zone, as a fraction of the page
+  const KIND_LABELS = { logo: "Logo", text: "Text", qr: "QR code" };
+
+  function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
+  function round(v) { return Math.round(v * 10000) / 10000; }
+
+  function normalBox(b) {
+    let x = clamp(round(b[0]), 0, 1 - MIN);
+    let y = clamp(round(b[1]), 0, 1 - MIN);
+    let w = clamp(round(b[2]), MIN, 1 - x);
+    let h = clamp(round(b[3]), MIN, 1 - y);
+    // Rounding must never push the box past the page's edge.
+    if (x + w > 1) w = round(1 - x);
+    if (y + h > 1) h = round(1 - y);
+    return [x, y, w, h];
+  }
+
+  function newZone(kind, box) {
+    return {
+      kind: kind,
+      box: normalBox(box),
+      pages: "all",
+      text: kind === "text" ? "{{ partner_name }}" : "",
+      color: null,
+      align: kind === "text" ? "left" : "center",
+      valign: "middle",
+      font_size: null,
+      on_dark: false,
+      bold: false,
+    };
+  }
+
+  function init(root) {
+    const $ = function (name) { return root.querySelector('[data-ze="' + name + '"]'); };
+    const pages = JSON.parse(root.dataset.pages || "[]");
+    const pageCount = Math.max(pages.length, 1);
+    const state = {
+      zones: JSON.parse(root.dataset.zones || "[]"),
+      selected: null,
+      page: 1,
+      dirty: false,
+    };
+    const stage = $("stage");
+    const image = $("image");
+    const overlay = $("overlay");
+    const list = $("list");
+    const empty = $("empty");
+    const props = $("props");
+    const status = $("status");
+    const errors = $("errors");
+    const preview = $("preview");
+    const sample = $("sample");
+    const pageSelect = $("page");
+
+    function applies(zone, page) {
+      const p = zone.pages;
+      if (p === "all") return true;
+      if (p === "first") return page === 1;
+      if (p === "last") return page === pageCount;
+      return Array.isArray(p) && p.indexOf(page) !== -1;
+    }
+
+    function pagesLabel(p) {
+      if (p === "all") return "all pages";
+      if (p === "first") return "first page";
+      if (p === "last") return "last page";
+      return (p.length === 1 ? "page " : "pages ") + p.join(", ");
+    }
+
+    function zoneTitle(zone, i) {
+      let label = (i + 1) + ". " + KIND_LABELS[zone.kind];
+      if (zone.kind === "text" && zone.text) label += ": " + zone.text;
+      return label;
+    }
+
+    function setDirty(dirty) {
+      state.dirty = dirty;
+      if (dirty) status.textContent = "Unsaved changes.";
+    }
+
+    function setStageShape() {
+      const size = pages[state.page - 1];
+      if (size && size[0] > 0 && size[1] > 0) stage.style.aspectRatio = size[0] + " / " + size[1];
+    }
+
+    // -- drawing the zones and the list -----------------------------------------------------
+
+    function render() {
+      overlay.textContent = "";
+      state.zones.forEach(function (zone, i) {
+        if (!applies(zone, state.page)) return;
+        const el = document.createElement("div");
+        el.className = "ze-zone ze-" + zone.kind + (i === state.selected ? " selected" : "");
+        el.dataset.index = String(i);
+        el.tabIndex = 0;
+        el.setAttribute("role", "button");
+        el.setAttribute("aria-label", zoneTitle(zone, i) + ", " + pagesLabel(zone.pages));
+        el.setAttribute("aria-pressed", String(i === state.selected));
+        el.style.left = zone.box[0] * 100 + "%";
+        el.style.top = zone.box[1] * 100 + "%";
+        el.style.width = zone.box[2] * 100 + "%";
+        el.style.height = zone.box[3] * 100 + "%";
+        const label = document.createElement("span");
+        label.className = "ze-label";
+        label.textContent = zoneTitle(zone, i);
+        const handle = document.createElement("span");
+        handle.className = "ze-handle";
+        handle.dataset.handle = "1";
+        handle.setAttribute("aria-hidden", "true");
+        el.append(label, handle);
+        overlay.append(el);
+      });
+      list.textContent = "";
+      state.zones.forEach(function (zone, i) {
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "link" + (i === state.selected ? " current" : "");
+        b.textContent = zoneTitle(zone, i);
+        b.addEventListener("click", function () { select(i, true); });
+        const where = document.createElement("span");
+        where.className = "muted";
+        where.textContent = " · " + pagesLabel(zone.pages);
+        li.append(b, where);
+        list.append(li);
+      });
+      empty.hidden = state.zones.length > 0;
+      fillProps();
+    }
+
+    function select(i, focus) {
+      state.selected = i;
+      const zone = i === null ? null : state.zones[i];
+      if (zone && !applies(zone, state.page)) {
+        // Show a page the zone is on.
+        for (let p = 1; p <= pageCount; p += 1) {
+          if (applies(zone, p)) { showPage(p); break; }
+        }
+      }
+      render();
+      if (focus && i !== null) {
+        const el = overlay.querySelector('[data-index="' + i + '"]');
+        if (el) el.focus();
+      }
+    }
+
+    // -- the properties form ----------------------------------------------------------------
+
+    function field(name) { return props.elements.namedItem(name); }
+
+    function fillProps() {
+      const zone = state.selected === null ? null : state.zones[state.selected];
+      props.hidden = !zone;
+      if (!zone) return;
+      $("props-title").textContent = "Zone " + (state.selected + 1);
+      field("kind").value = zone.kind;
+      field("text").value = zone.text || "";
+      field("align").value = zone.align;
+      field("valign").value = zone.valign;
+      const pagesSel = field("pages");
+      const custom = pagesSel.querySelector('option[value="custom"]');
+      if (custom) custom.remove();
+      if (typeof zone.pages === "string") {
+        pagesSel.value = zone.pages;
+      } else if (zone.pages.length === 1 && zone.pages[0] === state.page) {
+        pagesSel.value = "this";
+      } else {
+        const opt = document.createElement("option");
+        opt.value = "custom";
+        opt.textContent = pagesLabel(zone.pages);
+        pagesSel.append(opt);
+        pagesSel.value = "custom";
+      }
+      field("font_size").value = zone.font_size === null || zone.font_size === undefined ? "" : zone.font_size;
+      field("use_color").checked = !!zone.color;
+      field("color").value = zone.color && /^#[0-9a-fA-F]{6}$/.test(zone.color) ? zone.color : "#000000";
+      field("bold").checked = !!zone.bold;
+      field("on_dark").checked = !!zone.on_dark;
+      ["x", "y", "w", "h"].forEach(function (k, n) {
+        field(k).value = Math.round(zone.box[n] * 1000) / 10;
+      });
+      Array.prototype.forEach.call(props.querySelectorAll("[data-for-kind]"), function (el) {
+        el.hidden = el.dataset.forKind !== zone.kind;
+      });
+    }
+
+    function readProps(event) {
+      const zone = state.selected === null ? null : state.zones[state.selected];
+      if (!zone) return;
+      const name = event.target.name;
+      zone.kind = field("kind").value;
+      zone.text = zone.kind === "text" ? field("text").value : "";
+      zone.align = field("align").value;
+      zone.valign = field("valign").value;
+      const pagesValue = field("pages").value;
+      if (pagesValue === "this") zone.pages = [state.page];
+      else if (pagesValue !== "custom") zone.pages = pagesValue;
+      const size = parseFloat(field("font_size").value);
+      zone.font_size = zone.kind === "text" && isFinite(size) && size > 0 ? size : null;
+      if (name === "color") field("use_color").checked = true;
+      zone.color = zone.kind === "text" && field("use_color").checked ? field("color").value : null;
+      zone.bold = zone.kind === "text" && field("bold").checked;
+      zone.on_dark = zone.kind === "logo" && field("on_dark").checked;
+      if (["x", "y", "w", "h"].indexOf(name) !== -1) {
+        const v = ["x", "y", "w", "h"].map(function (k, n) {
+          const f = parseFloat(field(k).value);
+          return isFinite(f) ? f / 100 : zone.box[n];
+        });
+        zone.box = normalBox(v);
+      }
+      setDirty(true);
+      const keepFocus = event.target;
+      render();
+      if (event.type === "change" && keepFocus && keepFocus.focus) keepFocus.focus();
+    }
+
+    props.addEventListener("change", readProps);
+    field("text").addEventListener("input", function (e) {
+      const zone = state.zones[state.selected];
+      if (!zone) return;
+      zone.text = e.target.value;
+      setDirty(true);
+      const label = overlay.querySelector('[data-index="' + state.selected + '"] .ze-label');
+      if (label) label.textContent = zoneTitle(zone, state.selected);
+    });
+    props.addEventListener("submit", function (e) { e.preventDefault(); });
+    Array.prototype.forEach.call(props.querySelectorAll("[data-insert]"), function (b) {
+      b.addEventListener("click", function () {
+        const input = field("text");
+        const start = input.selectionStart === null ? input.value.length : input.selectionStart;
+        const end = input.selectionEnd === null ? input.value.length : input.selectionEnd;
+        input.value = input.value.slice(0, start) + b.dataset.insert + input.value.slice(end);
+        input.dispatchEvent(new Event("input"));
+        input.focus();
+      });
+    });
+
+    function removeSelected() {
+      if (state.selected === null) return;
+      state.zones.splice(state.selected, 1);
+      state.selected = null;
+      setDirty(true);
+      render();
+      overlay.focus();
+    }
+    $("delete").addEventListener("click", removeSelected);
+
+    // -- pointer: draw, move, resize --------------------------------------------------------
+
+    function point(e) {
+      const r = image.getBoundingClientRect();
+      return {
+        x: clamp((e.clientX - r.left) / r.width, 0, 1),
+        y: clamp((e.clientY - r.top) / r.height, 0, 1),
+      };
+    }
+
+    let drag = null;
+
+    overlay.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0) return;
+      const p = point(e);
+      const zoneEl = e.target.closest(".ze-zone");
+      if (zoneEl) {
+        const i = Number(zoneEl.dataset.index);
+        const zone = state.zones[i];
+        drag = {
+          mode: e.target.dataset.handle ? "resize" : "move",
+          index: i,
+          start: p,
+          box: zone.box.slice(),
+        };
+        if (state.selected !== i) select(i, false);
+      } else {
+        const ghost = document.createElement("div");
+        ghost.className = "ze-zone ze-ghost";
+        overlay.append(ghost);
+        drag = { mode: "draw", start: p, ghost: ghost, box: [p.x, p.y, 0, 0] };
+      }
+      overlay.setPointerCapture(e.pointerId);
+      e.preventDefault();
+    });
+
+    overlay.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      const p = point(e);
+      const dx = p.x - drag.start.x;
+      const dy = p.y - drag.start.y;
+      if (drag.mode === "draw") {
+        const x = Math.min(p.x, drag.start.x);
+        const y = Math.min(p.y, drag.start.y);
+        drag.box = [x, y, Math.abs(dx), Math.abs(dy)];
+        const s = drag.ghost.style;
+        s.left = x * 100 + "%";
+        s.top = y * 100 + "%";
+        s.width = Math.abs(dx) * 100 + "%";
+        s.height = Math.abs(dy) * 100 + "%";
+        return;
+      }
+      const zone = state.zones[drag.index];
+      const b = drag.box;
+      if (drag.mode === "move") {
+        zone.box = normalBox([clamp(b[0] + dx, 0, 1 - b[2]), clamp(b[1] + dy, 0, 1 - b[3]), b[2], b[3]]);
+      } else {
+        zone.box = normalBox([b[0], b[1], clamp(b[2] + dx, MIN, 1 - b[0]), clamp(b[3] + dy, MIN, 1 - b[1])]);
+      }
+      const el = overlay.querySelector('[data-index="' + drag.index + '"]');
+      if (el) {
+        el.style.left = zone.box[0] * 100 + "%";
+        el.style.top = zone.box[1] * 100 + "%";
+        el.style.width = zone.box[2] * 100 + "%";
+        el.style.height = zone.box[3] * 100 + "%";
+      }
+      drag.moved = true;
+    });
+
+    function endDrag() {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      if (d.mode === "draw") {
+        d.ghost.remove();
+        if (d.box[2] >= 0.01 && d.box[3] >= 0.01) {
+          const kind = (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
+          const zone = newZone(kind, d.box);
+          if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
+          state.zones.push(zone);
+          setDirty(true);
+          select(state.zones.length - 1, true);
+        } else {
+          select(null, false);
+        }
+        return;
+      }
+      if (d.moved) setDirty(true);
+      render();
+      const el = overlay.querySelector('[data-index="' + d.index + '"]');
+      if (el) el.focus();
+    }
+    overlay.addEventListener("pointerup", endDrag);
+    overlay.addEventListener("pointercancel", endDrag);
+
+    // -- keyboard ---------------------------------------------------------------------------
+
+    overlay.addEventListener("keydown", function (e) {
+      const zoneEl = e.target.closest && e.target.closest(".ze-zone");
+      if (!zoneEl) return;
+      const i = Number(zoneEl.dataset.index);
+      if (e.key === "Enter" || e.key === " ") { select(i, true); e.preventDefault(); return; }
+      if (e.key === "Delete" || e.key === "Backspace") {
+        state.selected = i;
+        removeSelected();
+        e.preventDefault();
+        return;
+      }
+      const step = e.altKey ? 0.001 : 0.005;
+      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      const m = moves[e.key];
+      if (!m) return;
+      const zone = state.zones[i];
+      const b = zone.box;
+      zone.box = e.shiftKey
+        ? normalBox([b[0], b[1], clamp(b[2] + m[0], MIN, 1 - b[0]), clamp(b[3] + m[1], MIN, 1 - b[1])])
+        : normalBox([clamp(b[0] + m[0], 0, 1 - b[2]), clamp(b[1] + m[1], 0, 1 - b[3]), b[2], b[3]]);
+      state.selected = i;
+      setDirty(true);
+      render();
+      const el = overlay.querySelector('[data-index="' + i + '"]');
+      if (el) el.focus();
+      e.preventDefault();
+    });
+
+    $("add").addEventListener("click", function () {
+      const kind = (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
+      const zone = newZone(kind, [0.35, 0.42, 0.3, 0.12]);
+      if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
+      state.zones.push(zone);
+      setDirty(true);
+      select(state.zones.length - 1, true);
+    });
+
+    // -- pages ------------------------------------------------------------------------------
+
+    function showPage(n) {
+      state.page = n;
+      image.src = root.dataset.pageBase.replace(/\/pages\/1$/, "/pages/" + n) + "?width=600";
+      image.alt = "Page " + n + " of the template";
+      if (pageSelect) pageSelect.value = String(n);
+      setStageShape();
+    }
+    if (pageSelect) {
+      pageSelect.addEventListener("change", function () {
+        showPage(Number(pageSelect.value));
+        render();
+      });
+    }
+
+    // -- saving and the preview -------------------------------------------------------------
+
+    function reloadPreview() {
+      if (!preview || !sample) return;
+      preview.src = root.dataset.previewBase + "&partner_id=" + encodeURIComponent(sample.value) + "&v=" + Date.now();
+    }
+    if (sample) sample.addEventListener("change", reloadPreview);
+
+    $("save").addEventListener("click", function () {
+      const button = $("save");
+      button.disabled = true;
+      status.textContent = "Saving…";
+      errors.textContent = "";
+      fetch(root.dataset.saveUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRF-Token": root.dataset.csrf,
+          Accept: "application/json",
+        },
+        body: JSON.stringify({ zones: state.zones }),
+      })
+        .then(function (r) {
+          return r.json().then(function (body) { return { ok: r.ok, body: body }; },
+            function () { return { ok: false, body: { error: { message: "The server answered " + r.status + ".", fields: {} } } }; });
+        })
+        .then(function (res) {
+          if (res.ok) {
+            state.zones = res.body.zones;
+            if (state.selected !== null && state.selected >= state.zones.length) state.selected = null;
+            state.dirty = false;
+            status.textContent = "Saved " + state.zones.length + " zone" + (state.zones.length === 1 ? "" : "s") + ".";
+            render();
+            reloadPreview();
+            return;
+          }
+          const err = res.body.error || {};
+          status.textContent = err.message || "Not saved.";
+          Object.keys(err.fields || {}).forEach(function (key) {
+            const li = document.createElement("li");
+            const m = /^zones\.(\d+)$/.exec(key);
+            li.textContent = (m ? "Zone " + (Number(m[1]) + 1) : key) + ": " + err.fields[key];
+            errors.append(li);
+          });
+        })
+        .catch(function () { status.textContent = "Not saved: the server could not be reached."; })
+        .then(function () { button.disabled = false; });
+    });
+
+    window.addEventListener("beforeunload", function (e) {
+      if (state.dirty) { e.preventDefault(); e.returnValue = ""; }
+    });
+
+    overlay.tabIndex = -1;
+    setStageShape();
+    render();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const root = document.getElementById("zone-editor");
+    if (root) init(root);
+  });
+})();

@@ -1,0 +1,85 @@
+"""Who a piece of vendor content is for. One rule for assets and syndicated items alike.
+
+An audience is four lists: tier ids, regions, partner types, verticals. An empty list means
+everyone; a partner must match every non-empty list (verticals by overlap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from prm_domain import validation
+from prm_domain.enums import PartnerType, Region
+from prm_domain.errors import ValidationError
+from prm_domain.models import Partner, Tier
+
+FIELDS = ("audience_tier_ids", "audience_regions", "audience_partner_types", "audience_verticals")
+
+
+class HasAudience(Protocol):
+    audience_tier_ids: list[int]
+    audience_regions: list[str]
+    audience_partner_types: list[str]
+    audience_verticals: list[str]
+
+
+def matches(target: HasAudience, partner: Partner) -> bool:
+    return (
+        (not target.audience_tier_ids or partner.tier_id in target.audience_tier_ids)
+        and (not target.audience_regions or partner.region.value in target.audience_regions)
+        and (
+            not target.audience_partner_types or partner.type.value in target.audience_partner_types
+        )
+        and (
+            not target.audience_verticals
+            or bool(set(partner.verticals) & set(target.audience_verticals))
+        )
+    )
+
+
+def clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate whichever audience fields ``values`` holds; other keys are left alone."""
+    out: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for field in FIELDS:
+        if field not in values:
+            continue
+        try:
+            out[field] = _RULES[field](session, values[field])
+        except ValidationError as exc:
+            problems.update(exc.fields)
+    if problems:
+        raise ValidationError.for_fields(problems)
+    return out
+
+
+def _tier_ids(session: Session, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value
+    ):
+        raise validation.fail("audience_tier_ids", "must be a list of tier ids")
+    unknown = [v for v in value if session.get(Tier, v) is None]
+    if unknown:
+        raise validation.fail("audience_tier_ids", f"unknown tier ids: {unknown}")
+    return sorted(set(value))
+
+
+def _choices(field: str, enum: Any) -> Any:
+    def rule(_session: Session, value: Any) -> list[str]:
+        items = validation.string_list(field, value, max_items=10, max_len=40)
+        return [validation.choice(field, v, enum).value for v in items]
+
+    return rule
+
+
+_RULES: dict[str, Any] = {
+    "audience_tier_ids": _tier_ids,
+    "audience_regions": _choices("audience_regions", Region),
+    "audience_partner_types": _choices("audience_partner_types", PartnerType),
+    "audience_verticals": lambda _s, v: validation.string_list(
+        "audience_verticals", v, max_items=30, max_len=60
+    ),
+}

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prm_domain.base import Base, utcnow
+from prm_domain.enums import EmbedKind, ItemKind
+
+
+def _str_enum(enum: type) -> Enum:
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class SyndicatedItem(Base):
+    """Vendor content shown on partner websites: a banner, a product card, a resource, a form.
+
+    Shown while ``starts_at <= now < ends_at`` (either open) and ``active``, to partners in the
+    audience. ``content`` holds the kind's fields (headline, text, link, features, form fields,
+    consent wording...), checked by ``prm_domain.syndication``.
+    """
+
+    __tablename__ = "syndicated_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ItemKind] = mapped_column(_str_enum(ItemKind))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    image_key: Mapped[str | None] = mapped_column(String(64))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    audience_tier_ids: Mapped[list[int]] = mapped_column(default=list)
+    audience_regions: Mapped[list[str]] = mapped_column(default=list)
+    audience_partner_types: Mapped[list[str]] = mapped_column(default=list)
+    audience_verticals: Mapped[list[str]] = mapped_column(default=list)
+    starts_at: Mapped[dt.datetime | None]
+    ends_at: Mapped[dt.datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class Embed(Base):
+    """A partner's widget: what it shows, where it may be shown, and its public key."""
+
+    __tablename__ = "embed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[EmbedKind] = mapped_column(_str_enum(EmbedKind))
+    # None: "everything my audience gets", now and later; else the chosen item ids.
+    item_ids: Mapped[list[int] | None] = mapped_column()
+    allowed_domains: Mapped[list[str]] = mapped_column(default=list)
+    theme: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Lead(Base):
+    """A lead from a partner's website, attributed to that partner."""
+
+    __tablename__ = "lead"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    embed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("embed.id", ondelete="SET NULL"), index=True
+    )
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("syndicated_item.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(32), default="embed")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    country: Mapped[str] = mapped_column(String(80), default="")
+    message: Mapped[str] = mapped_column(String(4000), default="")
+    page_url: Mapped[str] = mapped_column(String(2000), default="")
+    referrer: Mapped[str] = mapped_column(String(2000), default="")
+    utm: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consent_text: Mapped[str] = mapped_column(String(2000), default="")
+    consent_given_at: Mapped[dt.datetime | None]
+    # SHA-256 of (embed, email, message): a resubmission within a day is recognised, not stored.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class EmbedDailyStat(Base):
+    """Impressions and clicks per day, embed and item (item 0: the embed as a whole)."""
+
+    __tablename__ = "embed_daily_stat"
+    __table_args__ = (UniqueConstraint("embed_id", "item_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embed.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(default=0)
+    day: Mapped[dt.date]
+    impressions: Mapped[int] = mapped_column(default=0)
+    clicks: Mapped[int] = mapped_column(default=0)
+    leads: Mapped[int] = mapped_column(default=0)
+
+
+class Notification(Base):
+    """Something a partner's people should see (a new lead): shown in the portal."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]

@@ -1,0 +1,256 @@
+"""Syndicated content items: banners, product cards, resources and lead forms (vendor content)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, audience, audit, validation
+from prm_domain.access import Right
+from prm_domain.base import utcnow
+from prm_domain.enums import LEAD_FIELDS, AssetKind, ItemKind
+from prm_domain.errors import NotFound, ValidationError
+from prm_domain.models import Asset, Partner, SyndicatedItem, User
+from prm_domain.pagination import Page, paginate
+
+# The fields each kind keeps in ``content``, with their rule.
+_TEXT = {
+    "headline": 200,
+    "text": 1000,
+    "cta_label": 60,
+    "name": 200,
+    "summary": 1000,
+    "submit_label": 60,
+    "consent_text": 2000,
+    "thank_you": 500,
+    "description": 1000,
+}
+
+
+def _content(kind: ItemKind, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ValidationError.for_fields({"content": "must be an object"})
+    allowed: dict[ItemKind, set[str]] = {
+        ItemKind.BANNER: {"headline", "text", "cta_label", "cta_url", "image_url"},
+        ItemKind.PRODUCT: {"name", "summary", "features", "url", "image_url"},
+        ItemKind.RESOURCE: {"description", "format"},
+        ItemKind.LEAD_FORM: {"fields", "required", "consent_text", "submit_label", "thank_you"},
+    }
+    problems = {
+        f"content.{k}": "not a field of a " + kind.value for k in raw if k not in allowed[kind]
+    }
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in allowed[kind]:
+            continue
+        field = f"content.{key}"
+        try:
+            if key in _TEXT:
+                out[key] = validation.text(field, value, max_len=_TEXT[key], required=False)
+            elif key in ("cta_url", "url", "image_url"):
+                out[key] = None if value in (None, "") else validation.http_url(field, value)
+            elif key == "features":
+                out[key] = validation.string_list(field, value, max_items=12, max_len=200)
+            elif key in ("fields", "required"):
+                names = validation.string_list(field, value, max_items=len(LEAD_FIELDS), max_len=20)
+                unknown = [n for n in names if n not in LEAD_FIELDS]
+                if unknown:
+                    raise validation.fail(
+                        field, f"unknown fields {unknown}: use {', '.join(LEAD_FIELDS)}"
+                    )
+                out[key] = names
+            elif key == "format":
+                out[key] = validation.text(field, value, max_len=10)
+        except ValidationError as exc:
+            problems.update(exc.fields)
+    if kind == ItemKind.LEAD_FORM:
+        fields = out.setdefault("fields", ["name", "email", "company", "message"])
+        if "email" not in fields:
+            problems["content.fields"] = "a lead form needs the email field"
+        out["required"] = sorted(set(out.get("required", [])) | {"email"}, key=LEAD_FIELDS.index)
+        if not set(out["required"]) <= set(fields):
+            problems["content.required"] = "required fields must be among the form's fields"
+        if not out.get("consent_text"):
+            problems["content.consent_text"] = "a lead form needs the consent wording"
+    if kind == ItemKind.BANNER and not out.get("headline"):
+        problems["content.headline"] = "is required"
+    if kind == ItemKind.BANNER and bool(out.get("cta_label")) != bool(out.get("cta_url")):
+        problems["content.cta_url"] = "a call to action needs both its label and its link"
+    if problems:
+        raise ValidationError.for_fields(problems)
+    return out
+
+
+def _window(values: Mapping[str, Any], current: SyndicatedItem | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("starts_at", "ends_at"):
+        if key in values:
+            value = values[key]
+            if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
+                raise ValidationError.for_fields({key: "must be a date and time with a time zone"})
+            out[key] = value
+    starts = out.get("starts_at", current.starts_at if current else None)
+    ends = out.get("ends_at", current.ends_at if current else None)
+    if starts and ends and ends <= starts:
+        raise ValidationError.for_fields({"ends_at": "must be after starts_at"})
+    return out
+
+
+def _asset_id(session: Session, kind: ItemKind, value: Any) -> int | None:
+    if kind != ItemKind.RESOURCE:
+        if value is not None:
+            raise ValidationError.for_fields({"asset_id": "only resources link to a library asset"})
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        raise ValidationError.for_fields({"asset_id": "a resource needs a library asset id"})
+    asset = session.get(Asset, value)
+    if asset is None:
+        raise ValidationError.for_fields({"asset_id": "is not a known asset"})
+    if asset.kind == AssetKind.EMAIL:
+        raise ValidationError.for_fields({"asset_id": "an email template cannot be a web download"})
+    return value
+
+
+def create_item(session: Session, actor: User, values: Mapping[str, Any]) -> SyndicatedItem:
+    access.require(
+        actor, Right.MANAGE_ASSETS, "Only marketing managers and vendor admins syndicate content."
+    )
+    kind = validation.choice("kind", values.get("kind"), ItemKind)
+    known = {
+        "kind",
+        "title",
+        "content",
+        "asset_id",
+        "starts_at",
+        "ends_at",
+        "active",
+        *audience.FIELDS,
+    }
+    unknown = {f: "unknown field" for f in values if f not in known}
+    if unknown:
+        raise ValidationError.for_fields(unknown)
+    item = SyndicatedItem(
+        kind=kind,
+        title=validation.text("title", values.get("title", ""), max_len=200),
+        content=_content(kind, values.get("content", {})),
+        asset_id=_asset_id(session, kind, values.get("asset_id")),
+        active=_bool("active", values.get("active", True)),
+        created_by_id=actor.id,
+        **({f: [] for f in audience.FIELDS} | audience.clean(session, values)),
+        **_window(values, None),
+    )
+    session.add(item)
+    session.flush()
+    audit.record(
+        session, actor, "syndicated_item.created", item, {"kind": kind, "title": item.title}
+    )
+    return item
+
+
+def _bool(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError.for_fields({field: "must be true or false"})
+    return value
+
+
+def update_item(
+    session: Session, actor: User, item_id: int, values: Mapping[str, Any]
+) -> SyndicatedItem:
+    access.require(actor, Right.MANAGE_ASSETS)
+    item = get_item(session, actor, item_id)
+    known = {"title", "content", "asset_id", "starts_at", "ends_at", "active", *audience.FIELDS}
+    unknown = {f: "unknown field" for f in values if f not in known}
+    if unknown:
+        raise ValidationError.for_fields(unknown)
+    changes: dict[str, Any] = {}
+    if "title" in values:
+        changes["title"] = validation.text("title", values["title"], max_len=200)
+    if "content" in values:
+        changes["content"] = _content(item.kind, values["content"])
+    if "asset_id" in values:
+        changes["asset_id"] = _asset_id(session, item.kind, values["asset_id"])
+    if "active" in values:
+        changes["active"] = _bool("active", values["active"])
+    changes |= audience.clean(session, values) | _window(values, item)
+    diff = audit.diff(item, changes)
+    for key, value in changes.items():
+        setattr(item, key, value)
+    item.updated_at = utcnow()  # content ETags follow it, even when only JSON inside changed
+    session.flush()
+    if diff:
+        audit.record(session, actor, "syndicated_item.updated", item, diff)
+    return item
+
+
+def delete_item(session: Session, actor: User, item_id: int) -> None:
+    access.require(actor, Right.MANAGE_ASSETS)
+    item = get_item(session, actor, item_id)
+    audit.record(session, actor, "syndicated_item.deleted", item, {"title": item.title})
+    session.delete(item)
+    session.flush()
+
+
+def is_live(item: SyndicatedItem, now: dt.datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        item.active
+        and (item.starts_at is None or item.starts_at <= now)
+        and (item.ends_at is None or now < item.ends_at)
+    )
+
+
+def visible_to(actor: User, item: SyndicatedItem, partner: Partner | None) -> bool:
+    if actor.is_vendor:
+        return True
+    return partner is not None and is_live(item) and audience.matches(item, partner)
+
+
+def get_item(session: Session, actor: User, item_id: int) -> SyndicatedItem:
+    item = session.get(SyndicatedItem, item_id)
+    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+    if item is None or not visible_to(actor, item, partner):
+        raise NotFound("Item not found.")
+    return item
+
+
+def list_items(
+    session: Session,
+    actor: User,
+    *,
+    kind: ItemKind | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[SyndicatedItem]:
+    """Vendors: every item. Partners: what their audience gets, live now."""
+    stmt = select(SyndicatedItem).order_by(
+        SyndicatedItem.updated_at.desc(), SyndicatedItem.id.desc()
+    )
+    if kind is not None:
+        stmt = stmt.where(SyndicatedItem.kind == kind)
+    if q:
+        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(SyndicatedItem.title.ilike(like, escape="\\")))
+    if actor.is_vendor:
+        return paginate(session, stmt, page=page, per_page=per_page)
+    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+    items = [i for i in session.scalars(stmt) if visible_to(actor, i, partner)]
+    start = (page - 1) * per_page
+    return Page(
+        items=items[start : start + per_page], total=len(items), page=page, per_page=per_page
+    )
+
+
+def items_for_partner(
+    session: Session, partner: Partner, ids: list[int] | None
+) -> list[SyndicatedItem]:
+    """The live items of the partner's audience; limited to ``ids`` when the embed chose some."""
+    stmt = select(SyndicatedItem).where(SyndicatedItem.active.is_(True)).order_by(SyndicatedItem.id)
+    if ids is not None:
+        stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
+    now = utcnow()
+    return [i for i in session.scalars(stmt) if is_live(i, now) and audience.matches(i, partner)]

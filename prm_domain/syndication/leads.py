@@ -1,0 +1,199 @@
+"""Leads from partner websites: validated, de-duplicated, attributed, notified."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, validation
+from prm_domain.base import utcnow
+from prm_domain.enums import ItemKind
+from prm_domain.errors import DomainError, NotFound, ValidationError
+from prm_domain.models import Embed, Lead, Notification, User
+from prm_domain.pagination import Page, paginate
+from prm_domain.syndication import events
+from prm_domain.syndication.public import live_items
+
+DUPLICATE_WINDOW = dt.timedelta(hours=24)
+MAX_LEN = {"name": 120, "email": 254, "company": 200, "phone": 40, "country": 80, "message": 4000}
+
+
+class SpamRejected(DomainError):
+    """A honeypot filled in, or a form sent faster than a person can: refused, nothing stored."""
+
+    code = "rejected"
+
+
+def _page_url(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return validation.http_url("page_url", value)
+    except ValidationError:
+        return ""  # a lead is not refused over a strange page address; it is just not kept
+
+
+def _utm(page_url: str) -> dict[str, str]:
+    query = urlsplit(page_url).query if page_url else ""
+    return {k: v[:200] for k, v in parse_qsl(query) if k.startswith("utm_") and len(k) <= 20}
+
+
+def submit_lead(
+    session: Session,
+    embed: Embed,
+    *,
+    form_id: Any,
+    fields: Any,
+    consent: Any,
+    honeypot: Any = "",
+    human_timing: bool = True,
+    page_url: Any = "",
+    referrer: Any = "",
+) -> tuple[Lead, bool]:
+    """Store a lead for ``embed``'s partner; returns (lead, created). A duplicate is not stored."""
+    if honeypot not in ("", None) or not human_timing:
+        raise SpamRejected("The form could not be sent. Reload the page and try again.")
+    forms = {i.id: i for i in live_items(session, embed) if i.kind == ItemKind.LEAD_FORM}
+    form = (
+        forms.get(form_id) if isinstance(form_id, int) and not isinstance(form_id, bool) else None
+    )
+    if form is None:
+        raise NotFound("This form is no longer available.")
+    if not isinstance(fields, Mapping):
+        raise ValidationError.for_fields({"fields": "must be an object"})
+    allowed = form.content.get("fields", [])
+    required = form.content.get("required", ["email"])
+    problems = {f"{k}": "is not a field of this form" for k in fields if k not in allowed}
+    clean: dict[str, str] = {}
+    for name in allowed:
+        value = fields.get(name)
+        try:
+            clean[name] = _field(name, value, required=name in required)
+        except ValidationError as exc:
+            problems.update(exc.fields)
+    if consent is not True:
+        problems["consent"] = "please agree to be contacted"
+    if problems:
+        raise ValidationError("Please check the highlighted fields.", problems)
+    fingerprint = hashlib.sha256(
+        "\x1f".join([str(embed.id), clean["email"], clean.get("message", "").strip()]).encode()
+    ).hexdigest()
+    recent = session.scalar(
+        select(Lead).where(
+            Lead.fingerprint == fingerprint, Lead.created_at > utcnow() - DUPLICATE_WINDOW
+        )
+    )
+    if recent is not None:
+        return recent, False
+    page = _page_url(page_url)
+    lead = Lead(
+        partner_id=embed.partner_id,
+        embed_id=embed.id,
+        item_id=form.id,
+        source="embed",
+        page_url=page,
+        referrer=_page_url(referrer),
+        utm=_utm(page),
+        fingerprint=fingerprint,
+        consent_text=form.content.get("consent_text", ""),
+        consent_given_at=utcnow(),
+        **{k: clean.get(k, "") for k in MAX_LEN},
+    )
+    session.add(lead)
+    session.flush()
+    events.count(session, embed, form.id, leads=1)
+    session.add(
+        Notification(
+            partner_id=embed.partner_id,
+            kind="lead",
+            text=f"New lead: {clean.get('name') or clean['email']} via {_embed_label(embed)}",
+            link=f"/leads/{lead.id}",
+        )
+    )
+    session.flush()
+    return lead, True
+
+
+def _field(name: str, value: Any, *, required: bool) -> str:
+    if value is None or value == "":
+        if required:
+            raise validation.fail(name, "is required")
+        return ""
+    if name == "message":
+        # A message keeps its line breaks; other control characters go.
+        if not isinstance(value, str):
+            raise validation.fail(name, "must be text")
+        text = "".join(c for c in value if c in "\n\t" or ord(c) >= 32).strip()
+        if len(text) > MAX_LEN[name]:
+            raise validation.fail(name, f"must be at most {MAX_LEN[name]} characters")
+        return text
+    text = validation.text(name, value, max_len=MAX_LEN[name], required=required)
+    return validation.email(name, text) if name == "email" and text else text
+
+
+def _embed_label(embed: Embed) -> str:
+    return embed.name or f"your {embed.kind.value.replace('_', ' ')} embed"
+
+
+def list_leads(
+    session: Session, actor: User, *, page: int = 1, per_page: int = 50, embed_id: int | None = None
+) -> Page[Lead]:
+    stmt = select(Lead).where(access.partner_scope(actor, Lead.partner_id)).order_by(Lead.id.desc())
+    if embed_id is not None:
+        stmt = stmt.where(Lead.embed_id == embed_id)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def get_lead(session: Session, actor: User, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None or not access.can_see_partner(actor, lead.partner_id):
+        raise NotFound("Lead not found.")
+    return lead
+
+
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "partner_id",
+    "name",
+    "email",
+    "company",
+    "phone",
+    "country",
+    "message",
+    "page_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "consent_text",
+)
+
+
+def safe_cell(value: Any) -> str:
+    """A spreadsheet cell that stays text: a leading = + - @ (or tab/CR) would start a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def export_csv(session: Session, actor: User) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    stmt = select(Lead).where(access.partner_scope(actor, Lead.partner_id)).order_by(Lead.id)
+    for lead in session.scalars(stmt):
+        row = {c: getattr(lead, c, "") for c in CSV_COLUMNS if not c.startswith("utm_")}
+        row |= {c: lead.utm.get(c, "") for c in CSV_COLUMNS if c.startswith("utm_")}
+        row["created_at"] = lead.created_at.isoformat()
+        writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
+    return out.getvalue()

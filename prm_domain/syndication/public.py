@@ -1,0 +1,145 @@
+"""What an embed shows to a website visitor, and to which websites it answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prm_domain import brandkits
+from prm_domain.enums import EMBED_SHOWS, ItemKind
+from prm_domain.errors import NotFound
+from prm_domain.models import Asset, Embed, Partner, SyndicatedItem
+from prm_domain.rendering import FORMATS
+from prm_domain.syndication.items import items_for_partner
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_host(origin: str | None) -> str | None:
+    """``https://Shop.Example.com:8443`` -> ``shop.example.com:8443``; default ports dropped."""
+    if not origin or origin == "null" or len(origin) > 300:
+        return None
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    if port is not None and port != DEFAULT_PORTS[parts.scheme]:
+        return f"{host}:{port}"
+    return host
+
+
+def origin_allowed(allowed_domains: list[str], origin: str | None) -> bool:
+    """Exact host (and port) match against the embed's list; never a suffix or pattern match."""
+    host = origin_host(origin)
+    return host is not None and host in allowed_domains
+
+
+def embed_for_key(session: Session, key: str) -> Embed:
+    if (
+        not isinstance(key, str)
+        or not 10 <= len(key) <= 32
+        or not key.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise NotFound("Unknown embed.")
+    embed = session.scalar(select(Embed).where(Embed.key == key))
+    if embed is None or not embed.enabled:
+        raise NotFound("Unknown embed.")
+    partner = session.get(Partner, embed.partner_id)
+    if partner is None or partner.status.value in ("suspended", "exited"):
+        raise NotFound("Unknown embed.")
+    return embed
+
+
+def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
+    partner = session.get(Partner, embed.partner_id)
+    assert partner is not None
+    shows = EMBED_SHOWS[embed.kind]
+    return [i for i in items_for_partner(session, partner, embed.item_ids) if i.kind in shows]
+
+
+def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
+    """The embed's content as the widget renders it. Text is data: the widget inserts it as text."""
+    partner = session.get(Partner, embed.partner_id)
+    assert partner is not None
+    kit = brandkits.kit_for(session, partner.id)
+    base = f"{base_url.rstrip('/')}/syndication/v1/embeds/{embed.key}"
+    out: dict[str, Any] = {
+        "key": embed.key,
+        "kind": embed.kind.value,
+        "theme": {
+            "primary_color": embed.theme.get("primary_color") or kit.primary_color or "#1c5fb8",
+            "partner_name": partner.name,
+            "logo_url": f"{base}/logo" if kit.logo_key else None,
+        },
+        "banners": [],
+        "products": [],
+        "resources": [],
+        "forms": [],
+        "events_url": f"{base}/events",
+        "leads_url": f"{base}/leads",
+    }
+    for item in live_items(session, embed):
+        c = item.content
+        if item.kind == ItemKind.BANNER:
+            out["banners"].append(
+                {
+                    "id": item.id,
+                    "headline": c.get("headline", ""),
+                    "text": c.get("text", ""),
+                    "image_url": c.get("image_url"),
+                    "cta_label": c.get("cta_label", ""),
+                    "cta_url": c.get("cta_url"),
+                }
+            )
+        elif item.kind == ItemKind.PRODUCT:
+            out["products"].append(
+                {
+                    "id": item.id,
+                    "name": c.get("name") or item.title,
+                    "summary": c.get("summary", ""),
+                    "image_url": c.get("image_url"),
+                    "features": c.get("features", []),
+                    "url": c.get("url"),
+                }
+            )
+        elif item.kind == ItemKind.RESOURCE:
+            asset = session.get(Asset, item.asset_id) if item.asset_id else None
+            if asset is None or asset.published_version_id is None:
+                continue
+            fmt = next(f for f in FORMATS[asset.kind] if f != "preview")
+            out["resources"].append(
+                {
+                    "id": item.id,
+                    "title": item.title,
+                    "description": c.get("description") or asset.description,
+                    "format": fmt,
+                    "thumbnail_url": f"{base}/resources/{item.id}/thumbnail",
+                    "download_url": f"{base}/resources/{item.id}",
+                }
+            )
+        elif item.kind == ItemKind.LEAD_FORM:
+            out["forms"].append(
+                {
+                    "id": item.id,
+                    "title": item.title,
+                    "fields": c.get("fields", []),
+                    "required": c.get("required", ["email"]),
+                    "consent_text": c.get("consent_text", ""),
+                    "submit_label": c.get("submit_label") or "Send",
+                    "thank_you": c.get("thank_you") or "Thank you! We will be in touch soon.",
+                }
+            )
+    return out
+
+
+def etag(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]

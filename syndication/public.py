@@ -1,0 +1,295 @@
+"""The public side of syndication: embed.js and the endpoints the widget calls.
+
+Answers only for an embed's allowed websites (checked from Origin, never reflected blindly),
+sets no cookies, and treats every value from the page as hostile. Uses the app's database,
+rate limiter and storage through ``current_app.extensions``: this package does not import
+``app`` (they are siblings in the layering).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
+from sqlalchemy.orm import Session
+
+from prm_domain import DomainError, RateLimited, brandkits, rendering
+from prm_domain.errors import NotFound, PermissionDenied
+from prm_domain.models import Asset, Embed
+from prm_domain.syndication import events, leads, public
+
+bp = Blueprint("syndication", __name__)
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 16 * 1024
+MIN_SECONDS_TO_FILL = 2
+TOKEN_TTL = 30 * 24 * 3600
+
+
+def _session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["cobrand.db"].sessionmaker()
+    return g.db_session
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+
+
+def _limit(limit: str, *identifiers: str) -> None:
+    limiter = current_app.extensions["cobrand.limiter"]
+    limiter.check(limit, *identifiers)
+    limiter.hit(limit, *identifiers)
+
+
+def _embed(key: str, *, require_origin: bool = True) -> Embed:
+    embed = public.embed_for_key(_session(), key)
+    origin = request.headers.get("Origin")
+    if public.origin_allowed(embed.allowed_domains, origin):
+        g.cors_origin = origin
+    elif require_origin:
+        raise PermissionDenied("This embed is not enabled for this website.")
+    return embed
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    # Only an allowed origin is ever echoed, and the answer varies by it for every cache.
+    response.headers.add("Vary", "Origin")
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+    response.headers.pop("Set-Cookie", None)
+    return response
+
+
+# -- the script ---------------------------------------------------------------------------------
+
+
+@cache
+def _script() -> tuple[bytes, str]:
+    data = (STATIC / "embed.js").read_bytes()
+    return data, hashlib.sha256(data).hexdigest()[:20]
+
+
+@bp.get("/embed.js")
+def embed_js() -> Response:
+    data, digest = _script()
+    if request.if_none_match.contains(digest):
+        response = Response(status=304)
+    else:
+        response = Response(data, content_type="text/javascript; charset=utf-8")
+    response.set_etag(digest)
+    # A day fresh, then revalidated by ETag (a week of stale use while that happens): fixes
+    # reach every site within a day without a new snippet.
+    response.headers["Cache-Control"] = "public, max-age=86400, stale-while-revalidate=604800"
+    return response
+
+
+# -- content ------------------------------------------------------------------------------------
+
+
+def form_token(key: str, issued: int | None = None) -> str:
+    issued = int(time.time()) if issued is None else issued
+    secret = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(secret, f"{key}.{issued}".encode(), hashlib.sha256).hexdigest()[:24]
+    return f"{issued}.{mac}"
+
+
+def _token_age(key: str, token: Any) -> float | None:
+    """Seconds since the token was issued, or None if it is not ours, or too old."""
+    if not isinstance(token, str) or token.count(".") != 1:
+        return None
+    issued_text, _ = token.split(".")
+    if not issued_text.isdigit() or len(issued_text) > 12:
+        return None
+    if not hmac.compare_digest(form_token(key, int(issued_text)), token):
+        return None
+    age = time.time() - int(issued_text)
+    return age if -5 <= age <= TOKEN_TTL else None
+
+
+@bp.route("/syndication/v1/embeds/<key>", methods=["GET", "OPTIONS"])
+def content(key: str) -> Response:
+    embed = _embed(key)
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    data = public.content(_session(), embed, _base_url())
+    tag = public.etag(data)
+    response: Response
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+    else:
+        token = form_token(embed.key)
+        for form in data["forms"]:
+            form["form_token"] = token
+        response = jsonify(data)
+    response.set_etag(tag, weak=True)
+    # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/syndication/v1/embeds/<key>/fragment")
+def fragment(key: str) -> Response:
+    """The same content as server-rendered HTML, for pages without JavaScript and for crawlers."""
+    embed = _embed(key, require_origin=False)
+    data = public.content(_session(), embed, _base_url())
+    response = Response(render_template("syndication/fragment.html", data=data))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    frames = " ".join(f"http://{d} https://{d}" for d in embed.allowed_domains)
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; img-src *; style-src 'unsafe-inline'; frame-ancestors {frames}"
+    )
+    return response
+
+
+@bp.get("/syndication/v1/embeds/<key>/logo")
+def logo(key: str) -> Response:
+    embed = _embed(key, require_origin=False)
+    kit = brandkits.kit_for(_session(), embed.partner_id)
+    if not kit.logo_key:
+        raise NotFound("No logo.")
+    response = Response(_storage().get(kit.logo_key), content_type="image/png")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _storage() -> Any:
+    return current_app.extensions["cobrand.storage"]
+
+
+def _resource(key: str, item_id: int) -> tuple[Embed, Asset]:
+    embed = _embed(key, require_origin=False)
+    item = next((i for i in public.live_items(_session(), embed) if i.id == item_id), None)
+    asset = _session().get(Asset, item.asset_id) if item is not None and item.asset_id else None
+    if asset is None or asset.published_version is None:
+        raise NotFound("This resource is not available.")
+    return embed, asset
+
+
+@bp.get("/syndication/v1/embeds/<key>/resources/<int:item_id>")
+def resource(key: str, item_id: int) -> Response:
+    """The resource co-branded for the embed's partner (from the render cache when it can)."""
+    embed, asset = _resource(key, item_id)
+    _limit("60 per minute", "embed-download", request.remote_addr or "?")
+    from prm_domain.models import Partner
+
+    partner = _session().get(Partner, embed.partner_id)
+    fmt = next(f for f in rendering.FORMATS[asset.kind] if f != "preview")
+    assert asset.published_version is not None and partner is not None
+    result = rendering.render_version(
+        _session(), _storage(), asset.published_version, partner, fmt, _base_url()
+    )
+    _session().commit()
+    response = Response(result.data, content_type=result.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/syndication/v1/embeds/<key>/resources/<int:item_id>/thumbnail")
+def resource_thumbnail(key: str, item_id: int) -> Response:
+    _, asset = _resource(key, item_id)
+    version = asset.published_version
+    if version is None or not version.thumbnail_key:
+        raise NotFound("No thumbnail.")
+    response = Response(_storage().get(version.thumbnail_key), content_type="image/png")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# -- what comes back ----------------------------------------------------------------------------
+
+
+def _json_body() -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _Error(413, "payload_too_large", "The request is too large.")
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY:
+        raise _Error(413, "payload_too_large", "The request is too large.")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _Error(400, "malformed_json", "The request body is not valid JSON.") from None
+
+
+class _Error(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(_Error)
+def _error(exc: _Error) -> Response:
+    response = jsonify({"error": {"code": exc.code, "message": exc.message, "fields": {}}})
+    response.status_code = exc.status
+    return response
+
+
+@bp.route("/syndication/v1/embeds/<key>/leads", methods=["POST", "OPTIONS"])
+def submit_lead(key: str) -> Response:
+    embed = _embed(key)
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    address = request.remote_addr or "?"
+    _limit("5 per minute", "lead-addr", address)
+    _limit("30 per hour", "lead-addr-hour", address)
+    _limit("300 per hour", "lead-key", embed.key)
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+    age = _token_age(embed.key, body.get("form_token"))
+    if age is None:
+        raise _Error(400, "form_expired", "The form has expired. Reload the page and try again.")
+    lead, created = leads.submit_lead(
+        _session(),
+        embed,
+        form_id=body.get("form_id"),
+        fields=body.get("fields"),
+        consent=body.get("consent"),
+        honeypot=body.get("website", ""),
+        human_timing=age >= MIN_SECONDS_TO_FILL,
+        page_url=body.get("page_url", ""),
+        referrer=request.headers.get("Referer", ""),
+    )
+    _session().commit()
+    form = next((i for i in public.live_items(_session(), embed) if i.id == lead.item_id), None)
+    message = (
+        form.content.get("thank_you") if form else None
+    ) or "Thank you! We will be in touch soon."
+    response = jsonify({"message": message})
+    response.status_code = 201 if created else 200
+    return response
+
+
+@bp.route("/syndication/v1/embeds/<key>/events", methods=["POST", "OPTIONS"])
+def record_events(key: str) -> Response:
+    embed = _embed(key)
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    _limit("120 per minute", "events-addr", request.remote_addr or "?")
+    body = _json_body()  # sendBeacon posts text/plain: parsed the same way
+    if not isinstance(body, dict):
+        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+    shown = {i.id for i in public.live_items(_session(), embed)}
+    events.record(_session(), embed, body.get("events"), shown)
+    _session().commit()
+    return Response(status=204)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+__all__ = ["DomainError", "RateLimited", "bp", "init_app"]

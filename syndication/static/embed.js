@@ -1,0 +1,1 @@
+// embed.js: written by the widget work; see tests/syndication

@@ -1,0 +1,311 @@
+"""Syndication from the API to the public endpoints: content, CORS, ETags, leads, events."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from prm_domain.enums import Role
+from prm_domain.models import Lead, Notification
+from prm_domain.syndication.public import origin_allowed
+from syndication.public import form_token
+
+ORIGIN = "https://shop.example.com"
+FORM = {
+    "fields": ["name", "email", "company", "message"],
+    "required": ["email", "name"],
+    "consent_text": "I agree that Nimbus and its partner may contact me.",
+}
+
+
+@pytest.fixture
+def world(make_user, make_partner, make_tier, api_as, client):
+    tier = make_tier()
+    a = make_partner(tier=tier, name="Alpha Shop")
+    b = make_partner(tier=tier, name="Beta Shop")
+    vendor = api_as(make_user(Role.MARKETING_MANAGER))
+    a_api = api_as(make_user(Role.PARTNER_ADMIN, partner=a))
+    b_api = api_as(make_user(Role.PARTNER_ADMIN, partner=b))
+    banner = vendor.post(
+        "/api/v1/syndication/items",
+        {
+            "kind": "banner",
+            "title": "Launch",
+            "content": {
+                "headline": "<img src=x onerror=alert(1)>Nimbus 5.0",
+                "text": "Faster.",
+                "cta_label": "Learn more",
+                "cta_url": "https://nimbus.example/5",
+            },
+        },
+    ).json
+    form = vendor.post(
+        "/api/v1/syndication/items", {"kind": "lead_form", "title": "Talk to us", "content": FORM}
+    ).json
+    embed = a_api.post(
+        "/api/v1/embeds",
+        {
+            "kind": "block",
+            "items": "all",
+            "allowed_domains": ["shop.example.com", "127.0.0.1:8081"],
+        },
+    )
+    assert embed.status_code == 201, embed.json
+    return {
+        "vendor": vendor,
+        "a": a,
+        "b": b,
+        "a_api": a_api,
+        "b_api": b_api,
+        "client": client,
+        "banner": banner,
+        "form": form,
+        "embed": embed.json,
+    }
+
+
+def test_origin_allow_list_is_exact() -> None:
+    allowed = ["shop.example.com", "127.0.0.1:8081"]
+    assert origin_allowed(allowed, "https://shop.example.com")
+    assert origin_allowed(allowed, "http://shop.example.com:80")
+    assert origin_allowed(allowed, "http://127.0.0.1:8081")
+    for origin in [
+        None,
+        "",
+        "null",
+        "https://evil.com",
+        "https://shop.example.com.evil.com",
+        "https://evilshop.example.com",
+        "https://sub.shop.example.com",
+        "https://shop.example.com:8443",
+        "http://127.0.0.1:8082",
+        "http://127.0.0.1",
+        "javascript://shop.example.com",
+        "https://shop.example.com/path",
+    ]:
+        assert not origin_allowed(allowed, origin), origin
+
+
+def test_snippet_is_one_line_with_the_key(world) -> None:
+    e = world["embed"]
+    assert (
+        e["snippet"]
+        == f'<script async src="http://localhost/embed.js" data-embed="{e["key"]}"></script>'
+    )
+
+
+def test_content_answers_allowed_origins_only(world) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    r = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Origin" in r.headers["Vary"] and "Set-Cookie" not in r.headers
+    data = r.json
+    assert (
+        data["banners"][0]["headline"] == "<img src=x onerror=alert(1)>Nimbus 5.0"
+    )  # data, not HTML
+    assert data["forms"][0]["fields"] == FORM["fields"] and data["forms"][0]["form_token"]
+    again = c.get(
+        f"/syndication/v1/embeds/{key}",
+        headers={"Origin": ORIGIN, "If-None-Match": r.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+    evil = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "Access-Control-Allow-Origin" not in evil.headers
+    assert (
+        c.get("/syndication/v1/embeds/nosuchkey1234567", headers={"Origin": ORIGIN}).status_code
+        == 404
+    )
+
+
+def test_vendor_change_changes_the_etag(world) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    first = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    world["vendor"].patch(
+        f"/api/v1/syndication/items/{world['banner']['id']}",
+        {"content": {"headline": "Nimbus 5.1", "text": "Even faster."}},
+    )
+    second = c.get(
+        f"/syndication/v1/embeds/{key}",
+        headers={"Origin": ORIGIN, "If-None-Match": first.headers["ETag"]},
+    )
+    assert second.status_code == 200 and second.json["banners"][0]["headline"] == "Nimbus 5.1"
+
+
+def test_disabled_embed_and_ended_item(world) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    world["vendor"].patch(
+        f"/api/v1/syndication/items/{world['banner']['id']}", {"ends_at": "2020-01-01T00:00:00Z"}
+    )
+    assert c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN}).json["banners"] == []
+    world["a_api"].patch(f"/api/v1/embeds/{world['embed']['id']}", {"enabled": False})
+    assert c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN}).status_code == 404
+
+
+def _lead(world, **overrides):
+    key = world["embed"]["key"]
+    with world["client"].application.app_context():
+        token = form_token(key, int(time.time()) - 10)
+    body = {
+        "form_id": world["form"]["id"],
+        "fields": {
+            "name": "Dana",
+            "email": "dana@buyer.example",
+            "message": '=HYPERLINK("http://evil")',
+        },
+        "consent": True,
+        "website": "",
+        "form_token": token,
+        "page_url": "https://shop.example.com/cloud?utm_source=newsletter&utm_campaign=q4",
+    }
+    body.update(overrides)
+    return world["client"].post(
+        f"/syndication/v1/embeds/{key}/leads", json=body, headers={"Origin": ORIGIN}
+    )
+
+
+def test_lead_lands_for_the_right_partner_once(world, session) -> None:
+    r = _lead(world)
+    assert r.status_code == 201, r.json
+    assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    leads = world["a_api"].get("/api/v1/leads").json
+    assert leads["total"] == 1
+    lead = leads["items"][0]
+    assert lead["partner_id"] == world["a"].id and lead["embed_id"] == world["embed"]["id"]
+    assert lead["utm"] == {"utm_source": "newsletter", "utm_campaign": "q4"}
+    assert lead["consent_text"] == FORM["consent_text"] and lead["consent_given_at"]
+    assert world["b_api"].get("/api/v1/leads").json["total"] == 0
+    assert world["b_api"].get(f"/api/v1/leads/{lead['id']}").status_code == 404
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.partner_id == world["a"].id)
+        )
+        == 1
+    )
+    # The same submission again: acknowledged, not stored twice.
+    assert _lead(world).status_code == 200
+    assert session.scalar(select(func.count()).select_from(Lead)) == 1
+    rows = list(
+        csv.reader(
+            io.StringIO(world["a_api"].get("/api/v1/leads/export.csv").get_data(as_text=True))
+        )
+    )
+    message = rows[1][rows[0].index("message")]
+    assert message.startswith("'=")  # a cell that stays text in a spreadsheet
+    stats = world["a_api"].get(f"/api/v1/embeds/{world['embed']['id']}/stats?days=7").json
+    assert stats["totals"]["leads"] == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        ({"website": "http://spam.example"}, 400),  # honeypot
+        ({"form_token": "123.abc"}, 400),  # forged
+        ({"consent": False}, 422),
+        ({"fields": {"name": "Dana"}}, 422),  # email required
+        ({"fields": {"email": "not-an-email", "name": "x"}}, 422),
+        ({"fields": {"email": "a@b.example", "name": "x", "ssn": "1"}}, 422),
+        ({"form_id": 999999}, 404),
+    ],
+)
+def test_bad_and_spam_leads_store_nothing(world, session, overrides, status) -> None:
+    r = _lead(world, **overrides)
+    assert r.status_code == status, r.json
+    assert "error" in r.json
+    assert session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_too_fast_submission_is_refused(world, session) -> None:
+    key = world["embed"]["key"]
+    with world["client"].application.app_context():
+        fresh = form_token(key)
+    assert _lead(world, form_token=fresh).status_code == 400
+    assert session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_leads_are_rate_limited_per_address(world) -> None:
+    codes = [
+        _lead(world, fields={"name": "N", "email": f"n{i}@x.example"}).status_code for i in range(7)
+    ]
+    assert codes[:5] == [201] * 5 and codes[5:] == [429, 429]
+
+
+def test_events_are_counted_per_day_and_item(world) -> None:
+    c, key, banner = world["client"], world["embed"]["key"], world["banner"]["id"]
+    beacon = (
+        '{"events": [{"type": "impression", "item_id": %d}, {"type": "impression", "item_id": %d},'
+        ' {"type": "click", "item_id": %d}, {"type": "click", "item_id": 424242}]}'
+        % (banner, banner, banner)
+    )
+    r = c.post(
+        f"/syndication/v1/embeds/{key}/events",
+        data=beacon,
+        content_type="text/plain",
+        headers={"Origin": ORIGIN},
+    )
+    assert r.status_code == 204
+    stats = world["a_api"].get(f"/api/v1/embeds/{world['embed']['id']}/stats").json
+    assert stats["totals"] == {"impressions": 2, "clicks": 1, "leads": 0, "ctr": 0.5}
+    assert stats["items"] == [
+        {"item_id": banner, "impressions": 2, "clicks": 1, "leads": 0, "ctr": 0.5}
+    ]
+    bad = c.post(
+        f"/syndication/v1/embeds/{key}/events",
+        data="{not json",
+        content_type="text/plain",
+        headers={"Origin": ORIGIN},
+    )
+    assert bad.status_code == 400
+    assert (
+        c.post(
+            f"/syndication/v1/embeds/{key}/events",
+            json={"events": []},
+            headers={"Origin": "https://evil.example"},
+        ).status_code
+        == 403
+    )
+
+
+def test_fragment_escapes_and_embed_js_caches(world) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    html = c.get(f"/syndication/v1/embeds/{key}/fragment").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;Nimbus 5.0" in html and "<img src=x" not in html
+    js = c.get("/embed.js")
+    assert js.status_code == 200 and "javascript" in js.content_type
+    assert "max-age=86400" in js.headers["Cache-Control"] and js.headers["ETag"]
+    assert c.get("/embed.js", headers={"If-None-Match": js.headers["ETag"]}).status_code == 304
+
+
+def test_embed_rules(world) -> None:
+    a_api, b_api = world["a_api"], world["b_api"]
+    assert (
+        a_api.post(
+            "/api/v1/embeds", {"kind": "banner", "allowed_domains": ["not a host"]}
+        ).status_code
+        == 422
+    )
+    r = a_api.post(
+        "/api/v1/embeds",
+        {"kind": "banner", "items": [world["form"]["id"]], "allowed_domains": ["a.example"]},
+    )
+    assert r.status_code == 422 and "items" in r.json["error"]["fields"]
+    assert b_api.get(f"/api/v1/embeds/{world['embed']['id']}").status_code == 404
+    assert (
+        b_api.patch(f"/api/v1/embeds/{world['embed']['id']}", {"enabled": False}).status_code == 404
+    )
+    assert (
+        world["vendor"]
+        .post(
+            "/api/v1/embeds",
+            {"kind": "banner", "allowed_domains": ["a.example"], "partner_id": world["a"].id},
+        )
+        .status_code
+        == 403
+    )
