@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prm_domain import assets, brandkits, partners, tiers, users
-from prm_domain.models import Asset, Partner, Tier, User
+from prm_domain.models import Asset, Partner, SyndicatedItem, Tier, User
 from prm_domain.storage import Storage
 
 DEMO_PASSWORD = "cobrand-demo"  # noqa: S105 - published on purpose: it is the demo's login
@@ -306,6 +306,74 @@ def _load_assets(session: Session, storage: Storage, admin: User, tier_ids: dict
         assets.publish(session, admin, asset.id, version.id)
 
 
+ITEMS: list[dict[str, Any]] = [
+    {
+        "kind": "banner",
+        "title": "Nimbus 5.0 launch banner",
+        "content": {
+            "headline": "Nimbus Cloud 5.0 is here",
+            "text": "Faster deployments, built-in backups and a new security centre.",
+            "cta_label": "See what's new",
+            "cta_url": "https://nimbus.example/5.0",
+        },
+    },
+    {
+        "kind": "product",
+        "title": "Nimbus Compute",
+        "content": {
+            "name": "Nimbus Compute",
+            "summary": "Virtual machines that scale in seconds.",
+            "features": ["Per-second billing", "Live migration", "GPU options"],
+            "url": "https://nimbus.example/compute",
+        },
+    },
+    {
+        "kind": "product",
+        "title": "Nimbus Backup",
+        "content": {
+            "name": "Nimbus Backup",
+            "summary": "Immutable backups for every workload.",
+            "features": ["Ransomware protection", "Restore in minutes", "EU and US regions"],
+            "url": "https://nimbus.example/backup",
+        },
+    },
+    {
+        "kind": "resource",
+        "title": "Platform brochure (PDF)",
+        "asset": "Nimbus Cloud Platform brochure",
+        "content": {
+            "description": "Four pages on the platform, with your partner's contact details."
+        },
+    },
+    {
+        "kind": "lead_form",
+        "title": "Talk to a Nimbus partner",
+        "content": {
+            "fields": ["name", "email", "company", "phone", "message"],
+            "required": ["name", "email"],
+            "consent_text": "I agree that Nimbus Cloud and this partner may contact me about my "
+            "request. See the privacy notice.",
+            "submit_label": "Request a call",
+            "thank_you": "Thank you! We will call you within a day.",
+        },
+    },
+]
+
+
+def _load_items(session: Session, admin: User) -> None:
+    from prm_domain.syndication import items
+
+    for spec in ITEMS:
+        if session.scalar(select(SyndicatedItem.id).where(SyndicatedItem.title == spec["title"])):
+            continue
+        values = {k: v for k, v in spec.items() if k != "asset"}
+        if "asset" in spec:
+            values["asset_id"] = session.scalar(select(Asset.id).where(Asset.name == spec["asset"]))
+            if values["asset_id"] is None:
+                continue
+        items.create_item(session, admin, values)
+
+
 def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
     """Create whatever of the demo is missing; return the logins to print.
 
@@ -346,6 +414,7 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
     if storage is not None:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})
+        _load_items(session, staff_admin)
     return logins(session)
 
 
