@@ -41,6 +41,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "CELERY_QUEUE": env.get("CELERY_QUEUE", "cobrand"),
         # Separates the counters of deployments (or test runs) that share one Redis.
         "RATE_LIMIT_PREFIX": env.get("RATE_LIMIT_PREFIX", "cobrand"),
+        # How long each web process reuses an embed's serialized content.
+        "SYNDICATION_CACHE_SECONDS": float(env.get("SYNDICATION_CACHE_SECONDS", "5")),
         # Uploads (issue 4) may be large; JSON bodies are held to API_MAX_JSON_BYTES per request.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,

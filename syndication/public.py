@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -119,22 +120,71 @@ def _token_age(key: str, token: Any) -> float | None:
     return age if -5 <= age <= TOKEN_TTL else None
 
 
+TOKEN_SLOT = "\u0000form-token\u0000"  # noqa: S105 - a placeholder; JSON-escaped, so unique
+
+
+@dataclass(frozen=True)
+class _Cached:
+    expires: float
+    allowed_domains: tuple[str, ...]
+    etag: str
+    body: bytes  # with TOKEN_SLOT where each form's token goes
+
+
+# The hottest public URL: every page view of every partner site. Each web process keeps the
+# serialized answer SYNDICATION_CACHE_SECONDS, so a burst of views costs one database read per
+# process; a vendor's change still reaches sites within seconds plus the browsers' max-age.
+MAX_CACHED = 10_000
+
+
+def _cache() -> dict[tuple[str, str], _Cached | None]:
+    return current_app.extensions.setdefault("cobrand.syndication_cache", {})
+
+
+def _cached_content(key: str) -> _Cached | None:
+    """The serialized content for ``key`` (None: unknown or disabled), cached a few seconds."""
+    ttl = float(current_app.config.get("SYNDICATION_CACHE_SECONDS", 5))
+    base = _base_url()
+    cache = _cache()
+    now = time.monotonic()
+    hit = cache.get((key, base)) if ttl > 0 else None
+    if hit is not None and hit.expires > now:
+        return None if not hit.body else hit
+    try:
+        embed = public.embed_for_key(_session(), key)
+    except NotFound:
+        entry = _Cached(now + ttl, (), "", b"")  # remembered too: unknown keys are cheap
+    else:
+        data = public.content(_session(), embed, base)
+        for form in data["forms"]:
+            form["form_token"] = TOKEN_SLOT
+        body = json.dumps(data, separators=(",", ":")).encode()
+        entry = _Cached(now + ttl, tuple(embed.allowed_domains), public.etag(data), body)
+    if len(cache) >= MAX_CACHED:  # bounded: made-up keys cannot grow it without limit
+        cache.clear()
+    cache[(key, base)] = entry
+    return entry if entry.body else None
+
+
 @bp.route("/syndication/v1/embeds/<key>", methods=["GET", "OPTIONS"])
 def content(key: str) -> Response:
-    embed = _embed(key)
+    entry = _cached_content(key)
+    if entry is None:
+        raise NotFound("Unknown embed.")
+    origin = request.headers.get("Origin")
+    if not public.origin_allowed(list(entry.allowed_domains), origin):
+        raise PermissionDenied("This embed is not enabled for this website.")
+    g.cors_origin = origin
+    response: Response
     if request.method == "OPTIONS":
         return Response(status=204)
-    data = public.content(_session(), embed, _base_url())
-    tag = public.etag(data)
-    response: Response
-    if request.if_none_match.contains_weak(tag):
+    if request.if_none_match.contains_weak(entry.etag):
         response = Response(status=304)
     else:
-        token = form_token(embed.key)
-        for form in data["forms"]:
-            form["form_token"] = token
-        response = jsonify(data)
-    response.set_etag(tag, weak=True)
+        token = json.dumps(form_token(key)).encode()
+        body = entry.body.replace(json.dumps(TOKEN_SLOT).encode(), token)
+        response = Response(body, content_type="application/json")
+    response.set_etag(entry.etag, weak=True)
     # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 
 import pytest
@@ -23,7 +24,8 @@ FORM = {
 
 
 @pytest.fixture
-def world(make_user, make_partner, make_tier, api_as, client):
+def world(make_user, make_partner, make_tier, api_as, client, app):
+    app.config["SYNDICATION_CACHE_SECONDS"] = 0  # these tests read changes back at once
     tier = make_tier()
     a = make_partner(tier=tier, name="Alpha Shop")
     b = make_partner(tier=tier, name="Beta Shop")
@@ -239,10 +241,15 @@ def test_leads_are_rate_limited_per_address(world) -> None:
 
 def test_events_are_counted_per_day_and_item(world) -> None:
     c, key, banner = world["client"], world["embed"]["key"], world["banner"]["id"]
-    beacon = (
-        '{"events": [{"type": "impression", "item_id": %d}, {"type": "impression", "item_id": %d},'
-        ' {"type": "click", "item_id": %d}, {"type": "click", "item_id": 424242}]}'
-        % (banner, banner, banner)
+    beacon = json.dumps(
+        {
+            "events": [
+                {"type": "impression", "item_id": banner},
+                {"type": "impression", "item_id": banner},
+                {"type": "click", "item_id": banner},
+                {"type": "click", "item_id": 424242},
+            ]
+        }
     )
     r = c.post(
         f"/syndication/v1/embeds/{key}/events",
@@ -309,3 +316,28 @@ def test_embed_rules(world) -> None:
         .status_code
         == 403
     )
+
+
+def test_content_is_cached_per_process_for_a_few_seconds(world, app) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    app.config["SYNDICATION_CACHE_SECONDS"] = 60
+    first = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    world["vendor"].patch(
+        f"/api/v1/syndication/items/{world['banner']['id']}",
+        {"content": {"headline": "Changed", "text": "x"}},
+    )
+    cached = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    assert cached.json["banners"][0]["headline"] == first.json["banners"][0]["headline"]
+    # Each response still gets a fresh form token, never the cached placeholder.
+    assert cached.json["forms"][0]["form_token"].count(".") == 1
+    assert "form-token" not in cached.get_data(as_text=True)
+    # Origins are still checked on cached answers.
+    assert (
+        c.get(
+            f"/syndication/v1/embeds/{key}", headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+    app.config["SYNDICATION_CACHE_SECONDS"] = 0
+    fresh = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    assert fresh.json["banners"][0]["headline"] == "Changed"
