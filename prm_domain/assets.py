@@ -29,6 +29,7 @@ ZONE_FIELDS = {
     "font_size",
     "on_dark",
     "bold",
+    "wrap",
 }
 
 
@@ -303,6 +304,7 @@ def zone_to_json(zone: asset_engine.Zone) -> dict[str, Any]:
         "font_size": zone.font_size,
         "on_dark": zone.on_dark,
         "bold": zone.bold,
+        "wrap": zone.wrap,
     }
 
 

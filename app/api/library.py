@@ -100,6 +100,14 @@ def _file(
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Renders carry a partner's details: caches between user and server must not keep them.
     response.headers["Cache-Control"] = "private, max-age=300" if private else "public, max-age=300"
+    if content_type.startswith("text/html"):
+        # A rendered email, shown in the portal's preview frame: no scripts, no forms, no
+        # same-origin rights (sandbox), its own inline styles, any images; framed by us only.
+        response.headers["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src * data:; "
+            "font-src *; frame-ancestors 'self'"
+        )
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

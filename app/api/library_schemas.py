@@ -50,6 +50,7 @@ class ZoneIn(In):
     font_size: float | None = None
     on_dark: bool = False
     bold: bool = False
+    wrap: bool = Field(False, description="text zones: wrap onto several lines before shrinking")
 
 
 class ZonesIn(In):

@@ -176,3 +176,27 @@ def test_uploads_are_checked_by_content(setup):
     r = vendor.post(f"/api/v1/assets/{asset_id}/versions?filename=x.pdf", data=b"")
     assert r.status_code == 422
     assert vendor.get(f"/api/v1/assets/{asset_id}").json["versions"] == []
+
+
+def test_email_preview_is_frameable_by_us_and_sandboxed(setup):
+    vendor, partner_api, _, partner, _, _ = setup
+    partner_api.request("PUT", f"/api/v1/partners/{partner.id}/brand-kit/logos/light", data=png())
+    email_id = vendor.post("/api/v1/assets", {"kind": "email", "name": "N"}).json["id"]
+    vendor.post(f"/api/v1/assets/{email_id}/versions", data=NEWSLETTER.encode())
+    vendor.post(f"/api/v1/assets/{email_id}/publish", {})
+    r = partner_api.get(f"/api/v1/assets/{email_id}/render?format=html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "sandbox" in csp and "frame-ancestors 'self'" in csp and "script-src" not in csp
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_text_zones_can_wrap(setup):
+    vendor, *_ = setup
+    asset_id, version_id = _pdf_asset(vendor)
+    zones = [
+        {"kind": "text", "box": [0.1, 0.1, 0.3, 0.2], "text": "{{ partner_name }}", "wrap": True}
+    ]
+    r = vendor.request(
+        "PUT", f"/api/v1/assets/{asset_id}/versions/{version_id}/zones", {"zones": zones}
+    )
+    assert r.status_code == 200 and r.json["zones"][0]["wrap"] is True
