@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.errors import ApiError
 from app.ratelimit import limiter
-from prm_domain import InvalidCredentials, auth
+from prm_domain import auth
 from prm_domain.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,14 +31,11 @@ def sign_in(dbs: Session, email: Any, password: Any) -> User:
     per_account = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
     per_address = current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
     limits = limiter()
-    limits.check(per_address, "login-addr", client_address())
-    limits.check(per_account, "login-acct", account)
-    try:
-        user = auth.authenticate(dbs, account, password)
-    except InvalidCredentials:
-        limits.hit(per_address, "login-addr", client_address())
-        limits.hit(per_account, "login-acct", account)
-        raise
+    # Every attempt is counted before the password is checked; a success clears the account's
+    # count. Counting first is atomic, so parallel guesses cannot slip past the limit.
+    limits.consume(per_address, "login-addr", client_address())
+    limits.consume(per_account, "login-acct", account)
+    user = auth.authenticate(dbs, account, password)
     limits.clear(per_account, "login-acct", account)
     return user
 

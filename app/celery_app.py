@@ -84,7 +84,19 @@ def enqueue(task_name: str, *args: Any) -> Future[Any] | None:
         done: Future[Any] = Future()
         done.set_result(result.get())
         return done
-    return _executor(app).submit(lambda: task.apply(args=args, throw=True).get())
+    future = _executor(app).submit(lambda: task.apply(args=args, throw=True).get())
+    future.add_done_callback(_log_failure(task_name))
+    return future
+
+
+def _log_failure(task_name: str) -> Any:
+    # Nobody waits on an in-process task's future: without this its error would vanish.
+    def done(future: Future[Any]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            log.error("task %s failed", task_name, exc_info=exc)
+
+    return done
 
 
 def start_in_process_beat(app: Flask) -> threading.Thread:

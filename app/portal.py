@@ -15,11 +15,11 @@ from app.errors import same_site_referrer
 from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.validation import MAX_ID
 
 bp = Blueprint("portal", __name__)
 
 PARTNER_ROLE_CHOICES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
-MAX_ID = 2**31 - 1  # ids are 32-bit columns; Postgres refuses to compare with a larger number
 
 
 @bp.url_value_preprocessor

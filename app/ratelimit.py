@@ -34,6 +34,19 @@ class Limiter:
                 max(1, math.ceil(stats.reset_time - time.time())),
             )
 
+    def consume(self, limit: str | RateLimitItem, *identifiers: str) -> None:
+        """Count this attempt, or raise RateLimited when the limit is used up.
+
+        One atomic step: parallel requests cannot all pass a check before any is counted.
+        """
+        item = parse(limit) if isinstance(limit, str) else limit
+        if not self.strategy.hit(item, *identifiers):
+            stats = self.strategy.get_window_stats(item, *identifiers)
+            raise RateLimited(
+                "Too many attempts. Try again later.",
+                max(1, math.ceil(stats.reset_time - time.time())),
+            )
+
     def hit(self, limit: str | RateLimitItem, *identifiers: str) -> None:
         self.strategy.hit(parse(limit) if isinstance(limit, str) else limit, *identifiers)
 

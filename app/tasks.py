@@ -33,10 +33,18 @@ def run_render_job(job_id: int, base_url: str) -> None:
     from prm_domain import jobs
 
     deadline = time.monotonic() + 60
-    with db.get_db().sessionmaker() as session:
-        more = True
-        while more and time.monotonic() < deadline:
-            more = jobs.step(session, storage(), job_id, base_url)
+    more = True
+    try:
+        with db.get_db().sessionmaker() as session:
+            while more and time.monotonic() < deadline:
+                more = jobs.step(session, storage(), job_id, base_url)
+                session.commit()
+    except Exception:
+        # Whatever escaped the per-partner handling (the database went away, say): the job
+        # must not sit "running" forever. Record it, then let Celery log the error.
+        with db.get_db().sessionmaker() as session:
+            jobs.fail(session, job_id, "The job stopped on an unexpected error; start it again.")
             session.commit()
+        raise
     if more:
         enqueue("cobrand.run_render_job", job_id, base_url)

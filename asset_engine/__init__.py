@@ -6,6 +6,9 @@ the engine renders.
 
 from __future__ import annotations
 
+# Part of every render cache key: bump it when the engine draws anything differently.
+__version__ = "1.0.0"
+
 from ._email import CompiledEmail, compile_email, personalise_email, render_email
 from ._errors import (
     AssetError,

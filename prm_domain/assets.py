@@ -88,6 +88,11 @@ def list_assets(
         raise ValidationError.for_fields(
             {"page": "must be 1 or more", "per_page": f"1 to {MAX_PER_PAGE}"}
         )
+    q = validation.text("q", q, max_len=200, required=False) if q else None
+    category = (
+        validation.text("category", category, max_len=80, required=False) if category else None
+    )
+    tag = validation.text("tag", tag, max_len=40, required=False) if tag else None
     stmt = select(Asset).order_by(Asset.updated_at.desc(), Asset.id.desc())
     if not actor.is_vendor:
         stmt = stmt.where(
@@ -119,8 +124,14 @@ def list_assets(
 
 
 def categories(session: Session, actor: User) -> list[str]:
+    """Every category the actor can see in the library (for the filter)."""
+    stmt = select(Asset).where(Asset.category != "")
+    if not actor.is_vendor:
+        partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+        stmt = stmt.where(Asset.status == AssetStatus.PUBLISHED)
+        return sorted({a.category for a in session.scalars(stmt) if visible_to(actor, a, partner)})
     return sorted(
-        {a.category for a in list_assets(session, actor, per_page=MAX_PER_PAGE).items if a.category}
+        set(session.scalars(select(Asset.category).where(Asset.category != "").distinct()))
     )
 
 
@@ -185,6 +196,14 @@ def update_asset(session: Session, actor: User, asset_id: int, values: Mapping[s
     access.require(actor, Right.MANAGE_ASSETS)
     asset = get_asset(session, actor, asset_id)
     clean = _clean_meta(session, values)
+    if (
+        "landing_url" in clean
+        and not clean["landing_url"]
+        and any(z.get("kind") == "qr" for v in asset.versions for z in v.zones)
+    ):
+        raise ValidationError.for_fields(
+            {"landing_url": "a QR zone of this asset links to it: remove the QR zone first"}
+        )
     changes = audit.diff(asset, clean)
     for field, value in clean.items():
         setattr(asset, field, value)

@@ -58,7 +58,7 @@ def clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _tier_ids(session: Session, value: Any) -> list[int]:
     if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v <= validation.MAX_ID for v in value
     ):
         raise validation.fail("audience_tier_ids", "must be a list of tier ids")
     unknown = [v for v in value if session.get(Tier, v) is None]

@@ -17,7 +17,7 @@ from prm_domain.base import utcnow
 from prm_domain.enums import JobStatus, PartnerStatus, PartnerType, Region
 from prm_domain.errors import DomainError, NotFound, ValidationError
 from prm_domain.models import Asset, Partner, RenderJob, User
-from prm_domain.rendering import FORMATS, render_version
+from prm_domain.rendering import FORMATS, Rendered, render_version
 from prm_domain.storage import Storage
 
 SEGMENT_FIELDS = {"tier_ids", "regions", "partner_types", "statuses"}
@@ -30,7 +30,7 @@ def _segment(values: Mapping[str, Any]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     ids = values.get("tier_ids", [])
     if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i <= validation.MAX_ID for i in ids
     ):
         raise ValidationError.for_fields({"segment.tier_ids": "must be a list of tier ids"})
     out["tier_ids"] = ids
@@ -99,30 +99,31 @@ def step(session: Session, storage: Storage, job_id: int, base_url: str) -> bool
     """Render the next partner of the job; return whether more remain.
 
     Safe to repeat: a finished job does nothing, and a partner already rendered is skipped, so a
-    retried or duplicated task never renders twice into the zip.
+    retried or duplicated task never renders twice into the zip. A partner whose render fails
+    for any reason (a bad brand, a missing file, a time limit) is recorded as that partner's
+    failure and the job goes on; it never stops half-way without saying why.
     """
-    job = session.get(RenderJob, job_id, with_for_update=True)
+    # populate_existing: the row is re-read under the lock, not taken from this session's cache,
+    # so two deliveries of the same task see each other's progress.
+    job = session.get(RenderJob, job_id, with_for_update=True, populate_existing=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return False
-    job.status = JobStatus.RUNNING
     handled = {r[0] for r in job.results} | {f["partner_id"] for f in job.failures}
     pending = [pid for pid in job.partner_ids if pid not in handled]
     if pending:
         partner_id = pending[0]
         partner = session.get(Partner, partner_id)
-        asset = session.get(Asset, job.asset_id)
-        version = asset.published_version or asset.latest_version if asset else None
         try:
-            if partner is None or version is None:
-                raise NotFound("partner or template no longer exists")
-            rendered = render_version(session, storage, version, partner, job.format, base_url)
-        except DomainError as exc:
+            with session.begin_nested():
+                rendered = _render_one(session, storage, job, partner, base_url)
+        except Exception as exc:
+            message = exc.message if isinstance(exc, DomainError) else _describe(exc)
             job.failures = [
                 *job.failures,
                 {
                     "partner_id": partner_id,
                     "partner": partner.name if partner else "",
-                    "error": exc.message,
+                    "error": message,
                 },
             ]
         else:
@@ -131,15 +132,48 @@ def step(session: Session, storage: Storage, job_id: int, base_url: str) -> bool
                 [partner_id, storage.put(rendered.data), rendered.filename],
             ]
         job.done = len(job.results) + len(job.failures)
+    job.status = JobStatus.RUNNING
     if job.done >= job.total:
-        if job.results:
-            job.result_key = storage.put(_zip(storage, job.results))
-            job.status = JobStatus.DONE
-        else:
-            job.status = JobStatus.FAILED
-        job.finished_at = utcnow()
+        _finish(storage, job)
     session.flush()
     return job.status == JobStatus.RUNNING
+
+
+def _render_one(
+    session: Session, storage: Storage, job: RenderJob, partner: Partner | None, base_url: str
+) -> Rendered:
+    asset = session.get(Asset, job.asset_id)
+    version = (asset.published_version or asset.latest_version) if asset else None
+    if partner is None or version is None:
+        raise NotFound("The partner or the template no longer exists.")
+    return render_version(session, storage, version, partner, job.format, base_url)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return "A stored file (logo or template) is missing; upload it again."
+    if type(exc).__name__ == "SoftTimeLimitExceeded":
+        return "Rendering took too long and was stopped."
+    return f"Rendering failed ({type(exc).__name__})."
+
+
+def _finish(storage: Storage, job: RenderJob) -> None:
+    if job.results:
+        job.result_key = storage.put(_zip(storage, job.results))
+        job.status = JobStatus.DONE
+    else:
+        job.status = JobStatus.FAILED
+    job.finished_at = utcnow()
+
+
+def fail(session: Session, job_id: int, reason: str) -> None:
+    """Mark a job failed after an error outside any one partner (the task's last resort)."""
+    job = session.get(RenderJob, job_id, with_for_update=True, populate_existing=True)
+    if job is not None and job.status not in (JobStatus.DONE, JobStatus.FAILED):
+        job.failures = [*job.failures, {"partner_id": 0, "partner": "", "error": reason}]
+        job.status = JobStatus.FAILED
+        job.finished_at = utcnow()
+        session.flush()
 
 
 def _zip(storage: Storage, results: list[Any]) -> bytes:

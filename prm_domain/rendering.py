@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 import secrets
 import string
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import asset_engine
@@ -81,8 +82,16 @@ def link_for(session: Session, partner_id: int, asset_id: int) -> TrackedLink:
             partner_id=partner_id,
             asset_id=asset_id,
         )
-        session.add(link)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(link)
+        except IntegrityError:
+            # A concurrent request made it first: use theirs.
+            link = session.scalars(
+                select(TrackedLink).where(
+                    TrackedLink.partner_id == partner_id, TrackedLink.asset_id == asset_id
+                )
+            ).one()
     return link
 
 
@@ -125,10 +134,19 @@ def follow_link(session: Session, code: str) -> str | None:
 # -- rendering --------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(template_key: str, source: str) -> asset_engine.CompiledEmail:
-    # Keyed by the content hash: compiled once per template version per process.
-    return asset_engine.compile_email(source)
+_compiled_cache: OrderedDict[str, asset_engine.CompiledEmail] = OrderedDict()
+
+
+def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
+    """Compiled once per template (keyed by its content hash) per process; the last 64 kept."""
+    compiled = _compiled_cache.get(template_key)
+    if compiled is None:
+        compiled = asset_engine.compile_email(storage.get(template_key).decode("utf-8"))
+        _compiled_cache[template_key] = compiled
+        if len(_compiled_cache) > 64:
+            _compiled_cache.popitem(last=False)
+    _compiled_cache.move_to_end(template_key)
+    return compiled
 
 
 def _cache_key(
@@ -139,6 +157,8 @@ def _cache_key(
             version.id,
             version.template_key,
             version.zones,
+            version.asset.name,  # the .eml Subject and file names carry it
+            asset_engine.__version__,  # a new engine may draw differently
             partner.id,
             partner.name,
             brand_version,
@@ -182,9 +202,16 @@ def render_version(
         fmt,
     )
     stored = storage.put(data)
-    if hit is None:
-        session.add(RenderedFile(cache_key=key, storage_key=stored, content_type=formats[fmt]))
-        session.flush()
+    if hit is not None:
+        hit.storage_key = stored  # the file had gone: point the entry at the new one
+    else:
+        try:
+            with session.begin_nested():
+                session.add(
+                    RenderedFile(cache_key=key, storage_key=stored, content_type=formats[fmt])
+                )
+        except IntegrityError:
+            pass  # a concurrent request cached the same render first
     return Rendered(data, formats[fmt], filename, cached=False)
 
 
@@ -196,7 +223,6 @@ def _render(
     brand: asset_engine.BrandKit,
     fmt: str,
 ) -> bytes:
-    template = storage.get(version.template_key)
     zones = [
         asset_engine.Zone(
             **{
@@ -209,14 +235,14 @@ def _render(
     ]
     try:
         if asset.kind == AssetKind.PDF:
-            pdf = asset_engine.cobrand_pdf(template, brand, zones)
+            pdf = asset_engine.cobrand_pdf(storage.get(version.template_key), brand, zones)
             return asset_engine.render_preview(pdf, 1, 800) if fmt == "preview" else pdf
         if asset.kind == AssetKind.SOCIAL:
+            template = storage.get(version.template_key)
             if fmt == "preview":
                 return asset_engine.render_social(template, brand, zones, format="PNG")
             return asset_engine.render_social(template, brand, zones, format=fmt.upper())
-        source = template.decode("utf-8")
-        email = asset_engine.personalise_email(_compiled(version.template_key, source), brand, {})
+        email = asset_engine.personalise_email(_compiled(storage, version.template_key), brand, {})
     except asset_engine.AssetError as exc:
         raise ValidationError(
             f"Could not render {asset.name!r} for {partner.name}: {exc}", {"asset": str(exc)}

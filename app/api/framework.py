@@ -22,8 +22,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from app.errors import HTTP_CODES, ApiError
-
-MAX_ID = 2**31 - 1  # the database's integer; a larger id is simply not found
+from prm_domain.validation import MAX_ID
 
 
 class IdConverter(BaseConverter):

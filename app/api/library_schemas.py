@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import In, Out, PageQuery
+from app.api.schemas import Id, In, Out, PageQuery
 from prm_domain.enums import AssetKind, AssetStatus, JobStatus, PartnerType, Region
 
 
@@ -73,7 +73,7 @@ class AssetIn(In):
     description: str = Field("", max_length=2000)
     category: str = Field("", max_length=80)
     tags: list[str] = Field(default_factory=list, max_length=30)
-    audience_tier_ids: list[int] = Field(default_factory=list)
+    audience_tier_ids: list[Id] = Field(default_factory=list)
     audience_regions: list[Region] = Field(default_factory=list)
     audience_partner_types: list[PartnerType] = Field(default_factory=list)
     audience_verticals: list[str] = Field(default_factory=list, max_length=30)
@@ -87,7 +87,7 @@ class AssetPatch(In):
     description: str | None = Field(None, max_length=2000)
     category: str | None = Field(None, max_length=80)
     tags: list[str] | None = Field(None, max_length=30)
-    audience_tier_ids: list[int] | None = None
+    audience_tier_ids: list[Id] | None = None
     audience_regions: list[Region] | None = None
     audience_partner_types: list[PartnerType] | None = None
     audience_verticals: list[str] | None = Field(None, max_length=30)
@@ -109,7 +109,7 @@ class AssetOut(Out):
 
 
 class VendorAssetOut(AssetOut):
-    audience_tier_ids: list[int]
+    audience_tier_ids: list[Id]
     audience_regions: list[str]
     audience_partner_types: list[str]
     audience_verticals: list[str]
@@ -126,17 +126,17 @@ class AssetQuery(PageQuery):
 
 
 class PublishIn(In):
-    version_id: int | None = Field(None, description="default: the newest version")
+    version_id: Id | None = Field(None, description="default: the newest version")
 
 
 class RenderQuery(BaseModel):
     format: str = Field(
         description="pdf | preview (PDF); png | jpeg | preview (social); html | eml | txt (email)"
     )
-    partner_id: int | None = Field(
+    partner_id: Id | None = Field(
         None, description="whose brand; partners: their own (the default)"
     )
-    version_id: int | None = Field(None, description="vendors: preview a version not yet published")
+    version_id: Id | None = Field(None, description="vendors: preview a version not yet published")
     download: bool = Field(False, description="send as an attachment and count the download")
 
 
@@ -145,7 +145,7 @@ class PageImageQuery(BaseModel):
 
 
 class LinkQuery(BaseModel):
-    partner_id: int | None = None
+    partner_id: Id | None = None
 
 
 class LinkOut(Out):
@@ -167,7 +167,7 @@ class DownloadCountsOut(Out):
 
 
 class SegmentIn(In):
-    tier_ids: list[int] = Field(default_factory=list)
+    tier_ids: list[Id] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
     partner_types: list[PartnerType] = Field(default_factory=list)
     statuses: list[str] = Field(default_factory=list)

@@ -10,8 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
 from prm_domain.pagination import MAX_PAGE
+from prm_domain.validation import MAX_ID
 
 T = TypeVar("T")
+
+# Every id in a body or query: a positive 32-bit integer (the columns' size), so an oversized
+# number is a 422 naming the field, never a database overflow.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 Percent = Annotated[
     decimal.Decimal,
@@ -90,7 +95,7 @@ class TierOut(Out):
 class PartnerIn(In):
     name: str = Field(min_length=1, max_length=200)
     type: PartnerType
-    tier_id: int
+    tier_id: Id
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     region: Region
     verticals: list[str] = Field(default_factory=list, max_length=20)
@@ -105,7 +110,7 @@ class PartnerIn(In):
 class PartnerPatch(In):
     name: str | None = Field(None, min_length=1, max_length=200)
     type: PartnerType | None = None
-    tier_id: int | None = None
+    tier_id: Id | None = None
     country: str | None = Field(None, min_length=2, max_length=2)
     region: Region | None = None
     verticals: list[str] | None = Field(None, max_length=20)
@@ -119,7 +124,7 @@ class PartnerOut(Out):
     id: int
     name: str
     type: PartnerType
-    tier_id: int
+    tier_id: Id
     tier_name: str
     country: str
     region: Region
@@ -134,7 +139,7 @@ class PartnerOut(Out):
 
 class PartnerQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="search in name, or a country code")
-    tier_id: int | None = None
+    tier_id: Id | None = None
     status: PartnerStatus | None = None
     type: PartnerType | None = None
     region: Region | None = None

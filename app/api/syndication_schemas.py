@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas import In, Out, PageQuery
+from app.api.schemas import Id, In, Out, PageQuery
 from prm_domain.enums import EmbedKind, ItemKind, PartnerType, Region
 
 
@@ -20,10 +20,10 @@ class ItemIn(In):
         "summary, features, url, image_url; resource: description; lead_form: fields, "
         "required, consent_text, submit_label, thank_you",
     )
-    asset_id: int | None = Field(
+    asset_id: Id | None = Field(
         None, description="resources: the library asset to serve co-branded"
     )
-    audience_tier_ids: list[int] = Field(default_factory=list)
+    audience_tier_ids: list[Id] = Field(default_factory=list)
     audience_regions: list[Region] = Field(default_factory=list)
     audience_partner_types: list[PartnerType] = Field(default_factory=list)
     audience_verticals: list[str] = Field(default_factory=list)
@@ -35,8 +35,8 @@ class ItemIn(In):
 class ItemPatch(In):
     title: str | None = Field(None, min_length=1, max_length=200)
     content: dict[str, Any] | None = None
-    asset_id: int | None = None
-    audience_tier_ids: list[int] | None = None
+    asset_id: Id | None = None
+    audience_tier_ids: list[Id] | None = None
     audience_regions: list[Region] | None = None
     audience_partner_types: list[PartnerType] | None = None
     audience_verticals: list[str] | None = None
@@ -50,7 +50,7 @@ class ItemOut(Out):
     kind: ItemKind
     title: str
     content: dict[str, Any]
-    asset_id: int | None
+    asset_id: Id | None
     starts_at: dt.datetime | None
     ends_at: dt.datetime | None
     active: bool
@@ -58,7 +58,7 @@ class ItemOut(Out):
 
 
 class VendorItemOut(ItemOut):
-    audience_tier_ids: list[int]
+    audience_tier_ids: list[Id]
     audience_regions: list[str]
     audience_partner_types: list[str]
     audience_verticals: list[str]
@@ -71,7 +71,7 @@ class ItemQuery(PageQuery):
 
 class EmbedIn(In):
     kind: EmbedKind
-    items: Literal["all"] | list[int] = "all"
+    items: Literal["all"] | list[Id] = "all"
     allowed_domains: list[str] = Field(
         min_length=1,
         max_length=20,
@@ -79,12 +79,12 @@ class EmbedIn(In):
     )
     name: str = Field("", max_length=120)
     theme: dict[str, str] = Field(default_factory=dict, description='{"primary_color": "#1a2b3c"}')
-    partner_id: int | None = Field(None, description="default: your own organisation")
+    partner_id: Id | None = Field(None, description="default: your own organisation")
 
 
 class EmbedPatch(In):
     kind: EmbedKind | None = None
-    items: Literal["all"] | list[int] | None = None
+    items: Literal["all"] | list[Id] | None = None
     allowed_domains: list[str] | None = Field(None, min_length=1, max_length=20)
     name: str | None = Field(None, max_length=120)
     theme: dict[str, str] | None = None
@@ -97,7 +97,7 @@ class EmbedOut(Out):
     key: str
     name: str
     kind: EmbedKind
-    items: Literal["all"] | list[int]
+    items: Literal["all"] | list[Id]
     allowed_domains: list[str]
     theme: dict[str, Any]
     enabled: bool
@@ -108,7 +108,7 @@ class EmbedOut(Out):
 class LeadOut(Out):
     id: int
     partner_id: int
-    embed_id: int | None
+    embed_id: Id | None
     item_id: int | None
     source: str
     name: str
@@ -126,7 +126,7 @@ class LeadOut(Out):
 
 
 class LeadQuery(PageQuery):
-    embed_id: int | None = Field(None, ge=1, lt=2**31)
+    embed_id: Id | None = None
 
 
 class StatsQuery(BaseModel):

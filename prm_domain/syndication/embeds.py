@@ -80,7 +80,10 @@ def _items(
     if (
         not isinstance(value, list)
         or not value
-        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value)
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= validation.MAX_ID
+            for v in value
+        )
     ):
         raise validation.fail("items", 'must be "all" or a non-empty list of item ids')
     available = {i.id: i for i in items_for_partner(session, partner, None)}

@@ -78,7 +78,11 @@ def _content(kind: ItemKind, raw: Any) -> dict[str, Any]:
             problems["content.consent_text"] = "a lead form needs the consent wording"
     if kind == ItemKind.BANNER and not out.get("headline"):
         problems["content.headline"] = "is required"
-    if kind == ItemKind.BANNER and bool(out.get("cta_label")) != bool(out.get("cta_url")):
+    if (
+        kind == ItemKind.BANNER
+        and "content.cta_url" not in problems
+        and bool(out.get("cta_label")) != bool(out.get("cta_url"))
+    ):
         problems["content.cta_url"] = "a call to action needs both its label and its link"
     if problems:
         raise ValidationError.for_fields(problems)
@@ -105,7 +109,7 @@ def _asset_id(session: Session, kind: ItemKind, value: Any) -> int | None:
         if value is not None:
             raise ValidationError.for_fields({"asset_id": "only resources link to a library asset"})
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= validation.MAX_ID:
         raise ValidationError.for_fields({"asset_id": "a resource needs a library asset id"})
     asset = session.get(Asset, value)
     if asset is None:
@@ -227,6 +231,7 @@ def list_items(
     per_page: int = 50,
 ) -> Page[SyndicatedItem]:
     """Vendors: every item. Partners: what their audience gets, live now."""
+    q = validation.text("q", q, max_len=200, required=False) if q else None
     stmt = select(SyndicatedItem).order_by(
         SyndicatedItem.updated_at.desc(), SyndicatedItem.id.desc()
     )

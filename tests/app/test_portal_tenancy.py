@@ -86,8 +86,11 @@ CASES: dict[tuple[str, str], Case] = {
 # Feature blueprints keep their cross-tenant cases beside their own tests; each such module
 # checks its list against the URL map and runs every case (404, nothing changed).
 from tests.app.test_portal_library import CROSS_TENANT_CASES as LIBRARY_CASES  # noqa: E402
+from tests.app.test_portal_syndication import (  # noqa: E402
+    CROSS_TENANT_CASES as SYNDICATION_CASES,
+)
 
-FEATURE_CASES: set[tuple[str, str]] = set(LIBRARY_CASES)
+FEATURE_CASES: set[tuple[str, str]] = set(LIBRARY_CASES) | set(SYNDICATION_CASES)
 
 
 # Routes outside /api/ and /syndication/ that are public on purpose: no session, no tenant's
