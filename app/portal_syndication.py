@@ -16,14 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
 from app.portal import MAX_ID, _digits, _int_arg, _list_field
-from prm_domain import DomainError, NotFound, access, assets, brandkits, tiers
+from prm_domain import DomainError, NotFound, access, assets, brandkits, notifications, tiers
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import (
@@ -36,7 +36,7 @@ from prm_domain.enums import (
     PartnerType,
     Region,
 )
-from prm_domain.models import Embed, Notification, Partner, SyndicatedItem
+from prm_domain.models import Embed, Partner, SyndicatedItem
 from prm_domain.syndication import embeds, events, items, leads
 from prm_domain.syndication.public import live_items
 
@@ -616,31 +616,18 @@ def lead_detail(lead_id: int) -> Any:
 def unread_notifications(limit: int = 5) -> list[dict[str, Any]]:
     """The signed-in partner's newest unread notifications (vendors have none)."""
     user = g.get("user")
-    if user is None or user.partner_id is None:
+    if user is None:
         return []
-    stmt = (
-        select(Notification)
-        .where(Notification.partner_id == user.partner_id, Notification.read_at.is_(None))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
-    )
     return [
         {"text": n.text, "link": _safe_path(n.link or ""), "created_at": n.created_at}
-        for n in db.session().scalars(stmt)
+        for n in notifications.unread(db.session(), user, limit=limit)
     ]
 
 
 @bp.post("/notifications/read")
 @login_required
 def notifications_read() -> Any:
-    if g.user.partner_id is None:
-        abort(404)
-    # No domain service marks notifications yet; the scope is the user's own organisation.
-    db.session().execute(
-        update(Notification)
-        .where(Notification.partner_id == g.user.partner_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+    notifications.mark_all_read(db.session(), g.user)
     db.session().commit()
     flash("Notifications marked as read.", "success")
     return redirect(url_for("portal.dashboard"))

@@ -21,6 +21,7 @@ class Right(StrEnum):
     MANAGE_PARTNERS = "manage_partners"  # create partners, change any field
     EDIT_OWN_PARTNER_PROFILE = "edit_own_partner_profile"
     MANAGE_TIERS = "manage_tiers"
+    MANAGE_VENDOR_USERS = "manage_vendor_users"  # add and deactivate the vendor's own staff
     MANAGE_ALL_PARTNER_USERS = "manage_all_partner_users"
     MANAGE_OWN_USERS = "manage_own_users"
     VIEW_AUDIT = "view_audit"

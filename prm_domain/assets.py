@@ -372,3 +372,25 @@ def unpublish(session: Session, actor: User, asset_id: int) -> Asset:
         session.flush()
         audit.record(session, actor, "asset.unpublished", asset)
     return asset
+
+
+def template_page(
+    session: Session,
+    actor: User,
+    storage: Storage,
+    asset_id: int,
+    version_id: int,
+    page: int,
+    width: int,
+) -> bytes:
+    """A page of a version's template as PNG, for the zone editor. Vendor staff only: partners
+    never see a template unbranded (404, as if it did not exist)."""
+    version = get_version(session, actor, asset_id, version_id)
+    if not actor.is_vendor:
+        raise NotFound("Version not found.")
+    template = storage.get(version.template_key)
+    if version.asset.kind == AssetKind.PDF and 1 <= page <= len(version.pages):
+        return asset_engine.render_preview(template, page, width)
+    if version.asset.kind == AssetKind.SOCIAL and page == 1:
+        return asset_engine.thumbnail(template, width)
+    raise NotFound(f"The template has no page {page}.")

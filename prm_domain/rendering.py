@@ -95,6 +95,24 @@ def link_for(session: Session, partner_id: int, asset_id: int) -> TrackedLink:
     return link
 
 
+def tracked_link(
+    session: Session, actor: User, asset_id: int, partner_id: int | None
+) -> TrackedLink:
+    """A partner's tracked link for an asset: partners get their own, vendors any partner's."""
+    asset = get_asset(session, actor, asset_id)
+    partner_id = partner_id or actor.partner_id
+    if partner_id is None:
+        raise ValidationError.for_fields({"partner_id": "is required"})
+    access.ensure_visible(actor, partner_id, "Partner")
+    if session.get(Partner, partner_id) is None:
+        raise NotFound("Partner not found.")
+    if not asset.landing_url:
+        raise ValidationError(
+            "This asset has no landing page to link to.", {"landing_url": "not set"}
+        )
+    return link_for(session, partner_id, asset.id)
+
+
 def link_url(base_url: str, link: TrackedLink) -> str:
     return f"{base_url.rstrip('/')}/r/{link.code}"
 

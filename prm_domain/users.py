@@ -97,7 +97,7 @@ def create_partner_user(
 def create_vendor_user(session: Session, actor: User | None, values: Mapping[str, Any]) -> User:
     """Add vendor staff. ``actor`` is None only for the operator's bootstrap (CLI, demo data)."""
     if actor is not None:
-        access.require(actor, Right.MANAGE_TIERS, "Only vendor admins add vendor staff.")
+        access.require(actor, Right.MANAGE_VENDOR_USERS, "Only vendor admins add vendor staff.")
     clean = _clean(values, VENDOR_ROLES)
     _ensure_free_email(session, clean["email"])
     user = User(
@@ -119,7 +119,7 @@ def set_active(session: Session, actor: User, user_id: int, active: bool) -> Use
     if user.partner_id is not None:
         access.ensure_can_manage_users(actor, user.partner_id)
     else:
-        access.require(actor, Right.MANAGE_TIERS)
+        access.require(actor, Right.MANAGE_VENDOR_USERS)
     if user.id == actor.id and not active:
         raise ValidationError.for_fields({"active": "you cannot deactivate yourself"})
     if user.active != active:

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, current_app, g, request, url_for
 
-import asset_engine
 from app import db
 from app.api import bp
 from app.api.framework import operation
@@ -306,18 +305,9 @@ def put_zones(asset_id: int, version_id: int, body: ZonesIn) -> VersionOut:
     produces=IMAGE,
 )
 def version_page(asset_id: int, version_id: int, page: int, query: PageImageQuery) -> Response:
-    version = assets.get_version(db.session(), g.user, asset_id, version_id)
-    if not g.user.is_vendor:
-        raise ApiError(404, "not_found", "Version not found.")
-    template = storage().get(version.template_key)
-    if version.asset.kind.value == "pdf":
-        if page > len(version.pages):
-            raise ApiError(404, "not_found", f"The template has {len(version.pages)} page(s).")
-        png = asset_engine.render_preview(template, page, query.width)
-    elif version.asset.kind.value == "social" and page == 1:
-        png = asset_engine.thumbnail(template, query.width)
-    else:
-        raise ApiError(404, "not_found", "This template has no such page.")
+    png = assets.template_page(
+        db.session(), g.user, storage(), asset_id, version_id, page, query.width
+    )
     return _file(png, "image/png")
 
 
@@ -414,25 +404,9 @@ def render_asset(asset_id: int, query: RenderQuery) -> Response:
     response=LinkOut,
 )
 def asset_link(asset_id: int, query: LinkQuery) -> LinkOut:
-    asset = assets.get_asset(db.session(), g.user, asset_id)
-    partner_id = query.partner_id or g.user.partner_id
-    if partner_id is None:
-        raise ApiError(422, "invalid_fields", "Name the partner.", {"partner_id": "is required"})
-    from prm_domain import access
-
-    access.ensure_visible(g.user, partner_id, "Partner")
-    if not asset.landing_url:
-        raise ApiError(
-            422,
-            "invalid_fields",
-            "This asset has no landing page to link to.",
-            {"landing_url": "not set"},
-        )
-    from prm_domain.partners import get_partner
-
-    get_partner(db.session(), g.user, partner_id)
-    link = rendering.link_for(db.session(), partner_id, asset.id)
+    link = rendering.tracked_link(db.session(), g.user, asset_id, query.partner_id)
     db.session().commit()
+    asset = assets.get_asset(db.session(), g.user, asset_id)
     return LinkOut(
         code=link.code,
         url=rendering.link_url(base_url(), link),
