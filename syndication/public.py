@@ -178,13 +178,16 @@ def content(key: str) -> Response:
     response: Response
     if request.method == "OPTIONS":
         return Response(status=204)
-    if request.if_none_match.contains_weak(entry.etag):
+    # The day is part of the tag: a browser revalidating unchanged content still gets a form
+    # token at most a day old (the 304 would otherwise keep its first token for ever).
+    tag = f"{entry.etag}-{int(time.time()) // 86400}"
+    if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
         token = json.dumps(form_token(key)).encode()
         body = entry.body.replace(json.dumps(TOKEN_SLOT).encode(), token)
         response = Response(body, content_type="application/json")
-    response.set_etag(entry.etag, weak=True)
+    response.set_etag(tag, weak=True)
     # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -2,12 +2,12 @@
 (function () {
   "use strict";
   var VERSION = "1.0.0";
-  // Every value from the API is data: text goes in with textContent, links only when they are
-  // http(s), no innerHTML, eval or inline handlers; all of it inside a shadow root.
+  // Values from the API are data: text goes in with textContent, links only when http(s); no
+  // innerHTML, eval or inline handlers; everything inside a shadow root.
   var doc = document;
-  var current = doc.currentScript; // only readable now, synchronously, while this tag runs
-  var MARK = "data-cobrand-" + "mounted";
-  var FIELD_LABELS = {
+  var current = doc.currentScript; // readable only now, while this tag runs
+  var MARK = "data-cobrand-mounted";
+  var FIELDS = {
     name: ["Name", "text", "name"],
     email: ["Email", "email", "email"],
     company: ["Company", "text", "organization"],
@@ -17,39 +17,32 @@
   };
   var CSS =
     ":host{all:initial;display:block!important;visibility:visible!important;opacity:1!important}" +
-    ".cb{--p:#1c5fb8;--t:#fff;box-sizing:border-box;color:#1d2433;background:transparent;" +
-    "font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;" +
-    "text-align:left;max-width:100%}" +
-    ".cb *{box-sizing:border-box;font:inherit;color:inherit;margin:0;padding:0}" +
-    ".cb [hidden]{display:none!important}" +
-    ".cb a{color:var(--p);text-decoration:underline}" +
-    ".cb h2,.cb h3,.cb strong{font-weight:700}.cb h2{font-size:20px}.cb h3{font-size:17px}" +
-    ".cb img{display:block;max-width:100%;height:auto;border:0}" +
-    ".logo{max-height:40px;margin:0 0 8px}" +
-    ".sec{margin:0 0 16px}" +
+    "*{box-sizing:border-box;margin:0;padding:0}[hidden]{display:none!important}" +
+    ".cb{--p:#1c5fb8;--t:#fff;color:#1d2433;text-align:left;" +
+    "font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}" +
+    "button,input,textarea{font:inherit;color:inherit}a{color:var(--p)}" +
+    "h2,h3,strong{font-weight:700}h2{font-size:20px}h3{font-size:17px}ul{padding-left:18px}" +
+    "img{display:block;max-width:100%;height:auto;border:0;border-radius:6px}" +
+    ".logo{max-height:40px;margin:0 0 8px}.sec{margin:0 0 16px}" +
     ".box{border:1px solid #dde2ea;border-radius:8px;padding:12px 16px;background:#fff}" +
-    ".slide img{margin:0 0 8px;border-radius:6px}.slide p{margin:4px 0 10px}" +
+    ".box img,.box p,.box ul{margin:0 0 8px}" +
     ".btn{display:inline-block;border:0;border-radius:6px;padding:8px 16px;cursor:pointer;" +
-    "background:var(--p);color:var(--t)!important;text-decoration:none!important;font-weight:600}" +
-    ".btn[disabled]{opacity:.6;cursor:default}" +
-    ".dots{display:flex;gap:6px;margin:8px 0 0}" +
+    "background:var(--p);color:var(--t);text-decoration:none;font-weight:600}" +
+    ".btn[disabled]{opacity:.6;cursor:default}.dots{display:flex;gap:6px;margin:8px 0 0}" +
     ".dots button{width:10px;height:10px;border-radius:50%;border:1px solid var(--p);" +
-    "background:#fff;cursor:pointer}.dots button[aria-current=true]{background:var(--p)}" +
+    "background:#fff;cursor:pointer}.dots [aria-current=true]{background:var(--p)}" +
     ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px}" +
-    ".grid img{margin:0 0 8px;border-radius:6px}" +
-    ".grid p,.grid ul{margin:4px 0 8px}.grid ul{padding:0 0 0 18px}" +
-    ".res{display:flex;gap:12px;align-items:flex-start;margin:0 0 8px}" +
-    ".res img{width:72px;border-radius:4px;flex:none}.fmt{font-size:12px;color:#5b6475}" +
-    "form label{display:block;margin:8px 0 2px;font-weight:600}" +
+    ".res{display:flex;gap:12px;margin:0 0 8px}" +
+    ".res img{width:72px;flex:none;border:1px solid #dde2ea}" +
+    ".fmt{font-size:12px;color:#5b6475}label{display:block;margin:8px 0 2px;font-weight:600}" +
     "input,textarea{display:block;width:100%;padding:6px 8px;border:1px solid #b8c0cc;" +
-    "border-radius:6px;background:#fff;color:#1d2433}textarea{min-height:80px}" +
-    "input[aria-invalid=true],textarea[aria-invalid=true]{border-color:#b3261e}" +
-    ".req{color:#b3261e}.err{display:block;color:#b3261e;font-size:13px}" +
-    ".consent{display:flex;gap:8px;align-items:flex-start;font-weight:400!important;" +
+    "border-radius:6px;background:#fff}textarea{min-height:80px}" +
+    "[aria-invalid=true]{border-color:#b3261e}.req,.err{color:#b3261e}" +
+    ".err{display:block;font-size:13px}.consent{display:flex;gap:8px;font-weight:400;" +
     "font-size:13px}.consent input{width:auto;margin:4px 0 0}" +
-    ".hp{position:absolute!important;left:-10000px!important;width:1px;height:1px;overflow:hidden}" +
-    ".msg{margin:8px 0}.act{margin:12px 0 0}.btn+.msg{display:inline-block;margin:0 0 0 8px}";
-  var sheet = null;
+    ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}" +
+    ".act{margin:12px 0 0}.msg{margin:0 0 0 8px}";
+  var sheet;
 
   function el(tag, cls, text) {
     var e = doc.createElement(tag);
@@ -64,10 +57,9 @@
   }
 
   function safeUrl(u) {
-    if (typeof u !== "string" || !u) return null;
     try {
-      var url = new URL(u);
-      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+      var p = new URL(u).protocol;
+      return p === "https:" || p === "http:" ? new URL(u).href : null;
     } catch (e) {
       return null;
     }
@@ -75,9 +67,8 @@
 
   function link(href, text, cls) {
     var a = el("a", cls, text);
-    var u = safeUrl(href);
-    if (u) {
-      a.href = u;
+    if (safeUrl(href)) {
+      a.href = safeUrl(href);
       a.target = "_blank";
       a.rel = "noopener";
     }
@@ -85,118 +76,68 @@
   }
 
   function img(src, alt, cls) {
-    var u = safeUrl(src);
-    if (!u) return null;
+    if (!safeUrl(src)) return null;
     var i = el("img", cls);
     i.alt = alt || "";
     i.loading = "lazy";
-    i.decoding = "async";
-    i.src = u;
+    i.src = safeUrl(src);
     return i;
   }
 
   function warn(msg) {
-    if (window.console && console.warn) console.warn("[cobrand embed " + VERSION + "] " + msg);
+    console.warn("[cobrand embed " + VERSION + "] " + msg);
   }
 
   function fire(host, name, detail) {
-    var ev;
-    try {
-      ev = new CustomEvent(name, { bubbles: true, detail: detail });
-    } catch (e) {
-      return;
-    }
-    host.dispatchEvent(ev);
+    host.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail }));
   }
 
-  function styleRoot(root) {
-    if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet) {
-      try {
-        if (!sheet) {
-          sheet = new CSSStyleSheet();
-          sheet.replaceSync(CSS);
-        }
-        root.adoptedStyleSheets = [sheet];
-        return;
-      } catch (e) {
-        /* fall back to a <style> element */
-      }
-    }
-    add(root, el("style", "", CSS));
-  }
-
-  // -- events: impressions and clicks, batched, sent with sendBeacon -----------------------------
+  // -- events: impressions (once, when seen) and clicks, batched into beacons ---------------------
 
   var trackers = [];
-
-  function tracker(url) {
-    var t = { url: safeUrl(url), queue: [], seen: {} };
-    if (t.url) trackers.push(t);
-    return t;
-  }
+  var observer;
 
   function flush() {
-    for (var i = 0; i < trackers.length; i++) {
-      var t = trackers[i];
+    trackers.forEach(function (t) {
       while (t.queue.length) {
         var body = JSON.stringify({ events: t.queue.splice(0, 100) });
-        var sent = false;
-        try {
-          sent = navigator.sendBeacon && navigator.sendBeacon(t.url, body);
-        } catch (e) {
-          sent = false;
-        }
-        if (!sent && window.fetch) {
-          fetch(t.url, {
-            method: "POST",
-            body: body,
-            mode: "cors",
-            credentials: "omit",
-            keepalive: true,
-            headers: { "Content-Type": "text/plain" }
-          })["catch"](function () {});
+        if (!(navigator.sendBeacon && navigator.sendBeacon(t.url, body))) {
+          fetch(t.url, { method: "POST", body: body, credentials: "omit", keepalive: true })[
+            "catch"
+          ](function () {});
         }
       }
-    }
+    });
   }
 
   doc.addEventListener("visibilitychange", function () {
     if (doc.visibilityState === "hidden") flush();
   });
-  window.addEventListener("pagehide", flush);
+  addEventListener("pagehide", flush);
   setInterval(flush, 10000);
 
   function track(t, type, id) {
-    if (!t.url || typeof id !== "number") return;
-    if (type === "impression") {
-      if (t.seen[id]) return;
-      t.seen[id] = 1;
-    }
+    if (!t.url || (type === "impression" && t.seen[id])) return;
+    if (type === "impression") t.seen[id] = 1;
     t.queue.push({ type: type, item_id: id });
   }
 
-  var observer = null;
-  var watched = [];
-
   function watch(t, node, id) {
     if (!window.IntersectionObserver) return track(t, "impression", id);
-    if (!observer) {
-      observer = new IntersectionObserver(
+    observer =
+      observer ||
+      new IntersectionObserver(
         function (entries) {
-          for (var i = 0; i < entries.length; i++) {
-            if (!entries[i].isIntersecting) continue;
-            for (var j = 0; j < watched.length; j++) {
-              if (watched[j][0] === entries[i].target) {
-                track(watched[j][1], "impression", watched[j][2]);
-                observer.unobserve(entries[i].target);
-              }
-            }
-          }
+          entries.forEach(function (e) {
+            if (!e.isIntersecting) return;
+            track(e.target.cbT, "impression", e.target.cbId);
+            observer.unobserve(e.target);
+          });
         },
         { threshold: 0.5 }
       );
-    }
-    watched.push([node, t, id]);
+    node.cbT = t;
+    node.cbId = id;
     observer.observe(node);
   }
 
@@ -204,6 +145,7 @@
     a.addEventListener("click", function () {
       track(t, "click", id);
     });
+    return a;
   }
 
   // -- sections -----------------------------------------------------------------------------------
@@ -214,40 +156,39 @@
     var slides = [];
     var dots = el("div", "dots");
     var at = 0;
-    var paused = false;
+    var paused = 0;
     function show(n) {
       at = (n + slides.length) % slides.length;
-      for (var i = 0; i < slides.length; i++) {
-        slides[i].hidden = i !== at;
+      slides.forEach(function (s, i) {
+        s.hidden = i !== at;
         if (dots.children[i]) dots.children[i].setAttribute("aria-current", String(i === at));
-      }
+      });
     }
     list.forEach(function (b, i) {
       var s = add(sec, el("div", "slide"));
       var pic = img(b.image_url, "");
       if (pic) add(s, pic);
       add(s, el("h2", "", b.headline));
-      if (b.text) add(s, el("p", "", b.text));
-      if (safeUrl(b.cta_url)) clicks(t, add(s, link(b.cta_url, b.cta_label || "Learn more", "btn")), b.id);
+      add(s, el("p", "", b.text));
+      var cta = link(b.cta_url, b.cta_label || "Learn more", "btn");
+      if (safeUrl(b.cta_url)) add(s, clicks(t, cta, b.id));
       slides.push(s);
-      watch(t, s, b.id);
-      if (list.length > 1) {
-        var d = add(dots, el("button"));
-        d.type = "button";
-        d.setAttribute("aria-label", "Banner " + (i + 1) + " of " + list.length);
-        d.addEventListener("click", function () {
-          show(i);
-        });
-      }
+      watch(t, s, b.id); // hidden slides do not intersect: counted when they are shown
+      var d = add(dots, el("button"));
+      d.type = "button";
+      d.setAttribute("aria-label", "Banner " + (i + 1) + " of " + list.length);
+      d.addEventListener("click", function () {
+        show(i);
+      });
     });
     if (slides.length > 1) {
       add(sec, dots);
-      var still = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
-      sec.addEventListener("mouseenter", function () { paused = true; });
-      sec.addEventListener("mouseleave", function () { paused = false; });
-      sec.addEventListener("focusin", function () { paused = true; });
-      sec.addEventListener("focusout", function () { paused = false; });
-      if (!still) {
+      ["mouseenter", "focusin", "mouseleave", "focusout"].forEach(function (name, i) {
+        sec.addEventListener(name, function () {
+          paused = i < 2;
+        });
+      });
+      if (!(window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches)) {
         setInterval(function () {
           if (!paused && !doc.hidden) show(at + 1);
         }, 6000);
@@ -264,14 +205,14 @@
       var pic = img(p.image_url, "");
       if (pic) add(card, pic);
       add(card, el("h3", "", p.name));
-      if (p.summary) add(card, el("p", "", p.summary));
+      add(card, el("p", "", p.summary));
       if (p.features && p.features.length) {
         var ul = add(card, el("ul"));
         p.features.forEach(function (f) {
           add(ul, el("li", "", f));
         });
       }
-      if (safeUrl(p.url)) clicks(t, add(card, link(p.url, "Learn more", "btn")), p.id);
+      if (safeUrl(p.url)) add(card, clicks(t, link(p.url, "Learn more", "btn"), p.id));
       watch(t, card, p.id);
     });
     return sec;
@@ -284,149 +225,135 @@
       var pic = img(r.thumbnail_url, "");
       if (pic) add(row, pic);
       var body = add(row, el("div"));
-      var a = add(body, link(r.download_url, r.title));
+      add(body, clicks(t, link(r.download_url, r.title), r.id));
       if (r.format) add(body, el("span", "fmt", " " + String(r.format).toUpperCase()));
-      if (r.description) add(body, el("p", "", r.description));
-      clicks(t, a, r.id);
+      add(body, el("p", "", r.description));
       watch(t, row, r.id);
     });
     return sec;
   }
 
-  function form(f, data, url, uid) {
+  function form(f, leadsUrl, contentUrl, uid) {
     var box = el("section", "sec box");
     box.setAttribute("aria-live", "polite"); // errors, "Sending…" and the thanks are read out
     var fm = add(box, el("form"));
-    fm.noValidate = true; // the server's field messages are shown, in one style
-    if (f.title) add(fm, el("strong", "", f.title));
-    var required = f.required || [];
+    fm.noValidate = true; // the server's messages are shown, in one style
+    add(fm, el("strong", "", f.title));
     var inputs = {};
     var errors = {};
-    (f.fields || []).forEach(function (name) {
-      var spec = FIELD_LABELS[name];
-      if (!spec) return;
+    var names = (f.fields || []).filter(function (n) {
+      return FIELDS[n];
+    });
+    function field(name, input, label) {
       var id = "cb" + uid + "-" + name;
-      var lab = add(fm, el("label", "", spec[0]));
-      lab.htmlFor = id;
-      var input = el(spec[1] ? "input" : "textarea");
-      if (spec[1]) input.type = spec[1];
       input.id = id;
       input.name = name;
-      input.autocomplete = spec[2];
-      if (required.indexOf(name) >= 0) {
-        input.required = true;
-        var star = add(lab, el("span", "req", " *"));
-        star.setAttribute("aria-hidden", "true");
-      }
-      add(fm, input);
-      var err = add(fm, el("span", "err"));
-      err.id = id + "-err";
+      var err = el("span", "err");
+      err.id = id + "-e";
       err.hidden = true;
       inputs[name] = input;
       errors[name] = err;
+      label.htmlFor = id;
+      return err;
+    }
+    names.forEach(function (name) {
+      var spec = FIELDS[name];
+      var label = add(fm, el("label", "", spec[0]));
+      var input = el(spec[1] ? "input" : "textarea");
+      if (spec[1]) input.type = spec[1];
+      input.autocomplete = spec[2];
+      if ((f.required || []).indexOf(name) >= 0) {
+        input.required = true;
+        add(label, el("span", "req", " *")).setAttribute("aria-hidden", "true");
+      }
+      add(fm, input);
+      add(fm, field(name, input, label));
     });
     // The honeypot: people never see or reach it, bots fill it in.
     var hp = add(fm, el("div", "hp"));
     hp.setAttribute("aria-hidden", "true");
     var trap = add(hp, el("input"));
-    trap.type = "text";
     trap.name = "website";
     trap.tabIndex = -1;
     trap.autocomplete = "off";
     var consentLabel = add(fm, el("label", "consent"));
     var consent = add(consentLabel, el("input"));
     consent.type = "checkbox";
-    consent.name = "consent";
     consent.required = true;
     add(consentLabel, el("span", "", f.consent_text));
-    var consentErr = add(fm, el("span", "err"));
-    consentErr.hidden = true;
-    errors.consent = consentErr;
-    inputs.consent = consent;
+    add(fm, field("consent", consent, consentLabel));
     var row = add(fm, el("div", "act"));
     var button = add(row, el("button", "btn", f.submit_label || "Send"));
-    button.type = "submit";
     var msg = add(row, el("span", "msg"));
     var token = f.form_token;
     var retried = false;
+    var shownAt = Date.now();
 
-    function clear() {
-      for (var k in errors) {
-        errors[k].hidden = true;
-        errors[k].textContent = "";
-        inputs[k].removeAttribute("aria-invalid");
-        inputs[k].removeAttribute("aria-describedby");
+    function done(text, problems) {
+      button.disabled = false;
+      msg.textContent = text;
+      for (var k in problems) {
+        if (!errors[k]) continue;
+        errors[k].textContent = String(problems[k]);
+        errors[k].hidden = false;
+        inputs[k].setAttribute("aria-invalid", "true");
+        inputs[k].setAttribute("aria-describedby", errors[k].id);
       }
     }
 
     function send() {
-      var fields = {};
-      (f.fields || []).forEach(function (name) {
-        if (inputs[name]) fields[name] = inputs[name].value;
+      var values = {};
+      names.forEach(function (n) {
+        values[n] = inputs[n].value;
       });
-      var payload = {
-        form_id: f.id,
-        fields: fields,
-        consent: consent.checked,
-        website: trap.value,
-        form_token: token,
-        page_url: location.href
-      };
-      fetch(data.leads_url, {
+      fetch(leadsUrl, {
         method: "POST",
         mode: "cors",
         credentials: "omit",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(payload)
+        body: JSON.stringify({
+          form_id: f.id,
+          fields: values,
+          consent: consent.checked,
+          website: trap.value,
+          form_token: token,
+          page_url: location.href
+        })
       })
         .then(function (r) {
-          return r.json()["catch"](function () { return {}; }).then(function (j) {
-            return [r, j];
+          return r.json().then(function (j) {
+            var thanks = j.message || f.thank_you || "Thank you!";
+            if (r.ok) return box.replaceChild(el("p", "", thanks), fm);
+            var e = j.error || {};
+            if (e.code === "form_expired" && !retried) {
+              // A cached form outlived its token: fetch a fresh one and send again.
+              retried = true;
+              return load(contentUrl, "reload").then(function (data) {
+                token = (data.forms || []).filter(function (x) {
+                  return x.id === f.id;
+                })[0].form_token;
+                setTimeout(send, 2500);
+              });
+            }
+            done(e.message || "The form could not be sent.", e.fields || {});
           });
         })
-        .then(function (res) {
-          var j = res[1] || {};
-          if (res[0].ok) {
-            box.replaceChild(el("p", "msg", j.message || f.thank_you || "Thank you!"), fm);
-            return;
-          }
-          var e = j.error || {};
-          if (e.code === "form_expired" && !retried) {
-            retried = true;
-            return load(url, "reload").then(function (fresh) {
-              var same = (fresh.forms || []).filter(function (x) { return x.id === f.id; })[0];
-              if (!same) throw new Error("form gone");
-              token = same.form_token;
-              setTimeout(send, 2500);
-            });
-          }
-          done(e.message || "The form could not be sent. Please try again.", e.fields || {});
-        })
         ["catch"](function () {
-          done("The form could not be sent. Please check your connection and try again.", {});
+          done("The form could not be sent. Please try again.", {});
         });
     }
 
-    function done(text, fields) {
-      button.disabled = false;
-      msg.textContent = text;
-      for (var k in fields) {
-        if (!errors[k]) continue;
-        errors[k].textContent = String(fields[k]);
-        errors[k].hidden = false;
-        inputs[k].setAttribute("aria-invalid", "true");
-        inputs[k].setAttribute("aria-describedby", errors[k].id || "");
-      }
-    }
-
-    var shownAt = Date.now();
     fm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (button.disabled) return;
-      clear();
+      for (var k in errors) {
+        errors[k].hidden = true;
+        inputs[k].removeAttribute("aria-invalid");
+        inputs[k].removeAttribute("aria-describedby");
+      }
       button.disabled = true;
       msg.textContent = "Sending\u2026";
-      // The server refuses forms sent within ~2 s of their token (bots); autofill can be that fast.
+      // The server refuses forms sent within ~2 s of their token; autofill can be that fast.
       setTimeout(send, Math.max(0, 2500 - (Date.now() - shownAt)));
     });
     return box;
@@ -447,26 +374,36 @@
 
   function render(host, data, url) {
     var root = host.attachShadow({ mode: "open" });
-    styleRoot(root);
+    try {
+      // A constructed sheet, which a page's strict CSP style-src does not block.
+      if (!sheet) {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+      }
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      add(root, el("style", "", CSS));
+    }
     var wrap = add(root, el("div", "cb"));
     var theme = data.theme || {};
-    var color = String(theme.primary_color || "");
+    var color = String(theme.primary_color);
     if (/^#[0-9a-f]{3}$/i.test(color)) color = color.replace(/[0-9a-f]/gi, "$&$&");
     if (!/^#[0-9a-f]{6}$/i.test(color)) color = "#1c5fb8";
     var n = parseInt(color.slice(1), 16);
     var light = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255) > 160;
-    wrap.style.setProperty("--p", color); // CSSOM, which a strict style-src allows
+    wrap.style.setProperty("--p", color); // CSSOM, which a strict CSP allows
     wrap.style.setProperty("--t", light ? "#1d2433" : "#fff");
-    var logo = img(theme.logo_url, theme.partner_name || "", "logo");
+    var logo = img(theme.logo_url, theme.partner_name, "logo");
     if (logo) add(wrap, logo);
-    var t = tracker(data.events_url);
-    if (data.banners && data.banners.length) add(wrap, banners(data.banners, t));
-    if (data.products && data.products.length) add(wrap, products(data.products, t));
-    if (data.resources && data.resources.length) add(wrap, resources(data.resources, t));
-    if (safeUrl(data.leads_url) && data.forms) {
-      data.leads_url = safeUrl(data.leads_url);
-      data.forms.forEach(function (f) {
-        add(wrap, form(f, data, url, ++count));
+    var t = { url: safeUrl(data.events_url), queue: [], seen: {} };
+    if (t.url) trackers.push(t);
+    var lists = [data.banners, data.products, data.resources];
+    [banners, products, resources].forEach(function (fn, i) {
+      if (lists[i] && lists[i].length) add(wrap, fn(lists[i], t));
+    });
+    if (safeUrl(data.leads_url)) {
+      (data.forms || []).forEach(function (f) {
+        add(wrap, form(f, safeUrl(data.leads_url), url, ++count));
       });
     }
     fire(host, "cobrand:rendered", { key: data.key, version: VERSION });
@@ -474,16 +411,21 @@
 
   function mount(script) {
     script.setAttribute(MARK, "");
-    var key = script.getAttribute("data-embed") || "";
+    var key = script.getAttribute("data-embed");
     var host = doc.createElement("cobrand-embed");
-    if (script.parentNode) script.parentNode.insertBefore(host, script.nextSibling);
+    var parent = script.parentNode;
+    // Right after the tag; at the end of the body when a tag manager put it in the head.
+    if (parent && parent !== doc.head) parent.insertBefore(host, script.nextSibling);
+    else (doc.body || doc.documentElement).appendChild(host);
     // The API is where the script came from, unless data-api names another base.
     var api = script.getAttribute("data-api");
     var base = api ? safeUrl(api) : safeUrl(script.src) && new URL(script.src).origin;
-    if (!/^[\w-]{10,32}$/.test(key) || !base || !window.fetch || !host.attachShadow) {
-      warn("cannot show embed " + JSON.stringify(key) + ": bad key, source or browser");
+    var fail = function (why) {
+      warn("embed " + JSON.stringify(key) + " not shown: " + why);
       fire(host, "cobrand:failed", { key: key });
-      return;
+    };
+    if (!/^[\w-]{10,32}$/.test(key) || !base || !window.fetch || !host.attachShadow) {
+      return fail("bad key, source or browser");
     }
     var url = base.replace(/\/+$/, "") + "/syndication/v1/embeds/" + key;
     load(url)
@@ -491,18 +433,13 @@
         render(host, data, url);
       })
       ["catch"](function (e) {
-        warn("embed " + key + " not shown (" + (e && e.message) + ")");
-        fire(host, "cobrand:failed", { key: key });
+        if (host.shadowRoot) host.shadowRoot.replaceChildren(); // nothing half-drawn
+        fail(e.message + " (unknown key, or this website is not allowed)");
       });
   }
 
-  var scripts = [];
-  if (current && current.hasAttribute("data-embed")) scripts.push(current);
-  var all = doc.querySelectorAll("script[data-embed]");
-  for (var i = 0; i < all.length; i++) {
-    if (all[i] !== current && all[i].src) scripts.push(all[i]);
-  }
-  for (var k = 0; k < scripts.length; k++) {
-    if (!scripts[k].hasAttribute(MARK)) mount(scripts[k]);
-  }
+  var all = [current].concat([].slice.call(doc.querySelectorAll("script[data-embed]")));
+  all.forEach(function (s) {
+    if (s && s.src && s.hasAttribute("data-embed") && !s.hasAttribute(MARK)) mount(s);
+  });
 })();

@@ -64,3 +64,19 @@ def test_transparent_template_keeps_its_alpha(brand: BrandKit) -> None:
     image = Image.open(io.BytesIO(data))
     assert image.mode == "RGBA"
     assert image.getpixel((299, 199))[3] == 0  # type: ignore[index]
+
+
+def test_png_output_is_lossless_and_valid() -> None:
+    """The fast PNG writer: Pillow reads back exactly the pixels, alpha included."""
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from asset_engine._png import encode_png
+
+    for mode in ("RGB", "RGBA"):
+        image = _Image.effect_noise((123, 45), 30).convert(mode)
+        back = _Image.open(_io.BytesIO(encode_png(image)))
+        back.load()
+        assert back.mode == mode and back.size == (123, 45)
+        assert back.tobytes() == image.tobytes()
