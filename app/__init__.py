@@ -23,9 +23,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_env(app.instance_path))
     if config:
         app.config.update(config)
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from app import (
         api,
@@ -58,4 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)
+    # Outermost, so every layer inside (the syndication fast path too) sees the client's
+    # scheme, host and address as the proxy reported them.
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

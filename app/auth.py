@@ -48,6 +48,10 @@ def issue_api_token(dbs: Session, user: User) -> tuple[str, ApiToken]:
 def _load_user() -> None:
     g.user = None
     g.token = None
+    if request.path.startswith("/syndication/") or request.path == "/embed.js":
+        # Public, for partner websites: no user, and reading the session would add
+        # "Vary: Cookie" to answers every shared cache should keep once.
+        return
     header = request.headers.get("Authorization", "")
     if request.path.startswith("/api/") and header:
         scheme, _, value = header.partition(" ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_etags
+from werkzeug.wsgi import get_host
 
 from prm_domain import DomainError, RateLimited, brandkits, rendering
 from prm_domain.errors import NotFound, PermissionDenied
@@ -62,13 +65,12 @@ def _embed(key: str, *, require_origin: bool = True) -> Embed:
 @bp.after_request
 def _cors(response: Response) -> Response:
     # Only an allowed origin is ever echoed, and the answer varies by it for every cache.
-    response.headers.add("Vary", "Origin")
     origin = g.get("cors_origin")
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
+        for name, value in _cors_headers(origin):
+            response.headers[name] = value
+    else:
+        response.headers["Vary"] = "Origin"
     response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
     response.headers.pop("Set-Cookie", None)
     return response
@@ -166,6 +168,22 @@ def _cached_content(key: str) -> _Cached | None:
     return entry if entry.body else None
 
 
+def _answer(
+    entry: _Cached, key: str, if_none_match: str | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body for a cached entry: the same for the view and the fast path."""
+    # The day is part of the tag: a browser revalidating unchanged content still gets a form
+    # token at most a day old (the 304 would otherwise keep its first token for ever).
+    tag = f"{entry.etag}-{int(time.time()) // 86400}"
+    # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
+    headers = [("ETag", f'W/"{tag}"'), ("Cache-Control", "public, max-age=60")]
+    if parse_etags(if_none_match).contains_weak(tag):
+        return 304, headers, b""
+    token = json.dumps(form_token(key)).encode()
+    body = entry.body.replace(json.dumps(TOKEN_SLOT).encode(), token)
+    return 200, [*headers, ("Content-Type", "application/json")], body
+
+
 @bp.route("/syndication/v1/embeds/<key>", methods=["GET", "OPTIONS"])
 def content(key: str) -> Response:
     entry = _cached_content(key)
@@ -175,22 +193,83 @@ def content(key: str) -> Response:
     if not public.origin_allowed(list(entry.allowed_domains), origin):
         raise PermissionDenied("This embed is not enabled for this website.")
     g.cors_origin = origin
-    response: Response
     if request.method == "OPTIONS":
         return Response(status=204)
-    # The day is part of the tag: a browser revalidating unchanged content still gets a form
-    # token at most a day old (the 304 would otherwise keep its first token for ever).
-    tag = f"{entry.etag}-{int(time.time()) // 86400}"
-    if request.if_none_match.contains_weak(tag):
-        response = Response(status=304)
-    else:
-        token = json.dumps(form_token(key)).encode()
-        body = entry.body.replace(json.dumps(TOKEN_SLOT).encode(), token)
-        response = Response(body, content_type="application/json")
-    response.set_etag(tag, weak=True)
-    # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    status, headers, body = _answer(entry, key, request.headers.get("If-None-Match"))
+    return Response(body, status=status, headers=headers)
+
+
+CONTENT_PATH = re.compile(r"/syndication/v1/embeds/([A-Za-z0-9_-]{10,32})")
+
+
+class ContentFastPath:
+    """The hottest URL, served from the per-process cache without Flask's dispatch.
+
+    Only a fresh cached answer for an allowed Origin is served here; everything else (a miss,
+    an unknown key, a refused origin, OPTIONS) goes to the Flask view, which fills the cache.
+    Both produce the same bytes and headers (tests/syndication/test_endpoints.py checks).
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") == "GET" and self.app.config.get(
+            "SYNDICATION_FAST_PATH", True
+        ):
+            match = CONTENT_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match:
+                served = self._serve(environ, start_response, match.group(1))
+                if served is not None:
+                    return served
+        return self.wsgi_app(environ, start_response)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any, key: str) -> Any:
+        base = (
+            self.app.config["PUBLIC_BASE_URL"]
+            or f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
+        )
+        if float(self.app.config.get("SYNDICATION_CACHE_SECONDS", 5)) <= 0:
+            return None  # caching off: the view reads the database every time
+        entry = self.app.extensions.get("cobrand.syndication_cache", {}).get((key, base))
+        if entry is None or not entry.body or entry.expires <= time.monotonic():
+            return None
+        origin = environ.get("HTTP_ORIGIN")
+        if not public.origin_allowed(list(entry.allowed_domains), origin):
+            return None
+        with self.app.app_context():
+            status, headers, body = _answer(entry, key, environ.get("HTTP_IF_NONE_MATCH"))
+        headers += [
+            *_cors_headers(origin or ""),
+            *_common_headers(environ["wsgi.url_scheme"] == "https"),
+        ]
+        if status == 200:
+            headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK" if status == 200 else "304 NOT MODIFIED", headers)
+        return [body]
+
+
+def _cors_headers(origin: str) -> list[tuple[str, str]]:
+    return [
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Content-Type"),
+        ("Access-Control-Max-Age", "600"),
+    ]
+
+
+def _common_headers(secure: bool) -> list[tuple[str, str]]:
+    # What app/security.py adds to every answer outside the portal's pages.
+    headers = [
+        ("Cross-Origin-Resource-Policy", "cross-origin"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+    if secure:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
 
 
 @bp.get("/syndication/v1/embeds/<key>/fragment")
@@ -343,6 +422,7 @@ def record_events(key: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.wsgi_app = ContentFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 __all__ = ["DomainError", "RateLimited", "bp", "init_app"]

@@ -341,3 +341,51 @@ def test_content_is_cached_per_process_for_a_few_seconds(world, app) -> None:
     app.config["SYNDICATION_CACHE_SECONDS"] = 0
     fresh = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
     assert fresh.json["banners"][0]["headline"] == "Changed"
+
+
+def _normalised(r):
+    body = r.get_data()
+    if body:
+        data = json.loads(body)
+        for form in data["forms"]:
+            form["form_token"] = "T"  # per-second HMAC: equal in kind, not always in value
+        body = json.dumps(data, sort_keys=True).encode()
+    headers = sorted((k, v) for k, v in r.headers.items() if k not in ("Content-Length",))
+    return r.status_code, headers, body
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_fast_path_answers_exactly_like_the_view(world, app, conditional) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    app.config["SYNDICATION_CACHE_SECONDS"] = 60
+    from flask import request_started
+
+    flask_requests = []
+
+    def count(sender, **extra):
+        flask_requests.append(1)
+
+    request_started.connect(count, app)
+    url = f"/syndication/v1/embeds/{key}"
+    first = c.get(url, headers={"Origin": ORIGIN})  # a miss: the view answers and caches
+    headers = {"Origin": ORIGIN} | ({"If-None-Match": first.headers["ETag"]} if conditional else {})
+    app.config["SYNDICATION_FAST_PATH"] = False
+    seen = len(flask_requests)
+    by_view = c.get(url, headers=headers)
+    assert len(flask_requests) == seen + 1
+    app.config["SYNDICATION_FAST_PATH"] = True
+    by_fast_path = c.get(url, headers=headers)
+    assert len(flask_requests) == seen + 1, "the cached answer should not reach Flask"
+    assert by_view.status_code == (304 if conditional else 200)
+    fast, view = _normalised(by_fast_path), _normalised(by_view)
+    assert set(fast[1]) ^ set(view[1]) == set(), (
+        set(fast[1]) - set(view[1]),
+        set(view[1]) - set(fast[1]),
+    )
+    assert fast == view
+    # A refused origin or an unknown key still goes to the view and is refused there.
+    assert c.get(url, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert (
+        c.get("/syndication/v1/embeds/unknownkey12345", headers={"Origin": ORIGIN}).status_code
+        == 404
+    )
