@@ -57,7 +57,9 @@ def _embed(key: str, *, require_origin: bool = True) -> Embed:
     origin = request.headers.get("Origin")
     if public.origin_allowed(embed.allowed_domains, origin):
         g.cors_origin = origin
-    elif require_origin:
+    elif require_origin or origin is not None:
+        # Navigations, crawlers and plain <img> loads send no Origin and may fetch the fragment,
+        # logo and downloads; a script on any other website never gets an answer.
         raise PermissionDenied("This embed is not enabled for this website.")
     return embed
 

@@ -389,3 +389,11 @@ def test_fast_path_answers_exactly_like_the_view(world, app, conditional) -> Non
         c.get("/syndication/v1/embeds/unknownkey12345", headers={"Origin": ORIGIN}).status_code
         == 404
     )
+
+
+def test_navigations_work_but_foreign_origins_get_nothing(world) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    for path in ("/fragment", "/logo"):
+        url = f"/syndication/v1/embeds/{key}{path}"
+        assert c.get(url, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert c.get(f"/syndication/v1/embeds/{key}/fragment").status_code == 200  # a crawler
