@@ -105,7 +105,7 @@ def list_assets(
     if category:
         stmt = stmt.where(Asset.category == category)
     if q:
-        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = validation.contains_pattern(q)
         stmt = stmt.where(
             or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
         )

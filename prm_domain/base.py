@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, String
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -94,3 +94,15 @@ class Base(DeclarativeBase):
         list[Any]: JSON(),
         list[int] | None: JSON(),
     }
+
+
+def str_enum(enum: type) -> Enum:
+    """A StrEnum column stored by value as VARCHAR on every backend: adding a member needs no
+    ALTER TYPE, and the database sees the same strings the API does."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

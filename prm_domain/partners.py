@@ -100,11 +100,7 @@ def list_partners(
     if q is not None:
         q = validation.text("q", q, max_len=200, required=False)  # no NUL: Postgres refuses it
     if q:
-        like = (
-            "%"
-            + q.strip().casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
+        like = validation.contains_pattern(q.casefold())
         stmt = stmt.where(
             or_(Partner.name_key.like(like, escape="\\"), Partner.country == q.strip().upper())
         )

@@ -140,3 +140,10 @@ def http_url(field: str, value: Any) -> str:
         raise fail(field, "must be an absolute http(s) URL")
     hostname(field, parts.hostname or "", allow_port=True)
     return value
+
+
+def contains_pattern(text_: str) -> str:
+    """A LIKE pattern matching ``text_`` anywhere, its own % _ and \\ taken literally
+    (use with ``escape="\\"``)."""
+    escaped = text_.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -23,20 +23,12 @@ from app.api.schemas import (
     TokenOut,
     UserIn,
     UserOut,
+    page_out,
 )
 from app.auth import issue_api_token, sign_in
 from app.errors import ApiError
 from prm_domain import audit, partners, tiers, users
 from prm_domain.auth import revoke_token
-
-
-def _page(page: partners.Page, out: type) -> PageOut:  # type: ignore[type-arg]
-    return PageOut[out](  # type: ignore[valid-type]
-        items=[out.model_validate(i) for i in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
 
 
 @operation(
@@ -90,7 +82,7 @@ def me() -> MeOut:
 )
 def list_partners(query: PartnerQuery) -> PageOut[PartnerOut]:
     page = partners.list_partners(db.session(), g.user, **query.model_dump())
-    return _page(page, PartnerOut)
+    return page_out(page, PartnerOut.model_validate)
 
 
 @operation(
@@ -152,7 +144,7 @@ def update_partner(partner_id: int, body: PartnerPatch) -> PartnerOut:
 )
 def list_partner_users(partner_id: int, query: PageQuery) -> PageOut[UserOut]:
     page = users.list_partner_users(db.session(), g.user, partner_id, **query.model_dump())
-    return _page(page, UserOut)
+    return page_out(page, UserOut.model_validate)
 
 
 @operation(
@@ -246,4 +238,5 @@ def update_tier(tier_id: int, body: TierPatch) -> TierOut:
     errors=(403,),
 )
 def list_audit(query: PageQuery) -> PageOut[AuditEventOut]:
-    return _page(audit.list_events(db.session(), g.user, **query.model_dump()), AuditEventOut)
+    page = audit.list_events(db.session(), g.user, **query.model_dump())
+    return page_out(page, AuditEventOut.model_validate)

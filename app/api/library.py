@@ -29,7 +29,7 @@ from app.api.library_schemas import (
     VersionOut,
     ZonesIn,
 )
-from app.api.schemas import PageOut
+from app.api.schemas import PageOut, page_out
 from app.celery_app import enqueue
 from app.errors import ApiError
 from app.storage import storage
@@ -203,12 +203,7 @@ def get_logo(partner_id: int, variant: str) -> Response:
 )
 def list_assets(query: AssetQuery) -> PageOut[AssetOut]:
     page = assets.list_assets(db.session(), g.user, **query.model_dump())
-    return PageOut[AssetOut](
-        items=[_asset_out(a) for a in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return page_out(page, _asset_out)
 
 
 @operation(

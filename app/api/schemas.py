@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
-from prm_domain.pagination import MAX_PAGE
+from prm_domain.pagination import MAX_PAGE, Page
 from prm_domain.validation import MAX_ID
 
 T = TypeVar("T")
@@ -39,6 +40,16 @@ class PageOut(Out, Generic[T]):
     total: int
     page: int
     per_page: int
+
+
+def page_out(page: Page[Any], convert: Callable[[Any], BaseModel]) -> PageOut[Any]:
+    """A domain Page as the API's list answer, each item shaped by ``convert``."""
+    return PageOut[Any](
+        items=[convert(i) for i in page.items],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
 
 
 class PageQuery(BaseModel):

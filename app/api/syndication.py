@@ -8,7 +8,7 @@ from app import db
 from app.api import bp
 from app.api.framework import operation
 from app.api.library import base_url
-from app.api.schemas import PageOut, PageQuery
+from app.api.schemas import PageOut, PageQuery, page_out
 from app.api.syndication_schemas import (
     EmbedIn,
     EmbedOut,
@@ -65,12 +65,7 @@ def _no_nulls(values: dict[str, object], nullable: set[str]) -> None:
 )
 def list_items(query: ItemQuery) -> PageOut[ItemOut]:
     page = items.list_items(db.session(), g.user, **query.model_dump())
-    return PageOut[ItemOut](
-        items=[_item_out(i) for i in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return page_out(page, _item_out)
 
 
 @operation(
@@ -145,12 +140,7 @@ def delete_item(item_id: int) -> None:
 )
 def list_embeds(query: PageQuery) -> PageOut[EmbedOut]:
     page = embeds.list_embeds(db.session(), g.user, **query.model_dump())
-    return PageOut[EmbedOut](
-        items=[_embed_out(e) for e in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return page_out(page, _embed_out)
 
 
 @operation(
@@ -237,12 +227,7 @@ def embed_stats(embed_id: int, query: StatsQuery) -> StatsOut:
 )
 def list_leads(query: LeadQuery) -> PageOut[LeadOut]:
     page = leads.list_leads(db.session(), g.user, **query.model_dump())
-    return PageOut[LeadOut](
-        items=[LeadOut.model_validate(x) for x in page.items],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return page_out(page, LeadOut.model_validate)
 
 
 @operation(

@@ -3,21 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, utcnow
+from prm_domain.base import Base, str_enum, utcnow
 from prm_domain.enums import AssetKind, AssetStatus, JobStatus
-
-
-def _str_enum(enum: type) -> Enum:
-    return Enum(
-        enum,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Asset(Base):
@@ -30,7 +20,7 @@ class Asset(Base):
     __tablename__ = "asset"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[AssetKind] = mapped_column(_str_enum(AssetKind))
+    kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(2000), default="")
     category: Mapped[str] = mapped_column(String(80), default="")
@@ -40,7 +30,7 @@ class Asset(Base):
     audience_partner_types: Mapped[list[str]] = mapped_column(default=list)
     audience_verticals: Mapped[list[str]] = mapped_column(default=list)
     landing_url: Mapped[str | None] = mapped_column(String(2000))
-    status: Mapped[AssetStatus] = mapped_column(_str_enum(AssetStatus), default=AssetStatus.DRAFT)
+    status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus), default=AssetStatus.DRAFT)
     # The version partners get; set on publish. Newer uploads are drafts until published.
     published_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset_version.id", use_alter=True, ondelete="SET NULL")
@@ -146,7 +136,7 @@ class RenderJob(Base):
     )
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     format: Mapped[str] = mapped_column(String(10))
-    status: Mapped[JobStatus] = mapped_column(_str_enum(JobStatus), default=JobStatus.QUEUED)
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus), default=JobStatus.QUEUED)
     partner_ids: Mapped[list[int]] = mapped_column(default=list)
     done: Mapped[int] = mapped_column(default=0)
     failures: Mapped[list[Any]] = mapped_column(default=list)

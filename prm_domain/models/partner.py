@@ -3,26 +3,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, utcnow
+from prm_domain.base import Base, str_enum, utcnow
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
 
 if TYPE_CHECKING:
     from prm_domain.models.tier import Tier
     from prm_domain.models.user import User
-
-
-def _str_enum(enum: type) -> Enum:
-    # Stored by value as VARCHAR on every backend: adding a member needs no ALTER TYPE.
-    return Enum(
-        enum,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Partner(Base):
@@ -34,15 +23,15 @@ class Partner(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Case-folded name keeps "Acme IT" and "ACME it" from being two partners.
     name_key: Mapped[str] = mapped_column(String(200), unique=True)
-    type: Mapped[PartnerType] = mapped_column(_str_enum(PartnerType))
+    type: Mapped[PartnerType] = mapped_column(str_enum(PartnerType))
     tier_id: Mapped[int] = mapped_column(ForeignKey("tier.id"), index=True)
     country: Mapped[str] = mapped_column(String(2))
-    region: Mapped[Region] = mapped_column(_str_enum(Region))
+    region: Mapped[Region] = mapped_column(str_enum(Region))
     verticals: Mapped[list[str]] = mapped_column(default=list)
-    business_model: Mapped[BusinessModel | None] = mapped_column(_str_enum(BusinessModel))
+    business_model: Mapped[BusinessModel | None] = mapped_column(str_enum(BusinessModel))
     website_domains: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[PartnerStatus] = mapped_column(
-        _str_enum(PartnerStatus), default=PartnerStatus.PROSPECT
+        str_enum(PartnerStatus), default=PartnerStatus.PROSPECT
     )
     dpa_signed_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -3,21 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prm_domain.base import Base, utcnow
+from prm_domain.base import Base, str_enum, utcnow
 from prm_domain.enums import EmbedKind, ItemKind
-
-
-def _str_enum(enum: type) -> Enum:
-    return Enum(
-        enum,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class SyndicatedItem(Base):
@@ -31,7 +21,7 @@ class SyndicatedItem(Base):
     __tablename__ = "syndicated_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ItemKind] = mapped_column(_str_enum(ItemKind))
+    kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind))
     title: Mapped[str] = mapped_column(String(200))
     content: Mapped[dict[str, Any]] = mapped_column(default=dict)
     image_key: Mapped[str | None] = mapped_column(String(64))
@@ -61,7 +51,7 @@ class Embed(Base):
     )
     key: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
-    kind: Mapped[EmbedKind] = mapped_column(_str_enum(EmbedKind))
+    kind: Mapped[EmbedKind] = mapped_column(str_enum(EmbedKind))
     # None: "everything my audience gets", now and later; else the chosen item ids.
     item_ids: Mapped[list[int] | None] = mapped_column()
     allowed_domains: Mapped[list[str]] = mapped_column(default=list)

@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, utcnow
+from prm_domain.base import Base, str_enum, utcnow
 from prm_domain.enums import PARTNER_ROLES, VENDOR_ROLES, Role
 
 if TYPE_CHECKING:
@@ -35,15 +35,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            length=32,
-            values_callable=lambda members: [m.value for m in members],
-            validate_strings=True,
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -238,7 +238,7 @@ def list_items(
     if kind is not None:
         stmt = stmt.where(SyndicatedItem.kind == kind)
     if q:
-        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = validation.contains_pattern(q)
         stmt = stmt.where(or_(SyndicatedItem.title.ilike(like, escape="\\")))
     if actor.is_vendor:
         return paginate(session, stmt, page=page, per_page=per_page)
