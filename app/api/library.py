@@ -54,6 +54,15 @@ def _kit_out(kit: BrandKit) -> BrandKitOut:
     )
 
 
+def _cross_site_cookie_request() -> bool:
+    """A link on another website, followed with the portal's session cookie.
+
+    It still gets the file, but does not count as a download: otherwise any page could inflate
+    a partner's numbers by linking to ``render?download=true``.
+    """
+    return g.get("token") is None and request.headers.get("Sec-Fetch-Site") == "cross-site"
+
+
 def _asset_out(asset: Asset) -> AssetOut:
     formats = [f for f in rendering.FORMATS[asset.kind] if f != "preview"]
     if g.user.is_vendor:
@@ -383,7 +392,7 @@ def render_asset(asset_id: int, query: RenderQuery) -> Response:
         query.format,
         base_url(),
         version_id=query.version_id,
-        count=query.download,
+        count=query.download and not _cross_site_cookie_request(),
     )
     db.session().commit()
     return _file(result.data, result.content_type, result.filename if query.download else None)

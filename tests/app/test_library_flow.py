@@ -200,3 +200,23 @@ def test_text_zones_can_wrap(setup):
         "PUT", f"/api/v1/assets/{asset_id}/versions/{version_id}/zones", {"zones": zones}
     )
     assert r.status_code == 200 and r.json["zones"][0]["wrap"] is True
+
+
+def test_cross_site_cookie_downloads_are_served_but_not_counted(
+    setup, make_user, sign_in_as, session
+):
+    from sqlalchemy import func, select
+
+    from prm_domain.models import AssetDownload
+
+    vendor, partner_api, _, partner, _, _ = setup
+    asset_id, _ = _pdf_asset(vendor)
+    vendor.post(f"/api/v1/assets/{asset_id}/publish", {})
+    partner_api.request("PUT", f"/api/v1/partners/{partner.id}/brand-kit/logos/light", data=png())
+    browser = sign_in_as(make_user(Role.PARTNER_USER, partner=partner))
+    url = f"/api/v1/assets/{asset_id}/render?format=pdf&download=true"
+    r = browser.get(url, headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert session.scalar(select(func.count()).select_from(AssetDownload)) == 0
+    assert browser.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert session.scalar(select(func.count()).select_from(AssetDownload)) == 1
