@@ -15,18 +15,10 @@ from app.errors import same_site_referrer
 from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
-from prm_domain.validation import MAX_ID
 
 bp = Blueprint("portal", __name__)
 
 PARTNER_ROLE_CHOICES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # An id beyond the column's range names no object: a 404 page, not a database error.
-    if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
-        abort(404)
 
 
 def _digits(value: str, max_len: int) -> int | None:

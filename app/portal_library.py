@@ -31,7 +31,7 @@ from app.api.library import base_url
 from app.auth import login_required
 from app.celery_app import enqueue
 from app.errors import status_of
-from app.portal import MAX_ID, _digits, _int_arg, _list_field
+from app.portal import _digits, _int_arg, _list_field
 from app.storage import storage
 from prm_domain import DomainError, NotFound, access, assets, brandkits, jobs, rendering, tiers
 from prm_domain.access import Right
@@ -56,12 +56,6 @@ ACCEPT = {
     AssetKind.EMAIL: ".mjml,.html,.txt,text/plain,text/html",
 }
 LOGO_ACCEPT = "image/png,image/jpeg,image/webp,image/gif"
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
-        abort(404)
 
 
 def _manager() -> bool:

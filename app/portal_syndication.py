@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
-from app.portal import MAX_ID, _digits, _int_arg, _list_field
+from app.portal import _digits, _int_arg, _list_field
 from prm_domain import DomainError, NotFound, access, assets, brandkits, notifications, tiers
 from prm_domain.access import Right
 from prm_domain.base import utcnow
@@ -84,12 +84,6 @@ CONTENT_TEXT = {
 }
 # Long texts come from textareas; the domain keeps them on one line (no control characters).
 ONE_LINE = {"text", "summary", "description", "consent_text", "thank_you"}
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
-        abort(404)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
-from prm_domain import DomainError, RateLimited, brandkits, rendering
+from prm_domain import brandkits, rendering
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Asset, Embed
 from prm_domain.syndication import events, leads, public
@@ -425,6 +425,3 @@ def record_events(key: str) -> Response:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.wsgi_app = ContentFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
-
-
-__all__ = ["DomainError", "RateLimited", "bp", "init_app"]
