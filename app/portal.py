@@ -369,5 +369,6 @@ def init_app(app: Flask) -> None:
             "is_vendor": bool(user and user.is_vendor),
             # False for a suspended partner's people: the notice is all they get, so no menu.
             "status_open": bool(user) and access.status_allows(user, access.Area.ORGANISATION),
+            "opens": (lambda area: bool(user) and access.status_allows(user, access.Area(area))),
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
         }

@@ -66,6 +66,15 @@ def get_version(session: Session, actor: User, asset_id: int, version_id: int) -
     return version
 
 
+def shown_version(session: Session, actor: User, asset_id: int) -> AssetVersion | None:
+    """The version the actor's pictures of the asset show: partners the published one only,
+    vendor staff the published one, else the newest draft."""
+    asset = get_asset(session, actor, asset_id)
+    if actor.is_vendor:
+        return asset.published_version or asset.latest_version
+    return asset.published_version
+
+
 def list_assets(
     session: Session,
     actor: User,

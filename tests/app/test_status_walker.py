@@ -362,3 +362,18 @@ def test_tracked_link_of_a_suspended_partner_is_anonymous(
     session.expire_all()
     link = session.query(TrackedLink).filter_by(code=world.values["code"]).one()
     assert link.clicks == 0
+
+
+def test_onboarding_partner_portal_says_what_opens_later(
+    make_partner: Callable[..., Partner], make_user: Callable[..., User], sign_in_as: Any
+) -> None:
+    admin = make_user(Role.PARTNER_ADMIN, make_partner(status=PartnerStatus.ONBOARDING))
+    client = sign_in_as(admin)
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/library"' not in html and 'href="/embeds"' not in html
+    assert f'href="/partners/{admin.partner_id}/brand-kit"' in html
+    for path in ("/library", "/embeds", "/leads"):
+        r = client.get(path)
+        assert r.status_code == 403 and "still onboarding" in r.get_data(as_text=True), path
+    notice = client.get("/account-status").get_data(as_text=True)
+    assert "still onboarding" in notice
