@@ -177,6 +177,7 @@ def _library_world(url: str, storage_dir: str) -> int:
                 tier_id=tier.id,
                 country="DE",
                 region="EMEA",
+                status="active",  # batch renders are for partners who may see the asset
             )
             s.add(p)
             s.flush()
