@@ -428,3 +428,17 @@ def _send(
     if method == "GET":
         return portal.get(url)
     return portal.post(url, data={**(route.body or {}), "csrf_token": csrf_of(portal)})
+
+
+def test_public_download_is_refused_at_once_even_while_content_is_cached(
+    app: Flask, world: World, client: FlaskClient
+) -> None:
+    """The per-process content cache (SYNDICATION_CACHE_SECONDS) may list a resource for a few
+    seconds after its asset is unpublished; the download itself asks the rule every time."""
+    app.config["SYNDICATION_CACHE_SECONDS"] = 60
+    base = f"/syndication/v1/embeds/{world.embed_key}"
+    item = world.items["everyone"]
+    assert [r["id"] for r in client.get(base, headers={"Origin": SITE}).json["resources"]] == [item]
+    assert world.vendor.post(f"/api/v1/assets/{world.assets['everyone']}/unpublish").status_code
+    assert client.get(f"{base}/resources/{item}").status_code == 404
+    assert client.get(f"{base}/resources/{item}/thumbnail").status_code == 404
