@@ -36,10 +36,6 @@ ZONE_FIELDS = {
 # -- audience ---------------------------------------------------------------------------------
 
 
-def in_audience(asset: Asset, partner: Partner) -> bool:
-    return audience.matches(asset, partner)
-
-
 def visible_to(actor: User, asset: Asset, partner: Partner | None = None) -> bool:
     """The library's question, asked of the one rule (``access.asset_visible_to``)."""
     return access.asset_visible_to(actor, asset, partner)
