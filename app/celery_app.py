@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery, Task
 from flask import Flask, current_app
@@ -64,7 +64,7 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cobrand-task")
         atexit.register(pool.shutdown, wait=False, cancel_futures=True)
         app.extensions["cobrand.executor"] = pool
-    return app.extensions["cobrand.executor"]
+    return cast(ThreadPoolExecutor, app.extensions["cobrand.executor"])  # extensions is untyped
 
 
 def enqueue(task_name: str, *args: Any) -> Future[Any] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, true
 
 from prm_domain.enums import Role
 from prm_domain.errors import NotFound, PermissionDenied
@@ -73,7 +73,9 @@ def require(actor: User, right: Right, message: str = "Your role does not allow 
         raise PermissionDenied(message)
 
 
-def partner_scope(actor: User, partner_id_column: ColumnElement[int]) -> ColumnElement[bool]:
+def partner_scope(
+    actor: User, partner_id_column: SQLColumnExpression[int] | SQLColumnExpression[int | None]
+) -> ColumnElement[bool]:
     """A WHERE clause limiting a query on a tenant-owned table to what ``actor`` may see."""
     if has(actor, Right.VIEW_ALL_PARTNERS):
         return true()
