@@ -26,6 +26,15 @@ SCHEDULE: dict[str, float] = {
 }
 
 
+def schedule(app: Flask) -> dict[str, float]:
+    """SCHEDULE with the intervals the config's PERIODIC_JOBS sets; it names only known jobs."""
+    overrides: dict[str, float] = app.config.get("PERIODIC_JOBS") or {}
+    unknown = set(overrides) - set(SCHEDULE)
+    if unknown:
+        raise ValueError(f"PERIODIC_JOBS names no periodic job: {', '.join(sorted(unknown))}")
+    return {**SCHEDULE, **overrides}
+
+
 def init_app(app: Flask) -> Celery:
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,7 +57,9 @@ def init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue=app.config.get("CELERY_QUEUE", "cobrand"),
         broker_connection_retry_on_startup=True,
-        beat_schedule={name: {"task": name, "schedule": every} for name, every in SCHEDULE.items()},
+        beat_schedule={
+            name: {"task": name, "schedule": every} for name, every in schedule(app).items()
+        },
         timezone="UTC",
     )
     celery.set_default()
@@ -102,13 +113,15 @@ def _log_failure(task_name: str) -> Any:
 def start_in_process_beat(app: Flask) -> threading.Thread:
     """Beat for the embedded default: run each periodic job at start, then on its interval."""
 
+    every = schedule(app)
+
     def loop() -> None:
-        due = dict.fromkeys(SCHEDULE, 0.0)
+        due = dict.fromkeys(every, 0.0)
         while True:
             now = time.monotonic()
             for name, at in due.items():
                 if now >= at:
-                    due[name] = now + SCHEDULE[name]
+                    due[name] = now + every[name]
                     with app.app_context():
                         try:
                             enqueue(name)
