@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import func, select, text
 
 from prm_domain.database import make_engine, make_sessionmaker
@@ -54,6 +55,11 @@ def stack(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield config
     finally:
         drop_postgres_schema(schema)
+        # A failed test may leave messages behind: drop the queue and kombu's bindings of it.
+        conn = redis.Redis.from_url(redis_url)
+        queue = config["CELERY_QUEUE"]
+        conn.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        conn.close()
 
 
 @contextmanager
