@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,7 +14,7 @@ POPPLER_TEST = (
 )
 
 
-def _pytest(args: list[str], **env: str | None) -> subprocess.CompletedProcess[str]:
+def _pytest(args: list[str], tmp: Path, **env: str | None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "CI"}
     for key, value in env.items():
         if value is None:
@@ -21,7 +22,12 @@ def _pytest(args: list[str], **env: str | None) -> subprocess.CompletedProcess[s
         else:
             base[key] = value
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", *args],
+        # Its own --basetemp: the inner run never tidies the outer run's temporary folders.
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA"),
+            f"--basetemp={tmp / f'inner-{uuid.uuid4().hex[:8]}'}",
+            *args,
+        ],
         cwd=ROOT,
         env=base,
         capture_output=True,
@@ -34,18 +40,18 @@ def _pytest(args: list[str], **env: str | None) -> subprocess.CompletedProcess[s
 def test_a_missing_tool_skips_locally_and_fails_under_ci(tmp_path: Path) -> None:
     services = {"TEST_DATABASE_URL": "postgresql://unused", "TEST_REDIS_URL": "redis://unused"}
     no_tools = str(tmp_path)  # an empty PATH: pdftoppm cannot be found
-    local = _pytest([POPPLER_TEST], PATH=no_tools, **services)
+    local = _pytest([POPPLER_TEST], tmp_path, PATH=no_tools, **services)
     assert local.returncode == 0, local.stdout
     assert "1 skipped" in local.stdout
-    ci = _pytest([POPPLER_TEST], PATH=no_tools, CI="true", **services)
+    ci = _pytest([POPPLER_TEST], tmp_path, PATH=no_tools, CI="true", **services)
     assert ci.returncode == 1, ci.stdout
     assert "CI=true: not run" in ci.stdout
     assert "pdftoppm is not installed (Debian package poppler-utils)" in ci.stdout
 
 
-def test_ci_refuses_to_run_without_postgres_and_redis() -> None:
+def test_ci_refuses_to_run_without_postgres_and_redis(tmp_path: Path) -> None:
     result = _pytest(
-        [POPPLER_TEST], CI="true", TEST_DATABASE_URL=None, TEST_REDIS_URL="redis://unused"
+        [POPPLER_TEST], tmp_path, CI="true", TEST_DATABASE_URL=None, TEST_REDIS_URL="redis://unused"
     )
     assert result.returncode == 4, result.stdout + result.stderr  # a usage error: nothing ran
     assert "TEST_DATABASE_URL" in result.stderr
@@ -70,6 +76,7 @@ def test_under_ci_any_skip_fails_except_a_listed_platform_skip(tmp_path: Path) -
     # tests/conftest.py (and its gate) loaded as a plugin, as it is for every file under tests/.
     result = _pytest(
         ["-p", "tests.conftest", "--rootdir", str(ROOT), str(tmp_path / "test_skips.py")],
+        tmp_path,
         CI="true",
         TEST_DATABASE_URL="postgresql://unused",
         TEST_REDIS_URL="redis://unused",
