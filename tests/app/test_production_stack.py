@@ -102,7 +102,7 @@ def test_release_then_gunicorn_on_postgres_and_redis(tmp_path: Path) -> None:
                         assert r.status == 200
                         assert "Content-Security-Policy" in r.headers
                         break
-                except (urllib.error.URLError, ConnectionError):
+                except (urllib.error.URLError, ConnectionError, TimeoutError):  # still starting
                     assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()
                     time.sleep(0.3)
             status, body = _post(
