@@ -196,7 +196,9 @@ def _item_form_values(item: SyndicatedItem | None, kind: ItemKind) -> MultiDict[
     return values
 
 
-def _item_values(form: MultiDict[str, str], kind: ItemKind) -> tuple[dict[str, Any], dict]:
+def _item_values(
+    form: MultiDict[str, str], kind: ItemKind
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The domain's values from the form, and the adapter's own messages (dates)."""
     content: dict[str, Any] = {}
     for key in CONTENT_TEXT[kind]:

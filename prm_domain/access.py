@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, true
 
 from prm_domain import audience
 from prm_domain.base import utcnow
@@ -195,7 +195,9 @@ def require(actor: User, right: Right, message: str = "Your role does not allow 
 
 
 def partner_scope(
-    actor: User, partner_id_column: ColumnElement[int], area: Area = Area.ORGANISATION
+    actor: User,
+    partner_id_column: SQLColumnExpression[int] | SQLColumnExpression[int | None],
+    area: Area = Area.ORGANISATION,
 ) -> ColumnElement[bool]:
     """A WHERE clause limiting a query on a tenant-owned table to what ``actor`` may see."""
     ensure_status(actor, area)

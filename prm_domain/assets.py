@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -327,7 +327,7 @@ def zone_to_json(zone: asset_engine.Zone) -> dict[str, Any]:
 
 
 def set_zones(
-    session: Session, actor: User, asset_id: int, version_id: int, raw: Sequence[Any]
+    session: Session, actor: User, asset_id: int, version_id: int, raw: Any
 ) -> AssetVersion:
     access.require(actor, Right.MANAGE_ASSETS)
     version = get_version(session, actor, asset_id, version_id)

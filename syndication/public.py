@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.orm import Session
@@ -39,7 +39,7 @@ TOKEN_TTL = 30 * 24 * 3600
 def _session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["cobrand.db"].sessionmaker()
-    return g.db_session
+    return cast(Session, g.db_session)  # g is untyped
 
 
 def _base_url() -> str:
@@ -142,7 +142,8 @@ MAX_CACHED = 10_000
 
 
 def _cache() -> dict[tuple[str, str], _Cached | None]:
-    return current_app.extensions.setdefault("cobrand.syndication_cache", {})
+    cache = current_app.extensions.setdefault("cobrand.syndication_cache", {})
+    return cast(dict[tuple[str, str], _Cached | None], cache)  # extensions is untyped
 
 
 def _cached_content(key: str) -> _Cached | None:
