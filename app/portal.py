@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import login_required, sign_in, start_session
+from app.auth import end_session, login_required, sign_in, start_session
 from app.errors import same_site_referrer
 from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
 from prm_domain.access import Right
@@ -76,18 +76,39 @@ def sign_in_submit() -> Any:
         return render_template(
             "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
         ), 401
+    start_session(db.session(), user)
     db.session().commit()
-    start_session(user)
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    from flask import session
-
-    session.clear()
+    end_session(db.session())
+    db.session().commit()
     flash("You are signed out.", "info")
     return redirect(url_for("portal.sign_in_page"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password_change() -> Any:
+    if request.method == "GET":
+        return render_template("account_password.html", errors={})
+    try:
+        users.change_password(
+            db.session(),
+            g.user,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+        )
+    except DomainError as exc:
+        db.session().rollback()
+        return render_template("account_password.html", errors=exc.fields, error=exc.message), 422
+    # Every session of this user ended with the old password; this browser gets a new one.
+    start_session(db.session(), g.user)
+    db.session().commit()
+    flash("Password changed. You were signed out everywhere else.", "success")
+    return redirect(url_for("portal.dashboard"))
 
 
 @bp.get("/")

@@ -16,6 +16,7 @@ from app.api.schemas import (
     PartnerOut,
     PartnerPatch,
     PartnerQuery,
+    PasswordChangeIn,
     TierIn,
     TierOut,
     TierPatch,
@@ -63,6 +64,21 @@ def delete_current_token() -> None:
     if g.token is None:
         raise ApiError(400, "bad_request", "This request was not made with an API token.")
     revoke_token(db.session(), g.token)
+    db.session().commit()
+
+
+@operation(
+    bp,
+    "/me/password",
+    "POST",
+    summary="Change your password; every session and API token of yours ends, this one too",
+    tag="auth",
+    body=PasswordChangeIn,
+    status=204,
+    errors=(422,),
+)
+def change_password(body: PasswordChangeIn) -> None:
+    users.change_password(db.session(), g.user, body.current_password, body.new_password)
     db.session().commit()
 
 

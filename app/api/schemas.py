@@ -62,6 +62,11 @@ class TokenIn(In):
     password: str = Field(max_length=256)
 
 
+class PasswordChangeIn(In):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256, description="at least 10 characters")
+
+
 class TokenOut(Out):
     token: str
     expires_at: dt.datetime

@@ -96,6 +96,34 @@ def test_emails_are_unique_case_insensitively_across_partners(
     assert snapshot(session) == before
 
 
+def test_partner_admin_cannot_learn_who_has_an_account_elsewhere(
+    make_user: Callable[..., User],
+    make_partner: Callable[..., Partner],
+    api_as: Any,
+    session: Session,
+) -> None:
+    """Another tenant's member, vendor staff and a free address that fails only for being
+    taken all get one neutral answer: no 409, no "exists", nothing written."""
+    admin = make_user(Role.PARTNER_ADMIN)
+    elsewhere = make_user(Role.PARTNER_USER, partner=make_partner())
+    staff = make_user(Role.VENDOR_ADMIN)
+    api = api_as(admin)
+    before = snapshot(session)
+    answers = set()
+    for email in (elsewhere.email, staff.email.upper()):
+        r = api.post(f"/api/v1/partners/{admin.partner_id}/users", new_user(email=email))
+        assert r.status_code == 422, r.json
+        body = r.get_data(as_text=True)
+        assert "exist" not in body and "already" not in body
+        answers.add(body)
+    assert len(answers) == 1
+    assert snapshot(session) == before
+    # Their own members are theirs to know about.
+    mine = make_user(Role.PARTNER_USER, partner=admin.partner)
+    r = api.post(f"/api/v1/partners/{admin.partner_id}/users", new_user(email=mine.email))
+    assert r.status_code == 409 and r.json["error"]["fields"] == {"email": "already a member"}
+
+
 @pytest.mark.parametrize("role", ["vendor_admin", "channel_manager", "marketing_manager", "boss"])
 def test_partner_users_cannot_get_vendor_roles(
     role: str, make_user: Callable[..., User], api_as: Any, session: Session
