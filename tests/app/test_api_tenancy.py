@@ -189,7 +189,7 @@ CASES: dict[tuple[str, str], Case] = {
         # Profile fields only: a partner admin may send these for their own organisation, so
         # only tenancy can refuse it.
         lambda t: f"/api/v1/partners/{t.partner}",
-        lambda: {"name": f"Taken over {uuid.uuid4().hex[:6]}", "website_domains": ["evil.test"]},
+        lambda: {"business_model": "resale", "website_domains": ["evil.test"]},
     ),
     (P + "/users", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/users"),
     (P + "/users", "POST"): Case(lambda t: f"/api/v1/partners/{t.partner}/users", _new_user),
@@ -260,6 +260,9 @@ CASES: dict[tuple[str, str], Case] = {
     (EM + "/stats", "GET"): Case(lambda t: f"/api/v1/embeds/{t.embed}/stats"),
     (EM, "DELETE"): Case(lambda t: f"/api/v1/embeds/{t.embed}"),
     ("/api/v1/leads/<id:lead_id>", "GET"): Case(lambda t: f"/api/v1/leads/{t.lead}"),
+    ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
+        lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -311,7 +314,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (EM, "PATCH"): (200, 403),
     (EM + "/stats", "GET"): (200, 200),
     (EM, "DELETE"): (204, 403),
-    ("/api/v1/leads/<id:lead_id>", "GET"): (200, 200),
+    # Partner users see only leads assigned to them; B's lead is assigned to nobody.
+    ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
+    ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

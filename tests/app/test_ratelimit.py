@@ -107,9 +107,7 @@ def test_defaults_match_the_policy(app):
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_five_failures_lock_the_account_from_that_address_only(
-    make_limited_app, make_user, store
-):
+def test_five_failures_lock_the_account_from_that_address_only(make_limited_app, make_user, store):
     flask_app = make_limited_app(store)
     client = flask_app.test_client()
     user = make_user(Role.PARTNER_ADMIN)
@@ -138,9 +136,7 @@ def test_five_failures_lock_the_account_from_that_address_only(
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_strangers_from_many_addresses_never_lock_the_owner_out(
-    make_limited_app, make_user, store
-):
+def test_strangers_from_many_addresses_never_lock_the_owner_out(make_limited_app, make_user, store):
     """The account-wide limit stops a spread-out guesser, but not a browser that signed in to
     the account before; nor does any one stranger's address reach its own pair limit."""
     flask_app = make_limited_app(store)
