@@ -12,9 +12,20 @@ from werkzeug.datastructures import MultiDict
 from app import db
 from app.auth import end_session, login_required, sign_in, start_session
 from app.errors import same_site_referrer
-from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
+from prm_domain import (
+    DomainError,
+    RateLimited,
+    access,
+    audit,
+    partner_changes,
+    partners,
+    tiers,
+    users,
+)
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.errors import NotFound as NotFoundError
+from prm_domain.errors import PermissionDenied as PermissionDeniedError
 
 bp = Blueprint("portal", __name__)
 
@@ -153,12 +164,11 @@ def partner_list() -> Any:
 
 def _partner_form_values(form: MultiDict[str, str], *, vendor: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "name": form.get("name", ""),
-        "verticals": _list_field(form, "verticals"),
         "website_domains": _list_field(form, "website_domains"),
         "business_model": form.get("business_model") or None,
     }
     if vendor:
+        values |= {"name": form.get("name", ""), "verticals": _list_field(form, "verticals")}
         tier = form.get("tier_id", "")
         values |= {
             "type": form.get("type", ""),
@@ -217,10 +227,17 @@ def partner_detail(partner_id: int) -> Any:
     user_page = None
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         user_page = users.list_partner_users(db.session(), g.user, partner_id, per_page=200)
+    proposals = None
+    if access.has(g.user, Right.VIEW_ALL_PARTNERS):
+        proposals = partner_changes.list_partner_changes(
+            db.session(), g.user, partner_id=partner_id, per_page=10
+        ).items
     return render_template(
         "partners/detail.html",
         partner=partner,
         user_page=user_page,
+        proposals=proposals,
+        can_decide=access.has(g.user, Right.MANAGE_PARTNERS),
         can_edit=access.has(g.user, Right.MANAGE_PARTNERS)
         or (access.has(g.user, Right.EDIT_OWN_PARTNER_PROFILE) and g.user.partner_id == partner_id),
         can_add_users=access.has(g.user, Right.MANAGE_ALL_PARTNER_USERS),
@@ -241,7 +258,9 @@ def partner_edit(partner_id: int) -> Any:
         )
         return render_template(
             "partners/form.html",
-            **_form_context(partner=partner, values={}, errors={}, vendor=vendor),
+            **_form_context(
+                partner=partner, values={}, errors={}, vendor=vendor, **_proposals(partner_id)
+            ),
         )
     values = _partner_form_values(request.form, vendor=vendor)
     try:
@@ -257,6 +276,7 @@ def partner_edit(partner_id: int) -> Any:
                 errors=exc.fields,
                 error=exc.message,
                 vendor=vendor,
+                **_proposals(partner_id),
             ),
         ), 422
     db.session().commit()
@@ -264,6 +284,62 @@ def partner_edit(partner_id: int) -> Any:
     if vendor:
         return redirect(url_for("portal.partner_detail", partner_id=partner_id))
     return redirect(url_for("portal.organisation"))
+
+
+def _proposals(partner_id: int) -> dict[str, Any]:
+    """The proposal form's context on a partner admin's own profile page."""
+    if not access.has(g.user, Right.PROPOSE_PARTNER_CHANGE) or g.user.partner_id != partner_id:
+        return {}
+    page = partner_changes.list_partner_changes(db.session(), g.user, partner_id=partner_id)
+    return {"can_propose": True, "proposals": page.items[:5]}
+
+
+@bp.post("/partners/<id:partner_id>/change-requests")
+@login_required
+def partner_change_propose(partner_id: int) -> Any:
+    form = request.form
+    values: dict[str, Any] = {"note": form.get("note", "")}
+    for field in ("name", "type", "region"):
+        if form.get(field, "").strip():
+            values[field] = form[field].strip()
+    if form.get("verticals", "").strip() or form.get("clear_verticals") == "1":
+        values["verticals"] = _list_field(form, "verticals")
+    try:
+        partner_changes.propose_partner_change(db.session(), g.user, partner_id, values)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except DomainError as exc:
+        db.session().rollback()
+        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+    else:
+        db.session().commit()
+        flash("Your proposal was sent to the vendor for approval.", "success")
+    return redirect(url_for("portal.partner_edit", partner_id=partner_id))
+
+
+@bp.post("/partner-change-requests/<id:request_id>/decide")
+@login_required
+def partner_change_decide(request_id: int) -> Any:
+    decision = request.form.get("decision", "")
+    if decision not in ("approve", "reject"):
+        abort(400, "Choose approve or reject.")
+    try:
+        change = partner_changes.decide_partner_change(
+            db.session(),
+            g.user,
+            request_id,
+            approve=decision == "approve",
+            note=request.form.get("note", ""),
+        )
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except DomainError as exc:
+        db.session().rollback()
+        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+        return redirect(same_site_referrer())
+    db.session().commit()
+    flash(f"Proposal {decision}d.", "success")
+    return redirect(url_for("portal.partner_detail", partner_id=change.partner_id))
 
 
 @bp.post("/partners/<id:partner_id>/users")

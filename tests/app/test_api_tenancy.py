@@ -55,6 +55,7 @@ class Target:
     item: int = GHOST  # a syndicated item only B's audience gets
     embed: int = GHOST
     lead: int = GHOST
+    proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
 
 
 @dataclass
@@ -183,6 +184,7 @@ AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
+DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
@@ -192,6 +194,19 @@ CASES: dict[tuple[str, str], Case] = {
         lambda: {"business_model": "resale", "website_domains": ["evil.test"]},
     ),
     (P + "/users", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/users"),
+    (P + "/change-requests", "GET"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/change-requests"
+    ),
+    (P + "/change-requests", "POST"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/change-requests",
+        lambda: {"verticals": ["Planted"], "note": "more content please"},
+    ),
+    (DECIDE, "POST"): Case(
+        lambda t: f"/api/v1/partner-change-requests/{t.proposal}/approve",
+        lambda: {},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
     (P + "/users", "POST"): Case(lambda t: f"/api/v1/partners/{t.partner}/users", _new_user),
     (P + "/brand-kit", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/brand-kit"),
     (P + "/brand-kit", "PATCH"): Case(
@@ -287,6 +302,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P, "GET"): (200, 200),
     (P, "PATCH"): (200, 403),
     (P + "/users", "GET"): (200, 403),
+    (P + "/change-requests", "GET"): (200, 403),
+    (P + "/change-requests", "POST"): (201, 403),
+    (DECIDE, "POST"): (403, 403),
     (P + "/users", "POST"): (201, 403),
     (P + "/brand-kit", "GET"): (200, 200),
     (P + "/brand-kit", "PATCH"): (200, 403),

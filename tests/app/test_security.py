@@ -73,14 +73,28 @@ class World:
     partner: Any
     member: User
     tier: Any
+    partner_admin: User
+    proposal: Any
 
 
 @pytest.fixture
-def world(make_user, make_partner, make_tier) -> World:
+def world(make_user, make_partner, make_tier, session) -> World:
+    from prm_domain import partner_changes
+
     tier = make_tier()
     partner = make_partner(tier=tier)
+    partner_admin = make_user(Role.PARTNER_ADMIN, partner=partner)
+    proposal = partner_changes.propose_partner_change(
+        session, partner_admin, partner.id, {"verticals": ["Energy"]}
+    )
+    session.commit()
     return World(
-        make_user(Role.VENDOR_ADMIN), partner, make_user(Role.PARTNER_USER, partner=partner), tier
+        make_user(Role.VENDOR_ADMIN),
+        partner,
+        make_user(Role.PARTNER_USER, partner=partner),
+        tier,
+        partner_admin,
+        proposal,
     )
 
 
@@ -89,6 +103,7 @@ class FormCase:
     path: Callable[[World], str]
     data: Callable[[World], dict[str, str]]
     anonymous: bool = False
+    by_partner_admin: bool = False  # a partner's own form; else the vendor admin posts it
 
 
 CSRF_CASES: dict[str, FormCase] = {
@@ -118,6 +133,15 @@ CSRF_CASES: dict[str, FormCase] = {
     ),
     "/users/<id:user_id>/active": FormCase(
         lambda w: f"/users/{w.member.id}/active", lambda w: {"active": "0"}
+    ),
+    "/partners/<id:partner_id>/change-requests": FormCase(
+        lambda w: f"/partners/{w.partner.id}/change-requests",
+        lambda w: {"region": "APAC", "note": "We moved"},
+        by_partner_admin=True,
+    ),
+    "/partner-change-requests/<id:request_id>/decide": FormCase(
+        lambda w: f"/partner-change-requests/{w.proposal.id}/decide",
+        lambda w: {"decision": "approve"},
     ),
     "/tiers": FormCase(
         lambda w: "/tiers",
@@ -153,8 +177,9 @@ def test_every_portal_form_route_has_a_csrf_case(app):
 @pytest.mark.parametrize("rule", sorted(CSRF_CASES))
 def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session, world, rule):
     case = CSRF_CASES[rule]
+    actor = world.partner_admin if case.by_partner_admin else world.admin
     if not case.anonymous:
-        assert sign_in(client, world.admin).status_code == 302
+        assert sign_in(client, actor).status_code == 302
     client.get("/sign-in" if case.anonymous else "/")  # a page: the session holds a token now
     own_token = csrf_of(client)
     before = snapshot(session)
@@ -164,7 +189,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session,
         assert r.status_code == 400, (rule, token, r.status_code)
         assert "did not come from this site" in text_of(r)
         assert snapshot(session) == before, (rule, token)
-        assert signed_in_uid(client) == (None if case.anonymous else world.admin.id), (rule, token)
+        assert signed_in_uid(client) == (None if case.anonymous else actor.id), (rule, token)
     # A token from another session (another browser) is no better.
     other = client.application.test_client()
     other.get("/sign-in")
