@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session
 from prm_domain.enums import Role
 from prm_domain.models import AuditEvent, Partner, PartnerChangeRequest, User
 from tests.app.test_api_partners import snapshot
+from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
+    fast_argon2,
+    password_hash,
+    post_form,
+    text_of,
+)
 
 
 def actions(session: Session, partner_id: int) -> list[str]:
@@ -202,3 +208,47 @@ def test_malformed_or_empty_proposals_are_422(
     if field:
         assert field in r.json["error"]["fields"]
     assert session.scalar(select(PartnerChangeRequest.id)) is None
+
+
+# --- the portal faces ----------------------------------------------------------------------------
+
+
+def test_portal_proposal_from_partner_to_vendor_approval(
+    make_user: Callable[..., User],
+    make_partner: Callable[..., Partner],
+    sign_in_as: Any,
+    client: Any,
+    session: Session,
+) -> None:
+    partner = make_partner(name="Proposing Partner Ltd")
+    admin = make_user(Role.PARTNER_ADMIN, partner=partner)
+    sign_in_as(admin)
+    page = text_of(client.get(f"/partners/{partner.id}/edit"))
+    assert "Propose a change to the vendor" in page
+    assert 'name="name" required' not in page  # the profile form itself has no name field
+    r = post_form(
+        client,
+        f"/partners/{partner.id}/change-requests",
+        {"verticals": "Healthcare, Energy", "type": "", "region": "", "note": "New practice"},
+    )
+    assert r.status_code == 302
+    page = text_of(client.get(f"/partners/{partner.id}/edit"))
+    assert "pending" in page and "Healthcare" in page
+    session.expire_all()
+    assert session.get(Partner, partner.id).verticals == []
+
+    sign_in_as(make_user(Role.CHANNEL_MANAGER))
+    detail = text_of(client.get(f"/partners/{partner.id}"))
+    assert "Proposed changes" in detail and "New practice" in detail
+    proposal = session.scalar(select(PartnerChangeRequest))
+    assert f"/partner-change-requests/{proposal.id}/decide" in detail
+    r = post_form(client, f"/partner-change-requests/{proposal.id}/decide", {"decision": "approve"})
+    assert r.status_code == 302
+    session.expire_all()
+    assert session.get(Partner, partner.id).verticals == ["Healthcare", "Energy"]
+    assert session.get(PartnerChangeRequest, proposal.id).status == "approved"
+    # The same form again: already decided, said on the page, nothing re-applied.
+    r = post_form(client, f"/partner-change-requests/{proposal.id}/decide", {"decision": "reject"})
+    assert r.status_code == 302
+    session.expire_all()
+    assert session.get(PartnerChangeRequest, proposal.id).status == "approved"
