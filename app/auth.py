@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.errors import ApiError
 from app.ratelimit import limiter
-from prm_domain import InvalidCredentials, RateLimited, auth
+from prm_domain import InvalidCredentials, RateLimited, ValidationError, auth, users
 from prm_domain.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,6 +129,21 @@ def sign_in(dbs: Session, email: Any, password: Any) -> User:
     limits.clear(counters[0][0], *counters[0][1])  # the owner's own typos from here are forgiven
     _remember_device(account)
     return user
+
+
+def change_password(dbs: Session, user: User, current: Any, new: Any) -> None:
+    """The domain's password change, with wrong current passwords limited like sign-ins: a
+    stolen session must not become a way to guess the password behind it."""
+    limit = current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"]
+    key = ("password-change", str(user.id))
+    limits = limiter()
+    limits.check(limit, *key)
+    try:
+        users.change_password(dbs, user, current, new)
+    except ValidationError as exc:
+        if "current_password" in exc.fields:
+            limits.consume(limit, *key)
+        raise
 
 
 def issue_api_token(dbs: Session, user: User) -> tuple[str, ApiToken]:

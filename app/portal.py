@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import end_session, login_required, sign_in, start_session
+from app.auth import change_password, end_session, login_required, sign_in, start_session
 from app.errors import same_site_referrer
 from prm_domain import (
     DomainError,
@@ -106,12 +106,15 @@ def password_change() -> Any:
     if request.method == "GET":
         return render_template("account_password.html", errors={})
     try:
-        users.change_password(
+        change_password(
             db.session(),
             g.user,
             request.form.get("current_password", ""),
             request.form.get("new_password", ""),
         )
+    except RateLimited as exc:
+        db.session().rollback()
+        return render_template("account_password.html", errors={}, error=exc.message), 429
     except DomainError as exc:
         db.session().rollback()
         return render_template("account_password.html", errors=exc.fields, error=exc.message), 422

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, or_, true
 
 from prm_domain.enums import Role
 from prm_domain.errors import NotFound, PermissionDenied
@@ -186,13 +186,13 @@ def ensure_can_view_partner_changes(actor: User, partner_id: int) -> None:
 
 def lead_scope(
     actor: User,
-    partner_id_column: ColumnElement[int],
-    assigned_user_column: ColumnElement[int | None],
+    partner_id_column: SQLColumnExpression[int],
+    assigned_user_column: SQLColumnExpression[int | None],
 ) -> ColumnElement[bool]:
     """A WHERE clause on leads: all in the actor's partner scope with VIEW_LEADS, else only
     those of the actor's organisation assigned to the actor."""
     if has(actor, Right.VIEW_LEADS):
-        return partner_scope(actor, partner_id_column)
+        return partner_scope(actor, partner_id_column)  # type: ignore[arg-type]
     if actor.partner_id is None or not actor.active:
         return false()
     return and_(partner_id_column == actor.partner_id, assigned_user_column == actor.id)
@@ -217,15 +217,15 @@ LEAD_NOTIFICATION_KINDS = frozenset({"lead"})
 
 def notification_scope(
     actor: User,
-    partner_id_column: ColumnElement[int],
-    user_id_column: ColumnElement[int | None],
-    kind_column: ColumnElement[str],
+    partner_id_column: SQLColumnExpression[int],
+    user_id_column: SQLColumnExpression[int | None],
+    kind_column: SQLColumnExpression[str],
 ) -> ColumnElement[bool]:
     """The notifications ``actor`` may read: their organisation's, minus those meant for
     someone else, minus lead notifications unless the actor may see every lead."""
     if actor.partner_id is None or not actor.active:
         return false()
-    general = user_id_column.is_(None)
+    general: ColumnElement[bool] = user_id_column.is_(None)
     if not has(actor, Right.VIEW_LEADS):
         general = and_(general, kind_column.not_in(LEAD_NOTIFICATION_KINDS))
     return and_(partner_id_column == actor.partner_id, or_(user_id_column == actor.id, general))

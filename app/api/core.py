@@ -30,6 +30,7 @@ from app.api.schemas import (
     UserOut,
     page_out,
 )
+from app.auth import change_password as change_own_password
 from app.auth import issue_api_token, sign_in
 from app.errors import ApiError
 from prm_domain import audit, partner_changes, partners, tiers, users
@@ -79,10 +80,10 @@ def delete_current_token() -> None:
     tag="auth",
     body=PasswordChangeIn,
     status=204,
-    errors=(422,),
+    errors=(422, 429),
 )
 def change_password(body: PasswordChangeIn) -> None:
-    users.change_password(db.session(), g.user, body.current_password, body.new_password)
+    change_own_password(db.session(), g.user, body.current_password, body.new_password)
     db.session().commit()
 
 

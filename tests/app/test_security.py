@@ -446,6 +446,27 @@ def test_a_password_change_needs_the_current_password(app, make_user, sign_in_as
     assert client.get("/organisation").status_code == 200
 
 
+def test_guessing_the_current_password_is_limited(app, make_user, sign_in_as):
+    """A stolen session is no oracle for the password behind it."""
+    user = make_user(Role.PARTNER_USER)
+    client = sign_in_as(user)
+    client.get("/account/password")
+    for _ in range(5):
+        r = post_form(
+            client,
+            "/account/password",
+            {"current_password": "a-wrong-guess", "new_password": "a-brand-new-passphrase"},
+        )
+        assert r.status_code == 422
+    r = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"},
+    )
+    assert r.status_code == 429 and "Too many attempts" in text_of(r)
+    assert sign_in(app.test_client(), user).status_code == 302  # unchanged
+
+
 def test_password_change_over_the_api_revokes_every_token(app, make_user, session):
     from prm_domain import auth
 
