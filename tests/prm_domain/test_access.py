@@ -87,7 +87,7 @@ def test_require_raises_with_message() -> None:
 def test_profile_fields() -> None:
     # Verticals, type, region (content gating) and the name are the vendor's: proposed only.
     assert frozenset({"business_model", "website_domains"}) == PARTNER_PROFILE_FIELDS
-    assert access.PROPOSABLE_PARTNER_FIELDS == {"name", "type", "region", "verticals"}
+    assert {"name", "type", "region", "verticals"} == access.PROPOSABLE_PARTNER_FIELDS
 
 
 def test_who_sees_a_lead() -> None:
