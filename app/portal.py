@@ -313,10 +313,22 @@ def partner_change_propose(partner_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
-    else:
-        db.session().commit()
-        flash("Your proposal was sent to the vendor for approval.", "success")
+        partner = partners.get_partner(db.session(), g.user, partner_id)
+        return render_template(
+            "partners/form.html",
+            **_form_context(
+                partner=partner,
+                values={},
+                errors={},
+                vendor=False,
+                proposal_values=form,
+                proposal_errors=exc.fields,
+                proposal_error=exc.message,
+                **_proposals(partner_id),
+            ),
+        ), 422
+    db.session().commit()
+    flash("Your proposal was sent to the vendor for approval.", "success")
     return redirect(url_for("portal.partner_edit", partner_id=partner_id))
 
 

@@ -71,6 +71,10 @@ def _ensure_free_email(
 def find_by_email(session: Session, email: str) -> User | None:
     if "\x00" in email:  # no stored email has one, and Postgres refuses NUL in text
         return None
+    try:
+        email.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no stored email has one, drivers refuse it
+        return None
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 

@@ -270,3 +270,71 @@ def test_memory_counts_are_per_app(make_limited_app, make_user):
         attempt(first.test_client(), user.email, "wrong-password")
     assert attempt(first.test_client(), user.email, PASSWORD).status_code == 429
     assert attempt(second.test_client(), user.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not (REDIS_URL and os.environ.get("TEST_DATABASE_URL")),
+    reason="TEST_REDIS_URL and TEST_DATABASE_URL are needed for parallel sign-ins",
+)
+def test_a_burst_of_parallel_guesses_gets_no_more_answers_than_the_limit(tmp_path):
+    """30 wrong passwords at once from one address, on real Postgres and Redis in parallel
+    requests: exactly 5 are answered "wrong", the rest 429 (a 429 says nothing of the guess),
+    and after the burst the right password is refused as well."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from prm_domain.database import upgrade
+    from prm_domain.models import User
+    from prm_domain.passwords import hash_password
+    from tests.conftest import drop_postgres_schema, postgres_engine
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    prefix = f"cobrand-test-{uuid.uuid4().hex}"
+    engine = postgres_engine(schema)
+    try:
+        upgrade(engine)
+        with OrmSession(engine) as s:
+            s.add(
+                User(
+                    email="owner@example.com",
+                    password_hash=hash_password(PASSWORD),
+                    display_name="Owner",
+                    role=Role.VENDOR_ADMIN,
+                )
+            )
+            s.commit()
+        flask_app = build_app(engine, None, tmp_path, REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=prefix)
+        flask_app.extensions["cobrand.db"].engine = engine
+        from prm_domain.database import make_sessionmaker
+
+        flask_app.extensions["cobrand.db"].sessionmaker = make_sessionmaker(engine)
+        passwords = [f"wrong-password-{n}" for n in range(30)]
+        start = threading.Barrier(len(passwords))
+
+        def attempt_once(password: str) -> int:
+            client = flask_app.test_client()
+            start.wait(timeout=30)
+            r = client.post(
+                "/api/v1/tokens",
+                json={"email": "owner@example.com", "password": password},
+                environ_base={"REMOTE_ADDR": "203.0.113.66"},
+            )
+            return r.status_code
+
+        with ThreadPoolExecutor(max_workers=len(passwords)) as pool:
+            answers = list(pool.map(attempt_once, passwords))
+        assert sorted(answers) == [401] * 5 + [429] * 25, answers
+        late = flask_app.test_client().post(
+            "/api/v1/tokens",
+            json={"email": "owner@example.com", "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "203.0.113.66"},
+        )
+        assert late.status_code == 429
+        close_limiter(flask_app)
+    finally:
+        drop_redis_keys(prefix)
+        engine.dispose()
+        drop_postgres_schema(schema)

@@ -168,3 +168,20 @@ def test_purge_removes_long_dead_sessions(session: Session, make_user: Callable[
     assert auth.purge_dead_tokens(session) == 2
     left = set(session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)))
     assert left == {live.id}
+
+
+def test_lone_surrogates_are_a_wrong_password_not_a_crash(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    """No UTF-8 form: argon2 and the database drivers would raise on them (the JSON parser
+    refuses them today; the domain does not rely on that)."""
+    from prm_domain import users
+    from prm_domain.errors import ValidationError
+
+    user = make_user(Role.PARTNER_USER)
+    for email, password in ((user.email, "pass\udfffword"), ("a\ud800@example.com", PASSWORD)):
+        with pytest.raises(InvalidCredentials):
+            auth.authenticate(session, email, password)
+    with pytest.raises(ValidationError) as exc:
+        users.change_password(session, user, "\ud800", "bad\udfffpassphrase")
+    assert set(exc.value.fields) == {"current_password", "new_password"}
