@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import (
@@ -142,6 +142,21 @@ def change_password(dbs: Session, user: User, current: Any, new: Any) -> None:
         users.change_password(dbs, user, current, new)
     except ValidationError as exc:
         if "current_password" in exc.fields:
+            limits.consume(limit, *key)
+        raise
+
+
+def add_partner_user(dbs: Session, actor: User, partner_id: int, values: Mapping[str, Any]) -> User:
+    """The domain's add-user, with the neutral "address cannot be used" answers limited per
+    actor: each one still says "some account has it", so trying a list of addresses is slow."""
+    limit = current_app.config["USER_ADD_REFUSAL_LIMIT"]
+    key = ("user-add-refused", str(actor.id))
+    limits = limiter()
+    limits.check(limit, *key)
+    try:
+        return users.create_partner_user(dbs, actor, partner_id, values)
+    except ValidationError as exc:
+        if exc.fields.get("email") == users.EMAIL_UNAVAILABLE:
             limits.consume(limit, *key)
         raise
 

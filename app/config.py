@@ -54,6 +54,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
         ),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour"),
+        # A partner admin adding users whose addresses have accounts elsewhere.
+        "USER_ADD_REFUSAL_LIMIT": env.get("USER_ADD_REFUSAL_LIMIT", "10 per hour"),
         # Portal sessions end after this long without a request, and at the latest after the
         # absolute lifetime (NIST SP 800-63B AAL2: 30 minutes idle, 12 hours).
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),

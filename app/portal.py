@@ -10,7 +10,14 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import change_password, end_session, login_required, sign_in, start_session
+from app.auth import (
+    add_partner_user,
+    change_password,
+    end_session,
+    login_required,
+    sign_in,
+    start_session,
+)
 from app.errors import same_site_referrer
 from prm_domain import (
     DomainError,
@@ -362,7 +369,7 @@ def partner_change_decide(request_id: int) -> Any:
 def partner_user_create(partner_id: int) -> Any:
     values = {k: request.form.get(k, "") for k in ("email", "password", "display_name", "role")}
     try:
-        user = users.create_partner_user(db.session(), g.user, partner_id, values)
+        user = add_partner_user(db.session(), g.user, partner_id, values)
     except DomainError as exc:
         db.session().rollback()
         if exc.fields:

@@ -30,8 +30,8 @@ from app.api.schemas import (
     UserOut,
     page_out,
 )
+from app.auth import add_partner_user, issue_api_token, sign_in
 from app.auth import change_password as change_own_password
-from app.auth import issue_api_token, sign_in
 from app.errors import ApiError
 from prm_domain import audit, partner_changes, partners, tiers, users
 from prm_domain.auth import revoke_token
@@ -248,10 +248,10 @@ def list_partner_users(partner_id: int, query: PageQuery) -> PageOut[UserOut]:
     body=UserIn,
     response=UserOut,
     status=201,
-    errors=(403, 409),
+    errors=(403, 409, 429),
 )
 def create_partner_user(partner_id: int, body: UserIn) -> UserOut:
-    user = users.create_partner_user(db.session(), g.user, partner_id, body.model_dump())
+    user = add_partner_user(db.session(), g.user, partner_id, body.model_dump())
     db.session().commit()
     return UserOut.model_validate(user)
 
