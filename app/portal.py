@@ -30,7 +30,14 @@ from prm_domain import (
     users,
 )
 from prm_domain.access import Right
-from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.enums import (
+    BusinessModel,
+    ChangeRequestStatus,
+    PartnerStatus,
+    PartnerType,
+    Region,
+    Role,
+)
 from prm_domain.errors import NotFound as NotFoundError
 from prm_domain.errors import PermissionDenied as PermissionDeniedError
 
@@ -142,6 +149,18 @@ def dashboard() -> Any:
         context["partner_total"] = page.total
         context["recent_partners"] = page.items
         context["tiers"] = tiers.list_tiers(db.session(), user)
+        if access.has(user, Right.MANAGE_PARTNERS):
+            waiting = partner_changes.list_partner_changes(
+                db.session(), user, status=ChangeRequestStatus.PENDING, per_page=5
+            ).items
+            context["pending_proposals"] = waiting
+            context["proposal_partners"] = {
+                p.id: p.name
+                for p in (
+                    partners.get_partner(db.session(), user, pid)
+                    for pid in {w.partner_id for w in waiting}
+                )
+            }
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
     return render_template("dashboard.html", **context)

@@ -238,6 +238,11 @@ def test_portal_proposal_from_partner_to_vendor_approval(
     assert session.get(Partner, partner.id).verticals == []
 
     sign_in_as(make_user(Role.CHANNEL_MANAGER))
+    dashboard = text_of(client.get("/"))
+    assert (
+        "Proposed partner changes" in dashboard
+        and "Proposing Partner Ltd</a>: verticals" in dashboard
+    )
     detail = text_of(client.get(f"/partners/{partner.id}"))
     assert "Proposed changes" in detail and "New practice" in detail
     proposal = session.scalar(select(PartnerChangeRequest))
