@@ -6,38 +6,159 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from app import db
 from app.errors import ApiError
 from app.ratelimit import limiter
-from prm_domain import access, auth
+from prm_domain import InvalidCredentials, RateLimited, ValidationError, access, auth, users
 from prm_domain.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A browser that signed in to an account before carries this signed cookie; it is exempt from
+# the account-wide limit, so strangers failing from elsewhere never lock the owner out.
+DEVICE_COOKIE = "cobrand_device"
+DEVICE_DAYS = 180
+DEVICE_ACCOUNTS = 5  # accounts remembered per browser (shared office machines)
 
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _account_tag(account: str) -> str:
+    # Keyed, so the readable cookie does not carry a guessable digest of an email address.
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, account.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="cobrand.trusted-device")
+
+
+def _device_tags() -> list[str]:
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if not raw or len(raw) > 2048:
+        return []
+    try:
+        tags = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        return []
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def _remember_device(account: str) -> None:
+    tags = [t for t in _device_tags() if t != _account_tag(account)]
+    tags = [_account_tag(account), *tags][:DEVICE_ACCOUNTS]
+    value = _device_serializer().dumps(tags)
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_DAYS * 86400,
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            samesite="Lax",
+        )
+        return response
+
+
+def _counters(account: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The failure counters one sign-in attempt is held to: (limit, key)."""
+    config = current_app.config
+    address = client_address()
+    counters = [
+        (config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"], ("login-acct-addr", account, address)),
+        (config["LOGIN_LIMIT_PER_ADDRESS"], ("login-addr", address)),
+    ]
+    if _account_tag(account) not in _device_tags():
+        counters.append((config["LOGIN_LIMIT_PER_ACCOUNT"], ("login-acct", account)))
+    return counters
+
+
 def sign_in(dbs: Session, email: Any, password: Any) -> User:
-    """Authenticate with per-account and per-address limits on failed attempts."""
+    """Authenticate, counting failures only, per (account, address), per address, and per
+    account from browsers that never signed in to it.
+
+    Every counter is checked before the password is: a caller over a limit learns nothing.
+    A failure is counted atomically; one past a limit answers 429 like a refused attempt,
+    and a right password that finishes after parallel wrong ones used a limit up is refused
+    too, so a burst of guesses gets no more informative answers than the limit allows.
+    """
     account = email.strip().lower() if isinstance(email, str) else ""
-    per_account = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-    per_address = current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
     limits = limiter()
-    # Every attempt is counted before the password is checked; a success clears the account's
-    # count. Counting first is atomic, so parallel guesses cannot slip past the limit.
-    limits.consume(per_address, "login-addr", client_address())
-    limits.consume(per_account, "login-acct", account)
-    user = auth.authenticate(dbs, account, password)
-    limits.clear(per_account, "login-acct", account)
+    counters = _counters(account)
+    for limit, key in counters:
+        limits.check(limit, *key)
+    try:
+        user = auth.authenticate(dbs, account, password)
+    except InvalidCredentials:
+        refused: RateLimited | None = None
+        for limit, key in counters:
+            try:
+                limits.consume(limit, *key)
+            except RateLimited as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused from None
+        raise
+    try:
+        for limit, key in counters:
+            limits.check(limit, *key)
+    except RateLimited:
+        dbs.rollback()  # no "last sign-in" for a refused attempt
+        raise
+    limits.clear(counters[0][0], *counters[0][1])  # the owner's own typos from here are forgiven
+    _remember_device(account)
     return user
+
+
+def change_password(dbs: Session, user: User, current: Any, new: Any) -> None:
+    """The domain's password change, with wrong current passwords limited like sign-ins: a
+    stolen session must not become a way to guess the password behind it."""
+    limit = current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"]
+    key = ("password-change", str(user.id))
+    limits = limiter()
+    limits.check(limit, *key)
+    try:
+        users.change_password(dbs, user, current, new)
+    except ValidationError as exc:
+        if "current_password" in exc.fields:
+            limits.consume(limit, *key)
+        raise
+
+
+def add_partner_user(dbs: Session, actor: User, partner_id: int, values: Mapping[str, Any]) -> User:
+    """The domain's add-user, with the neutral "address cannot be used" answers limited per
+    actor: each one still says "some account has it", so trying a list of addresses is slow."""
+    limit = current_app.config["USER_ADD_REFUSAL_LIMIT"]
+    key = ("user-add-refused", str(actor.id))
+    limits = limiter()
+    limits.check(limit, *key)
+    try:
+        return users.create_partner_user(dbs, actor, partner_id, values)
+    except ValidationError as exc:
+        if exc.fields.get("email") == users.EMAIL_UNAVAILABLE:
+            limits.consume(limit, *key)
+        raise
 
 
 def issue_api_token(dbs: Session, user: User) -> tuple[str, ApiToken]:
@@ -69,15 +190,21 @@ def _load_user() -> None:
     # it serves the portal, and GETs from its pages (progress bars) to the API.
     if request.path.startswith("/api/") and request.method not in ("GET", "HEAD"):
         return
-    user = db.session().get(User, uid)
-    if user is None or not access.may_sign_in(user) or session.get("pw") != _password_stamp(user):
-        session.clear()  # deactivated, partner exited, or password changed: sign out everywhere
+    dbs = db.session()
+    idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    row = auth.resolve_session(dbs, session.get("sid", ""), idle=idle)
+    if row is None or row.user_id != uid or session.get("pw") != _password_stamp(row.user):
+        # Signed out, timed out, ended by a new password or deactivation: the cookie is dead.
+        session.clear()
         return
-    g.user = user
+    if row in dbs.dirty:
+        dbs.commit()  # the idle clock, at most once a minute
+    g.user = row.user
 
 
 def _password_stamp(user: User) -> str:
-    """Ties a session to the password it was opened with: a new password ends old sessions.
+    """Ties a session to the password it was opened with, as a second line behind the session
+    row (a hash changed outside the product, by an operator, ends sessions too).
 
     An HMAC under the secret key, not a piece of the hash itself: the cookie is signed but
     readable, and part of an argon2 hash would let a cookie thief test guesses offline.
@@ -86,10 +213,14 @@ def _password_stamp(user: User) -> str:
     return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def start_session(user: User) -> None:
+def start_session(dbs: Session, user: User) -> None:
+    """A fresh server-side session for ``user`` in this browser; the caller commits."""
+    lifetime = current_app.permanent_session_lifetime
+    plain, _row = auth.open_session(dbs, user, lifetime=lifetime)
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["sid"] = plain
     session["pw"] = _password_stamp(user)
 
 
@@ -123,6 +254,12 @@ def _status_gate() -> Any:
             raise  # JSON 403 naming the status on the API, the error page in the portal
         return redirect(url_for("portal.partner_notice"))
     return None
+
+
+def end_session(dbs: Session) -> None:
+    """Sign-out: the server forgets the session, so a copy of the cookie is worth nothing."""
+    auth.end_session(dbs, session.get("sid", ""))
+    session.clear()
 
 
 def login_required(view: F) -> F:

@@ -63,13 +63,23 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Failed sign-ins only: per account from one address, per address over all accounts,
+        # and per account over all addresses except browsers that signed in to it before.
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": env.get(
+            "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per 15 minutes"
+        ),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour"),
+        # A partner admin adding users whose addresses have accounts elsewhere.
+        "USER_ADD_REFUSAL_LIMIT": env.get("USER_ADD_REFUSAL_LIMIT", "10 per hour"),
+        # Portal sessions end after this long without a request, and at the latest after the
+        # absolute lifetime (NIST SP 800-63B AAL2: 30 minutes idle, 12 hours).
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.
         "SESSION_COOKIE_SECURE": bool(public_base_url and public_base_url.startswith("https://")),
-        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_MAX_HOURS", "12")) * 3600,
         # Behind a TLS-terminating proxy (Heroku-style routers), trust its X-Forwarded-* headers.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

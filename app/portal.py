@@ -6,15 +6,40 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import login_required, sign_in, start_session
+from app.auth import (
+    add_partner_user,
+    change_password,
+    end_session,
+    login_required,
+    sign_in,
+    start_session,
+)
 from app.errors import same_site_referrer
-from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
+from prm_domain import (
+    DomainError,
+    RateLimited,
+    access,
+    audit,
+    partner_changes,
+    partners,
+    tiers,
+    users,
+)
 from prm_domain.access import Right
-from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.enums import (
+    BusinessModel,
+    ChangeRequestStatus,
+    PartnerStatus,
+    PartnerType,
+    Region,
+    Role,
+)
+from prm_domain.errors import NotFound as NotFoundError
+from prm_domain.errors import PermissionDenied as PermissionDeniedError
 
 bp = Blueprint("portal", __name__)
 
@@ -76,16 +101,15 @@ def sign_in_submit() -> Any:
         return render_template(
             "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
         ), 401
+    start_session(db.session(), user)
     db.session().commit()
-    start_session(user)
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    from flask import session
-
-    session.clear()
+    end_session(db.session())
+    db.session().commit()
     flash("You are signed out.", "info")
     return redirect(url_for("portal.sign_in_page"))
 
@@ -100,6 +124,31 @@ def partner_notice() -> Any:
     return render_template("notice.html", notice=notice)
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password_change() -> Any:
+    if request.method == "GET":
+        return render_template("account_password.html", errors={})
+    try:
+        change_password(
+            db.session(),
+            g.user,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+        )
+    except RateLimited as exc:
+        db.session().rollback()
+        return render_template("account_password.html", errors={}, error=exc.message), 429
+    except DomainError as exc:
+        db.session().rollback()
+        return render_template("account_password.html", errors=exc.fields, error=exc.message), 422
+    # Every session of this user ended with the old password; this browser gets a new one.
+    start_session(db.session(), g.user)
+    db.session().commit()
+    flash("Password changed. You were signed out everywhere else.", "success")
+    return redirect(url_for("portal.dashboard"))
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> Any:
@@ -110,6 +159,18 @@ def dashboard() -> Any:
         context["partner_total"] = page.total
         context["recent_partners"] = page.items
         context["tiers"] = tiers.list_tiers(db.session(), user)
+        if access.has(user, Right.MANAGE_PARTNERS):
+            waiting = partner_changes.list_partner_changes(
+                db.session(), user, status=ChangeRequestStatus.PENDING, per_page=5
+            ).items
+            context["pending_proposals"] = waiting
+            context["proposal_partners"] = {
+                p.id: p.name
+                for p in (
+                    partners.get_partner(db.session(), user, pid)
+                    for pid in {w.partner_id for w in waiting}
+                )
+            }
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
     return render_template("dashboard.html", **context)
@@ -142,12 +203,11 @@ def partner_list() -> Any:
 
 def _partner_form_values(form: MultiDict[str, str], *, vendor: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "name": form.get("name", ""),
-        "verticals": _list_field(form, "verticals"),
         "website_domains": _list_field(form, "website_domains"),
         "business_model": form.get("business_model") or None,
     }
     if vendor:
+        values |= {"name": form.get("name", ""), "verticals": _list_field(form, "verticals")}
         tier = form.get("tier_id", "")
         values |= {
             "type": form.get("type", ""),
@@ -206,10 +266,17 @@ def partner_detail(partner_id: int) -> Any:
     user_page = None
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         user_page = users.list_partner_users(db.session(), g.user, partner_id, per_page=200)
+    proposals = None
+    if access.has(g.user, Right.VIEW_ALL_PARTNERS):
+        proposals = partner_changes.list_partner_changes(
+            db.session(), g.user, partner_id=partner_id, per_page=10
+        ).items
     return render_template(
         "partners/detail.html",
         partner=partner,
         user_page=user_page,
+        proposals=proposals,
+        can_decide=access.has(g.user, Right.MANAGE_PARTNERS),
         can_edit=access.can_edit_partner(g.user, partner),
         can_add_users=access.has(g.user, Right.MANAGE_ALL_PARTNER_USERS),
         roles=PARTNER_ROLE_CHOICES,
@@ -229,7 +296,9 @@ def partner_edit(partner_id: int) -> Any:
         )
         return render_template(
             "partners/form.html",
-            **_form_context(partner=partner, values={}, errors={}, vendor=vendor),
+            **_form_context(
+                partner=partner, values={}, errors={}, vendor=vendor, **_proposals(partner_id)
+            ),
         )
     values = _partner_form_values(request.form, vendor=vendor)
     try:
@@ -245,6 +314,7 @@ def partner_edit(partner_id: int) -> Any:
                 errors=exc.fields,
                 error=exc.message,
                 vendor=vendor,
+                **_proposals(partner_id),
             ),
         ), 422
     db.session().commit()
@@ -254,12 +324,80 @@ def partner_edit(partner_id: int) -> Any:
     return redirect(url_for("portal.organisation"))
 
 
+def _proposals(partner_id: int) -> dict[str, Any]:
+    """The proposal form's context on a partner admin's own profile page."""
+    if not access.has(g.user, Right.PROPOSE_PARTNER_CHANGE) or g.user.partner_id != partner_id:
+        return {}
+    page = partner_changes.list_partner_changes(db.session(), g.user, partner_id=partner_id)
+    return {"can_propose": True, "proposals": page.items[:5]}
+
+
+@bp.post("/partners/<id:partner_id>/change-requests")
+@login_required
+def partner_change_propose(partner_id: int) -> Any:
+    form = request.form
+    values: dict[str, Any] = {"note": form.get("note", "")}
+    for field in ("name", "type", "region"):
+        if form.get(field, "").strip():
+            values[field] = form[field].strip()
+    if form.get("verticals", "").strip() or form.get("clear_verticals") == "1":
+        values["verticals"] = _list_field(form, "verticals")
+    try:
+        partner_changes.propose_partner_change(db.session(), g.user, partner_id, values)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except DomainError as exc:
+        db.session().rollback()
+        partner = partners.get_partner(db.session(), g.user, partner_id)
+        return render_template(
+            "partners/form.html",
+            **_form_context(
+                partner=partner,
+                values={},
+                errors={},
+                vendor=False,
+                proposal_values=form,
+                proposal_errors=exc.fields,
+                proposal_error=exc.message,
+                **_proposals(partner_id),
+            ),
+        ), 422
+    db.session().commit()
+    flash("Your proposal was sent to the vendor for approval.", "success")
+    return redirect(url_for("portal.partner_edit", partner_id=partner_id))
+
+
+@bp.post("/partner-change-requests/<id:request_id>/decide")
+@login_required
+def partner_change_decide(request_id: int) -> Any:
+    decision = request.form.get("decision", "")
+    if decision not in ("approve", "reject"):
+        abort(400, "Choose approve or reject.")
+    try:
+        change = partner_changes.decide_partner_change(
+            db.session(),
+            g.user,
+            request_id,
+            approve=decision == "approve",
+            note=request.form.get("note", ""),
+        )
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except DomainError as exc:
+        db.session().rollback()
+        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+        return redirect(same_site_referrer())
+    db.session().commit()
+    flash(f"Proposal {decision}d.", "success")
+    return redirect(url_for("portal.partner_detail", partner_id=change.partner_id))
+
+
 @bp.post("/partners/<id:partner_id>/users")
 @login_required
 def partner_user_create(partner_id: int) -> Any:
     values = {k: request.form.get(k, "") for k in ("email", "password", "display_name", "role")}
     try:
-        user = users.create_partner_user(db.session(), g.user, partner_id, values)
+        user = add_partner_user(db.session(), g.user, partner_id, values)
     except DomainError as exc:
         db.session().rollback()
         if exc.fields:

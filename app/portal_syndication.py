@@ -23,7 +23,16 @@ from app import db
 from app.api.library import base_url
 from app.auth import login_required
 from app.portal import _digits, _int_arg, _list_field
-from prm_domain import DomainError, NotFound, access, assets, brandkits, notifications, tiers
+from prm_domain import (
+    DomainError,
+    NotFound,
+    access,
+    assets,
+    brandkits,
+    notifications,
+    tiers,
+    users,
+)
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import (
@@ -549,6 +558,15 @@ def embed_stats(embed_id: int) -> Any:
 # -- leads ------------------------------------------------------------------------------------
 
 
+def _assignable(partner_id: int) -> list[Any]:
+    """The active members a lead of ``partner_id`` may go to, if the viewer assigns leads."""
+    user = g.user
+    if not access.has(user, Right.ASSIGN_OWN_LEADS) or user.partner_id != partner_id:
+        return []
+    page = users.list_partner_users(db.session(), user, partner_id, per_page=200)
+    return [u for u in page.items if u.active]
+
+
 @bp.get("/leads")
 @login_required
 def lead_list() -> Any:
@@ -567,6 +585,9 @@ def lead_list() -> Any:
         partner_names=_partner_names({lead.partner_id for lead in page.items})
         if g.user.is_vendor
         else {},
+        assignees={u.id: u.display_name for u in _assignable(g.user.partner_id or 0)}
+        or {g.user.id: "You"},
+        show_assignee=not g.user.is_vendor,
     )
 
 
@@ -589,7 +610,26 @@ def lead_detail(lead_id: int) -> Any:
         partner_name=_partner_names({lead.partner_id}).get(lead.partner_id, "")
         if g.user.is_vendor
         else "",
+        members=_assignable(lead.partner_id),
     )
+
+
+@bp.post("/leads/<id:lead_id>/assign")
+@login_required
+def lead_assign(lead_id: int) -> Any:
+    raw = request.form.get("assigned_user_id", "")
+    user_id: Any = None if raw == "" else (_digits(raw, 10) or raw)
+    try:
+        lead = leads.assign_lead(db.session(), g.user, lead_id, user_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        db.session().rollback()
+        flash(exc.message + " " + "; ".join(f"{v}" for v in exc.fields.values()), "error")
+        return redirect(url_for("portal_syndication.lead_detail", lead_id=lead_id))
+    db.session().commit()
+    flash("Lead assigned." if lead.assigned_user_id else "Lead unassigned.", "success")
+    return redirect(url_for("portal_syndication.lead_detail", lead_id=lead_id))
 
 
 # -- notifications ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, false, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, or_, true
 
 from prm_domain import audience
 from prm_domain.base import utcnow
@@ -43,6 +43,11 @@ class Right(StrEnum):
     EDIT_OWN_BRAND = "edit_own_brand"
     MANAGE_ALL_BRANDS = "manage_all_brands"
     MANAGE_OWN_EMBEDS = "manage_own_embeds"
+    # Leads are personal data: every lead in scope (vendor: all partners; partner admin: their
+    # organisation's). Without it, a partner user sees only the leads assigned to them.
+    VIEW_LEADS = "view_leads"
+    ASSIGN_OWN_LEADS = "assign_own_leads"
+    PROPOSE_PARTNER_CHANGE = "propose_partner_change"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -52,22 +57,30 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_USERS,
         Right.EDIT_OWN_BRAND,
         Right.MANAGE_OWN_EMBEDS,
+        Right.ASSIGN_OWN_LEADS,
+        Right.PROPOSE_PARTNER_CHANGE,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
             Right.VIEW_ALL_PARTNERS,
+            Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
             Right.MANAGE_ALL_PARTNER_USERS,
             Right.VIEW_AUDIT,
         }
     ),
-    Role.MARKETING_MANAGER: frozenset({Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS}),
+    Role.MARKETING_MANAGER: frozenset(
+        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS}
+    ),
     Role.PARTNER_ADMIN: frozenset(
         {
             Right.EDIT_OWN_PARTNER_PROFILE,
             Right.MANAGE_OWN_USERS,
             Right.EDIT_OWN_BRAND,
             Right.MANAGE_OWN_EMBEDS,
+            Right.VIEW_LEADS,
+            Right.ASSIGN_OWN_LEADS,
+            Right.PROPOSE_PARTNER_CHANGE,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -128,6 +141,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.EDIT_OWN_BRAND: Area.ORGANISATION,
     Right.MANAGE_ALL_BRANDS: Area.ORGANISATION,
     Right.MANAGE_OWN_EMBEDS: Area.EMBEDS,
+    Right.VIEW_LEADS: Area.EMBEDS,
+    Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
+    Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
 }
 
 
@@ -179,8 +195,12 @@ def ensure_may_sign_in(user: User) -> None:
 
 
 # Fields of their own organisation that a partner admin may change; the rest (tier, status,
-# type, territory, DPA date) is the vendor's to decide.
-PARTNER_PROFILE_FIELDS = frozenset({"name", "verticals", "business_model", "website_domains"})
+# type, region, verticals, DPA date) is the vendor's: tier, type, region and verticals decide
+# which content a partner gets. The name is the vendor's too: names are unique, and a
+# partner trying names would learn other tenants' (see PROPOSABLE_PARTNER_FIELDS).
+PARTNER_PROFILE_FIELDS = frozenset({"business_model", "website_domains"})
+# What a partner admin may ask the vendor to change (a PartnerChangeRequest the vendor decides).
+PROPOSABLE_PARTNER_FIELDS = frozenset({"name", "type", "region", "verticals"})
 
 
 def has(actor: User, right: Right) -> bool:
@@ -240,7 +260,12 @@ def ensure_can_edit_partner(actor: User, partner: Partner, fields: set[str]) -> 
         if vendor_only:
             raise PermissionDenied(
                 "Only the vendor may change: " + ", ".join(vendor_only) + ".",
-                {f: "set by the vendor" for f in vendor_only},
+                {
+                    f: "set by the vendor; propose a change"
+                    if f in PROPOSABLE_PARTNER_FIELDS
+                    else "set by the vendor"
+                    for f in vendor_only
+                },
             )
         return
     raise PermissionDenied("Your role may not change this partner.")
@@ -412,3 +437,67 @@ def status_notice(actor: User) -> str | None:
     if partner is not None and partner.status == PartnerStatus.ACTIVE:
         return None
     return STATUS_NOTICES[partner.status if partner is not None else PartnerStatus.EXITED]
+
+
+def ensure_can_propose_partner_change(actor: User, partner_id: int) -> None:
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.PROPOSE_PARTNER_CHANGE) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only the partner's admins propose changes to its profile.")
+
+
+def ensure_can_view_partner_changes(actor: User, partner_id: int) -> None:
+    ensure_visible(actor, partner_id, "Partner")
+    if has(actor, Right.VIEW_ALL_PARTNERS):
+        return
+    if has(actor, Right.PROPOSE_PARTNER_CHANGE) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only the partner's admins see its proposed changes.")
+
+
+def lead_scope(
+    actor: User,
+    partner_id_column: SQLColumnExpression[int],
+    assigned_user_column: SQLColumnExpression[int | None],
+) -> ColumnElement[bool]:
+    """A WHERE clause on leads: all in the actor's partner scope with VIEW_LEADS, else only
+    those of the actor's organisation assigned to the actor."""
+    if has(actor, Right.VIEW_LEADS):
+        return partner_scope(actor, partner_id_column, Area.EMBEDS)
+    ensure_status(actor, Area.EMBEDS)
+    if actor.partner_id is None or not actor.active:
+        return false()
+    return and_(partner_id_column == actor.partner_id, assigned_user_column == actor.id)
+
+
+def can_see_lead(actor: User, partner_id: int, assigned_user_id: int | None) -> bool:
+    if not can_see_partner(actor, partner_id, Area.EMBEDS):
+        return False
+    return has(actor, Right.VIEW_LEADS) or (actor.active and assigned_user_id == actor.id)
+
+
+def ensure_can_assign_leads(actor: User, partner_id: int) -> None:
+    """Assigning is the partner's own sales business: its admins do it."""
+    if has(actor, Right.ASSIGN_OWN_LEADS) and actor.partner_id == partner_id:
+        return
+    raise PermissionDenied("Only the partner's admins assign its leads.")
+
+
+# Notifications that carry lead data (a new lead's name or email).
+LEAD_NOTIFICATION_KINDS = frozenset({"lead"})
+
+
+def notification_scope(
+    actor: User,
+    partner_id_column: SQLColumnExpression[int],
+    user_id_column: SQLColumnExpression[int | None],
+    kind_column: SQLColumnExpression[str],
+) -> ColumnElement[bool]:
+    """The notifications ``actor`` may read: their organisation's, minus those meant for
+    someone else, minus lead notifications unless the actor may see every lead."""
+    if actor.partner_id is None or not actor.active:
+        return false()
+    general: ColumnElement[bool] = user_id_column.is_(None)
+    if not has(actor, Right.VIEW_LEADS):
+        general = and_(general, kind_column.not_in(LEAD_NOTIFICATION_KINDS))
+    return and_(partner_id_column == actor.partner_id, or_(user_id_column == actor.id, general))

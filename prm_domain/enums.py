@@ -55,6 +55,15 @@ class PartnerStatus(StrEnum):
         return self.value.capitalize()
 
 
+class ChangeRequestStatus(StrEnum):
+    """A partner's proposed change to vendor-owned fields of its profile."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a newer proposal from the same partner replaced it
+
+
 class Region(StrEnum):
     NORTH_AMERICA = "NA"
     LATIN_AMERICA = "LATAM"

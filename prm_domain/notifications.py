@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -11,13 +13,20 @@ from prm_domain.errors import NotFound
 from prm_domain.models import Notification, User
 
 
+def _mine(actor: User) -> Any:
+    return access.notification_scope(
+        actor, Notification.partner_id, Notification.user_id, Notification.kind
+    )
+
+
 def unread(session: Session, actor: User, *, limit: int = 5) -> list[Notification]:
-    """The actor's organisation's newest unread notifications (vendor staff have none)."""
+    """The actor's newest unread notifications (vendor staff have none); lead data only for
+    those who may see the lead."""
     if actor.partner_id is None or not access.status_allows(actor, access.Area.EMBEDS):
         return []
     stmt = (
         select(Notification)
-        .where(Notification.partner_id == actor.partner_id, Notification.read_at.is_(None))
+        .where(_mine(actor), Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     )
@@ -30,7 +39,7 @@ def mark_all_read(session: Session, actor: User) -> int:
     access.ensure_status(actor, access.Area.EMBEDS)
     result = session.execute(
         update(Notification)
-        .where(Notification.partner_id == actor.partner_id, Notification.read_at.is_(None))
+        .where(_mine(actor), Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -32,7 +32,8 @@ def _tier_id(session: Session) -> Callable[[Any], int]:
     return rule
 
 
-def _clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
+def clean_values(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Partner fields checked and normalised (``name_key`` added for a name)."""
     rules: dict[str, Callable[[Any], Any]] = {
         "name": lambda v: validation.text("name", v, max_len=200),
         "type": lambda v: validation.choice("type", v, PartnerType),
@@ -123,7 +124,7 @@ def create_partner(session: Session, actor: User, values: Mapping[str, Any]) -> 
     missing = {f: "is required" for f in REQUIRED if f not in values}
     if missing:
         raise ValidationError.for_fields(missing)
-    clean = _clean(session, values)
+    clean = clean_values(session, values)
     _ensure_unique_name(session, clean["name_key"])
     partner = Partner(**{"verticals": [], "website_domains": [], **clean})
     session.add(partner)
@@ -147,7 +148,7 @@ def update_partner(
     if any(values.get(f, "") is None for f in (*REQUIRED, "status")):
         nulls = [f for f in (*REQUIRED, "status") if f in values and values[f] is None]
         raise ValidationError.for_fields({f: "may not be null" for f in nulls})
-    clean = _clean(session, values)
+    clean = clean_values(session, values)
     if "name_key" in clean:
         _ensure_unique_name(session, clean["name_key"], exclude_id=partner.id)
     changes = audit.diff(partner, {k: v for k, v in clean.items() if k != "name_key"})

@@ -21,6 +21,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON allows "\ud800") has no UTF-8 form: no stored password is it.
+        _hasher.verify(_DUMMY_HASH, "not-a-real-password")  # the same time as a real check
+        return False
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -123,6 +123,11 @@ def past_date(field: str, value: Any) -> dt.date | None:
 def password(field: str, value: Any) -> str:
     if not isinstance(value, str):
         raise fail(field, "must be text")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise fail(field, "contains characters that are not valid text") from None
     if len(value) < 10:
         raise fail(field, "must be at least 10 characters")
     if len(value) > 256:

@@ -9,13 +9,18 @@ from app.api import bp
 from app.api.framework import operation
 from app.api.schemas import (
     AuditEventOut,
+    DecisionIn,
     MeOut,
     PageOut,
     PageQuery,
+    PartnerChangeIn,
+    PartnerChangeOut,
+    PartnerChangeQuery,
     PartnerIn,
     PartnerOut,
     PartnerPatch,
     PartnerQuery,
+    PasswordChangeIn,
     TierIn,
     TierOut,
     TierPatch,
@@ -25,9 +30,10 @@ from app.api.schemas import (
     UserOut,
     page_out,
 )
-from app.auth import issue_api_token, sign_in
+from app.auth import add_partner_user, issue_api_token, sign_in
+from app.auth import change_password as change_own_password
 from app.errors import ApiError
-from prm_domain import audit, partners, tiers, users
+from prm_domain import audit, partner_changes, partners, tiers, users
 from prm_domain.auth import revoke_token
 
 
@@ -63,6 +69,21 @@ def delete_current_token() -> None:
     if g.token is None:
         raise ApiError(400, "bad_request", "This request was not made with an API token.")
     revoke_token(db.session(), g.token)
+    db.session().commit()
+
+
+@operation(
+    bp,
+    "/me/password",
+    "POST",
+    summary="Change your password; every session and API token of yours ends, this one too",
+    tag="auth",
+    body=PasswordChangeIn,
+    status=204,
+    errors=(422, 429),
+)
+def change_password(body: PasswordChangeIn) -> None:
+    change_own_password(db.session(), g.user, body.current_password, body.new_password)
     db.session().commit()
 
 
@@ -134,6 +155,77 @@ def update_partner(partner_id: int, body: PartnerPatch) -> PartnerOut:
 
 @operation(
     bp,
+    "/partners/<id:partner_id>/change-requests",
+    "POST",
+    summary="Propose a change to vendor-owned fields (name, type, region, verticals)",
+    tag="partners",
+    body=PartnerChangeIn,
+    response=PartnerChangeOut,
+    status=201,
+    errors=(403,),
+)
+def propose_partner_change(partner_id: int, body: PartnerChangeIn) -> PartnerChangeOut:
+    request = partner_changes.propose_partner_change(
+        db.session(), g.user, partner_id, body.model_dump(exclude_unset=True)
+    )
+    db.session().commit()
+    return PartnerChangeOut.model_validate(request)
+
+
+@operation(
+    bp,
+    "/partners/<id:partner_id>/change-requests",
+    "GET",
+    summary="A partner's proposed changes, newest first",
+    tag="partners",
+    query=PartnerChangeQuery,
+    response=PageOut[PartnerChangeOut],
+    errors=(403,),
+)
+def list_partner_change_requests(
+    partner_id: int, query: PartnerChangeQuery
+) -> PageOut[PartnerChangeOut]:
+    page = partner_changes.list_partner_changes(
+        db.session(), g.user, partner_id=partner_id, **query.model_dump()
+    )
+    return page_out(page, PartnerChangeOut.model_validate)
+
+
+@operation(
+    bp,
+    "/partner-change-requests",
+    "GET",
+    summary="Every partner's proposed changes (vendor staff), e.g. ?status=pending",
+    tag="partners",
+    query=PartnerChangeQuery,
+    response=PageOut[PartnerChangeOut],
+    errors=(403,),
+)
+def list_all_partner_change_requests(query: PartnerChangeQuery) -> PageOut[PartnerChangeOut]:
+    page = partner_changes.list_partner_changes(db.session(), g.user, **query.model_dump())
+    return page_out(page, PartnerChangeOut.model_validate)
+
+
+@operation(
+    bp,
+    "/partner-change-requests/<id:request_id>/<any(approve, reject):decision>",
+    "POST",
+    summary="Approve (apply) or reject a partner's proposed change",
+    tag="partners",
+    body=DecisionIn,
+    response=PartnerChangeOut,
+    errors=(403, 409),
+)
+def decide_partner_change(request_id: int, decision: str, body: DecisionIn) -> PartnerChangeOut:
+    request = partner_changes.decide_partner_change(
+        db.session(), g.user, request_id, approve=decision == "approve", note=body.note
+    )
+    db.session().commit()
+    return PartnerChangeOut.model_validate(request)
+
+
+@operation(
+    bp,
     "/partners/<id:partner_id>/users",
     "GET",
     summary="Users of a partner",
@@ -156,10 +248,10 @@ def list_partner_users(partner_id: int, query: PageQuery) -> PageOut[UserOut]:
     body=UserIn,
     response=UserOut,
     status=201,
-    errors=(403, 409),
+    errors=(403, 409, 429),
 )
 def create_partner_user(partner_id: int, body: UserIn) -> UserOut:
-    user = users.create_partner_user(db.session(), g.user, partner_id, body.model_dump())
+    user = add_partner_user(db.session(), g.user, partner_id, body.model_dump())
     db.session().commit()
     return UserOut.model_validate(user)
 

@@ -9,7 +9,14 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
+from prm_domain.enums import (
+    BusinessModel,
+    ChangeRequestStatus,
+    PartnerStatus,
+    PartnerType,
+    Region,
+    Role,
+)
 from prm_domain.pagination import MAX_PAGE, Page
 from prm_domain.validation import MAX_ID
 
@@ -60,6 +67,11 @@ class PageQuery(BaseModel):
 class TokenIn(In):
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
+
+
+class PasswordChangeIn(In):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256, description="at least 10 characters")
 
 
 class TokenOut(Out):
@@ -129,6 +141,37 @@ class PartnerPatch(In):
     website_domains: list[str] | None = Field(None, max_length=20)
     status: PartnerStatus | None = None
     dpa_signed_on: dt.date | None = None
+
+
+class PartnerChangeIn(In):
+    """Fields the vendor owns that a partner admin may ask to change, and why."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    type: PartnerType | None = None
+    region: Region | None = None
+    verticals: list[str] | None = Field(None, max_length=20)
+    note: str = Field("", max_length=500)
+
+
+class PartnerChangeOut(Out):
+    id: int
+    partner_id: int
+    changes: dict[str, Any]
+    note: str
+    status: ChangeRequestStatus
+    requested_by_id: int | None
+    decided_by_id: int | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    created_at: dt.datetime
+
+
+class PartnerChangeQuery(PageQuery):
+    status: ChangeRequestStatus | None = None
+
+
+class DecisionIn(In):
+    note: str = Field("", max_length=500)
 
 
 class PartnerOut(Out):

@@ -18,6 +18,7 @@ from app.api.syndication_schemas import (
     ItemPatch,
     ItemQuery,
     LeadOut,
+    LeadPatch,
     LeadQuery,
     StatsOut,
     StatsQuery,
@@ -220,7 +221,7 @@ def embed_stats(embed_id: int, query: StatsQuery) -> StatsOut:
     bp,
     "/leads",
     "GET",
-    summary="Leads: your organisation's (vendors: all)",
+    summary="Leads: your organisation's (partner users: those assigned to them; vendors: all)",
     tag="leads",
     query=LeadQuery,
     response=PageOut[LeadOut],
@@ -248,3 +249,19 @@ def export_leads() -> Response:
 @operation(bp, "/leads/<id:lead_id>", "GET", summary="One lead", tag="leads", response=LeadOut)
 def get_lead(lead_id: int) -> LeadOut:
     return LeadOut.model_validate(leads.get_lead(db.session(), g.user, lead_id))
+
+
+@operation(
+    bp,
+    "/leads/<id:lead_id>",
+    "PATCH",
+    summary="Assign a lead to a member of its organisation (partner admins)",
+    tag="leads",
+    body=LeadPatch,
+    response=LeadOut,
+    errors=(403, 422),
+)
+def assign_lead(lead_id: int, body: LeadPatch) -> LeadOut:
+    lead = leads.assign_lead(db.session(), g.user, lead_id, body.assigned_user_id)
+    db.session().commit()
+    return LeadOut.model_validate(lead)

@@ -123,6 +123,13 @@ class LeadOut(Out):
     consent_text: str
     consent_given_at: dt.datetime | None
     created_at: dt.datetime
+    assigned_user_id: int | None
+
+
+class LeadPatch(In):
+    assigned_user_id: Id | None = Field(
+        description="a member of the lead's organisation, or null for nobody"
+    )
 
 
 class LeadQuery(PageQuery):

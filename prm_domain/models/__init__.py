@@ -10,7 +10,7 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
-from prm_domain.models.partner import Partner
+from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
     EmbedDailyStat,
@@ -19,7 +19,7 @@ from prm_domain.models.syndication import (
     SyndicatedItem,
 )
 from prm_domain.models.tier import Tier
-from prm_domain.models.user import ApiToken, User
+from prm_domain.models.user import ApiToken, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -33,10 +33,12 @@ __all__ = [
     "Lead",
     "Notification",
     "Partner",
+    "PartnerChangeRequest",
     "RenderJob",
     "RenderedFile",
     "SyndicatedItem",
     "Tier",
     "TrackedLink",
     "User",
+    "UserSession",
 ]

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prm_domain.base import Base, str_enum, utcnow
-from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
+from prm_domain.enums import (
+    BusinessModel,
+    ChangeRequestStatus,
+    PartnerStatus,
+    PartnerType,
+    Region,
+)
 
 if TYPE_CHECKING:
     from prm_domain.models.tier import Tier
@@ -46,3 +52,30 @@ class Partner(Base):
 
     def __repr__(self) -> str:
         return f"<Partner {self.id} {self.name!r}>"
+
+
+class PartnerChangeRequest(Base):
+    """A partner admin's proposal to change fields the vendor owns (name, type, region,
+    verticals); applied only when a vendor channel manager or admin approves it."""
+
+    __tablename__ = "partner_change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    # {field: proposed value}, cleaned by the same rules as a vendor's edit.
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ChangeRequestStatus] = mapped_column(
+        str_enum(ChangeRequestStatus), default=ChangeRequestStatus.PENDING, index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

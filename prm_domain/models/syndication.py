@@ -91,6 +91,10 @@ class Lead(Base):
     # SHA-256 of (embed, email, message): a resubmission within a day is recognised, not stored.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # The partner user who follows the lead up; partner users see only leads assigned to them.
+    assigned_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
 
 
 class EmbedDailyStat(Base):
@@ -116,6 +120,11 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(
         ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    # For one person only (a lead assigned to them); None: the organisation, as far as each
+    # member's rights admit (a new lead's notification carries lead data: admins only).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(String(500))

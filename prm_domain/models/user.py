@@ -66,3 +66,25 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random id, only its SHA-256 is stored here.
+
+    Ending the row ends the session wherever the cookie is replayed from; it also ends after
+    an idle period (``last_seen_at``) and at ``expires_at`` however busy it is.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

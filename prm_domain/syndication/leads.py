@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, validation
+from prm_domain import access, audit, validation
 from prm_domain.base import utcnow
 from prm_domain.enums import ItemKind
 from prm_domain.errors import DomainError, NotFound, ValidationError
@@ -143,14 +143,14 @@ def _embed_label(embed: Embed) -> str:
     return embed.name or f"your {embed.kind.value.replace('_', ' ')} embed"
 
 
+def _visible(actor: User) -> Any:
+    return access.lead_scope(actor, Lead.partner_id, Lead.assigned_user_id)
+
+
 def list_leads(
     session: Session, actor: User, *, page: int = 1, per_page: int = 50, embed_id: int | None = None
 ) -> Page[Lead]:
-    stmt = (
-        select(Lead)
-        .where(access.partner_scope(actor, Lead.partner_id, access.Area.EMBEDS))
-        .order_by(Lead.id.desc())
-    )
+    stmt = select(Lead).where(_visible(actor)).order_by(Lead.id.desc())
     if embed_id is not None:
         stmt = stmt.where(Lead.embed_id == embed_id)
     return paginate(session, stmt, page=page, per_page=per_page)
@@ -159,8 +159,50 @@ def list_leads(
 def get_lead(session: Session, actor: User, lead_id: int) -> Lead:
     access.ensure_status(actor, access.Area.EMBEDS)
     lead = session.get(Lead, lead_id)
-    if lead is None or not access.can_see_partner(actor, lead.partner_id, access.Area.EMBEDS):
+    if lead is None or not access.can_see_lead(actor, lead.partner_id, lead.assigned_user_id):
         raise NotFound("Lead not found.")
+    return lead
+
+
+def assign_lead(session: Session, actor: User, lead_id: int, user_id: Any) -> Lead:
+    """Give a lead to one of the organisation's active members (None: nobody); they are told."""
+    lead = get_lead(session, actor, lead_id)
+    access.ensure_can_assign_leads(actor, lead.partner_id)
+    assignee = None
+    if user_id is not None:
+        valid = isinstance(user_id, int) and not isinstance(user_id, bool)
+        assignee = (
+            session.get(User, user_id) if valid and 1 <= user_id <= validation.MAX_ID else None
+        )
+        # Another tenant's user and no user at all get the same answer.
+        if assignee is None or assignee.partner_id != lead.partner_id or not assignee.active:
+            raise ValidationError.for_fields(
+                {"assigned_user_id": "is not an active member of this organisation"}
+            )
+    if lead.assigned_user_id == (assignee.id if assignee else None):
+        return lead
+    old = lead.assigned_user_id
+    lead.assigned_user_id = assignee.id if assignee else None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "lead.assigned",
+        lead,
+        {"assigned_user_id": [old, lead.assigned_user_id]},
+        partner_id=lead.partner_id,
+    )
+    if assignee is not None and assignee.id != actor.id:
+        session.add(
+            Notification(
+                partner_id=lead.partner_id,
+                user_id=assignee.id,
+                kind="lead",
+                text=f"Lead assigned to you: {lead.name or lead.email}",
+                link=f"/leads/{lead.id}",
+            )
+        )
+        session.flush()
     return lead
 
 
@@ -180,6 +222,7 @@ CSV_COLUMNS = (
     "utm_medium",
     "utm_campaign",
     "consent_text",
+    "assigned_user_id",
 )
 
 
@@ -195,11 +238,7 @@ def export_csv(session: Session, actor: User) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    stmt = (
-        select(Lead)
-        .where(access.partner_scope(actor, Lead.partner_id, access.Area.EMBEDS))
-        .order_by(Lead.id)
-    )
+    stmt = select(Lead).where(_visible(actor)).order_by(Lead.id)
     for lead in session.scalars(stmt):
         row = {c: getattr(lead, c, "") for c in CSV_COLUMNS if not c.startswith("utm_")}
         row |= {c: lead.utm.get(c, "") for c in CSV_COLUMNS if c.startswith("utm_")}

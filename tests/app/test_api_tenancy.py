@@ -55,6 +55,7 @@ class Target:
     item: int = GHOST  # a syndicated item only B's audience gets
     embed: int = GHOST
     lead: int = GHOST
+    proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
 
 
 @dataclass
@@ -183,15 +184,29 @@ AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
+DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
         # Profile fields only: a partner admin may send these for their own organisation, so
         # only tenancy can refuse it.
         lambda t: f"/api/v1/partners/{t.partner}",
-        lambda: {"name": f"Taken over {uuid.uuid4().hex[:6]}", "website_domains": ["evil.test"]},
+        lambda: {"business_model": "resale", "website_domains": ["evil.test"]},
     ),
     (P + "/users", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/users"),
+    (P + "/change-requests", "GET"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/change-requests"
+    ),
+    (P + "/change-requests", "POST"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/change-requests",
+        lambda: {"verticals": ["Planted"], "note": "more content please"},
+    ),
+    (DECIDE, "POST"): Case(
+        lambda t: f"/api/v1/partner-change-requests/{t.proposal}/approve",
+        lambda: {},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
     (P + "/users", "POST"): Case(lambda t: f"/api/v1/partners/{t.partner}/users", _new_user),
     (P + "/brand-kit", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/brand-kit"),
     (P + "/brand-kit", "PATCH"): Case(
@@ -260,6 +275,9 @@ CASES: dict[tuple[str, str], Case] = {
     (EM + "/stats", "GET"): Case(lambda t: f"/api/v1/embeds/{t.embed}/stats"),
     (EM, "DELETE"): Case(lambda t: f"/api/v1/embeds/{t.embed}"),
     ("/api/v1/leads/<id:lead_id>", "GET"): Case(lambda t: f"/api/v1/leads/{t.lead}"),
+    ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
+        lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -284,6 +302,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P, "GET"): (200, 200),
     (P, "PATCH"): (200, 403),
     (P + "/users", "GET"): (200, 403),
+    (P + "/change-requests", "GET"): (200, 403),
+    (P + "/change-requests", "POST"): (201, 403),
+    (DECIDE, "POST"): (403, 403),
     (P + "/users", "POST"): (201, 403),
     (P + "/brand-kit", "GET"): (200, 200),
     (P + "/brand-kit", "PATCH"): (200, 403),
@@ -311,7 +332,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (EM, "PATCH"): (200, 403),
     (EM + "/stats", "GET"): (200, 200),
     (EM, "DELETE"): (204, 403),
-    ("/api/v1/leads/<id:lead_id>", "GET"): (200, 200),
+    # Partner users see only leads assigned to them; B's lead is assigned to nobody.
+    ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
+    ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

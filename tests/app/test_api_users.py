@@ -96,6 +96,52 @@ def test_emails_are_unique_case_insensitively_across_partners(
     assert snapshot(session) == before
 
 
+def test_partner_admin_cannot_learn_who_has_an_account_elsewhere(
+    make_user: Callable[..., User],
+    make_partner: Callable[..., Partner],
+    api_as: Any,
+    session: Session,
+) -> None:
+    """Another tenant's member, vendor staff and a free address that fails only for being
+    taken all get one neutral answer: no 409, no "exists", nothing written."""
+    admin = make_user(Role.PARTNER_ADMIN)
+    elsewhere = make_user(Role.PARTNER_USER, partner=make_partner())
+    staff = make_user(Role.VENDOR_ADMIN)
+    api = api_as(admin)
+    before = snapshot(session)
+    answers = set()
+    for email in (elsewhere.email, staff.email.upper()):
+        r = api.post(f"/api/v1/partners/{admin.partner_id}/users", new_user(email=email))
+        assert r.status_code == 422, r.json
+        body = r.get_data(as_text=True)
+        assert "exist" not in body and "already" not in body
+        answers.add(body)
+    assert len(answers) == 1
+    assert snapshot(session) == before
+    # Their own members are theirs to know about.
+    mine = make_user(Role.PARTNER_USER, partner=admin.partner)
+    r = api.post(f"/api/v1/partners/{admin.partner_id}/users", new_user(email=mine.email))
+    assert r.status_code == 409 and r.json["error"]["fields"] == {"email": "already a member"}
+
+
+def test_trying_addresses_that_have_accounts_elsewhere_is_limited(
+    app: Any, make_user: Callable[..., User], make_partner: Callable[..., Partner], api_as: Any
+) -> None:
+    """Each neutral refusal still says "some account has this address": a list of addresses
+    cannot be tried at speed. The actor waits; other admins are not affected."""
+    app.config["USER_ADD_REFUSAL_LIMIT"] = "3 per hour"
+    admin = make_user(Role.PARTNER_ADMIN)
+    elsewhere = [make_user(Role.PARTNER_USER, partner=make_partner()) for _ in range(4)]
+    api = api_as(admin)
+    path = f"/api/v1/partners/{admin.partner_id}/users"
+    answers = [api.post(path, new_user(email=u.email)).status_code for u in elsewhere]
+    assert answers == [422, 422, 422, 429]
+    assert api.post(path, new_user()).status_code == 429  # the actor waits out the window
+    other = make_user(Role.PARTNER_ADMIN)
+    r = api_as(other).post(f"/api/v1/partners/{other.partner_id}/users", new_user())
+    assert r.status_code == 201
+
+
 @pytest.mark.parametrize("role", ["vendor_admin", "channel_manager", "marketing_manager", "boss"])
 def test_partner_users_cannot_get_vendor_roles(
     role: str, make_user: Callable[..., User], api_as: Any, session: Session

@@ -469,8 +469,8 @@ def test_partner_admin_edits_own_profile_but_not_vendor_fields(
         {
             "name": "Own Profile Renamed",
             "verticals": "Energy",
-            "business_model": "",
-            "website_domains": "",
+            "business_model": "services",
+            "website_domains": "own-profile.example",
             "tier_id": str(gold.id),
             "status": "exited",
         },
@@ -478,7 +478,9 @@ def test_partner_admin_edits_own_profile_but_not_vendor_fields(
     assert r.status_code == 302 and location(r) == "/organisation"
     session.expire_all()
     fresh = session.get(Partner, partner.id)
-    assert fresh.name == "Own Profile Renamed" and fresh.verticals == ["Energy"]
+    # Name and verticals are the vendor's now (a proposal asks for them): not changed here.
+    assert fresh.name == "Own Profile" and fresh.verticals == []
+    assert fresh.website_domains == ["own-profile.example"]
     assert fresh.tier_id == base_tier.id and fresh.status == PartnerStatus.ACTIVE
 
 
@@ -623,7 +625,10 @@ def test_add_user_with_taken_email(client, make_user, make_partner, sign_in_as, 
             "role": "partner_user",
         },
     )
-    assert r.status_code == 302 and "already used" in text_of(client.get("/organisation"))
+    page = text_of(client.get("/organisation"))
+    # Vendor staff's address: refused without saying it exists, or whose it is.
+    assert r.status_code == 302 and "cannot be used for a new account here" in page
+    assert "already" not in page and "exists" not in page
     assert count(session, User) == before
 
 

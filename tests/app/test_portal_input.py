@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from prm_domain.enums import Role
-from prm_domain.models import Partner, Tier, User
+from prm_domain.models import Partner, PartnerChangeRequest, Tier, User
 from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
     fast_argon2,
     partner_form,
@@ -220,20 +220,27 @@ def test_bad_profile_values_from_a_partner_admin(
     partner = make_partner(name="Own Stays")
     sign_in_as(make_user(Role.PARTNER_ADMIN, partner=partner))
     problems = []
-    for bad in [
-        {"name": ""},
-        {"name": HUGE},
-        {"business_model": "bogus"},
-        {"website_domains": "a..b"},
-        {"verticals": HUGE},
-        {"name": "x\x00"},
-    ]:
-        r = post_form(client, f"/partners/{partner.id}/edit", {"name": "Own Stays"} | bad)
+    for bad in [{"business_model": "bogus"}, {"website_domains": "a..b"}]:
+        r = post_form(client, f"/partners/{partner.id}/edit", bad)
         if r.status_code != 422:
             problems.append(f"{bad!r:.60} -> {r.status_code}")
+    # Name and verticals are proposed to the vendor: the proposal form checks them.
+    for bad in [
+        {"name": HUGE},
+        {"name": "x\x00"},
+        {"verticals": HUGE},
+        {"region": "MARS"},
+        {"type": "bogus"},
+        {"note": HUGE},
+        {},
+    ]:
+        r = post_form(client, f"/partners/{partner.id}/change-requests", bad)
+        if r.status_code != 422 or ("field-error" not in text_of(r) and bad):
+            problems.append(f"proposal {bad!r:.60} -> {r.status_code}")
     assert not problems, "\n".join(problems)
     session.expire_all()
     assert session.get(Partner, partner.id).name == "Own Stays"
+    assert session.scalar(select(func.count()).select_from(PartnerChangeRequest)) == 0
 
 
 def test_bad_user_form_values(client, make_user, make_partner, sign_in_as, session):

@@ -39,6 +39,7 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/embeds/<id:embed_id>/delete", "POST"),
     ("/embeds/<id:embed_id>/stats", "GET"),
     ("/leads/<id:lead_id>", "GET"),
+    ("/leads/<id:lead_id>/assign", "POST"),
 ]
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>Dana"
@@ -606,7 +607,7 @@ def test_lead_list_filters_paginates_and_exports(client, sign_in_as, session, wo
     other_embed = make_embed(session, world["other_admin"], world["other"], name="Other site")
     make_lead(session, other_embed, form, name="Not yours", email="x@buyer.example")
 
-    sign_in_as(world["acme_user"])
+    sign_in_as(world["acme_admin"])
     first = text_of(client.get("/leads"))
     assert "From two" in first and "Lead 25" in first and "Page 1 of 2" in first
     assert "Not yours" not in first and "Other site" not in first
@@ -644,7 +645,7 @@ def test_dashboard_shows_the_five_newest_unread_notifications(client, sign_in_as
     session.add(Notification(partner_id=world["other"].id, kind="lead", text="Other's lead"))
     session.add(Notification(partner_id=acme.id, kind="lead", text="Evil", link="//evil.example/x"))
     session.commit()
-    sign_in_as(world["acme_user"])
+    sign_in_as(world["acme_admin"])
     body = text_of(client.get("/"))
     shown = re.findall(r"New lead: person (\d)", body)
     assert shown == ["6", "5", "4", "3", "2"]
@@ -724,6 +725,9 @@ def test_another_organisation_gets_404_everywhere_and_changes_nothing(
         ),
         ("/embeds/<id:embed_id>/stats", "GET"): lambda: client.get(f"/embeds/{embed.id}/stats"),
         ("/leads/<id:lead_id>", "GET"): lambda: client.get(f"/leads/{lead.id}"),
+        ("/leads/<id:lead_id>/assign", "POST"): lambda: post_form(
+            client, f"/leads/{lead.id}/assign", {"assigned_user_id": str(world["acme_user"].id)}
+        ),
     }
     assert set(calls) == set(CROSS_TENANT_CASES)
     for actor in (world["other_admin"], world["other_user"]):
@@ -772,6 +776,8 @@ def test_bad_ids_are_404_pages(client, sign_in_as, world, path):
 def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, session, world, app):
     item = make_item(session, world["marketing"])
     embed = make_embed(session, world["acme_admin"], world["acme"])
+    form = make_item(session, world["marketing"], "lead_form")
+    lead = make_lead(session, embed, form)
     paths = {
         "portal_syndication.item_new": ("marketing", "/syndicated-items/new"),
         "portal_syndication.item_edit": ("marketing", f"/syndicated-items/{item.id}/edit"),
@@ -781,6 +787,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, sessi
         "portal_syndication.embed_set_enabled": ("acme_admin", f"/embeds/{embed.id}/enabled"),
         "portal_syndication.embed_delete": ("acme_admin", f"/embeds/{embed.id}/delete"),
         "portal_syndication.notifications_read": ("acme_admin", "/notifications/read"),
+        "portal_syndication.lead_assign": ("acme_admin", f"/leads/{lead.id}/assign"),
     }
     posts = {
         rule.endpoint

@@ -28,21 +28,27 @@ class Tenant:
     partner: Partner
     admin: User
     member: User
+    proposal: int = 0  # a pending PartnerChangeRequest of this partner
 
 
 @pytest.fixture
-def tenants(make_tier, make_partner, make_user) -> tuple[Tenant, Tenant]:
+def tenants(make_tier, make_partner, make_user, session) -> tuple[Tenant, Tenant]:
+    from prm_domain import partner_changes
+
     tier = make_tier()
     made = []
     for name in ("Tenant Alpha Ltd", "Tenant Bravo Ltd"):
         partner = make_partner(name=name, tier=tier, verticals=[f"{name} vertical"])
-        made.append(
-            Tenant(
-                partner,
-                make_user(Role.PARTNER_ADMIN, partner=partner, display_name=f"{name} admin"),
-                make_user(Role.PARTNER_USER, partner=partner, display_name=f"{name} member"),
-            )
+        tenant = Tenant(
+            partner,
+            make_user(Role.PARTNER_ADMIN, partner=partner, display_name=f"{name} admin"),
+            make_user(Role.PARTNER_USER, partner=partner, display_name=f"{name} member"),
         )
+        tenant.proposal = partner_changes.propose_partner_change(
+            session, tenant.admin, partner.id, {"region": "APAC"}
+        ).id
+        made.append(tenant)
+    session.commit()
     return made[0], made[1]
 
 
@@ -65,7 +71,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("/partners/<id:partner_id>", "GET"): lambda c, t: c.get(f"/partners/{t.partner.id}"),
     ("/partners/<id:partner_id>/edit", "GET"): lambda c, t: c.get(f"/partners/{t.partner.id}/edit"),
     ("/partners/<id:partner_id>/edit", "POST"): lambda c, t: post_form(
-        c, f"/partners/{t.partner.id}/edit", {"name": "Renamed by another tenant", "verticals": "x"}
+        c, f"/partners/{t.partner.id}/edit", {"website_domains": "other-tenant.example"}
     ),
     ("/partners/<id:partner_id>/users", "POST"): lambda c, t: post_form(
         c,
@@ -79,6 +85,17 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("/users/<id:user_id>/active", "POST"): lambda c, t: post_form(
         c, f"/users/{t.member.id}/active", {"active": "0"}
+    ),
+    ("/partners/<id:partner_id>/change-requests", "POST"): lambda c, t: post_form(
+        c, f"/partners/{t.partner.id}/change-requests", {"verticals": "Planted vertical"}
+    ),
+}
+
+# Routes only vendor managers use, on objects partners may have made (a partner's proposed
+# change): every partner role is refused, on its own tenant's object as on another's.
+VENDOR_ONLY_CASES: dict[tuple[str, str], Case] = {
+    ("/partner-change-requests/<id:request_id>/decide", "POST"): lambda c, t: post_form(
+        c, f"/partner-change-requests/{t.proposal}/decide", {"decision": "approve"}
     ),
 }
 
@@ -121,11 +138,11 @@ def test_every_portal_route_with_an_id_has_a_cross_tenant_case(app):
         if rule.arguments
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     }
-    missing = needed - set(CASES) - feature_cases()
+    missing = needed - set(CASES) - set(VENDOR_ONLY_CASES) - feature_cases()
     assert not missing, (
         f"portal routes with ids and no cross-tenant case in CASES: {sorted(missing)}"
     )
-    stale = (set(CASES) | feature_cases()) - needed
+    stale = (set(CASES) | set(VENDOR_ONLY_CASES) | feature_cases()) - needed
     assert not stale, f"CASES for routes that no longer exist: {sorted(stale)}"
 
 
@@ -162,6 +179,25 @@ def test_same_request_on_own_tenant_works(client, sign_in_as, session, tenants, 
         assert snapshot(session) != before, f"{key} did nothing on the own tenant"
     else:
         assert own.partner.name in text_of(r)
+
+
+@pytest.mark.parametrize("key", sorted(VENDOR_ONLY_CASES), ids=lambda k: f"{k[1]} {k[0]}")
+@pytest.mark.parametrize("role", [Role.PARTNER_ADMIN, Role.PARTNER_USER])
+def test_vendor_only_routes_refuse_every_partner_role(
+    client, sign_in_as, session, tenants, make_user, key, role
+):
+    own, other = tenants
+    sign_in_as(own.admin if role is Role.PARTNER_ADMIN else own.member)
+    before = snapshot(session)
+    for target in (own, other):
+        r = VENDOR_ONLY_CASES[key](client, target)
+        assert r.status_code == 403, f"{key}: {r.status_code}"
+        assert other.partner.name not in text_of(r)
+    assert snapshot(session) == before
+    # The route works for the vendor: the refusals above are about the role.
+    sign_in_as(make_user(Role.CHANNEL_MANAGER))
+    assert VENDOR_ONLY_CASES[key](client, other).status_code == 302
+    assert snapshot(session) != before
 
 
 def test_partner_pages_show_only_the_own_tenant(client, sign_in_as, tenants):

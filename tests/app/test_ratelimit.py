@@ -1,5 +1,6 @@
-"""Sign-in attempts are rate-limited per account (5) and per address (20), in process memory by
-default and in Redis when REDIS_URL is set (every web process then shares one count)."""
+"""Failed sign-ins are limited per (account, address) (5), per address (20) and per account from
+browsers that never signed in to it (100); successes never count. In process memory by default
+and in Redis when REDIS_URL is set (every web process then shares one count)."""
 
 from __future__ import annotations
 
@@ -99,14 +100,13 @@ def attempt(
 
 
 def test_defaults_match_the_policy(app):
-    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "5 per 15 minutes"
+    assert app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"] == "5 per 15 minutes"
     assert app.config["LOGIN_LIMIT_PER_ADDRESS"] == "20 per 15 minutes"
+    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "100 per hour"
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_five_failures_lock_the_account_even_for_the_right_password(
-    make_limited_app, make_user, store
-):
+def test_five_failures_lock_the_account_from_that_address_only(make_limited_app, make_user, store):
     flask_app = make_limited_app(store)
     client = flask_app.test_client()
     user = make_user(Role.PARTNER_ADMIN)
@@ -124,18 +124,73 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     assert r.status_code == 429
     assert "Too many attempts. Try again later." in text_of(r)
     assert signed_in_uid(client) is None
-    # From another address too: the limit is on the account.
-    r = attempt(client, user.email, PASSWORD, address="198.51.100.9")
-    assert r.status_code == 429
+    # The owner, from their own address, is not locked out by a stranger's guesses.
+    owner = flask_app.test_client()
+    assert attempt(owner, user.email, PASSWORD, address="198.51.100.9").status_code == 302
     # Other accounts on the first address are not locked by it.
     other = make_user(Role.PARTNER_USER)
-    assert attempt(client, other.email, PASSWORD).status_code == 302
+    assert attempt(flask_app.test_client(), other.email, PASSWORD).status_code == 302
     if store == "redis":
         assert redis_keys(flask_app.config["RATE_LIMIT_PREFIX"]), "no counters in Redis"
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_success_resets_the_account_count(make_limited_app, make_user, store):
+def test_strangers_from_many_addresses_never_lock_the_owner_out(make_limited_app, make_user, store):
+    """The account-wide limit stops a spread-out guesser, but not a browser that signed in to
+    the account before; nor does any one stranger's address reach its own pair limit."""
+    flask_app = make_limited_app(store)
+    flask_app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "10 per hour"
+    user = make_user(Role.PARTNER_ADMIN)
+    owner = flask_app.test_client()
+    assert attempt(owner, user.email, PASSWORD, address="192.0.2.10").status_code == 302
+    owner.get("/")
+    assert owner.post("/sign-out", data={"csrf_token": csrf_of(owner)}).status_code == 302
+    answers = []
+    for n in range(12):  # 4 guesses from each of 3 addresses: under every per-address limit
+        stranger = flask_app.test_client()
+        r = attempt(stranger, user.email, "wrong-password", address=f"203.0.113.{n // 4 + 20}")
+        answers.append(r.status_code)
+    assert answers == [401] * 10 + [429] * 2
+    # A new browser is held to the account-wide limit, even with the right password ...
+    fresh = flask_app.test_client()
+    assert attempt(fresh, user.email, PASSWORD, address="192.0.2.99").status_code == 429
+    # ... the owner's browser is not: from home or on the road.
+    assert attempt(owner, user.email, PASSWORD, address="192.0.2.10").status_code == 302
+    owner.get("/")
+    owner.post("/sign-out", data={"csrf_token": csrf_of(owner)})
+    assert attempt(owner, user.email, PASSWORD, address="198.51.100.77").status_code == 302
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_forged_device_cookie_buys_nothing(make_limited_app, make_user, store):
+    flask_app = make_limited_app(store)
+    flask_app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per hour"
+    user = make_user(Role.PARTNER_USER)
+    for n in range(2):
+        attempt(flask_app.test_client(), user.email, "wrong-password", address=f"203.0.113.{n}")
+    forger = flask_app.test_client()
+    forger.set_cookie("cobrand_device", "WyJhYmMiXQ.forged.signature")
+    assert attempt(forger, user.email, PASSWORD, address="203.0.113.50").status_code == 429
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_successes_do_not_count(make_limited_app, make_user, store):
+    """An office behind one address signs in all day: only failures count against it."""
+    flask_app = make_limited_app(store)
+    flask_app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+    users = [make_user(Role.PARTNER_USER) for _ in range(3)]
+    for _ in range(3):
+        for user in users:
+            client = flask_app.test_client()
+            assert attempt(client, user.email, PASSWORD).status_code == 302
+    # Two failures still leave room for the third before the address is refused.
+    for _ in range(2):
+        assert attempt(flask_app.test_client(), "who@example.com", "nope-nope").status_code == 401
+    assert attempt(flask_app.test_client(), users[0].email, PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_success_resets_the_pair_count(make_limited_app, make_user, store):
     client = make_limited_app(store).test_client()
     user = make_user(Role.PARTNER_USER)
     for _ in range(4):
@@ -168,22 +223,24 @@ def test_twenty_failures_from_one_address_lock_it_across_accounts(
 
 @pytest.mark.parametrize("store", STORES)
 def test_refused_attempts_are_not_checked_or_counted(make_limited_app, make_user, session, store):
-    """Once limited, the password is not even checked: no last sign-in, no extra count."""
+    """Once limited, the password is not even checked: no last sign-in, no extra count; and a
+    wrong password past the limit answers 429 like a right one, telling the guesser nothing."""
     flask_app = make_limited_app(store)
     client = flask_app.test_client()
     user = make_user(Role.PARTNER_USER)
     for _ in range(5):
         attempt(client, user.email, "wrong-password")
-    for _ in range(3):
-        assert attempt(client, user.email, PASSWORD).status_code == 429
+    for password in (PASSWORD, "wrong-password", PASSWORD):
+        assert attempt(client, user.email, password).status_code == 429
     session.expire_all()
     assert session.get(type(user), user.id).last_sign_in_at is None
     with flask_app.app_context():
         limits = limiter()
         stats = limits.strategy.get_window_stats(
-            __import__("limits").parse(flask_app.config["LOGIN_LIMIT_PER_ACCOUNT"]),
-            "login-acct",
+            __import__("limits").parse(flask_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"]),
+            "login-acct-addr",
             user.email,
+            "203.0.113.7",
         )
     assert stats.remaining == 0
 
@@ -195,7 +252,7 @@ def test_web_processes_share_counts_in_redis(make_limited_app, make_user):
     first, second = make_limited_app("redis", prefix), make_limited_app("redis", prefix)
     stranger = make_limited_app("redis")  # another deployment: its own prefix, its own counts
     user = make_user(Role.PARTNER_ADMIN)
-    for i in range(5):
+    for i in range(5):  # the same (account, address) pair, its guesses spread over processes
         web = (first if i % 2 else second).test_client()
         assert attempt(web, user.email, "wrong-password").status_code == 401
     assert attempt(first.test_client(), user.email, PASSWORD).status_code == 429
@@ -212,3 +269,71 @@ def test_memory_counts_are_per_app(make_limited_app, make_user):
         attempt(first.test_client(), user.email, "wrong-password")
     assert attempt(first.test_client(), user.email, PASSWORD).status_code == 429
     assert attempt(second.test_client(), user.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not (REDIS_URL and os.environ.get("TEST_DATABASE_URL")),
+    reason="TEST_REDIS_URL and TEST_DATABASE_URL are needed for parallel sign-ins",
+)
+def test_a_burst_of_parallel_guesses_gets_no_more_answers_than_the_limit(tmp_path):
+    """30 wrong passwords at once from one address, on real Postgres and Redis in parallel
+    requests: exactly 5 are answered "wrong", the rest 429 (a 429 says nothing of the guess),
+    and after the burst the right password is refused as well."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from prm_domain.database import upgrade
+    from prm_domain.models import User
+    from prm_domain.passwords import hash_password
+    from tests.conftest import drop_postgres_schema, postgres_engine
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    prefix = f"cobrand-test-{uuid.uuid4().hex}"
+    engine = postgres_engine(schema)
+    try:
+        upgrade(engine)
+        with OrmSession(engine) as s:
+            s.add(
+                User(
+                    email="owner@example.com",
+                    password_hash=hash_password(PASSWORD),
+                    display_name="Owner",
+                    role=Role.VENDOR_ADMIN,
+                )
+            )
+            s.commit()
+        flask_app = build_app(engine, None, tmp_path, REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=prefix)
+        flask_app.extensions["cobrand.db"].engine = engine
+        from prm_domain.database import make_sessionmaker
+
+        flask_app.extensions["cobrand.db"].sessionmaker = make_sessionmaker(engine)
+        passwords = [f"wrong-password-{n}" for n in range(30)]
+        start = threading.Barrier(len(passwords))
+
+        def attempt_once(password: str) -> int:
+            client = flask_app.test_client()
+            start.wait(timeout=30)
+            r = client.post(
+                "/api/v1/tokens",
+                json={"email": "owner@example.com", "password": password},
+                environ_base={"REMOTE_ADDR": "203.0.113.66"},
+            )
+            return r.status_code
+
+        with ThreadPoolExecutor(max_workers=len(passwords)) as pool:
+            answers = list(pool.map(attempt_once, passwords))
+        assert sorted(answers) == [401] * 5 + [429] * 25, answers
+        late = flask_app.test_client().post(
+            "/api/v1/tokens",
+            json={"email": "owner@example.com", "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "203.0.113.66"},
+        )
+        assert late.status_code == 429
+        close_limiter(flask_app)
+    finally:
+        drop_redis_keys(prefix)
+        engine.dispose()
+        drop_postgres_schema(schema)

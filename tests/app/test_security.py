@@ -73,14 +73,28 @@ class World:
     partner: Any
     member: User
     tier: Any
+    partner_admin: User
+    proposal: Any
 
 
 @pytest.fixture
-def world(make_user, make_partner, make_tier) -> World:
+def world(make_user, make_partner, make_tier, session) -> World:
+    from prm_domain import partner_changes
+
     tier = make_tier()
     partner = make_partner(tier=tier)
+    partner_admin = make_user(Role.PARTNER_ADMIN, partner=partner)
+    proposal = partner_changes.propose_partner_change(
+        session, partner_admin, partner.id, {"verticals": ["Energy"]}
+    )
+    session.commit()
     return World(
-        make_user(Role.VENDOR_ADMIN), partner, make_user(Role.PARTNER_USER, partner=partner), tier
+        make_user(Role.VENDOR_ADMIN),
+        partner,
+        make_user(Role.PARTNER_USER, partner=partner),
+        tier,
+        partner_admin,
+        proposal,
     )
 
 
@@ -89,6 +103,7 @@ class FormCase:
     path: Callable[[World], str]
     data: Callable[[World], dict[str, str]]
     anonymous: bool = False
+    by_partner_admin: bool = False  # a partner's own form; else the vendor admin posts it
 
 
 CSRF_CASES: dict[str, FormCase] = {
@@ -98,6 +113,10 @@ CSRF_CASES: dict[str, FormCase] = {
         anonymous=True,
     ),
     "/sign-out": FormCase(lambda w: "/sign-out", lambda w: {}),
+    "/account/password": FormCase(
+        lambda w: "/account/password",
+        lambda w: {"current_password": PASSWORD, "new_password": "a-new-long-password"},
+    ),
     "/partners/new": FormCase(lambda w: "/partners/new", lambda w: partner_form(w.tier)),
     "/partners/<id:partner_id>/edit": FormCase(
         lambda w: f"/partners/{w.partner.id}/edit",
@@ -114,6 +133,15 @@ CSRF_CASES: dict[str, FormCase] = {
     ),
     "/users/<id:user_id>/active": FormCase(
         lambda w: f"/users/{w.member.id}/active", lambda w: {"active": "0"}
+    ),
+    "/partners/<id:partner_id>/change-requests": FormCase(
+        lambda w: f"/partners/{w.partner.id}/change-requests",
+        lambda w: {"region": "APAC", "note": "We moved"},
+        by_partner_admin=True,
+    ),
+    "/partner-change-requests/<id:request_id>/decide": FormCase(
+        lambda w: f"/partner-change-requests/{w.proposal.id}/decide",
+        lambda w: {"decision": "approve"},
     ),
     "/tiers": FormCase(
         lambda w: "/tiers",
@@ -149,8 +177,9 @@ def test_every_portal_form_route_has_a_csrf_case(app):
 @pytest.mark.parametrize("rule", sorted(CSRF_CASES))
 def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session, world, rule):
     case = CSRF_CASES[rule]
+    actor = world.partner_admin if case.by_partner_admin else world.admin
     if not case.anonymous:
-        assert sign_in(client, world.admin).status_code == 302
+        assert sign_in(client, actor).status_code == 302
     client.get("/sign-in" if case.anonymous else "/")  # a page: the session holds a token now
     own_token = csrf_of(client)
     before = snapshot(session)
@@ -160,7 +189,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session,
         assert r.status_code == 400, (rule, token, r.status_code)
         assert "did not come from this site" in text_of(r)
         assert snapshot(session) == before, (rule, token)
-        assert signed_in_uid(client) == (None if case.anonymous else world.admin.id), (rule, token)
+        assert signed_in_uid(client) == (None if case.anonymous else actor.id), (rule, token)
     # A token from another session (another browser) is no better.
     other = client.application.test_client()
     other.get("/sign-in")
@@ -339,6 +368,212 @@ def test_sign_out_clears_the_session(client, make_user):
     assert r.status_code == 302
     assert signed_in_uid(client) is None
     assert client.get("/").status_code == 302
+
+
+# --- server-side sessions: sign-out, password change, deactivation, timeouts --------------------
+
+
+def copy_cookie(client: Any) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def replay(app: Flask, cookie: str) -> Any:
+    """A new browser that presents a copied session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def test_a_copied_cookie_is_dead_after_sign_out(app, make_user):
+    user = make_user(Role.PARTNER_ADMIN)
+    client = app.test_client()
+    assert sign_in(client, user).status_code == 302
+    assert client.get("/organisation").status_code == 200
+    copied = copy_cookie(client)
+    assert replay(app, copied).get("/organisation").status_code == 200  # the copy works ...
+    assert client.post("/sign-out", data={"csrf_token": csrf_of(client)}).status_code == 302
+    r = replay(app, copied).get("/organisation")  # ... until the owner signs out
+    assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in")
+    assert replay(app, copied).get("/api/v1/me").status_code == 401
+
+
+def test_a_password_change_ends_every_other_session_and_token(app, make_user, session):
+    from prm_domain import auth
+
+    user = make_user(Role.PARTNER_USER)
+    laptop, phone = app.test_client(), app.test_client()
+    assert sign_in(laptop, user).status_code == 302
+    assert sign_in(phone, user).status_code == 302
+    token, _ = auth.issue_token(session, user, __import__("datetime").timedelta(hours=1))
+    session.commit()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+    copied = copy_cookie(phone)
+
+    laptop.get("/account/password")
+    r = post_form(
+        laptop,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"},
+    )
+    assert r.status_code == 302, text_of(r)
+    assert laptop.get("/organisation").status_code == 200  # the changer stays signed in
+    for dead in (phone, replay(app, copied)):
+        r = dead.get("/organisation")
+        assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in")
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+    # The new password works, the old one does not.
+    assert sign_in(app.test_client(), user).status_code == 401
+    assert sign_in(app.test_client(), user, "a-brand-new-passphrase").status_code == 302
+
+
+def test_a_password_change_needs_the_current_password(app, make_user, sign_in_as):
+    user = make_user(Role.PARTNER_USER)
+    client = sign_in_as(user)
+    client.get("/account/password")
+    r = post_form(
+        client,
+        "/account/password",
+        {"current_password": "not-my-password", "new_password": "a-brand-new-passphrase"},
+    )
+    assert r.status_code == 422 and "is not your current password" in text_of(r)
+    r = post_form(
+        client, "/account/password", {"current_password": PASSWORD, "new_password": "short"}
+    )
+    assert r.status_code == 422 and "at least 10 characters" in text_of(r)
+    assert client.get("/organisation").status_code == 200
+
+
+def test_guessing_the_current_password_is_limited(app, make_user, sign_in_as):
+    """A stolen session is no oracle for the password behind it."""
+    user = make_user(Role.PARTNER_USER)
+    client = sign_in_as(user)
+    client.get("/account/password")
+    for _ in range(5):
+        r = post_form(
+            client,
+            "/account/password",
+            {"current_password": "a-wrong-guess", "new_password": "a-brand-new-passphrase"},
+        )
+        assert r.status_code == 422
+    r = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"},
+    )
+    assert r.status_code == 429 and "Too many attempts" in text_of(r)
+    assert sign_in(app.test_client(), user).status_code == 302  # unchanged
+
+
+def test_password_change_over_the_api_revokes_every_token(app, make_user, session):
+    from prm_domain import auth
+
+    user = make_user(Role.PARTNER_ADMIN)
+    browser = app.test_client()
+    assert sign_in(browser, user).status_code == 302
+    tokens = [
+        auth.issue_token(session, user, __import__("datetime").timedelta(hours=1))[0]
+        for _ in range(2)
+    ]
+    session.commit()
+    api = app.test_client()
+    r = api.post(
+        "/api/v1/me/password",
+        json={"current_password": "wrong-password-1", "new_password": "another-passphrase"},
+        headers={"Authorization": f"Bearer {tokens[0]}"},
+    )
+    assert r.status_code == 422 and r.json["error"]["fields"] == {
+        "current_password": "is not your current password"
+    }
+    r = api.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "another-passphrase"},
+        headers={"Authorization": f"Bearer {tokens[0]}"},
+    )
+    assert r.status_code == 204, r.get_data(as_text=True)
+    for token in tokens:
+        assert (
+            api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        )
+    assert browser.get("/organisation").status_code == 302
+
+
+def test_deactivation_ends_sessions_and_tokens_for_good(app, make_user, make_partner, session):
+    from prm_domain import auth
+
+    partner = make_partner()
+    member = make_user(Role.PARTNER_USER, partner=partner)
+    admin = make_user(Role.PARTNER_ADMIN, partner=partner)
+    theirs = app.test_client()
+    assert sign_in(theirs, member).status_code == 302
+    copied = copy_cookie(theirs)
+    token, _ = auth.issue_token(session, member, __import__("datetime").timedelta(hours=1))
+    session.commit()
+    ours = app.test_client()
+    assert sign_in(ours, admin).status_code == 302
+    ours.get("/organisation")
+    assert post_form(ours, f"/users/{member.id}/active", {"active": "0"}).status_code == 302
+    assert post_form(ours, f"/users/{member.id}/active", {"active": "1"}).status_code == 302
+    # Reactivated: the person may sign in again, but what they held before stays dead.
+    assert replay(app, copied).get("/organisation").status_code == 302
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+
+
+@pytest.mark.parametrize("clock", ["idle", "absolute"])
+def test_sessions_time_out(app, make_user, session, clock):
+    import datetime as dt
+
+    from prm_domain.base import utcnow
+    from prm_domain.models import UserSession
+
+    user = make_user(Role.PARTNER_USER)
+    client = app.test_client()
+    assert sign_in(client, user).status_code == 302
+    assert client.get("/organisation").status_code == 200
+    row = session.query(UserSession).filter_by(user_id=user.id).one()
+    if clock == "idle":  # 31 minutes without a request; the default idle limit is 30
+        row.last_seen_at = utcnow() - dt.timedelta(minutes=31)
+    else:  # busy all along, but signed in longer than the 12-hour lifetime
+        row.created_at = utcnow() - dt.timedelta(hours=12, minutes=1)
+        row.expires_at = utcnow() - dt.timedelta(minutes=1)
+    session.commit()
+    r = client.get("/organisation")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in")
+
+
+def test_activity_keeps_a_session_alive(app, make_user, session):
+    import datetime as dt
+
+    from prm_domain.base import utcnow
+    from prm_domain.models import UserSession
+
+    user = make_user(Role.PARTNER_USER)
+    client = app.test_client()
+    assert sign_in(client, user).status_code == 302
+    row = session.query(UserSession).filter_by(user_id=user.id).one()
+    row.last_seen_at = utcnow() - dt.timedelta(minutes=29)
+    session.commit()
+    assert client.get("/organisation").status_code == 200
+    session.refresh(row)
+    assert utcnow() - row.last_seen_at < dt.timedelta(minutes=1)
+
+
+def test_the_cookie_holds_a_random_session_id_stored_only_hashed(app, make_user, session):
+    import hashlib
+
+    from prm_domain.models import UserSession
+
+    user = make_user(Role.PARTNER_USER)
+    client = app.test_client()
+    assert sign_in(client, user).status_code == 302
+    with client.session_transaction() as s:
+        sid = s["sid"]
+    assert len(sid) >= 40
+    row = session.query(UserSession).filter_by(user_id=user.id).one()
+    assert row.token_hash == hashlib.sha256(sid.encode()).hexdigest() != sid
 
 
 # --- headers and cookies -------------------------------------------------------------------------

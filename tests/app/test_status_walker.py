@@ -95,6 +95,10 @@ def closed(
         link = own.get(f"/api/v1/assets/{asset_id}/link").json["code"]
         job = jobs.start_job(session, vendor_user, asset_id, {}, "pdf")
         item, embed, lead = _syndication(vendor, own, partner.tier_id, session)
+        proposal = own.post(
+            f"/api/v1/partners/{partner.id}/change-requests", {"verticals": ["health"]}
+        )
+        assert proposal.status_code == 201, proposal.json
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -120,6 +124,8 @@ def closed(
             "tier_id": str(partner.tier_id),
             "variant": "light",
             "code": link,
+            "request_id": str(proposal.json["id"]),
+            "decision": "approve",
         }
         return Closed(partner, admin, values, own, portal)
 

@@ -99,9 +99,21 @@ def test_require_raises_with_message() -> None:
 
 
 def test_profile_fields() -> None:
-    assert frozenset({"name", "verticals", "business_model", "website_domains"}) == (
-        PARTNER_PROFILE_FIELDS
-    )
+    # Verticals, type, region (content gating) and the name are the vendor's: proposed only.
+    assert frozenset({"business_model", "website_domains"}) == PARTNER_PROFILE_FIELDS
+    assert {"name", "type", "region", "verticals"} == access.PROPOSABLE_PARTNER_FIELDS
+
+
+def test_who_sees_a_lead() -> None:
+    member = user(Role.PARTNER_USER, A)
+    member.id = 7
+    assert access.can_see_lead(member, A, 7)
+    assert not access.can_see_lead(member, A, None) and not access.can_see_lead(member, A, 8)
+    assert not access.can_see_lead(member, B, 7)
+    assert access.can_see_lead(user(Role.PARTNER_ADMIN, A), A, None)
+    assert not access.can_see_lead(user(Role.PARTNER_ADMIN, A), B, None)
+    for role in VENDORS:
+        assert access.can_see_lead(user(role), B, None)
 
 
 @pytest.mark.parametrize("role", VENDORS, ids=str)
@@ -151,7 +163,9 @@ def test_partner_admin_edits_profile_of_own_partner_only() -> None:
     access.ensure_can_edit_partner(admin, Partner(id=A), set(PARTNER_PROFILE_FIELDS))
     access.ensure_can_edit_partner(admin, Partner(id=A), set())
     with pytest.raises(PermissionDenied) as exc:
-        access.ensure_can_edit_partner(admin, Partner(id=A), {"name", "tier_id", "status"})
+        access.ensure_can_edit_partner(
+            admin, Partner(id=A), {"website_domains", "tier_id", "status"}
+        )
     assert set(exc.value.fields) == {"tier_id", "status"}
     assert "status" in exc.value.message and "tier_id" in exc.value.message
     with pytest.raises(NotFound):

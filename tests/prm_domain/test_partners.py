@@ -98,13 +98,18 @@ def test_partner_admin_profile_only(
     session: Session, make_user: Callable[..., User], make_partner: Callable[..., Partner]
 ) -> None:
     admin = make_user(Role.PARTNER_ADMIN)
-    p = partners.update_partner(session, admin, admin.partner_id, {"verticals": ["Health"]})
-    assert p.verticals == ["Health"]
+    p = partners.update_partner(session, admin, admin.partner_id, {"business_model": "services"})
+    assert p.business_model == "services"
     with pytest.raises(PermissionDenied) as exc:
         partners.update_partner(session, admin, admin.partner_id, {"status": "exited"})
     assert exc.value.fields == {"status": "set by the vendor"}
+    # Verticals gate content: a partner admin adding one would reach restricted assets.
+    with pytest.raises(PermissionDenied) as exc:
+        partners.update_partner(session, admin, admin.partner_id, {"verticals": ["Health"]})
+    assert exc.value.fields == {"verticals": "set by the vendor; propose a change"}
+    assert session.get(Partner, admin.partner_id).verticals == []
     with pytest.raises(NotFound):
-        partners.update_partner(session, admin, make_partner().id, {"verticals": []})
+        partners.update_partner(session, admin, make_partner().id, {"website_domains": []})
 
 
 def test_list_scoped_and_q_refuses_nul(

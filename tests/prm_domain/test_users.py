@@ -48,12 +48,44 @@ def test_create_partner_user_case_folds_and_audits(
 def test_emails_unique_case_insensitively(
     email: str, session: Session, make_user: Callable[..., User]
 ) -> None:
+    """Vendor staff see every account, so they are told "exists"."""
     vendor = make_user(Role.VENDOR_ADMIN)
     users.create_vendor_user(session, vendor, values(role="marketing_manager"))
     admin = make_user(Role.PARTNER_ADMIN)
     with pytest.raises(Conflict) as exc:
-        users.create_partner_user(session, admin, admin.partner_id, values(email=email))
+        users.create_partner_user(session, vendor, admin.partner_id, values(email=email))
     assert exc.value.fields == {"email": "already used"}
+
+
+@pytest.mark.parametrize("owner", ["vendor staff", "another partner's user", "a deactivated user"])
+def test_a_partner_admin_is_not_told_whose_address_it_is(
+    owner: str, session: Session, make_user: Callable[..., User]
+) -> None:
+    """An address with an account elsewhere gets the same neutral answer, whoever holds it."""
+    if owner == "vendor staff":
+        make_user(Role.CHANNEL_MANAGER, email="person@example.com")
+    else:
+        make_user(
+            Role.PARTNER_USER, email="person@example.com", active=owner != "a deactivated user"
+        )
+    admin = make_user(Role.PARTNER_ADMIN)
+    with pytest.raises(ValidationError) as exc:
+        users.create_partner_user(
+            session, admin, admin.partner_id, values(email="PERSON@example.com")
+        )
+    assert not isinstance(exc.value, Conflict)
+    assert exc.value.fields == {"email": users.EMAIL_UNAVAILABLE}
+    assert exc.value.message == "This address cannot be used."
+
+
+def test_a_partner_admin_is_told_about_their_own_members(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    admin = make_user(Role.PARTNER_ADMIN)
+    make_user(Role.PARTNER_USER, partner=admin.partner, email="person@example.com")
+    with pytest.raises(Conflict) as exc:
+        users.create_partner_user(session, admin, admin.partner_id, values())
+    assert exc.value.fields == {"email": "already a member"}
 
 
 def test_find_by_email(session: Session, make_user: Callable[..., User]) -> None:
