@@ -64,6 +64,8 @@ class VersionOut(Out):
     size: int
     pages: list[Any]
     zones: list[dict[str, Any]]
+    # What was removed from the upload before storing it (JavaScript, actions, XFA).
+    removed_content: list[str]
     created_at: dt.datetime
 
 

@@ -1,0 +1,65 @@
+"""files: ids never reused on SQLite; what was removed from an uploaded template
+
+Revision ID: 0006_files
+Revises: 0003_syndication
+Create Date: 2026-11-29
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0006_files"
+down_revision: str | Sequence[str] | None = "0003_syndication"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Tables whose ids are kept in JSON lists or carried by links and sessions (see
+# prm_domain.base.NO_ID_REUSE). Parents before children, so each rebuild finds its references.
+NO_ID_REUSE = (
+    "tier",
+    "partner",
+    "user_account",
+    "api_token",
+    "asset",
+    "asset_version",
+    "render_job",
+    "syndicated_item",
+    "embed",
+)
+
+
+def _rebuild(autoincrement: bool) -> None:
+    # SQLite adds AUTOINCREMENT only at CREATE TABLE: batch mode copies each table into a new
+    # one (env.py turns foreign keys off around it, so dropping the old one cascades nowhere).
+    # The rows keep their ids; sqlite_sequence starts after the largest one.
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    for table in NO_ID_REUSE:
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
+        ):
+            pass
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:  # raised inside the migration's transaction, so nothing of it is kept
+        raise RuntimeError(f"Rebuilding the tables broke references: {broken[:5]}")
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("asset_version") as batch_op:
+        batch_op.add_column(
+            sa.Column("removed_content", sa.JSON(), server_default="[]", nullable=False)
+        )
+    _rebuild(True)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    _rebuild(False)
+    with op.batch_alter_table("asset_version") as batch_op:
+        batch_op.drop_column("removed_content")
