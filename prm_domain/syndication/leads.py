@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -13,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, validation
+from prm_domain import access, spreadsheet, validation
 from prm_domain.base import utcnow
 from prm_domain.enums import ItemKind
 from prm_domain.errors import DomainError, NotFound, ValidationError
@@ -179,16 +178,13 @@ CSV_COLUMNS = (
 
 
 def safe_cell(value: Any) -> str:
-    """A spreadsheet cell that stays text: a leading = + - @ (or tab/CR) would start a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """A spreadsheet cell that stays text, whatever separator the spreadsheet splits on."""
+    return spreadsheet.inert_cell(value)
 
 
 def export_csv(session: Session, actor: User) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     stmt = select(Lead).where(access.partner_scope(actor, Lead.partner_id)).order_by(Lead.id)
     for lead in session.scalars(stmt):
