@@ -84,7 +84,7 @@ def _website(value: str) -> str:
         raise validation.fail("contact_website", "must be an http(s) address or a domain name")
     url = value if scheme else f"https://{value}"
     try:
-        validation.http_url("contact_website", url)
+        validation.http_url("contact_website", url, allow_loopback=False)
     except ValidationError as exc:
         reason = exc.fields.get("contact_website", "")
         if "must be an absolute" in reason:

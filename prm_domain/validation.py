@@ -176,9 +176,11 @@ def password(field: str, value: Any) -> str:
     return value
 
 
-def http_url(field: str, value: Any, *, allow_loopback: bool = False) -> str:
+def http_url(field: str, value: Any, *, allow_loopback: bool = True) -> str:
     """An absolute http(s) URL on a domain name; anything else (javascript:, data:, relative,
-    an IP address) is refused. ``allow_loopback`` as for ``hostname``."""
+    an IP address, credentials) is refused. The loopback host (``localhost``, ``127.0.0.1``)
+    is accepted unless ``allow_loopback`` is false: it reaches only the visitor's own machine,
+    and a local test page or landing page needs it."""
     from urllib.parse import urlsplit
 
     value = text(field, value, max_len=2000)

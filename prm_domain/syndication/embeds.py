@@ -47,9 +47,12 @@ def _clean(
                 if not domains:
                     raise validation.fail("allowed_domains", "name at least one website host")
                 out["allowed_domains"] = sorted(
-                    {validation.hostname(
-                        "allowed_domains", d, allow_port=True, allow_loopback=True
-                    ) for d in domains}
+                    {
+                        validation.hostname(
+                            "allowed_domains", d, allow_port=True, allow_loopback=True
+                        )
+                        for d in domains
+                    }
                 )
             elif field == "theme":
                 out["theme"] = _theme(value)

@@ -35,7 +35,7 @@ def _page_url(value: Any) -> str:
     if not isinstance(value, str) or not value:
         return ""
     try:
-        return validation.http_url("page_url", value, allow_loopback=True)
+        return validation.http_url("page_url", value)
     except ValidationError:
         return ""  # a lead is not refused over a strange page address; it is just not kept
 

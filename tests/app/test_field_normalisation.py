@@ -61,9 +61,8 @@ def test_embed_domains_allow_a_local_test_page_but_no_other_ip(world) -> None:
     [
         ("192.168.0.10", "IP address"),
         ("127.0.0.1", "IP address"),
-        ("\uff18.\uff18.\uff18.\uff18", "IP address")(  # full-width digits,
-            "localhost", "full domain name"
-        ),
+        ("\uff18.\uff18.\uff18.\uff18", "IP address"),  # full-width digits
+        ("localhost", "full domain name"),
         ("shop.example.com:8080", "not a valid host name"),
     ],
 )
@@ -104,6 +103,7 @@ def test_country_codes_must_exist(world, country) -> None:
         "vbscript:msgbox(1)",
         "https://10.0.0.1/",
         "mailto:jane@acme.example",
+        "http://localhost:3000/",
     ],
 )
 def test_contact_website_is_an_http_address_only(world, website) -> None:

@@ -165,9 +165,8 @@ def test_loopback_is_allowed_only_where_asked_for(given: str, clean: str) -> Non
         "data:text/html,<script>alert(1)</script>",
         "https://javascript:alert(1)@example.com/",
         "https://user:pass@example.com/",
-        "https://127.0.0.1/",
+        "https://192.168.0.1/",
         "http://10.0.0.1:8080/x",
-        "https://localhost:8080/",
         "https://example.com:99999/",
         "https://ex\u202eample.com/",
         "//example.com/x",
@@ -176,13 +175,16 @@ def test_loopback_is_allowed_only_where_asked_for(given: str, clean: str) -> Non
 )
 def test_http_url_refuses(given: str) -> None:
     refused(v.http_url, given)
+    refused(v.http_url, given, allow_loopback=False)
 
 
 def test_http_url_accepts_web_addresses_and_loopback_where_asked_for() -> None:
     assert v.http_url("f", "https://Example.com/a?b=1#c") == "https://Example.com/a?b=1#c"
     assert v.http_url("f", "http://bücher.de:8080/") == "http://bücher.de:8080/"
-    assert v.http_url("f", "http://localhost:8081/p", allow_loopback=True)
-    assert v.http_url("f", "http://127.0.0.1:8081/p", allow_loopback=True)
+    assert v.http_url("f", "http://localhost:8081/p")
+    assert v.http_url("f", "http://127.0.0.1:8081/p")
+    refused(v.http_url, "http://localhost:8081/p", allow_loopback=False)
+    refused(v.http_url, "http://127.0.0.1/", allow_loopback=False)
 
 
 # --- country codes, emails, text ---------------------------------------------------------------
