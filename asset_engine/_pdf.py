@@ -261,13 +261,18 @@ def cobrand_pdf(
     zones: Sequence[Zone],
     *,
     incremental: bool = True,
+    sanitized: bool = False,
 ) -> bytes:
     """Stamp the partner's branding into every page the zones name; keep the rest intact.
 
     By default the branding is appended as an incremental update after the original bytes,
     which stay untouched: the cost does not grow with the document's images and fonts, and
     a signed revision stays verifiable. A file whose cross-reference data is damaged, or
-    ``incremental=False``, gets a full rewrite by pypdf instead.
+    ``incremental=False``, gets a full rewrite by pypdf instead, and so does a file with
+    active content (JavaScript, actions that run, XFA): the output never has any.
+    ``sanitized=True`` says the template is the output of ``sanitize_pdf`` and skips looking
+    again (that look reads every annotation and outline entry: a tenth of a second for a long,
+    link-heavy document).
     """
     if not isinstance(brand, BrandKit):
         raise AssetError("brand must be a BrandKit.")
@@ -281,7 +286,7 @@ def cobrand_pdf(
         if z.kind == "logo":
             load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
     try:
-        return _cobrand(data, reader, brand, zones, texts, incremental)
+        return _cobrand(data, reader, brand, zones, texts, incremental, sanitized)
     except AssetError:
         raise
     except _READ_ERRORS as exc:
@@ -295,9 +300,10 @@ def _cobrand(
     zones: list[Zone],
     texts: dict[int, str],
     incremental: bool,
+    sanitized: bool,
 ) -> bytes:
     prev = last_xref_offset(data) if incremental else None
-    if reachable_active_content(reader):
+    if not sanitized and reachable_active_content(reader):
         # An update appended to the original bytes would leave the scripts in the file: strip
         # them from the reader's objects and rewrite, which copies only what is still reachable.
         strip_active_content(reader)

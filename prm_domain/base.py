@@ -100,6 +100,7 @@ class Base(DeclarativeBase):
         list[int]: JSON(),
         list[Any]: JSON(),
         list[int] | None: JSON(),
+        list[str] | None: JSON(),
     }
 
 

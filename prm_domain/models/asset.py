@@ -74,9 +74,10 @@ class AssetVersion(Base):
     pages: Mapped[list[Any]] = mapped_column(default=list)
     zones: Mapped[list[Any]] = mapped_column(default=list)
     thumbnail_key: Mapped[str | None] = mapped_column(String(64))
-    # What was taken out of the upload before it was stored (scripts, actions that run, XFA):
-    # shown to the vendor; partners only ever get the stored, inert template.
-    removed_content: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # What was taken out of the upload before it was stored (scripts, actions that run, XFA),
+    # shown to the vendor. None for a version uploaded before uploads were cleaned: each of its
+    # renders looks for active content again.
+    removed_content: Mapped[list[str] | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

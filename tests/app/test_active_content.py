@@ -17,7 +17,7 @@ from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_has
     token,
 )
 from tests.asset_engine.test_engine_pdf_active import MARK, active_pdf
-from tests.library_fixtures import png
+from tests.library_fixtures import brochure, png
 
 ZONES = [{"kind": "text", "box": [0.05, 0.9, 0.6, 0.05], "text": "{{ partner }}"}]
 
@@ -71,6 +71,13 @@ def test_upload_is_stored_without_active_content_and_the_uploader_is_told(app, s
     assert download.status_code == 200
     _assert_inert(download.data)
     assert "Acme Reseller" in pypdf.PdfReader(io.BytesIO(download.data)).pages[0].extract_text()
+    # A clean file is stored as uploaded, and says nothing was removed.
+    clean = vendor.post(
+        f"/api/v1/assets/{asset_id}/versions?filename=clean.pdf",
+        data=brochure(),
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert clean.status_code == 201 and clean.json["removed_content"] == []
 
 
 def test_a_template_stored_before_cleaning_existed_still_renders_clean(app, session, world):
@@ -84,6 +91,7 @@ def test_a_template_stored_before_cleaning_existed_still_renders_clean(app, sess
     version = session.get(AssetVersion, r.json["id"])
     with app.app_context():
         version.template_key = storage().put(active_pdf())  # as an old upload was kept
+    version.removed_content = None  # what the migration leaves on versions from before
     session.commit()
     vendor.request(
         "PUT", f"/api/v1/assets/{asset_id}/versions/{version.id}/zones", {"zones": ZONES}

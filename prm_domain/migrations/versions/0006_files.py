@@ -52,9 +52,8 @@ def _rebuild(autoincrement: bool) -> None:
 def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table("asset_version") as batch_op:
-        batch_op.add_column(
-            sa.Column("removed_content", sa.JSON(), server_default="[]", nullable=False)
-        )
+        # NULL on existing versions: they were never cleaned, so their renders check them.
+        batch_op.add_column(sa.Column("removed_content", sa.JSON(), nullable=True))
     _rebuild(True)
 
 
