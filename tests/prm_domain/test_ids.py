@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -184,11 +185,15 @@ def test_rebuilding_a_parent_table_does_not_cascade_into_its_children(tmp_path: 
                 text(
                     "INSERT INTO embed (id, partner_id, key, name, kind, allowed_domains,"
                     " theme, enabled, created_at, updated_at) VALUES (3, 5, 'k3k3k3k3k3k3', '',"
-                    " 'banner', '[]', '{}', 1, '2026-01-01', '2026-01-01')"
-                )
+                    " 'banner', :domains, '{}', 1, '2026-01-01', '2026-01-01')"
+                ),
+                {"domains": '["shop.example.com:443", "b.example:80", "c.example:8080"]'},
             )
         upgrade(engine)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT partner_id FROM embed")).scalars().all() == [5]
+            # Hosts saved with a default port before now match their Origin.
+            domains = conn.execute(text("SELECT allowed_domains FROM embed")).scalar_one()
+            assert json.loads(domains) == ["b.example", "c.example:8080", "shop.example.com"]
     finally:
         engine.dispose()

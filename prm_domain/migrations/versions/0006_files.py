@@ -6,6 +6,7 @@ Create Date: 2026-11-29
 
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -49,8 +50,20 @@ def _rebuild(autoincrement: bool) -> None:
         raise RuntimeError(f"Rebuilding the tables broke references: {broken[:5]}")
 
 
+def _drop_default_ports() -> None:
+    # Embed hosts saved with ":443" or ":80" never matched an Origin (which omits default
+    # ports); the app now stores them without, and so do the rows saved before.
+    embed = sa.table("embed", sa.column("id", sa.Integer), sa.column("allowed_domains", sa.JSON))
+    bind = op.get_bind()
+    for embed_id, domains in bind.execute(sa.select(embed.c.id, embed.c.allowed_domains)).all():
+        clean = sorted({re.sub(r":(?:80|443)$", "", d) for d in domains or []})
+        if clean != domains:
+            bind.execute(embed.update().where(embed.c.id == embed_id).values(allowed_domains=clean))
+
+
 def upgrade() -> None:
     """Upgrade schema."""
+    _drop_default_ports()
     with op.batch_alter_table("asset_version") as batch_op:
         # NULL on existing versions: they were never cleaned, so their renders check them.
         batch_op.add_column(sa.Column("removed_content", sa.JSON(), nullable=True))
