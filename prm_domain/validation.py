@@ -42,7 +42,7 @@ def text(field: str, value: Any, *, max_len: int, required: bool = True) -> str:
         raise fail(field, "is required")
     if len(value) > max_len:
         raise fail(field, f"must be at most {max_len} characters")
-    if any(_hidden(c) for c in value):
+    if any(hidden_character(c) for c in value):
         raise fail(
             field,
             "must not contain control characters or invisible formatting characters "
@@ -51,7 +51,9 @@ def text(field: str, value: Any, *, max_len: int, required: bool = True) -> str:
     return value
 
 
-def _hidden(c: str) -> bool:
+def hidden_character(c: str) -> bool:
+    """A control, surrogate, line/paragraph separator or invisible format character (bidi
+    controls, zero-width spaces, BOM, tags) other than tab and the two joiners."""
     if c == "\t" or " " <= c <= "~":
         return False
     category = unicodedata.category(c)

@@ -127,10 +127,13 @@ def _field(name: str, value: Any, *, required: bool) -> str:
             raise validation.fail(name, "is required")
         return ""
     if name == "message":
-        # A message keeps its line breaks; other control characters go.
+        # A message keeps its line breaks; other control characters go, and so do invisible
+        # format characters (a right-to-left override would disguise what the partner reads;
+        # a visitor typing Hebrew or Arabic may send marks without meaning to, so no refusal).
         if not isinstance(value, str):
             raise validation.fail(name, "must be text")
-        text = "".join(c for c in value if c in "\n\t" or ord(c) >= 32).strip()
+        text = "".join(c for c in value if c == "\n" or not validation.hidden_character(c))
+        text = text.strip()
         if len(text) > MAX_LEN[name]:
             raise validation.fail(name, f"must be at most {MAX_LEN[name]} characters")
         return text

@@ -7,6 +7,11 @@ from typing import Any
 import pytest
 
 from prm_domain.enums import Role
+from prm_domain.models import Lead
+from tests.syndication.test_endpoints import _lead
+from tests.syndication.test_endpoints import world as endpoints_world  # noqa: F401 - a fixture
+
+SHALOM = "\u05e9\u05dc\u05d5\u05dd"  # Hebrew, written with escapes: some letters look Latin
 
 
 @pytest.fixture
@@ -139,3 +144,15 @@ def test_names_with_bidirectional_controls_are_refused(world, name) -> None:
     assert r.status_code == 422 and "title" in r.json["error"]["fields"]
     r = world["admin"].patch(f"/api/v1/partners/{partner.id}/brand-kit", {"contact_name": name})
     assert r.status_code == 422 and "contact_name" in r.json["error"]["fields"]
+
+
+def test_lead_names_refuse_bidi_controls_and_messages_lose_them(client, session, request) -> None:
+    """A visitor's name is refused like any name; the free-text message keeps its words and line
+    breaks but loses the invisible characters (an RTL typist may send marks without meaning to)."""
+    world = request.getfixturevalue("endpoints_world")
+    fields = {"name": "Dana", "email": "dana@buyer.example"}
+    r = _lead(world, fields={**fields, "name": "Dana\u202egnp.exe"})
+    assert r.status_code == 422 and "name" in r.json["error"]["fields"], r.json
+    r = _lead(world, fields={**fields, "message": f"Call me\u202e\u200b\n{SHALOM}\u200f!"})
+    assert r.status_code == 201, r.json
+    assert session.query(Lead).one().message == f"Call me\n{SHALOM}!"
