@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -44,6 +45,10 @@ _DESCRIPTIONS = {
     "/Hide": "actions that hide parts of the page",
     "/GoTo3DView": "3D actions",
 }
+# An object pypdf cannot parse is left to the reachable walk: if anything uses it, reading the
+# document fails there; if nothing does, a rewrite would not copy it anyway.
+_UNREADABLE: tuple[type[Exception], ...] = (PyPdfError, ValueError, KeyError, TypeError)
+_UNREADABLE += (IndexError, AttributeError, RecursionError, OSError, AssertionError)
 # Tokens that only ever mean active content: found in the raw bytes (an earlier revision that
 # a later one superseded, say), they make the file be rewritten without them.
 _RAW_TOKENS = re.compile(
@@ -189,11 +194,13 @@ def find_active_content(reader: PdfReader, data: bytes) -> tuple[str, ...]:
     object, so it is meant for an upload, once. Empty when there is none."""
     walker = _Walker(apply=False)
     walker.visit(reader.trailer)
-    for generation, objects in reader.xref.items():
-        for idnum in objects:
-            walker.visit(IndirectObject(idnum, generation, reader))
-    for idnum in reader.xref_objStm:
-        walker.visit(IndirectObject(idnum, 0, reader))
+    refs = [IndirectObject(n, gen, reader) for gen, objects in reader.xref.items() for n in objects]
+    refs += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]
+    for ref in refs:
+        try:
+            walker.visit(ref)
+        except _UNREADABLE:
+            continue
     # Superseded objects exist only in a file updated incrementally; in a single revision a
     # raw match can only be chance bytes inside compressed data.
     if not walker.found and data.count(b"startxref") > 1 and _RAW_TOKENS.search(data):

@@ -51,6 +51,14 @@ def test_embed_domains_with_default_ports_match_their_origin(world, client) -> N
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_a_pasted_origin_counts_as_its_host(world) -> None:
+    r = _embed(world, ["https://Shop.Example.com/", "http://127.0.0.1:8081", "https://b.example:443"])
+    assert r.status_code == 201, r.json
+    assert r.json["allowed_domains"] == ["127.0.0.1:8081", "b.example", "shop.example.com"]
+    for bad in ("https://shop.example.com/page", "https://u@shop.example.com", "ftp://x.example"):
+        assert _embed(world, [bad]).status_code == 422, bad
+
+
 def test_embed_domains_allow_a_local_test_page_but_no_other_ip(world) -> None:
     r = _embed(world, ["127.0.0.1:8081", "localhost:3000"])
     assert r.status_code == 201, r.json
