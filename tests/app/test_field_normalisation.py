@@ -52,7 +52,9 @@ def test_embed_domains_with_default_ports_match_their_origin(world, client) -> N
 
 
 def test_a_pasted_origin_counts_as_its_host(world) -> None:
-    r = _embed(world, ["https://Shop.Example.com/", "http://127.0.0.1:8081", "https://b.example:443"])
+    r = _embed(
+        world, ["https://Shop.Example.com/", "http://127.0.0.1:8081", "https://b.example:443"]
+    )
     assert r.status_code == 201, r.json
     assert r.json["allowed_domains"] == ["127.0.0.1:8081", "b.example", "shop.example.com"]
     for bad in ("https://shop.example.com/page", "https://u@shop.example.com", "ftp://x.example"):
