@@ -169,7 +169,7 @@ def asset_new() -> Any:
     session = db.session()
     try:
         asset = assets.create_asset(session, g.user, form.get("kind", ""), _asset_values(form))
-        assets.add_version(
+        version = assets.add_version(
             session,
             g.user,
             storage(),
@@ -184,6 +184,8 @@ def asset_new() -> Any:
             **_choices(values=form, errors=exc.fields, error=exc.message, categories=_categories()),
         ), 422
     session.commit()
+    if version.removed_content:
+        flash(assets.removed_notice(version.removed_content), "warning")
     if asset.kind in ZONE_KINDS:
         flash(
             f"{asset.name} is saved as a draft. Now place the partner's logo and details.",
@@ -310,6 +312,8 @@ def version_upload(asset_id: int) -> Any:
         "publish this one.",
         "success",
     )
+    if version.removed_content:
+        flash(assets.removed_notice(version.removed_content), "warning")
     return redirect(url_for("portal_library.asset_detail", asset_id=asset_id))
 
 

@@ -7,8 +7,9 @@ the engine renders.
 from __future__ import annotations
 
 # Part of every render cache key: bump it when the engine draws anything differently.
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
+from ._active import SanitizedPdf
 from ._email import CompiledEmail, compile_email, personalise_email, render_email
 from ._errors import (
     AssetError,
@@ -21,7 +22,7 @@ from ._errors import (
 from ._images import validate_logo
 from ._inspect import inspect_image, thumbnail
 from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
-from ._pdf import cobrand_pdf, inspect_pdf, render_preview
+from ._pdf import cobrand_pdf, inspect_pdf, render_preview, sanitize_pdf
 from ._social import render_social
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidZoneError",
     "PageSize",
     "RenderedEmail",
+    "SanitizedPdf",
     "TemplateError",
     "Zone",
     "cobrand_pdf",
@@ -45,6 +47,7 @@ __all__ = [
     "render_email",
     "render_preview",
     "render_social",
+    "sanitize_pdf",
     "thumbnail",
     "validate_logo",
 ]

@@ -24,6 +24,12 @@ from pypdf.generic import (
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
+from ._active import (
+    SanitizedPdf,
+    find_active_content,
+    reachable_active_content,
+    strip_active_content,
+)
 from ._colors import parse_color
 from ._errors import AssetError, EncryptedPdfError, InvalidPdfError
 from ._fonts import pdf_font
@@ -255,13 +261,18 @@ def cobrand_pdf(
     zones: Sequence[Zone],
     *,
     incremental: bool = True,
+    sanitized: bool = False,
 ) -> bytes:
     """Stamp the partner's branding into every page the zones name; keep the rest intact.
 
     By default the branding is appended as an incremental update after the original bytes,
     which stay untouched: the cost does not grow with the document's images and fonts, and
     a signed revision stays verifiable. A file whose cross-reference data is damaged, or
-    ``incremental=False``, gets a full rewrite by pypdf instead.
+    ``incremental=False``, gets a full rewrite by pypdf instead, and so does a file with
+    active content (JavaScript, actions that run, XFA): the output never has any.
+    ``sanitized=True`` says the template is the output of ``sanitize_pdf`` and skips looking
+    again (that look reads every annotation and outline entry: a tenth of a second for a long,
+    link-heavy document).
     """
     if not isinstance(brand, BrandKit):
         raise AssetError("brand must be a BrandKit.")
@@ -275,7 +286,7 @@ def cobrand_pdf(
         if z.kind == "logo":
             load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
     try:
-        return _cobrand(data, reader, brand, zones, texts, incremental)
+        return _cobrand(data, reader, brand, zones, texts, incremental, sanitized)
     except AssetError:
         raise
     except _READ_ERRORS as exc:
@@ -289,8 +300,14 @@ def _cobrand(
     zones: list[Zone],
     texts: dict[int, str],
     incremental: bool,
+    sanitized: bool,
 ) -> bytes:
     prev = last_xref_offset(data) if incremental else None
+    if not sanitized and reachable_active_content(reader):
+        # An update appended to the original bytes would leave the scripts in the file: strip
+        # them from the reader's objects and rewrite, which copies only what is still reachable.
+        strip_active_content(reader)
+        prev = None
     version = _header_version(reader)
     sink: Sink
     if prev is not None and not all(
@@ -398,6 +415,25 @@ def _stamp(
     stamp = DecodedStreamObject()
     stamp.set_data(f"\nQ q {matrix} cm {name} Do Q\n".encode("ascii"))
     page[NameObject("/Contents")] = ArrayObject([opener, *contents, sink.add(stamp)])
+
+
+def sanitize_pdf(data: bytes) -> SanitizedPdf:
+    """The PDF without active content anywhere in the file, and what was removed (for the
+    uploader). A file without any comes back byte for byte, so its renders stay incremental."""
+    data = _check_bytes(data)
+    reader = _read(data)
+    try:
+        removed = find_active_content(reader, data)
+        if not removed:
+            return SanitizedPdf(data, ())
+        strip_active_content(reader)
+        writer = PdfWriter(clone_from=reader)
+        writer.pdf_header = "%PDF-{}.{}".format(*max(_header_version(reader), (1, 4)))
+        out = io.BytesIO()
+        writer.write(out)
+    except _READ_ERRORS as exc:
+        raise InvalidPdfError(f"The PDF is damaged and cannot be read ({exc}).") from exc
+    return SanitizedPdf(out.getvalue(), removed)
 
 
 def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:

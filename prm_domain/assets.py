@@ -212,6 +212,26 @@ def update_asset(session: Session, actor: User, asset_id: int, values: Mapping[s
     return asset
 
 
+def sanitize_template(kind: AssetKind, data: bytes) -> tuple[bytes, list[str]]:
+    """The upload as it is stored: a PDF without active content (scripts, actions that run,
+    XFA), rewritten once here so every render of it is clean, and what was removed."""
+    if kind != AssetKind.PDF or not data or len(data) > MAX_TEMPLATE_BYTES:
+        return data, []
+    try:
+        result = asset_engine.sanitize_pdf(data)
+    except asset_engine.AssetError as exc:
+        raise ValidationError(str(exc), {"file": str(exc)}) from None
+    return result.data, list(result.removed)
+
+
+def removed_notice(removed: list[str]) -> str:
+    """What the uploader is told when active content was taken out of the file."""
+    return (
+        "Active content was removed from the PDF before it was stored, so partners and their "
+        f"customers never receive it: {'; '.join(removed)}."
+    )
+
+
 def inspect_template(kind: AssetKind, data: bytes) -> tuple[list[list[float]], bytes | None]:
     """Check an upload by its content; return its pages as the reader sees them and a thumbnail."""
     if not data:
@@ -246,6 +266,7 @@ def add_version(
     access.require(actor, Right.MANAGE_ASSETS)
     asset = get_asset(session, actor, asset_id)
     name = validation.text("filename", filename or "template", max_len=255)
+    data, removed = sanitize_template(asset.kind, data)
     pages, thumb = inspect_template(asset.kind, data)
     previous = asset.latest_version
     zones = list(previous.zones) if previous else []
@@ -260,6 +281,7 @@ def add_version(
         pages=pages,
         zones=zones,
         thumbnail_key=storage.put(thumb) if thumb else None,
+        removed_content=removed,
         created_by_id=actor.id,
     )
     session.add(version)
@@ -270,7 +292,7 @@ def add_version(
         actor,
         "asset.version_added",
         version,
-        {"asset_id": asset.id, "number": version.number},
+        {"asset_id": asset.id, "number": version.number, "removed_content": removed},
     )
     return version
 

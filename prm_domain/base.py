@@ -84,6 +84,13 @@ class ExactDecimal(TypeDecorator[decimal.Decimal]):
         return decimal.Decimal(str(value))
 
 
+# Without AUTOINCREMENT, SQLite gives a deleted row's id to the next insert. Tables whose ids
+# other rows keep in JSON lists (embeds' items, audiences' tiers, jobs' partners) or that links
+# and sessions carry take this, so an old reference never silently names a new row.
+# (Postgres sequences never hand an id out twice.)
+NO_ID_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute by name
@@ -93,6 +100,7 @@ class Base(DeclarativeBase):
         list[int]: JSON(),
         list[Any]: JSON(),
         list[int] | None: JSON(),
+        list[str] | None: JSON(),
     }
 
 

@@ -75,14 +75,21 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _website(value: str) -> str:
-    if "://" in value:
-        scheme, _, rest = value.partition("://")
-        if scheme.lower() not in ("http", "https"):
-            raise validation.fail("contact_website", "must be an http(s) address or a domain")
-        host = rest.split("/", 1)[0]
-    else:
-        host = value.split("/", 1)[0]
-    validation.hostname("contact_website", host, allow_port=True)
+    """Kept as typed ("acme.example" reads better on a brochure than "https://acme.example/"),
+    but only an http(s) URL, or a domain name (and path) that is one with "https://" in front;
+    any other scheme (javascript:, data:, mailto:) is refused."""
+    # A scheme, unless what follows the colon is a port ("acme.example:8080").
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d+(?:/|$))", value)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise validation.fail("contact_website", "must be an http(s) address or a domain name")
+    url = value if scheme else f"https://{value}"
+    try:
+        validation.http_url("contact_website", url, allow_loopback=False)
+    except ValidationError as exc:
+        reason = exc.fields.get("contact_website", "")
+        if "must be an absolute" in reason:
+            reason = "must be an http(s) address or a domain name"
+        raise validation.fail("contact_website", reason) from None
     return value
 
 

@@ -264,7 +264,12 @@ def _render(
     ]
     try:
         if asset.kind == AssetKind.PDF:
-            pdf = asset_engine.cobrand_pdf(storage.get(version.template_key), brand, zones)
+            pdf = asset_engine.cobrand_pdf(
+                storage.get(version.template_key),
+                brand,
+                zones,
+                sanitized=version.removed_content is not None,  # cleaned at upload
+            )
             return asset_engine.render_preview(pdf, 1, 800) if fmt == "preview" else pdf
         if asset.kind == AssetKind.SOCIAL:
             template = storage.get(version.template_key)

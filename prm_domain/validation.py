@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import ipaddress
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import idna
+
+from prm_domain.countries import ISO_3166_ALPHA2
 from prm_domain.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
@@ -18,6 +23,11 @@ _EMAIL = re.compile(
     r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Joiners shape Persian, Indic and emoji text; every other format character is invisible and
+# can reorder what a reader sees (U+202E turns "cod.exe" into "exe.doc").
+_JOINERS = "\u200c\u200d"
+# Hosts a developer's test page runs on; accepted (with a port) only where a caller asks.
+LOOPBACK = ("localhost", "127.0.0.1")
 
 
 def fail(field: str, why: str) -> ValidationError:
@@ -32,9 +42,22 @@ def text(field: str, value: object, *, max_len: int, required: bool = True) -> s
         raise fail(field, "is required")
     if len(value) > max_len:
         raise fail(field, f"must be at most {max_len} characters")
-    if any(ord(c) < 32 and c not in "\t" for c in value):
-        raise fail(field, "must not contain control characters")
+    if any(hidden_character(c) for c in value):
+        raise fail(
+            field,
+            "must not contain control characters or invisible formatting characters "
+            "(such as right-to-left overrides)",
+        )
     return value
+
+
+def hidden_character(c: str) -> bool:
+    """A control, surrogate, line/paragraph separator or invisible format character (bidi
+    controls, zero-width spaces, BOM, tags) other than tab and the two joiners."""
+    if c == "\t" or " " <= c <= "~":
+        return False
+    category = unicodedata.category(c)
+    return category in ("Cc", "Cs", "Zl", "Zp") or (category == "Cf" and c not in _JOINERS)
 
 
 def email(field: str, value: object) -> str:
@@ -55,23 +78,45 @@ def choice(field: str, value: Any, enum: type[E]) -> E:
         raise fail(field, f"must be one of: {allowed}") from None
 
 
-def hostname(field: str, value: Any, *, allow_port: bool = False) -> str:
-    """A DNS host name (IDNA-encoded, lower-case), optionally with ``:port``."""
+def hostname(
+    field: str, value: Any, *, allow_port: bool = False, allow_loopback: bool = False
+) -> str:
+    """A DNS host name: IDNA 2008 (UTS 46) A-labels, lower-case, at least two labels, never an
+    IP address. With ``allow_port``, ``:port`` may follow; the default ports (80, 443) are
+    dropped, as an Origin header drops them. With ``allow_loopback``, ``localhost`` and
+    ``127.0.0.1`` (with any port) are accepted too: a test page on the developer's machine."""
     value = text(field, value, max_len=260).lower().rstrip(".")
-    host, _, port = value.partition(":") if allow_port else (value, "", "")
+    host, _, port = value.rpartition(":") if allow_port and ":" in value else (value, "", "")
+    host = host.rstrip(".")
     # isascii: str.isdigit() is true for "²" (int() fails) and "٣" (not a port to store)
     if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise fail(field, f"{value!r} has an invalid port")
+    port = "" if port in ("80", "443") else port
+    if allow_loopback and host in LOOPBACK:
+        return f"{host}:{port}" if port else host
+    if _is_ip(host):
+        raise fail(field, f"{value!r} is an IP address: give the website's domain name")
     try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
+        # IDNA 2008 keeps "straße.de" (the stdlib's IDNA 2003 codec folds it to "strasse.de").
+        host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         raise fail(field, f"{value!r} is not a valid host name") from None
     labels = host.split(".")
     if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
         raise fail(field, f"{value!r} is not a valid host name")
-    if len(labels) < 2 and host != "localhost" and not allow_port:
+    if _is_ip(host) or labels[-1].isdigit():  # full-width digits, "127.1", "0x7f.1"
+        raise fail(field, f"{value!r} is an IP address: give the website's domain name")
+    if len(labels) < 2:
         raise fail(field, f"{value!r} is not a full domain name")
     return f"{host}:{port}" if port else host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def string_list(field: str, value: Any, *, max_items: int, max_len: int) -> list[str]:
@@ -92,6 +137,9 @@ def country(field: str, value: object) -> str:
     # Check before upper-casing: "ß".upper() is "SS", and "ﬀ".upper() is "FF".
     if not re.fullmatch(r"[A-Za-z]{2}", value):
         raise fail(field, "must be a two-letter ISO 3166 country code")
+    if value.upper() not in ISO_3166_ALPHA2:
+        hint = " (the United Kingdom is GB)" if value.upper() == "UK" else ""
+        raise fail(field, f"{value.upper()!r} is not an ISO 3166 country code{hint}")
     return value.upper()
 
 
@@ -135,15 +183,32 @@ def password(field: str, value: Any) -> str:
     return value
 
 
-def http_url(field: str, value: object) -> str:
-    """An absolute http(s) URL; anything else (javascript:, data:, relative) is refused."""
+def http_url(field: str, value: object, *, allow_loopback: bool = True) -> str:
+    """An absolute http(s) URL on a domain name; anything else (javascript:, data:, relative,
+    an IP address, credentials) is refused. The loopback host (``localhost``, ``127.0.0.1``)
+    is accepted unless ``allow_loopback`` is false: it reaches only the visitor's own machine,
+    and a local test page or landing page needs it."""
     from urllib.parse import urlsplit
 
     value = text(field, value, max_len=2000)
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise fail(field, "must be an absolute http(s) URL")
-    hostname(field, parts.hostname or "", allow_port=True)
+    if "@" in parts.netloc:
+        # "https://javascript:alert(1)@x.example" would also read as a script URL once the
+        # "https://" that made it one is gone; credentials have no place in a stored link.
+        raise fail(field, "must not contain a user name or password")
+    try:
+        port = parts.port
+    except ValueError:
+        raise fail(field, "has an invalid port") from None
+    host = parts.hostname or ""
+    hostname(
+        field,
+        f"{host}:{port}" if port else host,
+        allow_port=True,
+        allow_loopback=allow_loopback,
+    )
     return value
 
 

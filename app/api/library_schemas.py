@@ -64,6 +64,9 @@ class VersionOut(Out):
     size: int
     pages: list[Any]
     zones: list[dict[str, Any]]
+    # What was removed from the upload before storing it (JavaScript, actions, XFA); null for
+    # versions uploaded before uploads were cleaned.
+    removed_content: list[str] | None = None
     created_at: dt.datetime
 
 

@@ -11,12 +11,27 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch rebuild drops the old table; with foreign keys on, SQLite would first delete
+        # its rows and cascade into every child table. The pragma only takes effect outside a
+        # transaction, so it goes to the driver before SQLAlchemy begins one. A migration that
+        # rebuilds tables checks the references itself (PRAGMA foreign_key_check).
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            # On SQLite each migration commits on its own; what is left open here is only
+            # Alembic's reading of its version table (or a failed migration's remains).
+            if connection.in_transaction():
+                connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, str_enum, utcnow
+from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
 from prm_domain.enums import AssetKind, AssetStatus, JobStatus
 
 
@@ -18,6 +18,7 @@ class Asset(Base):
     """
 
     __tablename__ = "asset"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind))
@@ -60,7 +61,7 @@ class AssetVersion(Base):
     """One upload of an asset's template, with the zones that place partner branding on it."""
 
     __tablename__ = "asset_version"
-    __table_args__ = (UniqueConstraint("asset_id", "number"),)
+    __table_args__ = (UniqueConstraint("asset_id", "number"), NO_ID_REUSE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
@@ -73,6 +74,10 @@ class AssetVersion(Base):
     pages: Mapped[list[Any]] = mapped_column(default=list)
     zones: Mapped[list[Any]] = mapped_column(default=list)
     thumbnail_key: Mapped[str | None] = mapped_column(String(64))
+    # What was taken out of the upload before it was stored (scripts, actions that run, XFA),
+    # shown to the vendor. None for a version uploaded before uploads were cleaned: each of its
+    # renders looks for active content again.
+    removed_content: Mapped[list[str] | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -128,6 +133,7 @@ class RenderJob(Base):
     """A batch render of one asset for every partner of a segment (a Celery job)."""
 
     __tablename__ = "render_job"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)

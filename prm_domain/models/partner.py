@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, str_enum, utcnow
+from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
 from prm_domain.enums import (
     BusinessModel,
     ChangeRequestStatus,
@@ -24,6 +24,7 @@ class Partner(Base):
     """A partner organisation (tenant). Everything a partner owns points back here."""
 
     __tablename__ = "partner"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

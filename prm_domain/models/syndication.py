@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prm_domain.base import Base, str_enum, utcnow
+from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
 from prm_domain.enums import EmbedKind, ItemKind
 
 
@@ -19,6 +19,7 @@ class SyndicatedItem(Base):
     """
 
     __tablename__ = "syndicated_item"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind))
@@ -44,6 +45,7 @@ class Embed(Base):
     """A partner's widget: what it shows, where it may be shown, and its public key."""
 
     __tablename__ = "embed"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(

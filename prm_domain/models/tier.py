@@ -6,13 +6,14 @@ import decimal
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prm_domain.base import Base, ExactDecimal, utcnow
+from prm_domain.base import NO_ID_REUSE, Base, ExactDecimal, utcnow
 
 
 class Tier(Base):
     """A partner programme level. Its benefits are data, so vendors change them without code."""
 
     __tablename__ = "tier"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from prm_domain.base import Base, str_enum, utcnow
+from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
 from prm_domain.enums import PARTNER_ROLES, VENDOR_ROLES, Role
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class User(Base):
             f" OR (role IN ({_in(PARTNER_ROLES)}) AND partner_id IS NOT NULL)",
             name="role_matches_partner",
         ),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +56,7 @@ class ApiToken(Base):
     """A bearer token for the JSON API: only its SHA-256 is stored; it expires, can be revoked."""
 
     __tablename__ = "api_token"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,6 +6,7 @@ import html
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,9 +47,7 @@ def _clean(
                 )
                 if not domains:
                     raise validation.fail("allowed_domains", "name at least one website host")
-                out["allowed_domains"] = sorted(
-                    {validation.hostname("allowed_domains", d, allow_port=True) for d in domains}
-                )
+                out["allowed_domains"] = sorted({_host(d) for d in domains})
             elif field == "theme":
                 out["theme"] = _theme(value)
         except ValidationError as exc:
@@ -61,6 +60,16 @@ def _clean(
     if problems:
         raise ValidationError.for_fields(problems)
     return out
+
+
+def _host(value: str) -> str:
+    """A website host as an Origin names it; a pasted origin ("https://Shop.example.com/")
+    counts as its host, so what people copy from the address bar just works."""
+    parts = urlsplit(value)
+    origin = parts.scheme.lower() in ("http", "https") and parts.path in ("", "/")
+    if origin and parts.netloc and not (parts.query or parts.fragment or "@" in parts.netloc):
+        value = parts.netloc
+    return validation.hostname("allowed_domains", value, allow_port=True, allow_loopback=True)
 
 
 def _theme(value: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import LEAD_FIELDS, AssetKind, ItemKind
 from prm_domain.errors import NotFound, ValidationError
-from prm_domain.models import Asset, Partner, SyndicatedItem, User
+from prm_domain.models import Asset, Embed, Partner, SyndicatedItem, User
 from prm_domain.pagination import Page, paginate
 
 # The fields each kind keeps in ``content``, with their rule.
@@ -194,6 +194,16 @@ def delete_item(session: Session, actor: User, item_id: int) -> None:
     access.require(actor, Right.MANAGE_ASSETS)
     item = get_item(session, actor, item_id)
     audit.record(session, actor, "syndicated_item.deleted", item, {"title": item.title})
+    # Embeds that chose the item stop showing it (an embed left with none shows nothing; it
+    # does not fall back to "all"). JSON lists have no foreign key to cascade, and they are
+    # filtered here rather than by a JSON query that each backend spells differently.
+    for embed in session.scalars(select(Embed)):
+        if embed.item_ids is not None and item.id in embed.item_ids:
+            changes = audit.diff(embed, {"item_ids": [i for i in embed.item_ids if i != item.id]})
+            embed.item_ids = changes["item_ids"][1]
+            audit.record(
+                session, actor, "embed.updated", embed, changes, partner_id=embed.partner_id
+            )
     session.delete(item)
     session.flush()
 

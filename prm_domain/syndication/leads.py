@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -13,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, validation
+from prm_domain import access, audit, spreadsheet, validation
 from prm_domain.base import utcnow
 from prm_domain.enums import ItemKind
 from prm_domain.errors import DomainError, NotFound, ValidationError
@@ -128,10 +127,13 @@ def _field(name: str, value: Any, *, required: bool) -> str:
             raise validation.fail(name, "is required")
         return ""
     if name == "message":
-        # A message keeps its line breaks; other control characters go.
+        # A message keeps its line breaks; other control characters go, and so do invisible
+        # format characters (a right-to-left override would disguise what the partner reads;
+        # a visitor typing Hebrew or Arabic may send marks without meaning to, so no refusal).
         if not isinstance(value, str):
             raise validation.fail(name, "must be text")
-        text = "".join(c for c in value if c in "\n\t" or ord(c) >= 32).strip()
+        text = "".join(c for c in value if c == "\n" or not validation.hidden_character(c))
+        text = text.strip()
         if len(text) > MAX_LEN[name]:
             raise validation.fail(name, f"must be at most {MAX_LEN[name]} characters")
         return text
@@ -227,16 +229,13 @@ CSV_COLUMNS = (
 
 
 def safe_cell(value: Any) -> str:
-    """A spreadsheet cell that stays text: a leading = + - @ (or tab/CR) would start a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """A spreadsheet cell that stays text, whatever separator the spreadsheet splits on."""
+    return spreadsheet.inert_cell(value)
 
 
 def export_csv(session: Session, actor: User) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     stmt = select(Lead).where(_visible(actor)).order_by(Lead.id)
     for lead in session.scalars(stmt):

@@ -79,10 +79,11 @@ def test_hostname_refuses(given: Any) -> None:
 @pytest.mark.parametrize(
     ("given", "clean"),
     [
-        ("localhost:8080", "localhost:8080"),
-        ("Example.com:443", "example.com:443"),
+        ("Example.com:8080", "example.com:8080"),
+        # Default ports are dropped, as an Origin header drops them.
+        ("Example.com:443", "example.com"),
+        ("example.com:80", "example.com"),
         ("example.com", "example.com"),
-        ("intranet", "intranet"),
         ("bücher.de:8443", "xn--bcher-kva.de:8443"),
     ],
 )
@@ -98,6 +99,94 @@ def test_hostname_refuses_bad_ports(given: str) -> None:
     refused(v.hostname, given, allow_port=True)
 
 
+@pytest.mark.parametrize(
+    ("given", "clean"),
+    [
+        # IDNA 2008 / UTS 46: sharp s and final sigma are letters of their own, not folded.
+        ("straße.de", "xn--strae-oqa.de"),
+        ("STRASSE.de", "strasse.de"),
+        ("\uff41\uff42\uff43.com", "abc.com"),  # full-width letters map to ASCII
+    ],
+)
+def test_hostname_is_idna_2008(given: str, clean: str) -> None:
+    assert v.hostname("f", given) == clean
+    assert v.hostname("f", "ὀδυσσεύς.gr") != v.hostname("f", "ὀδυσσεύσ.gr")
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "\uff18.\uff18.\uff18.\uff18",  # full-width digits
+        "127.1",
+        "0x7f.1",
+        "2130706433",
+        "[::1]",
+        "::1",
+        "[2001:db8::1]",
+        "localhost",
+        "intranet",
+        "ex\u202eample.com",
+    ],
+)
+def test_hostname_refuses_ip_addresses_and_single_labels(given: str) -> None:
+    why = refused(v.hostname, given)
+    assert "IP address" in why or "not a" in why or "invisible" in why
+
+
+def test_ip_addresses_are_named_as_such() -> None:
+    assert "IP address" in refused(v.hostname, "192.168.1.10")
+    assert "IP address" in refused(v.hostname, "192.168.1.10:8080", allow_port=True)
+
+
+@pytest.mark.parametrize(
+    ("given", "clean"),
+    [
+        ("127.0.0.1:8081", "127.0.0.1:8081"),
+        ("localhost:3000", "localhost:3000"),
+        ("LOCALHOST:3000", "localhost:3000"),
+        ("localhost", "localhost"),
+        ("shop.example.com:443", "shop.example.com"),
+    ],
+)
+def test_loopback_is_allowed_only_where_asked_for(given: str, clean: str) -> None:
+    assert v.hostname("f", given, allow_port=True, allow_loopback=True) == clean
+    if clean.split(":")[0] in v.LOOPBACK:
+        refused(v.hostname, given, allow_port=True)
+    refused(v.hostname, "10.0.0.1:8081", allow_port=True, allow_loopback=True)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "javascript:alert(1)",
+        "JavaScript://example.com/%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "https://javascript:alert(1)@example.com/",
+        "https://user:pass@example.com/",
+        "https://192.168.0.1/",
+        "http://10.0.0.1:8080/x",
+        "https://example.com:99999/",
+        "https://ex\u202eample.com/",
+        "//example.com/x",
+        "example.com",
+    ],
+)
+def test_http_url_refuses(given: str) -> None:
+    refused(v.http_url, given)
+    refused(v.http_url, given, allow_loopback=False)
+
+
+def test_http_url_accepts_web_addresses_and_loopback_where_asked_for() -> None:
+    assert v.http_url("f", "https://Example.com/a?b=1#c") == "https://Example.com/a?b=1#c"
+    assert v.http_url("f", "http://bücher.de:8080/") == "http://bücher.de:8080/"
+    assert v.http_url("f", "http://localhost:8081/p")
+    assert v.http_url("f", "http://127.0.0.1:8081/p")
+    refused(v.http_url, "http://localhost:8081/p", allow_loopback=False)
+    refused(v.http_url, "http://127.0.0.1/", allow_loopback=False)
+
+
 # --- country codes, emails, text ---------------------------------------------------------------
 
 
@@ -107,7 +196,12 @@ def test_country_accepts_two_letters(given: str, clean: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "given", ["", "D", "DEU", "D1", "12", "ÄÖ", "ß", "ﬀ", "ǅ", "d\x00", "d-", None, 49]
+    "given",
+    [
+        *("", "D", "DEU", "D1", "12", "ÄÖ", "ß", "ﬀ", "ǅ", "d\x00", "d-", None, 49),
+        # The right shape, but no country: ISO 3166-1 alpha-2 is checked, not just two letters.
+        *("UK", "EU", "XX", "ZZ", "AA", "QQ", "xk"),
+    ],
 )
 def test_country_refuses(given: Any) -> None:
     # "ß" and "ﬀ" upper-case to "SS" and "FF": they used to be accepted as such.
@@ -165,6 +259,27 @@ def test_text_strips_and_limits() -> None:
     assert "control" in refused(v.text, "a\x1bb", max_len=5)
     assert refused(v.text, b"bytes", max_len=10) == "must be text"
     assert v.text("f", "Ünï 株式会社 🦄", max_len=20) == "Ünï 株式会社 🦄"
+
+
+@pytest.mark.parametrize(
+    "char",
+    # Bidirectional embeddings, overrides and isolates; marks; zero-width and BOM; separators.
+    [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2060", "\u00ad"]
+    + ["\u2028", "\u2029", "\x7f", "\x85", "\U000e0041"],
+)
+def test_text_refuses_invisible_formatting_characters(char: str) -> None:
+    why = refused(v.text, f"Acme{char}cod.exe", max_len=50)
+    assert "invisible" in why
+
+
+def test_text_keeps_joiners_that_scripts_and_emoji_need() -> None:
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # a ZWNJ inside a word
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert v.text("f", persian, max_len=20) == persian
+    assert v.text("f", family, max_len=20) == family
+    assert v.text("f", "עברית ועוד العربية", max_len=40) == "עברית ועוד العربية"
 
 
 def test_string_list_dedupes_keeps_order_and_checks_items() -> None:
