@@ -7,7 +7,7 @@ the engine renders.
 from __future__ import annotations
 
 # Part of every render cache key: bump it when the engine draws anything differently.
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 from ._email import CompiledEmail, compile_email, personalise_email, render_email
 from ._errors import (
@@ -20,6 +20,7 @@ from ._errors import (
 )
 from ._images import validate_logo
 from ._inspect import inspect_image, thumbnail
+from ._layout import MIN_TEXT_SIZE, TextFit, fit_zone_text
 from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
 from ._pdf import cobrand_pdf, inspect_pdf, render_preview
 from ._social import render_social
@@ -33,12 +34,15 @@ __all__ = [
     "InvalidImageError",
     "InvalidPdfError",
     "InvalidZoneError",
+    "MIN_TEXT_SIZE",
     "PageSize",
     "RenderedEmail",
     "TemplateError",
+    "TextFit",
     "Zone",
     "cobrand_pdf",
     "compile_email",
+    "fit_zone_text",
     "inspect_image",
     "inspect_pdf",
     "personalise_email",
