@@ -26,6 +26,7 @@ from ._pdf import cobrand_pdf, inspect_pdf, render_preview
 from ._social import render_social
 
 __all__ = [
+    "MIN_TEXT_SIZE",
     "AssetError",
     "BrandKit",
     "CompiledEmail",
@@ -34,7 +35,6 @@ __all__ = [
     "InvalidImageError",
     "InvalidPdfError",
     "InvalidZoneError",
-    "MIN_TEXT_SIZE",
     "PageSize",
     "RenderedEmail",
     "TemplateError",

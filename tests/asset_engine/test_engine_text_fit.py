@@ -81,9 +81,7 @@ def _box_crop(image: Image.Image, box: tuple[float, float, float, float]) -> Ima
 
 def test_a_contact_line_in_a_tall_box_wraps_instead_of_shrinking_to_unreadable() -> None:
     brand = make_brand(contact=CONTACT, primary_color="#000000")
-    text = (
-        f"{CONTACT.phone} · {CONTACT.email} · {CONTACT.website} · {CONTACT.address}"  # as filled
-    )
+    text = f"{CONTACT.phone} · {CONTACT.email} · {CONTACT.website} · {CONTACT.address}"  # as filled
     # On one line, this text would have to print at well under 7 pt to fit the width.
     one_line = BOX[2] * A4[0] * 0.98 / string_width(text, 1.0)
     assert one_line < 5
