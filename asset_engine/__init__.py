@@ -9,7 +9,15 @@ from __future__ import annotations
 # Part of every render cache key: bump it when the engine draws anything differently.
 __version__ = "1.1.0"
 
-from ._email import CompiledEmail, compile_email, personalise_email, render_email
+from ._email import (
+    PARTNER_FOOTER_MJML,
+    CompiledEmail,
+    append_partner_footer,
+    brand_fields,
+    compile_email,
+    personalise_email,
+    render_email,
+)
 from ._errors import (
     AssetError,
     EncryptedPdfError,
@@ -27,6 +35,7 @@ from ._social import render_social
 
 __all__ = [
     "MIN_TEXT_SIZE",
+    "PARTNER_FOOTER_MJML",
     "AssetError",
     "BrandKit",
     "CompiledEmail",
@@ -40,6 +49,8 @@ __all__ = [
     "TemplateError",
     "TextFit",
     "Zone",
+    "append_partner_footer",
+    "brand_fields",
     "cobrand_pdf",
     "compile_email",
     "fit_zone_text",

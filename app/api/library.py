@@ -23,6 +23,7 @@ from app.api.library_schemas import (
     LinkOut,
     LinkQuery,
     PageImageQuery,
+    PublishedOut,
     PublishIn,
     RenderQuery,
     VendorAssetOut,
@@ -33,7 +34,7 @@ from app.api.schemas import PageOut, page_out
 from app.celery_app import enqueue
 from app.errors import ApiError
 from app.storage import storage
-from prm_domain import assets, brandkits, jobs, rendering
+from prm_domain import asset_checks, assets, brandkits, jobs, rendering
 from prm_domain.models import Asset, BrandKit, RenderJob
 
 IMAGE = ("image/png",)
@@ -322,13 +323,17 @@ def version_page(asset_id: int, version_id: int, page: int, query: PageImageQuer
     summary="Publish a version to the audience",
     tag="assets",
     body=PublishIn,
-    response=VendorAssetOut,
+    response=PublishedOut,
     errors=(403,),
 )
 def publish_asset(asset_id: int, body: PublishIn) -> AssetOut:
     asset = assets.publish(db.session(), g.user, asset_id, body.version_id)
     db.session().commit()
-    return _asset_out(asset)
+    reach = asset_checks.reach_of(db.session(), asset)
+    out = _asset_out(asset)
+    return PublishedOut.model_validate(
+        {**out.model_dump(), "reach": reach.partners, "audience": reach.audience}
+    )
 
 
 @operation(

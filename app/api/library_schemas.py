@@ -117,6 +117,11 @@ class VendorAssetOut(AssetOut):
     versions: list[VersionOut]
 
 
+class PublishedOut(VendorAssetOut):
+    reach: int = Field(description="active partners in the audience, who get it now")
+    audience: str = Field(description='the audience in words, e.g. "Gold only"')
+
+
 class AssetQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="search in name and description")
     kind: AssetKind | None = None
