@@ -113,7 +113,7 @@
       if (size && size[0] > 0 && size[1] > 0) {
         stage.style.aspectRatio = size[0] + " / " + size[1];
         // The stylesheet sizes the stage to the window's height through this ratio.
-        stage.style.setProperty("--ze-ratio", String(size[0] / size[1]));
+        root.style.setProperty("--ze-ratio", String(size[0] / size[1]));
       }
     }
 
@@ -555,9 +555,18 @@
     // Zoom: the preview grows inside its frame, which scrolls.
     const zooms = [1, 1.5, 2, 3, 4];
     let zoom = 0;
+    let fitWidth = 0;
     function applyZoom() {
       if (!preview) return;
-      preview.style.width = zooms[zoom] * 100 + "%";
+      if (zoom === 0) {
+        // "Fit" is the stylesheet's: the whole page inside the frame.
+        preview.classList.remove("zoomed");
+        preview.style.width = "";
+      } else {
+        if (!preview.classList.contains("zoomed")) fitWidth = preview.getBoundingClientRect().width;
+        preview.classList.add("zoomed");
+        preview.style.width = Math.round(fitWidth * zooms[zoom]) + "px";
+      }
       const level = $("zoom-level");
       if (level) level.textContent = zoom === 0 ? "Fit" : zooms[zoom] * 100 + "%";
       $("zoom-out").disabled = zoom === 0;
