@@ -431,6 +431,9 @@ def test_drawing_area_properties_and_preview_stay_in_view_at_1366x768(
         library.vendor_email, f"/library/{ids['live']}/versions/{ids['live_version']}/zones"
     )
     wait_until(page, lambda: page.locator("[data-ze=preview]").evaluate("i => i.naturalWidth"))
+    # As it opens, without scrolling: the whole page of the template is in view.
+    assert page.evaluate("window.scrollY") == 0
+    assert in_view(page.locator("[data-ze=stage]").bounding_box())
     page.locator(".ze-zone").first.click()  # selects the logo zone: its properties show
     stage = page.locator("[data-ze=stage]")
     props = page.locator("[data-ze=props]")
@@ -462,7 +465,7 @@ def test_drawing_area_properties_and_preview_stay_in_view_at_1366x768(
     page.click("[data-ze=zoom-in]")
     assert page.locator("[data-ze=zoom-level]").inner_text() == "200%"
     assert preview.bounding_box()["width"] == pytest.approx(fit_width * 2, rel=0.02)
-    assert frame.evaluate("f => f.scrollWidth > f.clientWidth")
+    assert frame.evaluate("f => f.scrollHeight > f.clientHeight && f.scrollWidth >= f.clientWidth")
     assert in_view(frame.bounding_box())
     shot(page, "zone-editor-preview-zoomed")
     page.click("[data-ze=zoom-fit]")
@@ -491,6 +494,8 @@ def test_sample_partners_are_grouped_by_audience_and_cards_show_the_audience(
     assert select.evaluate("s => s.selectedOptions[0].parentElement.label") == "In the audience"
     select.select_option(str(ids["cobalt"]))
     page.wait_for_selector("[data-sample-outside]")
+    preview = page.locator("img.render-preview")
+    wait_until(page, lambda: preview.evaluate("i => i.complete && i.naturalWidth > 0"))
     assert (
         "Cobalt Networks is outside this asset's audience (tier Silver)"
         in page.locator("[data-sample-outside]").inner_text()
