@@ -131,9 +131,12 @@ def _sample_partners() -> list[Partner]:
     return list(db.session().scalars(stmt))
 
 
-def _sample_groups(asset: Asset, samples: list[Partner]) -> list[tuple[str, list[Any]]]:
+def _sample_groups(
+    asset: Asset, samples: list[Partner]
+) -> list[tuple[str, list[tuple[Partner, str | None]]]]:
     """The sample partners, those the asset reaches first, the others with the reason."""
-    inside, outside = [], []
+    inside: list[tuple[Partner, str | None]] = []
+    outside: list[tuple[Partner, str | None]] = []
     for p in samples:
         reason = audience.why_not(db.session(), asset, p)
         (outside if reason else inside).append((p, reason))

@@ -373,6 +373,8 @@ def brand_fields(compiled: CompiledEmail) -> tuple[str, ...]:
 # where they are links. Empty fields print as nothing (the separators stay, which reads fine).
 PARTNER_FOOTER_MJML = """<mj-section padding="16px 0 8px" border-top="1px solid #dddddd">
   <mj-column>
+    <mj-image src="{{ brand.logo_url }}" alt="{{ partner_name }}" width="140px" align="left"
+      padding-bottom="4px" />
     <mj-text font-size="15px" font-weight="bold" color="#222222" padding-bottom="4px">
       {{ partner_name }}
     </mj-text>

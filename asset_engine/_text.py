@@ -70,6 +70,7 @@ def brand_context(brand: BrandKit) -> dict[str, Any]:
         "name": brand.partner_name,
         "primary_color": brand.primary_color,
         "tracking_url": brand.tracking_url or "",
+        "logo_url": brand.logo_url or "",
         "contact": contact,
     }
     return {

@@ -7,7 +7,7 @@ Reads only, except ``add_partner_footer`` (a new version, like any upload).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,7 +129,7 @@ def check_zone_text(
     version = assets.get_version(session, actor, asset_id, version_id)
     asset = version.asset
     zones = assets.parse_zones(raw_zones, asset.kind, len(version.pages))
-    medium = "image" if asset.kind == AssetKind.SOCIAL else "pdf"
+    medium: Literal["pdf", "image"] = "image" if asset.kind == AssetKind.SOCIAL else "pdf"
     sample = None
     if partner_id is not None:
         access.ensure_visible(actor, partner_id, "Partner")

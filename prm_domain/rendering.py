@@ -117,6 +117,18 @@ def link_url(base_url: str, link: TrackedLink) -> str:
     return f"{base_url.rstrip('/')}/r/{link.code}"
 
 
+def link_logo(session: Session, storage: Storage, code: str) -> bytes | None:
+    """The partner's logo behind a short link, for the emails that show it (None: no such
+    link or no logo). Public like the link itself: a logo is what a partner shows anyway."""
+    if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
+        return None
+    link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
+    if link is None:
+        return None
+    kit = brandkits.kit_for(session, link.partner_id)
+    return storage.get(kit.logo_key) if kit.logo_key else None
+
+
 def follow_link(session: Session, code: str) -> str | None:
     """Count a click and return where it goes: the landing page with the partner's UTM tags."""
     if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
@@ -168,7 +180,12 @@ def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail
 
 
 def _cache_key(
-    version: AssetVersion, partner: Partner, brand_version: int, fmt: str, tracking_url: str | None
+    version: AssetVersion,
+    partner: Partner,
+    brand_version: int,
+    fmt: str,
+    tracking_url: str | None,
+    logo_url: str | None = None,
 ) -> str:
     material = json.dumps(
         [
@@ -182,6 +199,7 @@ def _cache_key(
             brand_version,
             fmt,
             tracking_url,
+            logo_url,
         ],
         sort_keys=True,
         default=str,
@@ -206,7 +224,11 @@ def render_version(
     tracking = (
         link_url(base_url, link_for(session, partner.id, asset.id)) if asset.landing_url else None
     )
-    key = _cache_key(version, partner, kit.version, fmt, tracking)
+    logo_url = None
+    if asset.kind == AssetKind.EMAIL:
+        # A mail client fetches the logo from the partner's short link, which is public anyway.
+        logo_url = link_url(base_url, link_for(session, partner.id, asset.id)) + "/logo"
+    key = _cache_key(version, partner, kit.version, fmt, tracking, logo_url)
     filename = f"{slug(asset.name)}-{slug(partner.name)}.{EXTENSIONS[fmt]}"
     hit = session.scalar(select(RenderedFile).where(RenderedFile.cache_key == key))
     if hit is not None and storage.exists(hit.storage_key):
@@ -216,7 +238,7 @@ def render_version(
         version,
         asset,
         partner,
-        brandkits.engine_brand(kit, partner, storage, tracking),
+        brandkits.engine_brand(kit, partner, storage, tracking, logo_url),
         fmt,
     )
     stored = storage.put(data)

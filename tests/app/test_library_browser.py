@@ -268,20 +268,24 @@ def test_an_email_without_brand_fields_is_flagged_at_upload_and_gets_the_footer_
     page.click("button:has-text('Add the standard partner footer')")
     page.wait_for_selector("text=adds the partner footer")
     section = page.locator("section.brand-fields")
-    assert section.get_attribute("data-brand-fields") == "7"
-    assert "uses 7 brand fields" in section.inner_text()
+    assert section.get_attribute("data-brand-fields") == "8"
+    assert "uses 8 brand fields" in section.inner_text()
     page.click("form[action$='/publish'] button:has-text('Publish v2')")
     page.wait_for_selector(".flash-success")
     message = flash_text(page)
     # Everyone is the audience: 3 active partners (the suspended one is not reached).
     assert "published to 3 partners: All partners" in message
-    assert "It uses 7 brand fields" in message
+    assert "It uses 8 brand fields" in message
     # The partner's preview now carries their details.
     with page.expect_navigation():
         page.select_option(".sample-form select[name=partner_id]", str(library.ids["alpine"]))
     frame = page.frame_locator("iframe.email-preview")
     assert "+49 89 1234 5678" in frame.locator("body").inner_text()
     assert "Alpine IT Solutions" in frame.locator("body").inner_text()
+    # The partner's logo, loaded by URL as a mail client would.
+    logo = frame.locator("img[alt='Alpine IT Solutions']")
+    wait_until(page, lambda: logo.evaluate("i => i.complete && i.naturalWidth > 0"))
+    assert logo.evaluate("i => i.naturalWidth") == 240
     assert not page.problems, page.problems
 
 

@@ -71,7 +71,8 @@ def test_brand_fields_of_an_email_and_the_partner_footer(session, app, world):
         assert asset_checks.brand_fields_of(store(app), version) == []
         footed = asset_checks.add_partner_footer(session, marketing, store(app), plain.id)
         assert footed.number == 2 and footed.filename.endswith("+ partner footer.mjml")
-        assert asset_checks.brand_fields_of(store(app), footed) == [
+        assert set(asset_checks.brand_fields_of(store(app), footed)) == {
+            "brand.logo_url",
             "partner_name",
             "contact.name",
             "contact.title",
@@ -79,7 +80,7 @@ def test_brand_fields_of_an_email_and_the_partner_footer(session, app, world):
             "contact.email",
             "contact.website",
             "contact.address",
-        ]
+        }
         assert (
             asset_checks.email_brand_fields(session, marketing, store(app), plain.id, version.id)
             == []
@@ -173,7 +174,7 @@ def test_uploading_an_email_says_how_many_brand_fields_it_uses(client, sign_in_a
     assert 'data-brand-fields="0"' in page and "Add the standard partner footer" in page
     r = post_form(client, asset_url + "/partner-footer")
     assert r.status_code == 302 and "adds the partner footer" in flashes(client)
-    assert 'data-brand-fields="7"' in text_of(client.get(asset_url))
+    assert 'data-brand-fields="8"' in text_of(client.get(asset_url))
     from tests.library_fixtures import NEWSLETTER
 
     upload(NEWSLETTER, "Branded mail")
@@ -243,3 +244,41 @@ def test_the_zone_editor_says_whether_saving_goes_live(client, sign_in_as, sessi
     page = words(text_of(client.get(f"/library/{draft.id}/versions/{draft_v.id}/zones")))
     assert "Draft: partners do not see version 1" in page and "Live:" not in page
     assert Role.MARKETING_MANAGER  # the editor is the marketing manager's
+
+
+def test_emails_show_the_partner_logo_from_its_public_short_link(
+    client, sign_in_as, session, app, world
+):
+    from sqlalchemy import select
+
+    from prm_domain.models import TrackedLink
+    from tests.library_fixtures import png
+
+    marketing, acme = world["marketing"], world["acme"]
+    asset, _ = make_asset(session, app, marketing, "email", PLAIN_EMAIL.encode(), publish=True)
+    with app.app_context():
+        footed = asset_checks.add_partner_footer(session, marketing, store(app), asset.id)
+        session.commit()
+        brandkits.set_logo(
+            session, world["acme_admin"], store(app), acme.id, "light", png(300, 100)
+        )
+        session.commit()
+    sign_in_as(marketing)
+    html = text_of(
+        client.get(
+            f"/api/v1/assets/{asset.id}/render?format=html&partner_id={acme.id}"
+            f"&version_id={footed.id}"
+        )
+    )
+    [logo_url] = re.findall(r'src="(http[^"]*/logo)"', html)
+    code = logo_url.rsplit("/", 2)[1]
+    anonymous = app.test_client()  # a mail client: no session
+    r = anonymous.get(f"/r/{code}/logo")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    session.expire_all()
+    kit = brandkits.kit_for(session, acme.id)
+    assert r.data == store(app).get(kit.logo_key)
+    link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
+    assert link.clicks == 0  # loading the logo is not a click
+    assert anonymous.get("/r/zzzzzzzz/logo").status_code == 404
+    assert anonymous.get("/r/bad!code/logo").status_code == 404
