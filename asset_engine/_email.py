@@ -379,7 +379,7 @@ PARTNER_FOOTER_MJML = """<mj-section padding="16px 0 8px" border-top="1px solid 
       {{ partner_name }}
     </mj-text>
     <mj-text font-size="13px" line-height="20px" color="#444444" padding-top="0">
-      {{ contact.name }} · {{ contact.title }}<br>
+      {{ contact.name }} <span style="color:#777777">{{ contact.title }}</span><br>
       <a href="tel:{{ contact.phone }}">{{ contact.phone }}</a> ·
       <a href="mailto:{{ contact.email }}">{{ contact.email }}</a><br>
       <a href="{{ contact.website }}">{{ contact.website }}</a><br>

@@ -286,6 +286,8 @@ def test_an_email_without_brand_fields_is_flagged_at_upload_and_gets_the_footer_
     logo = frame.locator("img[alt='Alpine IT Solutions']")
     wait_until(page, lambda: logo.evaluate("i => i.complete && i.naturalWidth > 0"))
     assert logo.evaluate("i => i.naturalWidth") == 240
+    frame.locator("img[alt='Alpine IT Solutions']").scroll_into_view_if_needed()
+    shot(page, "library-email-partner-footer")
     assert not page.problems, page.problems
 
 
