@@ -120,6 +120,15 @@ class VendorAssetOut(AssetOut):
 class PublishedOut(VendorAssetOut):
     reach: int = Field(description="active partners in the audience, who get it now")
     audience: str = Field(description='the audience in words, e.g. "Gold only"')
+    brand_fields: list[str] | None = Field(
+        None, description="emails: the partner placeholders it uses (empty: no partner branding)"
+    )
+
+
+class UploadedVersionOut(VersionOut):
+    brand_fields: list[str] | None = Field(
+        None, description="emails: the partner placeholders it uses (empty: no partner branding)"
+    )
 
 
 class AssetQuery(PageQuery):

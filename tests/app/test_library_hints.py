@@ -282,3 +282,17 @@ def test_emails_show_the_partner_logo_from_its_public_short_link(
     assert link.clicks == 0  # loading the logo is not a click
     assert anonymous.get("/r/zzzzzzzz/logo").status_code == 404
     assert anonymous.get("/r/bad!code/logo").status_code == 404
+
+
+def test_the_api_says_brand_fields_at_upload_and_publish(session, world, api_as):
+    api = api_as(world["marketing"])
+    asset_id = api.post("/api/v1/assets", {"kind": "email", "name": "API mail"}).json["id"]
+    r = api.post(f"/api/v1/assets/{asset_id}/versions", data=PLAIN_EMAIL.encode())
+    assert r.status_code == 201 and r.json["brand_fields"] == []
+    body = api.post(f"/api/v1/assets/{asset_id}/publish", {}).json
+    assert body["brand_fields"] == [] and body["reach"] == 2 and body["audience"] == "All partners"
+    pdf_id = api.post("/api/v1/assets", {"kind": "pdf", "name": "API pdf"}).json["id"]
+    from tests.library_fixtures import brochure
+
+    r = api.post(f"/api/v1/assets/{pdf_id}/versions", data=brochure())
+    assert r.status_code == 201 and r.json["brand_fields"] is None
