@@ -163,6 +163,7 @@ def fit_text(
     ``measure(text, size)`` must be linear in size (true for one font's advance widths),
     which lets widths be measured once at size 1 and scaled.
     """
+    measure = _linear_memo(measure)
     paragraphs = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]
     paragraphs = [p for p in paragraphs if p] or [""]
     if max_size is not None:
@@ -187,6 +188,20 @@ def fit_text(
     if size >= min_size:
         return FittedText(tuple(lines), size, size * LINE_HEIGHT)
     return _cut(lines, width, height, min_size, measure)
+
+
+def _linear_memo(measure: Callable[[str, float], float]) -> Callable[[str, float], float]:
+    """``measure`` with each string measured once: the size search re-wraps the same words
+    dozens of times, and a width at one size gives every other by scaling."""
+    widths: dict[str, float] = {}
+
+    def memo(text: str, size: float) -> float:
+        width = widths.get(text)
+        if width is None:
+            width = widths[text] = measure(text, 1.0)
+        return width * size
+
+    return memo
 
 
 def _cut(
@@ -242,8 +257,10 @@ def _fit_wrapped(
         lines = _wrap_lines(paragraphs, usable, size, measure)
         if len(lines) * LINE_HEIGHT * size > height:
             return None
-        if any(measure(line, size) > usable for line in lines):
-            return None  # a single word wider than the box
+        # Wrapping keeps lines of several words within the width; only a word alone on its
+        # line can be wider than the box.
+        if any(" " not in line and measure(line, size) > usable for line in lines):
+            return None
         return lines
 
     top = min(max_size, height / LINE_HEIGHT) if max_size is not None else height / LINE_HEIGHT

@@ -22,7 +22,7 @@ from prm_domain.storage import Storage
 
 # Past this many partners, the worst case is judged on the first ones (by name): a zone editor
 # answer must stay quick, and the sample partner is always checked.
-MAX_CHECKED_PARTNERS = 500
+MAX_CHECKED_PARTNERS = 200
 
 
 # -- emails -----------------------------------------------------------------------------------
