@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import asset_engine
-from prm_domain import access, assets, audience, brandkits
+from prm_domain import access, assets, audience, brandkits, rendering
 from prm_domain.access import Right
 from prm_domain.enums import AssetKind, PartnerStatus
 from prm_domain.errors import NotFound, ValidationError
@@ -32,8 +32,9 @@ def brand_fields_of(storage: Storage, version: AssetVersion) -> list[str]:
     """The partner fields an email version's template uses (empty: no partner branding)."""
     if version.asset.kind != AssetKind.EMAIL:
         return []
-    source = storage.get(version.template_key).decode("utf-8")
-    return list(asset_engine.brand_fields(asset_engine.compile_email(source)))
+    return list(
+        asset_engine.brand_fields(rendering.compiled_template(storage, version.template_key))
+    )
 
 
 def email_brand_fields(

@@ -179,6 +179,11 @@ def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail
     return compiled
 
 
+def compiled_template(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
+    """An email version's compiled template, from the same per-process cache as renders."""
+    return _compiled(storage, template_key)
+
+
 def _cache_key(
     version: AssetVersion,
     partner: Partner,
