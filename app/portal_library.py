@@ -14,6 +14,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     flash,
     g,
@@ -561,6 +562,34 @@ def zones_fit(asset_id: int, version_id: int) -> Any:
         db.session().rollback()
         return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
     return jsonify({"zones": fits})
+
+
+@bp.post("/library/<id:asset_id>/versions/<id:version_id>/zones/preview")
+@login_required
+def zones_preview(asset_id: int, version_id: int) -> Any:
+    """The zone editor's live preview: a page with the unsaved zones, as PNG. Changes nothing."""
+    if not g.user.is_vendor:
+        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    try:
+        png = asset_checks.preview_zones(
+            db.session(),
+            g.user,
+            storage(),
+            asset_id,
+            version_id,
+            body.get("zones"),
+            body.get("partner_id"),
+            body.get("page", 1),
+            base_url(),
+        )
+    except DomainError as exc:
+        db.session().rollback()
+        return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
+    response = Response(png, content_type="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- brand kits -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from prm_domain import access, assets, audience, brandkits, rendering
 from prm_domain.access import Right
 from prm_domain.enums import AssetKind, PartnerStatus
 from prm_domain.errors import NotFound, ValidationError
-from prm_domain.models import Asset, AssetVersion, Partner, User
+from prm_domain.models import Asset, AssetVersion, Partner, TrackedLink, User
 from prm_domain.storage import Storage
 
 # Past this many partners, the worst case is judged on the first ones (by name): a zone editor
@@ -184,3 +184,59 @@ def check_zone_text(
             }
         )
     return results
+
+
+# -- the zone editor's preview of unsaved zones -----------------------------------------------
+
+
+def preview_zones(
+    session: Session,
+    actor: User,
+    storage: Storage,
+    asset_id: int,
+    version_id: int,
+    raw_zones: Any,
+    partner_id: Any,
+    page: int,
+    base_url: str,
+) -> bytes:
+    """One page as PNG with the editor's unsaved zones in a partner's brand: what a save would
+    give. Nothing is stored or cached (the zones are not saved), and no link is made."""
+    access.require(actor, Right.MANAGE_ASSETS)
+    version = assets.get_version(session, actor, asset_id, version_id)
+    asset = version.asset
+    if asset.kind == AssetKind.EMAIL:
+        raise ValidationError.for_fields({"zones": "email templates take placeholders, not zones"})
+    zones = assets.parse_zones(raw_zones, asset.kind, len(version.pages))
+    if not isinstance(partner_id, int) or isinstance(partner_id, bool):
+        raise ValidationError.for_fields({"partner_id": "name the partner whose brand to show"})
+    access.ensure_visible(actor, partner_id, "Partner")
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("Partner not found.")
+    count = max(len(version.pages), 1)
+    if not isinstance(page, int) or not 1 <= page <= count:
+        raise ValidationError.for_fields({"page": f"the template has {count} page(s)"})
+    tracking = None
+    if asset.landing_url:
+        existing = session.scalar(
+            select(TrackedLink).where(
+                TrackedLink.partner_id == partner.id, TrackedLink.asset_id == asset.id
+            )
+        )
+        # Before the partner's first download there is no link yet: a stand-in of its length.
+        code = existing.code if existing else "XXXXXXXX"
+        tracking = f"{base_url.rstrip('/')}/r/{code}"
+    brand = brandkits.engine_brand(
+        brandkits.kit_for(session, partner.id), partner, storage, tracking
+    )
+    template = storage.get(version.template_key)
+    try:
+        if asset.kind == AssetKind.SOCIAL:
+            return asset_engine.render_social(template, brand, zones, format="PNG")
+        pdf = asset_engine.cobrand_pdf(template, brand, zones)
+        return asset_engine.render_preview(pdf, page, 800)
+    except asset_engine.AssetError as exc:
+        raise ValidationError(
+            f"The preview could not be made: {exc}", {"zones": str(exc)}
+        ) from None

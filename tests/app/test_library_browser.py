@@ -307,10 +307,19 @@ def test_the_editor_says_edits_are_live_and_publishing_says_whom_it_reaches(
     assert page.locator("[data-ze=save]").inner_text() == "Save: goes live"
     page.check("input[name=ze-newkind][value=name]")
     page.click("[data-ze=add]")
+    # Before saving, the preview already shows the new zone, and says it is not saved.
+    preview = page.locator("[data-ze=preview]")
+    note_below = page.locator("[data-ze=preview-note]")
+    wait_until(page, lambda: (preview.get_attribute("src") or "").startswith("blob:"))
+    wait_until(page, lambda: preview.evaluate("i => i.complete && i.naturalWidth > 0"))
+    assert "Unsaved zones, page 1: partners get this when you save." in note_below.inner_text()
+    shot(page, "zone-editor-unsaved-preview")
     page.click("[data-ze=save]")
     status = page.locator("[data-ze=status]")
     wait_until(page, lambda: status.inner_text().startswith("Saved"))
     assert "Live now: 2 partners (Gold only)" in status.inner_text()
+    wait_until(page, lambda: "/render?" in (preview.get_attribute("src") or ""))
+    assert note_below.inner_text() == "Saved zones, page 1."
     # Beside the save button, wherever the page has scrolled to, the editor says it again.
     beside = page.locator("[data-ze=save-note]")
     assert "Partners get changes when you save" in beside.inner_text()

@@ -296,3 +296,51 @@ def test_the_api_says_brand_fields_at_upload_and_publish(session, world, api_as)
 
     r = api.post(f"/api/v1/assets/{pdf_id}/versions", data=brochure())
     assert r.status_code == 201 and r.json["brand_fields"] is None
+
+
+def test_the_live_preview_renders_unsaved_zones_and_stores_nothing(
+    client, sign_in_as, session, app, world
+):
+    from PIL import Image
+    from sqlalchemy import func, select
+
+    from prm_domain.models import RenderedFile, TrackedLink
+
+    asset, version = make_asset(
+        session, app, world["marketing"], publish=True, landing_url="https://nimbus.example/x"
+    )
+    give_logo(session, app, world["acme"])
+    sign_in_as(world["marketing"])
+    url = f"/library/{asset.id}/versions/{version.id}/zones/preview"
+    headers = {"X-CSRF-Token": token(client)}
+
+    def preview(zones: list[Any], **extra: Any) -> Any:
+        body = {"zones": zones, "partner_id": world["acme"].id, **extra}
+        return client.post(url, json=body, headers=headers)
+
+    def reddish(r: Any) -> int:
+        r_, g_, b_ = Image.open(io.BytesIO(r.data)).convert("RGB").split()
+        mask = Image.merge(
+            "RGB",
+            (
+                r_.point(lambda v: 255 if v > 200 else 0),
+                g_.point(lambda v: 255 if v < 60 else 0),
+                b_.point(lambda v: 255 if v < 90 else 0),
+            ),
+        ).convert("L")
+        return mask.point(lambda v: 255 if v == 255 else 0).histogram()[255]
+
+    empty = preview([])
+    assert empty.status_code == 200 and empty.mimetype == "image/png"
+    assert empty.headers["Cache-Control"] == "no-store"
+    logo = preview([{"kind": "logo", "box": [0.1, 0.1, 0.5, 0.2]}])
+    assert reddish(logo) > 1000 > reddish(empty)  # the partner's (crimson) logo is drawn
+    qr = preview([{"kind": "qr", "box": [0.1, 0.1, 0.2, 0.15]}], page=2)
+    assert qr.status_code == 200
+    assert preview([], page=3).status_code == 422
+    assert preview([{"kind": "nope", "box": [0, 0, 1, 1]}]).status_code == 422
+    assert client.post(url, json={"zones": []}, headers=headers).status_code == 422
+    session.expire_all()
+    assert version.zones == []
+    assert session.scalar(select(func.count()).select_from(RenderedFile)) == 0
+    assert session.scalar(select(func.count()).select_from(TrackedLink)) == 0

@@ -105,7 +105,10 @@
 
     function setDirty(dirty) {
       state.dirty = dirty;
-      if (dirty) status.textContent = "Unsaved changes.";
+      if (dirty) {
+        status.textContent = "Unsaved changes.";
+        livePreview();
+      }
     }
 
     function setStageShape() {
@@ -546,9 +549,49 @@
 
     // -- saving and the preview -------------------------------------------------------------
 
+    const previewNote = $("preview-note");
+    let previewUrl = null;
+    let previewTimer = null;
+    let previewSeq = 0;
+
     function reloadPreview() {
       if (!preview || !sample) return;
+      if (state.dirty) { livePreview(); return; }
+      previewSeq += 1; // an answer for older unsaved zones must not replace this one
       preview.src = root.dataset.previewBase + "&partner_id=" + encodeURIComponent(sample.value) + "&v=" + Date.now();
+      if (previewNote) previewNote.textContent = "Saved zones, page 1.";
+    }
+
+    // The preview follows the unsaved zones (asked of the server, which renders them without
+    // storing anything), so the vendor sees a change before partners get it.
+    function livePreview() {
+      if (!preview || !sample || !root.dataset.livePreviewUrl) return;
+      clearTimeout(previewTimer);
+      if (previewNote) previewNote.textContent = "Updating…";
+      previewTimer = setTimeout(function () {
+        const seq = ++previewSeq;
+        const page = state.page;
+        fetch(root.dataset.livePreviewUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+          body: JSON.stringify({ zones: state.zones, partner_id: Number(sample.value), page: page }),
+        })
+          .then(function (r) {
+            if (!r.ok) return r.json().then(function (b) { throw new Error((b.error || {}).message || "The preview could not be made."); });
+            return r.blob();
+          })
+          .then(function (blob) {
+            if (seq !== previewSeq) return;
+            if (previewUrl) URL.revokeObjectURL(previewUrl);
+            previewUrl = URL.createObjectURL(blob);
+            preview.src = previewUrl;
+            if (previewNote) previewNote.textContent = "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".");
+          })
+          .catch(function (err) {
+            if (seq === previewSeq && previewNote) previewNote.textContent = err.message;
+          });
+      }, 500);
     }
     if (sample) sample.addEventListener("change", function () { reloadPreview(); requestFit(); });
 
