@@ -6,13 +6,15 @@ outside an asset's audience and the audience on library cards.
 
 One app server and one browser per module (tests/syndication/conftest.py); the data is made
 through the domain functions; every test signs in through the real form in a fresh context.
-Screenshots of the new states go to docs/screenshots/.
+Screenshots of the new states go to docs/screenshots/ (with COBRAND_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,13 @@ live_app = browser.live_app
 
 PASSWORD = "correct-horse-battery"
 LAPTOP = {"width": 1366, "height": 768}
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The docs' screenshots are refreshed on request (COBRAND_SCREENSHOTS=1), so that a test run
+# leaves the checkout as it was; otherwise they go to the temporary directory.
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("COBRAND_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "cobrand-screenshots"
+)
 
 PLAIN_EMAIL = """<mjml><mj-body><mj-section><mj-column>
 <mj-text font-size="20px">Nimbus Cloud 5.0 is here</mj-text>
