@@ -238,7 +238,9 @@ NOTICE_ENDPOINTS = frozenset(
         "api.delete_current_token",
     }
 )
-PUBLIC_ENDPOINTS = frozenset({"static", "links.follow", "api.create_token", "api_docs.openapi"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "links.follow", "links.logo", "api.create_token", "api_docs.openapi"}
+)
 
 
 def _status_gate() -> Any:

@@ -1,12 +1,14 @@
-"""Public short links ``/r/<code>``: count the click, go to the vendor's landing page."""
+"""Public short links ``/r/<code>``: count the click, go to the vendor's landing page; and
+``/r/<code>/logo``, the partner's logo that their co-branded emails show."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, redirect
+from flask import Blueprint, Flask, Response, abort, redirect
 
 from app import db
+from app.storage import storage
 from prm_domain import rendering
 
 bp = Blueprint("links", __name__)
@@ -22,6 +24,18 @@ def follow(code: str) -> Any:
     # Every click should reach us to be counted; and the referrer stays ours, not the partner's.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/r/<code>/logo")
+def logo(code: str) -> Any:
+    """The partner's logo for emails (mail clients load images by URL). Not counted as a click."""
+    data = rendering.link_logo(db.session(), storage(), code)
+    if data is None:
+        abort(404)
+    response = Response(data, content_type="image/png")
+    # Mail clients and their image proxies may keep it a while; a new logo gets new renders.
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Response,
     flash,
     g,
     jsonify,
@@ -25,6 +26,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+import asset_engine
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
@@ -32,7 +34,18 @@ from app.celery_app import enqueue
 from app.errors import status_of
 from app.portal import _digits, _int_arg, _list_field
 from app.storage import storage
-from prm_domain import DomainError, NotFound, access, assets, brandkits, jobs, rendering, tiers
+from prm_domain import (
+    DomainError,
+    NotFound,
+    access,
+    asset_checks,
+    assets,
+    audience,
+    brandkits,
+    jobs,
+    rendering,
+    tiers,
+)
 from prm_domain.access import Right
 from prm_domain.enums import AssetKind, AssetStatus, PartnerStatus, PartnerType, Region
 from prm_domain.models import Asset, BrandKit, Partner, RenderJob
@@ -116,9 +129,40 @@ def _sample_partners() -> list[Partner]:
     return list(db.session().scalars(stmt))
 
 
-def _pick_sample(samples: list[Partner]) -> Partner | None:
+def _sample_groups(
+    asset: Asset, samples: list[Partner]
+) -> list[tuple[str, list[tuple[Partner, str | None]]]]:
+    """The sample partners, those the asset reaches first, the others with the reason."""
+    inside: list[tuple[Partner, str | None]] = []
+    outside: list[tuple[Partner, str | None]] = []
+    for p in samples:
+        reason = audience.why_not(db.session(), asset, p)
+        (outside if reason else inside).append((p, reason))
+    groups = [("In the audience", inside), ("Outside the audience (preview only)", outside)]
+    return [(label, items) for label, items in groups if items]
+
+
+def _pick_sample(samples: list[Partner], asset: Asset | None = None) -> Partner | None:
     wanted = _digits(request.args.get("partner_id", ""), 9)
-    return next((p for p in samples if p.id == wanted), samples[0] if samples else None)
+    chosen = next((p for p in samples if p.id == wanted), None)
+    if chosen is None and asset is not None:
+        # Show the asset as one of the partners who will get it, when there is one.
+        chosen = next((p for p in samples if audience.matches(asset, p)), None)
+    return chosen or (samples[0] if samples else None)
+
+
+def _brand_note(version: Any) -> tuple[str, str]:
+    """What an email version's brand fields tell the vendor, and how loud (flash category)."""
+    fields = asset_checks.brand_fields_of(storage(), version)
+    if not fields:
+        return (
+            "It uses no brand fields, so partners get it without their name or contact "
+            "details. Add the standard partner footer, or placeholders such as "
+            "{{ partner_name }}.",
+            "warning",
+        )
+    noun = "brand field" if len(fields) == 1 else "brand fields"
+    return f"It uses {len(fields)} {noun}: {', '.join(fields)}.", "success"
 
 
 # -- the library ------------------------------------------------------------------------------
@@ -152,6 +196,7 @@ def library() -> Any:
         asset_statuses=AssetStatus,
         can_manage=_manager(),
         has_logo=has_logo,
+        audience_labels={a.id: audience.describe(db.session(), a) for a in page.items},
     )
 
 
@@ -162,7 +207,12 @@ def asset_new() -> Any:
     if request.method == "GET":
         return render_template(
             "library/new.html",
-            **_choices(values=MultiDict(), errors={}, categories=_categories()),
+            **_choices(
+                values=MultiDict(),
+                errors={},
+                categories=_categories(),
+                footer=asset_engine.PARTNER_FOOTER_MJML,
+            ),
         )
     form = request.form
     upload = request.files.get("file")
@@ -181,7 +231,13 @@ def asset_new() -> Any:
         session.rollback()
         return render_template(
             "library/new.html",
-            **_choices(values=form, errors=exc.fields, error=exc.message, categories=_categories()),
+            **_choices(
+                values=form,
+                errors=exc.fields,
+                error=exc.message,
+                categories=_categories(),
+                footer=asset_engine.PARTNER_FOOTER_MJML,
+            ),
         ), 422
     session.commit()
     if version.removed_content:
@@ -198,7 +254,8 @@ def asset_new() -> Any:
                 version_id=asset.latest_version.id,  # type: ignore[union-attr]
             )
         )
-    flash(f"{asset.name} is saved as a draft.", "success")
+    note, category = _brand_note(asset.latest_version)
+    flash(f"{asset.name} is saved as a draft. {note}", category)
     return redirect(url_for("portal_library.asset_detail", asset_id=asset.id))
 
 
@@ -211,6 +268,12 @@ def _categories() -> list[str]:
 
 def _vendor_asset_page(asset: Asset, status: int = 200, **extra: Any) -> Any:
     samples = _sample_partners()
+    version = asset.published_version or asset.latest_version
+    brand_fields = None
+    if asset.kind == AssetKind.EMAIL and asset.latest_version is not None and _manager():
+        # The newest version: the one the vendor is about to publish.
+        brand_fields = asset_checks.brand_fields_of(storage(), asset.latest_version)
+    sample = _pick_sample(samples, asset)
     recent_jobs: list[RenderJob] = []
     if _manager():
         recent_jobs = list(
@@ -223,10 +286,16 @@ def _vendor_asset_page(asset: Asset, status: int = 200, **extra: Any) -> Any:
         )
     context = _choices(
         asset=asset,
-        version=asset.published_version or asset.latest_version,
+        version=version,
         counts=rendering.download_counts(db.session(), g.user, asset.id),
         samples=samples,
-        sample=_pick_sample(samples),
+        sample_groups=_sample_groups(asset, samples),
+        sample=sample,
+        sample_reason=audience.why_not(db.session(), asset, sample) if sample else None,
+        reach=asset_checks.reach_of(db.session(), asset),
+        brand_fields=brand_fields,
+        footer=asset_engine.PARTNER_FOOTER_MJML,
+        audience_label=audience.describe(db.session(), asset),
         formats=_formats(asset.kind),
         can_manage=_manager(),
         zone_kinds=ZONE_KINDS,
@@ -307,11 +376,15 @@ def version_upload(asset_id: int) -> Any:
         asset = assets.get_asset(session, g.user, asset_id)
         return _vendor_asset_page(asset, 422, upload_error=exc.message)
     session.commit()
-    flash(
+    message = (
         f"Version {version.number} uploaded. Partners keep the published version until you "
-        "publish this one.",
-        "success",
+        "publish this one."
     )
+    category = "success"
+    if version.asset.kind == AssetKind.EMAIL:
+        note, category = _brand_note(version)
+        message = f"{message} {note}"
+    flash(message, category)
     if version.removed_content:
         flash(assets.removed_notice(version.removed_content), "warning")
     return redirect(url_for("portal_library.asset_detail", asset_id=asset_id))
@@ -326,7 +399,16 @@ def asset_publish(asset_id: int) -> Any:
     asset = assets.publish(session, g.user, asset_id, version_id)
     session.commit()
     number = asset.published_version.number if asset.published_version else "?"
-    flash(f"Version {number} of {asset.name} is published to its audience.", "success")
+    reach = asset_checks.reach_of(session, asset)
+    message = f"Version {number} of {asset.name} is published to {reach.sentence()}."
+    category = "success" if reach.partners else "warning"
+    if reach.partners == 0:
+        message += " No active partner is in its audience yet."
+    if asset.kind == AssetKind.EMAIL and asset.published_version is not None:
+        note, note_category = _brand_note(asset.published_version)
+        message = f"{message} {note}"
+        category = "warning" if note_category == "warning" else category
+    flash(message, category)
     return redirect(url_for("portal_library.asset_detail", asset_id=asset_id))
 
 
@@ -338,6 +420,29 @@ def asset_unpublish(asset_id: int) -> Any:
     asset = assets.unpublish(session, g.user, asset_id)
     session.commit()
     flash(f"{asset.name} is no longer in partners' library.", "success")
+    return redirect(url_for("portal_library.asset_detail", asset_id=asset_id))
+
+
+@bp.post("/library/<id:asset_id>/partner-footer")
+@login_required
+def partner_footer(asset_id: int) -> Any:
+    """One click: a new email version with the standard partner footer appended."""
+    _require_manager()
+    session = db.session()
+    try:
+        version = asset_checks.add_partner_footer(session, g.user, storage(), asset_id)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            raise
+        asset = assets.get_asset(session, g.user, asset_id)
+        return _vendor_asset_page(asset, 422, upload_error=exc.message)
+    session.commit()
+    flash(
+        f"Version {version.number} adds the partner footer (name, contact details, address). "
+        "Check the preview, then publish it.",
+        "success",
+    )
     return redirect(url_for("portal_library.asset_detail", asset_id=asset_id))
 
 
@@ -390,15 +495,21 @@ def job_detail(asset_id: int, job_id: int) -> Any:
 def zone_editor(asset_id: int, version_id: int) -> Any:
     _require_manager()
     version = assets.get_version(db.session(), g.user, asset_id, version_id)
+    asset = version.asset
     samples = _sample_partners()
+    live = asset.status == AssetStatus.PUBLISHED and asset.published_version_id == version.id
     return render_template(
         "library/zones.html",
-        asset=version.asset,
+        asset=asset,
         version=version,
         zones=version.zones,
         samples=samples,
-        sample=_pick_sample(samples),
-        editable=version.asset.kind in ZONE_KINDS,
+        sample_groups=_sample_groups(asset, samples),
+        sample=_pick_sample(samples, asset),
+        editable=asset.kind in ZONE_KINDS,
+        live=live,
+        reach=asset_checks.reach_of(db.session(), asset) if live else None,
+        audience_label=audience.describe(db.session(), asset),
     )
 
 
@@ -416,7 +527,68 @@ def zones_save(asset_id: int, version_id: int) -> Any:
         session.rollback()
         return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
     session.commit()
-    return jsonify({"version_id": version.id, "zones": version.zones})
+    asset = version.asset
+    live = asset.status == AssetStatus.PUBLISHED and asset.published_version_id == version.id
+    reach = asset_checks.reach_of(session, asset) if live else None
+    return jsonify(
+        {
+            "version_id": version.id,
+            "zones": version.zones,
+            "live": live,
+            "reach": reach.partners if reach else 0,
+            "audience": reach.audience if reach else None,
+        }
+    )
+
+
+@bp.post("/library/<id:asset_id>/versions/<id:version_id>/zones/fit")
+@login_required
+def zones_fit(asset_id: int, version_id: int) -> Any:
+    """The zone editor asks how its (unsaved) text zones will print: sizes, lines, warnings.
+    A POST because it carries the zones; it changes nothing."""
+    if not g.user.is_vendor:
+        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
+    body = request.get_json(silent=True)
+    raw = body.get("zones") if isinstance(body, dict) else None
+    partner_id = body.get("partner_id") if isinstance(body, dict) else None
+    if partner_id is not None and (not isinstance(partner_id, int) or isinstance(partner_id, bool)):
+        partner_id = _digits(str(partner_id), 9)
+    try:
+        fits = asset_checks.check_zone_text(
+            db.session(), g.user, asset_id, version_id, raw, partner_id
+        )
+    except DomainError as exc:
+        db.session().rollback()
+        return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
+    return jsonify({"zones": fits})
+
+
+@bp.post("/library/<id:asset_id>/versions/<id:version_id>/zones/preview")
+@login_required
+def zones_preview(asset_id: int, version_id: int) -> Any:
+    """The zone editor's live preview: a page with the unsaved zones, as PNG. Changes nothing."""
+    if not g.user.is_vendor:
+        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    try:
+        png = asset_checks.preview_zones(
+            db.session(),
+            g.user,
+            storage(),
+            asset_id,
+            version_id,
+            body.get("zones"),
+            body.get("partner_id"),
+            body.get("page", 1),
+            base_url(),
+        )
+    except DomainError as exc:
+        db.session().rollback()
+        return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
+    response = Response(png, content_type="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- brand kits -------------------------------------------------------------------------------

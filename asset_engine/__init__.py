@@ -7,10 +7,18 @@ the engine renders.
 from __future__ import annotations
 
 # Part of every render cache key: bump it when the engine draws anything differently.
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 from ._active import SanitizedPdf
-from ._email import CompiledEmail, compile_email, personalise_email, render_email
+from ._email import (
+    PARTNER_FOOTER_MJML,
+    CompiledEmail,
+    append_partner_footer,
+    brand_fields,
+    compile_email,
+    personalise_email,
+    render_email,
+)
 from ._errors import (
     AssetError,
     EncryptedPdfError,
@@ -21,11 +29,14 @@ from ._errors import (
 )
 from ._images import validate_logo
 from ._inspect import inspect_image, thumbnail
+from ._layout import MIN_TEXT_SIZE, TextFit, fit_zone_text
 from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
 from ._pdf import cobrand_pdf, inspect_pdf, render_preview, sanitize_pdf
 from ._social import render_social
 
 __all__ = [
+    "MIN_TEXT_SIZE",
+    "PARTNER_FOOTER_MJML",
     "AssetError",
     "BrandKit",
     "CompiledEmail",
@@ -38,9 +49,13 @@ __all__ = [
     "RenderedEmail",
     "SanitizedPdf",
     "TemplateError",
+    "TextFit",
     "Zone",
+    "append_partner_footer",
+    "brand_fields",
     "cobrand_pdf",
     "compile_email",
+    "fit_zone_text",
     "inspect_image",
     "inspect_pdf",
     "personalise_email",

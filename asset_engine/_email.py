@@ -357,6 +357,52 @@ def _fill(split: _Split, values: Mapping[str, object], *, escape: bool) -> str:
     return "".join(out)
 
 
+def brand_fields(compiled: CompiledEmail) -> tuple[str, ...]:
+    """The partner fields a compiled template uses (``partner_name``, ``contact.phone`` ...),
+    each once, in order of first use. None means every partner gets the same email."""
+    if not isinstance(compiled, CompiledEmail):
+        raise AssetError("compiled must come from compile_email().")
+    seen: dict[str, None] = {}
+    for slot in (*compiled._html.slots, *compiled._text.slots):
+        if slot.name.split(".", 1)[0] in _BRAND_ROOTS:
+            seen.setdefault(slot.name, None)
+    return tuple(seen)
+
+
+# A footer block a vendor can paste or append: every contact field of the partner, as links
+# where they are links. Empty fields print as nothing (the separators stay, which reads fine).
+PARTNER_FOOTER_MJML = """<mj-section padding="16px 0 8px" border-top="1px solid #dddddd">
+  <mj-column>
+    <mj-image src="{{ brand.logo_url }}" alt="{{ partner_name }}" width="140px" align="left"
+      padding-bottom="4px" />
+    <mj-text font-size="15px" font-weight="bold" color="#222222" padding-bottom="4px">
+      {{ partner_name }}
+    </mj-text>
+    <mj-text font-size="13px" line-height="20px" color="#444444" padding-top="0">
+      {{ contact.name }} <span style="color:#777777">{{ contact.title }}</span><br>
+      <a href="tel:{{ contact.phone }}">{{ contact.phone }}</a> ·
+      <a href="mailto:{{ contact.email }}">{{ contact.email }}</a><br>
+      <a href="{{ contact.website }}">{{ contact.website }}</a><br>
+      {{ contact.address }}
+    </mj-text>
+  </mj-column>
+</mj-section>
+"""
+
+_BODY_END = re.compile(r"</\s*mj-body\s*>", re.IGNORECASE)
+
+
+def append_partner_footer(source: str) -> str:
+    """The MJML template with ``PARTNER_FOOTER_MJML`` as its last section."""
+    if not isinstance(source, str):
+        raise TemplateError("The MJML template must be text.")
+    ends = list(_BODY_END.finditer(source))
+    if not ends:
+        raise TemplateError("The template has no </mj-body> to add the partner footer before.")
+    at = ends[-1].start()
+    return source[:at] + PARTNER_FOOTER_MJML + source[at:]
+
+
 def personalise_email(
     compiled: CompiledEmail, brand: BrandKit, context: Mapping[str, object] | None = None
 ) -> RenderedEmail:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import segno
 
 from ._errors import InvalidZoneError
 from ._fonts import string_width
-from ._model import Zone
-from ._text import fit_text
+from ._model import BrandKit, PageSize, Zone
+from ._text import MIN_READABLE_PT, fit_text, render_zone_text
 
 ASCENT = 0.928  # DejaVu Sans, in em
 DESCENT = 0.236
@@ -60,10 +62,15 @@ class TextLine:
     size: float
 
 
-def layout_text(text: str, box: Rect, zone: Zone, min_size: float) -> list[TextLine]:
+def _measure(zone: Zone) -> Callable[[str, float], float]:
     def measure(s: str, size: float) -> float:
         return string_width(s, size, zone.bold)
 
+    return measure
+
+
+def layout_text(text: str, box: Rect, zone: Zone, min_size: float) -> list[TextLine]:
+    measure = _measure(zone)
     fitted = fit_text(text, box.w, box.h, zone.font_size, min_size, measure, zone.wrap)
     block = fitted.line_height * len(fitted.lines)
     top = _valign(box.y, box.h, block, zone.valign)
@@ -76,6 +83,45 @@ def layout_text(text: str, box: Rect, zone: Zone, min_size: float) -> list[TextL
         baseline = top + i * fitted.line_height + half_leading + ASCENT * fitted.size
         lines.append(TextLine(line, _align(box.x, box.w, lw, zone.align), baseline, fitted.size))
     return lines
+
+
+# The smallest size each medium draws text at: points on paper, pixels in an image.
+MIN_TEXT_SIZE = {"pdf": MIN_READABLE_PT, "image": 8.0}
+
+
+@dataclass(frozen=True)
+class TextFit:
+    """How a text zone comes out for one brand: the size and lines the renderer will draw."""
+
+    text: str
+    lines: tuple[str, ...]
+    size: float  # points on a PDF page, pixels on an image
+    min_size: float  # the readable minimum of the medium
+    truncated: bool  # part of the text is cut off (ellipsised)
+
+    @property
+    def readable(self) -> bool:
+        # A hundredth of a point of slack: fitting multiplies by 0.98 and rounds.
+        return not self.truncated and self.size >= self.min_size - 0.01
+
+
+def fit_zone_text(
+    zone: Zone, brand: BrandKit, page: PageSize, medium: Literal["pdf", "image"] = "pdf"
+) -> TextFit:
+    """The size and lines a text zone's text gets for ``brand`` on a page of ``page`` size.
+
+    The same fitting as the renderers (so the zone editor can warn about what will print),
+    without drawing anything: a few string-width measurements.
+    """
+    if zone.kind != "text":
+        raise InvalidZoneError("Only text zones have a text size.")
+    if medium not in MIN_TEXT_SIZE:
+        raise InvalidZoneError(f"Unknown medium {medium!r}: use 'pdf' or 'image'.")
+    text = render_zone_text(zone.text, brand)
+    box = zone_rect(zone, page.width, page.height)
+    minimum = MIN_TEXT_SIZE[medium]
+    fitted = fit_text(text, box.w, box.h, zone.font_size, minimum, _measure(zone), zone.wrap)
+    return TextFit(text, fitted.lines, fitted.size, minimum, fitted.truncated)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class BrandKit:
     primary_color: str = "#000000"
     logo_on_dark: bytes | None = None
     tracking_url: str | None = None
+    # Where an email reader's mail client fetches the logo from (emails cannot embed it).
+    logo_url: str | None = None
 
     def __post_init__(self) -> None:
         parse_color(self.primary_color, "brand primary colour")

@@ -37,12 +37,12 @@ from ._images import load_logo
 from ._layout import QrCode, Rect, layout_text, place_logo, qr_code, qr_square, zone_rect
 from ._model import BrandKit, PageSize, Zone
 from ._sinks import IncrementalSink, RewriteSink, Sink, last_xref_offset
-from ._text import render_zone_text
+from ._text import MIN_READABLE_PT, render_zone_text
 
 MAX_PDF_BYTES = 500 * 1024 * 1024
 MAX_PAGES = 5000
 # Below this a contact line is unreadable in print; past it the text is ellipsised instead.
-MIN_FONT_SIZE = 5.0
+MIN_FONT_SIZE = MIN_READABLE_PT
 # Larger logos only cost bytes and time: 1600 px spans an A4 page width at ~190 dpi.
 MAX_LOGO_PIXELS = 1600
 

@@ -12,12 +12,20 @@ from ._colors import parse_color
 from ._errors import AssetError, InvalidImageError
 from ._fonts import BOLD, REGULAR, font_path
 from ._images import load_logo, load_template_image
-from ._layout import Rect, layout_text, place_logo, qr_code, qr_square, zone_rect
+from ._layout import (
+    MIN_TEXT_SIZE,
+    Rect,
+    layout_text,
+    place_logo,
+    qr_code,
+    qr_square,
+    zone_rect,
+)
 from ._model import BrandKit, Zone
 from ._png import encode_png
 from ._text import render_zone_text
 
-MIN_FONT_PX = 8.0
+MIN_FONT_PX = MIN_TEXT_SIZE["image"]
 _OUTPUT_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "JPG": "JPEG", "WEBP": "WEBP"}
 
 

@@ -18,6 +18,8 @@ MAX_TEMPLATE_CHARS = 2000
 MAX_OUTPUT_CHARS = 2000
 LINE_HEIGHT = 1.2
 ELLIPSIS = "\u2026"
+# Smallest text a partner's contact line may print at on paper; past it, text is ellipsised.
+MIN_READABLE_PT = 7.0
 
 # Only filters that cannot grow a string without bound: a template is vendor input, and
 # the sandbox alone still lets '{{ "x" * 10**9 }}' or chained replace() eat the memory.
@@ -68,6 +70,7 @@ def brand_context(brand: BrandKit) -> dict[str, Any]:
         "name": brand.partner_name,
         "primary_color": brand.primary_color,
         "tracking_url": brand.tracking_url or "",
+        "logo_url": brand.logo_url or "",
         "contact": contact,
     }
     return {
@@ -133,6 +136,12 @@ class FittedText:
     lines: tuple[str, ...]
     size: float
     line_height: float
+    truncated: bool = False  # lines were dropped or ellipsised: not all of the text shows
+
+
+# A line is broken between words only when that makes the text noticeably larger: a name that
+# fits nearly as large on one line stays on one line.
+WRAP_GAIN = 1.15
 
 
 def fit_text(
@@ -146,24 +155,53 @@ def fit_text(
 ) -> FittedText:
     """Largest size <= max_size at which the text fits the box; below min_size, ellipsise.
 
+    Without ``wrap``, the text keeps its own lines while they fit; when a line would have to
+    shrink to fit the width, it is broken between words instead if that fills the box at a
+    clearly larger size (a contact line in a tall box becomes two readable lines, not one
+    unreadable one). An explicit ``max_size`` below ``min_size`` is honoured.
+
     ``measure(text, size)`` must be linear in size (true for one font's advance widths),
     which lets widths be measured once at size 1 and scaled.
     """
+    measure = _linear_memo(measure)
     paragraphs = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]
     paragraphs = [p for p in paragraphs if p] or [""]
+    if max_size is not None:
+        min_size = min(min_size, max_size * 0.98)
     if wrap:
         return _fit_wrapped(paragraphs, width, height, max_size, min_size, measure)
     lines = paragraphs
     ceiling = height / (len(lines) * LINE_HEIGHT)
-    size = min(max_size, ceiling) if max_size is not None else ceiling
+    roomy = min(max_size, ceiling) if max_size is not None else ceiling
+    size = roomy
     widest = max(measure(line, 1.0) for line in lines)
     if widest > 0:
         size = min(size, width / widest)
     # Rounding in the rasteriser and hinting can add a fraction of a point.
     size *= 0.98
+    if size < roomy * 0.98 and any(" " in line for line in lines):
+        wrapped = _fit_wrapped(paragraphs, width, height, max_size, min_size, measure)
+        if not wrapped.truncated and (size < min_size or wrapped.size >= size * WRAP_GAIN):
+            return wrapped
+        if size < min_size:
+            return wrapped  # cut either way: the wrapped cut shows more of the text
     if size >= min_size:
         return FittedText(tuple(lines), size, size * LINE_HEIGHT)
     return _cut(lines, width, height, min_size, measure)
+
+
+def _linear_memo(measure: Callable[[str, float], float]) -> Callable[[str, float], float]:
+    """``measure`` with each string measured once: the size search re-wraps the same words
+    dozens of times, and a width at one size gives every other by scaling."""
+    widths: dict[str, float] = {}
+
+    def memo(text: str, size: float) -> float:
+        width = widths.get(text)
+        if width is None:
+            width = widths[text] = measure(text, 1.0)
+        return width * size
+
+    return memo
 
 
 def _cut(
@@ -176,11 +214,13 @@ def _cut(
     """At the smallest size: keep the lines that fit in height, ellipsise what is cut."""
     size = min(min_size, height / (len(lines) * LINE_HEIGHT) * 0.98)
     capacity = max(1, int(height // (min_size * LINE_HEIGHT)))
-    if len(lines) > capacity:
+    dropped = len(lines) > capacity
+    if dropped:
         lines = [*lines[: capacity - 1], lines[capacity - 1] + ELLIPSIS]
         size = min(min_size, height / (capacity * LINE_HEIGHT) * 0.98)
     fitted = tuple(_ellipsise(line, width * 0.98, size, measure) for line in lines)
-    return FittedText(fitted, size, size * LINE_HEIGHT)
+    truncated = dropped or fitted != tuple(lines)
+    return FittedText(fitted, size, size * LINE_HEIGHT, truncated)
 
 
 def _wrap_lines(
@@ -217,8 +257,10 @@ def _fit_wrapped(
         lines = _wrap_lines(paragraphs, usable, size, measure)
         if len(lines) * LINE_HEIGHT * size > height:
             return None
-        if any(measure(line, size) > usable for line in lines):
-            return None  # a single word wider than the box
+        # Wrapping keeps lines of several words within the width; only a word alone on its
+        # line can be wider than the box.
+        if any(" " not in line and measure(line, size) > usable for line in lines):
+            return None
         return lines
 
     top = min(max_size, height / LINE_HEIGHT) if max_size is not None else height / LINE_HEIGHT

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prm_domain import validation
-from prm_domain.enums import PartnerType, Region
+from prm_domain.enums import PartnerStatus, PartnerType, Region
 from prm_domain.errors import ValidationError
 from prm_domain.models import Partner, Tier
 
@@ -38,6 +39,56 @@ def matches(target: HasAudience, partner: Partner) -> bool:
             or bool(set(partner.verticals) & set(target.audience_verticals))
         )
     )
+
+
+def _tier_names(session: Session, ids: list[int]) -> list[str]:
+    tiers = [session.get(Tier, i) for i in ids]
+    return [t.name for t in sorted((t for t in tiers if t is not None), key=lambda t: -t.rank)]
+
+
+def _groups(session: Session, target: HasAudience) -> list[list[str]]:
+    return [
+        g
+        for g in (
+            _tier_names(session, target.audience_tier_ids),
+            [Region(r).label for r in target.audience_regions],
+            [PartnerType(t).label for t in target.audience_partner_types],
+            list(target.audience_verticals),
+        )
+        if g
+    ]
+
+
+def describe(session: Session, target: HasAudience) -> str:
+    """Who the content is for, in a few words for a card: "All partners", "Gold only",
+    "Gold, Silver · EMEA"."""
+    groups = _groups(session, target)
+    if not groups:
+        return "All partners"
+    label = " · ".join(", ".join(g) for g in groups)
+    return f"{label} only" if len(groups) == 1 else label
+
+
+def why_not(session: Session, target: HasAudience, partner: Partner) -> str | None:
+    """Why ``partner`` is outside the audience (None when it is inside), e.g. "tier Silver"."""
+    reasons = []
+    if target.audience_tier_ids and partner.tier_id not in target.audience_tier_ids:
+        tier = session.get(Tier, partner.tier_id) if partner.tier_id else None
+        reasons.append(f"tier {tier.name if tier else 'none'}")
+    if target.audience_regions and partner.region.value not in target.audience_regions:
+        reasons.append(f"region {partner.region.label}")
+    if target.audience_partner_types and partner.type.value not in target.audience_partner_types:
+        reasons.append(f"type {partner.type.label}")
+    if target.audience_verticals and not set(partner.verticals) & set(target.audience_verticals):
+        reasons.append("no matching vertical")
+    return ", ".join(reasons) or None
+
+
+def reach(session: Session, target: HasAudience) -> int:
+    """How many active partners the content reaches: what a publish tells the vendor."""
+    active = session.scalars(select(Partner).where(Partner.status == PartnerStatus.ACTIVE))
+    # Matched in Python with the same rule as listing and reading, not re-derived in SQL.
+    return sum(1 for partner in active if matches(target, partner))
 
 
 def clean(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:

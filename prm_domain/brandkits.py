@@ -160,7 +160,11 @@ def remove_logo(session: Session, actor: User, partner_id: int, variant: str) ->
 
 
 def engine_brand(
-    kit: BrandKit, partner: Partner, storage: Storage, tracking_url: str | None
+    kit: BrandKit,
+    partner: Partner,
+    storage: Storage,
+    tracking_url: str | None,
+    logo_url: str | None = None,
 ) -> asset_engine.BrandKit:
     """The engine's view of a partner's brand. A partner without a logo cannot be rendered yet."""
     if not kit.logo_key:
@@ -174,6 +178,7 @@ def engine_brand(
         logo_on_dark=storage.get(kit.logo_on_dark_key) if kit.logo_on_dark_key else None,
         primary_color=kit.primary_color,
         tracking_url=tracking_url,
+        logo_url=logo_url,
         contact=asset_engine.Contact(
             name=kit.contact_name,
             title=kit.contact_title,

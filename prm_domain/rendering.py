@@ -120,6 +120,23 @@ def link_url(base_url: str, link: TrackedLink) -> str:
     return f"{base_url.rstrip('/')}/r/{link.code}"
 
 
+def link_logo(session: Session, storage: Storage, code: str) -> bytes | None:
+    """The partner's logo behind a short link, for the emails that show it (None: no such
+    link or no logo). Public like the link itself: a logo is what a partner shows anyway; but
+    only while the partner's status opens content, so a suspended or exited partner's brand is
+    no longer served from the vendor's domain (emails already sent keep their text)."""
+    if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
+        return None
+    link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
+    if link is None:
+        return None
+    partner = session.get(Partner, link.partner_id)
+    if not access.partner_allows(partner, access.Area.CONTENT):
+        return None
+    kit = brandkits.kit_for(session, link.partner_id)
+    return storage.get(kit.logo_key) if kit.logo_key else None
+
+
 def follow_link(session: Session, code: str) -> str | None:
     """Where a tracked link goes: always the vendor's landing page, never the file.
 
@@ -178,8 +195,18 @@ def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail
     return compiled
 
 
+def compiled_template(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
+    """An email version's compiled template, from the same per-process cache as renders."""
+    return _compiled(storage, template_key)
+
+
 def _cache_key(
-    version: AssetVersion, partner: Partner, brand_version: int, fmt: str, tracking_url: str | None
+    version: AssetVersion,
+    partner: Partner,
+    brand_version: int,
+    fmt: str,
+    tracking_url: str | None,
+    logo_url: str | None = None,
 ) -> str:
     material = json.dumps(
         [
@@ -193,6 +220,7 @@ def _cache_key(
             brand_version,
             fmt,
             tracking_url,
+            logo_url,
         ],
         sort_keys=True,
         default=str,
@@ -217,7 +245,11 @@ def render_version(
     tracking = (
         link_url(base_url, link_for(session, partner.id, asset.id)) if asset.landing_url else None
     )
-    key = _cache_key(version, partner, kit.version, fmt, tracking)
+    logo_url = None
+    if asset.kind == AssetKind.EMAIL:
+        # A mail client fetches the logo from the partner's short link, which is public anyway.
+        logo_url = link_url(base_url, link_for(session, partner.id, asset.id)) + "/logo"
+    key = _cache_key(version, partner, kit.version, fmt, tracking, logo_url)
     filename = f"{slug(asset.name)}-{slug(partner.name)}.{EXTENSIONS[fmt]}"
     hit = session.scalar(select(RenderedFile).where(RenderedFile.cache_key == key))
     if hit is not None and storage.exists(hit.storage_key):
@@ -227,7 +259,7 @@ def render_version(
         version,
         asset,
         partner,
-        brandkits.engine_brand(kit, partner, storage, tracking),
+        brandkits.engine_brand(kit, partner, storage, tracking, logo_url),
         fmt,
     )
     stored = storage.put(data)

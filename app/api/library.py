@@ -23,8 +23,10 @@ from app.api.library_schemas import (
     LinkOut,
     LinkQuery,
     PageImageQuery,
+    PublishedOut,
     PublishIn,
     RenderQuery,
+    UploadedVersionOut,
     VendorAssetOut,
     VersionOut,
     ZonesIn,
@@ -33,7 +35,8 @@ from app.api.schemas import PageOut, page_out
 from app.celery_app import enqueue
 from app.errors import ApiError
 from app.storage import storage
-from prm_domain import assets, brandkits, jobs, rendering
+from prm_domain import asset_checks, assets, brandkits, jobs, rendering
+from prm_domain.enums import AssetKind
 from prm_domain.models import Asset, BrandKit, RenderJob
 
 IMAGE = ("image/png",)
@@ -267,7 +270,7 @@ def update_asset(asset_id: int, body: AssetPatch) -> AssetOut:
     summary="Upload a new template version (PDF, MJML, or a PNG/JPEG social background)",
     tag="assets",
     upload=True,
-    response=VersionOut,
+    response=UploadedVersionOut,
     status=201,
     errors=(403,),
 )
@@ -279,7 +282,10 @@ def upload_version(asset_id: int, data: bytes) -> VersionOut:
         db.session(), g.user, storage(), asset_id, filename or "template", data
     )
     db.session().commit()
-    return VersionOut.model_validate(version)
+    out = UploadedVersionOut.model_validate(version)
+    if version.asset.kind == AssetKind.EMAIL:
+        out.brand_fields = asset_checks.brand_fields_of(storage(), version)
+    return out
 
 
 @operation(
@@ -322,13 +328,26 @@ def version_page(asset_id: int, version_id: int, page: int, query: PageImageQuer
     summary="Publish a version to the audience",
     tag="assets",
     body=PublishIn,
-    response=VendorAssetOut,
+    response=PublishedOut,
     errors=(403,),
 )
 def publish_asset(asset_id: int, body: PublishIn) -> AssetOut:
     asset = assets.publish(db.session(), g.user, asset_id, body.version_id)
     db.session().commit()
-    return _asset_out(asset)
+    reach = asset_checks.reach_of(db.session(), asset)
+    out = _asset_out(asset)
+    published = asset.published_version
+    fields = None
+    if asset.kind == AssetKind.EMAIL and published is not None:
+        fields = asset_checks.brand_fields_of(storage(), published)
+    return PublishedOut.model_validate(
+        {
+            **out.model_dump(),
+            "reach": reach.partners,
+            "audience": reach.audience,
+            "brand_fields": fields,
+        }
+    )
 
 
 @operation(

@@ -120,6 +120,20 @@ class VendorAssetOut(AssetOut):
     versions: list[VersionOut]
 
 
+class PublishedOut(VendorAssetOut):
+    reach: int = Field(description="active partners in the audience, who get it now")
+    audience: str = Field(description='the audience in words, e.g. "Gold only"')
+    brand_fields: list[str] | None = Field(
+        None, description="emails: the partner placeholders it uses (empty: no partner branding)"
+    )
+
+
+class UploadedVersionOut(VersionOut):
+    brand_fields: list[str] | None = Field(
+        None, description="emails: the partner placeholders it uses (empty: no partner branding)"
+    )
+
+
 class AssetQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="search in name and description")
     kind: AssetKind | None = None

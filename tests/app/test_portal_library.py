@@ -37,6 +37,9 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/library/<id:asset_id>/jobs/<id:job_id>", "GET"),
     ("/library/<id:asset_id>/versions/<id:version_id>/zones", "GET"),
     ("/library/<id:asset_id>/versions/<id:version_id>/zones", "POST"),
+    ("/library/<id:asset_id>/versions/<id:version_id>/zones/fit", "POST"),
+    ("/library/<id:asset_id>/versions/<id:version_id>/zones/preview", "POST"),
+    ("/library/<id:asset_id>/partner-footer", "POST"),
     ("/partners/<id:partner_id>/brand-kit", "GET"),
     ("/partners/<id:partner_id>/brand-kit", "POST"),
     ("/partners/<id:partner_id>/brand-kit/logos/<any(light, dark):variant>", "POST"),
@@ -615,6 +618,22 @@ def test_another_organisation_gets_404_everywhere_and_changes_nothing(
             json={"zones": []},
             headers={"X-CSRF-Token": token(client)},
         ),
+        ("/library/<id:asset_id>/versions/<id:version_id>/zones/fit", "POST"): lambda: client.post(
+            f"/library/{asset.id}/versions/{version.id}/zones/fit",
+            json={"zones": [{"kind": "text", "box": [0, 0, 0.5, 0.1], "text": "x"}]},
+            headers={"X-CSRF-Token": token(client)},
+        ),
+        (
+            "/library/<id:asset_id>/versions/<id:version_id>/zones/preview",
+            "POST",
+        ): lambda: client.post(
+            f"/library/{asset.id}/versions/{version.id}/zones/preview",
+            json={"zones": [], "partner_id": acme.id},
+            headers={"X-CSRF-Token": token(client)},
+        ),
+        ("/library/<id:asset_id>/partner-footer", "POST"): lambda: post_form(
+            client, f"/library/{asset.id}/partner-footer"
+        ),
         ("/partners/<id:partner_id>/brand-kit", "GET"): lambda: client.get(
             f"/partners/{acme.id}/brand-kit"
         ),
@@ -671,6 +690,9 @@ def test_every_post_route_refuses_a_missing_csrf_token(app, client, sign_in_as, 
         "portal_library.asset_unpublish": f"/library/{asset.id}/unpublish",
         "portal_library.batch_start": f"/library/{asset.id}/batches",
         "portal_library.zones_save": f"/library/{asset.id}/versions/{version.id}/zones",
+        "portal_library.zones_fit": f"/library/{asset.id}/versions/{version.id}/zones/fit",
+        "portal_library.zones_preview": f"/library/{asset.id}/versions/{version.id}/zones/preview",
+        "portal_library.partner_footer": f"/library/{asset.id}/partner-footer",
         "portal_library.brand_kit_update": f"/partners/{world['acme'].id}/brand-kit",
         "portal_library.brand_logo_upload": f"/partners/{world['acme'].id}/brand-kit/logos/light",
     }

@@ -118,6 +118,7 @@ def feature_cases() -> set[tuple[str, str]]:
 PUBLIC_ENDPOINTS = {
     "static": "the app's own CSS and JS",
     "links.follow": "short links /r/<code> handed out publicly by partners; anyone may follow one",
+    "links.logo": "the partner's logo behind such a link, shown in their co-branded emails",
 }
 
 

@@ -49,6 +49,7 @@ ALLOWED = {
 PUBLIC = {
     "static": "the app's CSS and JS",
     "links.follow": "tracked links: see test_tracked_link_of_a_suspended_partner_is_anonymous",
+    "links.logo": "the logo in sent emails: see test_link_logo_follows_the_partner_status",
     "api.create_token": "sign-in: see test_tokens_and_sign_in_per_status",
     "api_docs.openapi": "the API's description, the same for everyone",
 }
@@ -383,3 +384,16 @@ def test_onboarding_partner_portal_says_what_opens_later(
         assert r.status_code == 403 and "still onboarding" in r.get_data(as_text=True), path
     notice = client.get("/account-status").get_data(as_text=True)
     assert "still onboarding" in notice
+
+
+def test_link_logo_follows_the_partner_status(
+    client: FlaskClient, closed: Callable[[PartnerStatus], Closed], session: Session
+) -> None:
+    """The partner's logo behind a tracked link (emails show it) is served only while the
+    partner's status opens content: not for a suspended or exited partner."""
+    for status in (PartnerStatus.SUSPENDED, PartnerStatus.EXITED):
+        world = closed(status)
+        assert client.get(f"/r/{world.values['code']}/logo").status_code == 404
+        world.partner.status = PartnerStatus.ACTIVE
+        session.commit()
+        assert client.get(f"/r/{world.values['code']}/logo").status_code == 200

@@ -335,6 +335,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/library/<id:asset_id>/versions/<id:version_id>/zones", "POST"): Route(
         _p("/library/{asset}/versions/{version}/zones"), None, {}, "portal"
     ),
+    ("/library/<id:asset_id>/versions/<id:version_id>/zones/fit", "POST"): Route(
+        _p("/library/{asset}/versions/{version}/zones/fit"), None, {}, "portal"
+    ),
+    ("/library/<id:asset_id>/versions/<id:version_id>/zones/preview", "POST"): Route(
+        _p("/library/{asset}/versions/{version}/zones/preview"), None, {}, "portal"
+    ),
+    ("/library/<id:asset_id>/partner-footer", "POST"): Route(
+        _p("/library/{asset}/partner-footer"), None, {}, "portal"
+    ),
     ("/syndicated-items/<id:item_id>/edit", "GET"): Route(
         _p("/syndicated-items/{item}/edit"), None, face="portal"
     ),

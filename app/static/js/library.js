@@ -63,15 +63,21 @@
     });
   }
 
-  // New asset: the file picker offers the files the chosen kind takes.
+  // New asset: the file picker offers the files the chosen kind takes, and help meant for one
+  // kind (the email placeholders) shows while that kind is chosen.
   function kindAccept() {
     each("form[data-kind-accept]", function (form) {
       const accept = JSON.parse(form.dataset.kindAccept);
       const file = form.querySelector('input[type="file"][name="file"]');
+      const showFor = function (kind) {
+        each("[data-kind-only]", function (el) { el.hidden = el.dataset.kindOnly !== kind; }, form);
+      };
       each('input[name="kind"]', function (radio) {
         radio.addEventListener("change", function () {
           if (radio.checked && file) file.accept = accept[radio.value] || "";
+          if (radio.checked) showFor(radio.value);
         });
+        if (radio.checked) showFor(radio.value);
       }, form);
     });
   }

@@ -7,6 +7,20 @@
 
   const MIN = 0.005; // smallest width or height of a zone, as a fraction of the page
   const KIND_LABELS = { logo: "Logo", text: "Text", qr: "QR code" };
+  // Ready-made zones: what a vendor places on almost every asset, with text that works as is.
+  // Boxes are where "Add zone" puts them (bottom of the page); drawing keeps the drawn box.
+  const PRESETS = {
+    logo: { kind: "logo", box: [0.06, 0.86, 0.24, 0.08], align: "left" },
+    contact: {
+      kind: "text",
+      box: [0.34, 0.86, 0.42, 0.1],
+      text: "{{ contact.name }}\n{{ contact.phone }} · {{ contact.email }}\n{{ contact.website }}\n{{ contact.address }}",
+      valign: "top",
+    },
+    name: { kind: "text", box: [0.06, 0.8, 0.5, 0.04], text: "{{ partner_name }}", bold: true },
+    text: { kind: "text", box: [0.35, 0.42, 0.3, 0.06], text: "" },
+    qr: { kind: "qr", box: [0.8, 0.85, 0.12, 0.12], align: "right" },
+  };
 
   function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
   function round(v) { return Math.round(v * 10000) / 10000; }
@@ -22,18 +36,19 @@
     return [x, y, w, h];
   }
 
-  function newZone(kind, box) {
+  function newZone(preset, box) {
+    const p = PRESETS[preset] || PRESETS.logo;
     return {
-      kind: kind,
-      box: normalBox(box),
+      kind: p.kind,
+      box: normalBox(box || p.box),
       pages: "all",
-      text: kind === "text" ? "{{ partner_name }}" : "",
+      text: p.text || "",
       color: null,
-      align: kind === "text" ? "left" : "center",
-      valign: "middle",
+      align: p.align || (p.kind === "text" ? "left" : "center"),
+      valign: p.valign || "middle",
       font_size: null,
       on_dark: false,
-      bold: false,
+      bold: !!p.bold,
     };
   }
 
@@ -58,6 +73,10 @@
     const preview = $("preview");
     const sample = $("sample");
     const pageSelect = $("page");
+    const fitNote = $("fit");
+    const live = root.dataset.live === "true";
+    const unit = root.dataset.unit || "pt";
+    state.fits = {};
 
     function applies(zone, page) {
       const p = zone.pages;
@@ -76,18 +95,29 @@
 
     function zoneTitle(zone, i) {
       let label = (i + 1) + ". " + KIND_LABELS[zone.kind];
-      if (zone.kind === "text" && zone.text) label += ": " + zone.text;
+      if (zone.kind === "text" && zone.text) label += ": " + zone.text.split("\n").join(" / ");
       return label;
+    }
+
+    function fitWarns(fit) {
+      return !!fit && (fit.readable === false || fit.below > 0);
     }
 
     function setDirty(dirty) {
       state.dirty = dirty;
-      if (dirty) status.textContent = "Unsaved changes.";
+      if (dirty) {
+        status.textContent = "Unsaved changes.";
+        livePreview();
+      }
     }
 
     function setStageShape() {
       const size = pages[state.page - 1];
-      if (size && size[0] > 0 && size[1] > 0) stage.style.aspectRatio = size[0] + " / " + size[1];
+      if (size && size[0] > 0 && size[1] > 0) {
+        stage.style.aspectRatio = size[0] + " / " + size[1];
+        // The stylesheet sizes the stage to the window's height through this ratio.
+        root.style.setProperty("--ze-ratio", String(size[0] / size[1]));
+      }
     }
 
     // -- drawing the zones and the list -----------------------------------------------------
@@ -97,7 +127,8 @@
       state.zones.forEach(function (zone, i) {
         if (!applies(zone, state.page)) return;
         const el = document.createElement("div");
-        el.className = "ze-zone ze-" + zone.kind + (i === state.selected ? " selected" : "");
+        el.className = "ze-zone ze-" + zone.kind + (i === state.selected ? " selected" : "") +
+          (fitWarns(state.fits[i]) ? " ze-warn" : "");
         el.dataset.index = String(i);
         el.tabIndex = 0;
         el.setAttribute("role", "button");
@@ -124,11 +155,18 @@
         b.type = "button";
         b.className = "link" + (i === state.selected ? " current" : "");
         b.textContent = zoneTitle(zone, i);
+        b.title = zoneTitle(zone, i);
         b.addEventListener("click", function () { select(i, true); });
+        if (fitWarns(state.fits[i])) {
+          const warn = document.createElement("span");
+          warn.className = "warn";
+          warn.textContent = " ⚠ text too small";
+          li.append(warn);
+        }
         const where = document.createElement("span");
         where.className = "muted";
         where.textContent = " · " + pagesLabel(zone.pages);
-        li.append(b, where);
+        li.prepend(b, where);
         list.append(li);
       });
       empty.hidden = state.zones.length > 0;
@@ -161,7 +199,8 @@
       if (!zone) return;
       $("props-title").textContent = "Zone " + (state.selected + 1);
       field("kind").value = zone.kind;
-      field("text").value = zone.text || "";
+      if (field("text").value !== (zone.text || "")) field("text").value = zone.text || "";
+      showFit();
       field("align").value = zone.align;
       field("valign").value = zone.valign;
       const pagesSel = field("pages");
@@ -195,6 +234,10 @@
       const zone = state.selected === null ? null : state.zones[state.selected];
       if (!zone) return;
       const name = event.target.name;
+      // The text is taken on every keystroke (below). Its change event comes on blur, often
+      // from a click on an insert button: re-rendering then would move the panel under the
+      // pointer and the click would miss.
+      if (name === "text") return;
       zone.kind = field("kind").value;
       zone.text = zone.kind === "text" ? field("text").value : "";
       zone.align = field("align").value;
@@ -218,36 +261,123 @@
       setDirty(true);
       const keepFocus = event.target;
       render();
+      requestFit();
       if (event.type === "change" && keepFocus && keepFocus.focus) keepFocus.focus();
     }
 
     props.addEventListener("change", readProps);
-    field("text").addEventListener("input", function (e) {
+    const textInput = field("text");
+    // Where the caret was when the text field last had it: a keyboard user tabs to an insert
+    // button, and the insertion still goes where they left the caret.
+    let caret = null;
+    function keepCaret() { caret = { start: textInput.selectionStart, end: textInput.selectionEnd }; }
+    ["keyup", "mouseup", "select", "blur", "input"].forEach(function (type) {
+      textInput.addEventListener(type, keepCaret);
+    });
+    textInput.addEventListener("input", function (e) {
       const zone = state.zones[state.selected];
       if (!zone) return;
       zone.text = e.target.value;
       setDirty(true);
+      const title = zoneTitle(zone, state.selected);
       const label = overlay.querySelector('[data-index="' + state.selected + '"] .ze-label');
-      if (label) label.textContent = zoneTitle(zone, state.selected);
+      if (label) label.textContent = title;
+      const item = list.children[state.selected];
+      const button = item && item.querySelector("button");
+      if (button) { button.textContent = title; button.title = title; }
+      requestFit();
     });
     props.addEventListener("submit", function (e) { e.preventDefault(); });
     Array.prototype.forEach.call(props.querySelectorAll("[data-insert]"), function (b) {
+      // Keep the focus (and the caret) in the text field while the button is pressed.
+      b.addEventListener("mousedown", function (e) { e.preventDefault(); });
       b.addEventListener("click", function () {
-        const input = field("text");
-        const start = input.selectionStart === null ? input.value.length : input.selectionStart;
-        const end = input.selectionEnd === null ? input.value.length : input.selectionEnd;
-        input.value = input.value.slice(0, start) + b.dataset.insert + input.value.slice(end);
-        input.dispatchEvent(new Event("input"));
-        input.focus();
+        const value = textInput.value;
+        const focused = document.activeElement === textInput;
+        let start = focused ? textInput.selectionStart : caret && caret.start;
+        let end = focused ? textInput.selectionEnd : caret && caret.end;
+        if (start === null || start === undefined) start = value.length;
+        if (end === null || end === undefined) end = start;
+        const piece = b.dataset.insert;
+        textInput.value = value.slice(0, start) + piece + value.slice(end);
+        textInput.focus();
+        textInput.setSelectionRange(start + piece.length, start + piece.length);
+        textInput.dispatchEvent(new Event("input"));
       });
     });
+
+    // -- how text zones will print (asked of the server: the same fitting as the renderer) ---
+
+    function describeFit(fit) {
+      const size = function (v) { return (Math.round(v * 10) / 10) + " " + unit; };
+      const parts = [];
+      let warn = false;
+      if (fit.size !== null && fit.size !== undefined) {
+        if (fit.truncated) {
+          warn = true;
+          parts.push("Does not fit: cut off (…) at " + size(fit.size) + " for " + fit.partner + ". Make the box larger or the text shorter.");
+        } else if (!fit.readable) {
+          warn = true;
+          parts.push("Too small to read: prints at " + size(fit.size) + " for " + fit.partner + " (minimum " + size(fit.min_size) + "). Make the box larger or the text shorter.");
+        } else {
+          parts.push("Prints at " + size(fit.size) + " on " + fit.lines.length + " line" + (fit.lines.length === 1 ? "" : "s") + " for " + fit.partner + ".");
+        }
+      }
+      if (fit.below > 0) {
+        warn = true;
+        parts.push("Below " + size(fit.min_size) + " or cut off for " + fit.below + " of " + fit.checked + " partners in the audience (smallest: " + size(fit.smallest.size) + ", " + fit.smallest.partner + ").");
+      } else if (fit.checked > 0 && fit.size === null) {
+        parts.push("Readable for all " + fit.checked + " partners in the audience.");
+      }
+      return { text: parts.join(" "), warn: warn };
+    }
+
+    function showFit() {
+      if (!fitNote) return;
+      const zone = state.selected === null ? null : state.zones[state.selected];
+      const fit = zone && zone.kind === "text" ? state.fits[state.selected] : null;
+      if (!fit) { fitNote.textContent = ""; fitNote.className = "ze-fit"; return; }
+      const d = describeFit(fit);
+      fitNote.textContent = d.text;
+      fitNote.className = "ze-fit " + (d.warn ? "warn" : "ok");
+    }
+
+    let fitTimer = null;
+    let fitSeq = 0;
+    function requestFit() {
+      if (!root.dataset.fitUrl) return;
+      clearTimeout(fitTimer);
+      fitTimer = setTimeout(function () {
+        const seq = ++fitSeq;
+        const sent = JSON.stringify({ zones: state.zones, partner_id: sample ? Number(sample.value) : null });
+        fetch(root.dataset.fitUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf, Accept: "application/json" },
+          body: sent,
+        })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) {
+            if (seq !== fitSeq || !body) return; // a newer question is on its way
+            state.fits = {};
+            body.zones.forEach(function (f) { state.fits[f.index] = f; });
+            const focused = document.activeElement;
+            render();
+            if (focused && focused !== document.body && document.contains(focused)) focused.focus();
+            root.dataset.fitDone = String(seq);
+          })
+          .catch(function () { /* the warnings are a help; the editor works without them */ });
+      }, 300);
+    }
 
     function removeSelected() {
       if (state.selected === null) return;
       state.zones.splice(state.selected, 1);
       state.selected = null;
+      state.fits = {};
       setDirty(true);
       render();
+      requestFit();
       overlay.focus();
     }
     $("delete").addEventListener("click", removeSelected);
@@ -328,18 +458,13 @@
       if (d.mode === "draw") {
         d.ghost.remove();
         if (d.box[2] >= 0.01 && d.box[3] >= 0.01) {
-          const kind = (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
-          const zone = newZone(kind, d.box);
-          if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
-          state.zones.push(zone);
-          setDirty(true);
-          select(state.zones.length - 1, true);
+          addZone(chosenPreset(), d.box);
         } else {
           select(null, false);
         }
         return;
       }
-      if (d.moved) setDirty(true);
+      if (d.moved) { setDirty(true); requestFit(); }
       render();
       const el = overlay.querySelector('[data-index="' + d.index + '"]');
       if (el) el.focus();
@@ -372,19 +497,39 @@
       state.selected = i;
       setDirty(true);
       render();
+      requestFit();
       const el = overlay.querySelector('[data-index="' + i + '"]');
       if (el) el.focus();
       e.preventDefault();
     });
 
-    $("add").addEventListener("click", function () {
-      const kind = (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
-      const zone = newZone(kind, [0.35, 0.42, 0.3, 0.12]);
+    function chosenPreset() {
+      return (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
+    }
+
+    function addZone(preset, box) {
+      const zone = newZone(preset, box);
+      if (zone.kind === "qr" && !box) {
+        // A square on the page, whatever its shape.
+        const size = pages[state.page - 1];
+        if (size && size[0] > 0 && size[1] > 0) zone.box = normalBox([zone.box[0], zone.box[1], zone.box[2], zone.box[2] * size[0] / size[1]]);
+      }
       if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
       state.zones.push(zone);
       setDirty(true);
-      select(state.zones.length - 1, true);
-    });
+      if (zone.kind === "text") {
+        select(state.zones.length - 1, false);
+        // Ready to type: the caret after the ready-made text.
+        textInput.focus();
+        textInput.setSelectionRange(textInput.value.length, textInput.value.length);
+        keepCaret();
+      } else {
+        select(state.zones.length - 1, true);
+      }
+      requestFit();
+    }
+
+    $("add").addEventListener("click", function () { addZone(chosenPreset(), null); });
 
     // -- pages ------------------------------------------------------------------------------
 
@@ -404,11 +549,78 @@
 
     // -- saving and the preview -------------------------------------------------------------
 
+    const previewNote = $("preview-note");
+    let previewUrl = null;
+    let previewTimer = null;
+    let previewSeq = 0;
+
     function reloadPreview() {
       if (!preview || !sample) return;
+      if (state.dirty) { livePreview(); return; }
+      previewSeq += 1; // an answer for older unsaved zones must not replace this one
       preview.src = root.dataset.previewBase + "&partner_id=" + encodeURIComponent(sample.value) + "&v=" + Date.now();
+      if (previewNote) previewNote.textContent = "Saved zones, page 1.";
     }
-    if (sample) sample.addEventListener("change", reloadPreview);
+
+    // The preview follows the unsaved zones (asked of the server, which renders them without
+    // storing anything), so the vendor sees a change before partners get it.
+    function livePreview() {
+      if (!preview || !sample || !root.dataset.livePreviewUrl) return;
+      clearTimeout(previewTimer);
+      if (previewNote) previewNote.textContent = "Updating…";
+      previewTimer = setTimeout(function () {
+        const seq = ++previewSeq;
+        const page = state.page;
+        fetch(root.dataset.livePreviewUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+          body: JSON.stringify({ zones: state.zones, partner_id: Number(sample.value), page: page }),
+        })
+          .then(function (r) {
+            if (!r.ok) return r.json().then(function (b) { throw new Error((b.error || {}).message || "The preview could not be made."); });
+            return r.blob();
+          })
+          .then(function (blob) {
+            if (seq !== previewSeq) return;
+            if (previewUrl) URL.revokeObjectURL(previewUrl);
+            previewUrl = URL.createObjectURL(blob);
+            preview.src = previewUrl;
+            if (previewNote) previewNote.textContent = "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".");
+          })
+          .catch(function (err) {
+            if (seq === previewSeq && previewNote) previewNote.textContent = err.message;
+          });
+      }, 500);
+    }
+    if (sample) sample.addEventListener("change", function () { reloadPreview(); requestFit(); });
+
+    // Zoom: the preview grows inside its frame, which scrolls.
+    const zooms = [1, 1.5, 2, 3, 4];
+    let zoom = 0;
+    let fitWidth = 0;
+    function applyZoom() {
+      if (!preview) return;
+      if (zoom === 0) {
+        // "Fit" is the stylesheet's: the whole page inside the frame.
+        preview.classList.remove("zoomed");
+        preview.style.width = "";
+      } else {
+        if (!preview.classList.contains("zoomed")) fitWidth = preview.getBoundingClientRect().width;
+        preview.classList.add("zoomed");
+        preview.style.width = Math.round(fitWidth * zooms[zoom]) + "px";
+      }
+      const level = $("zoom-level");
+      if (level) level.textContent = zoom === 0 ? "Fit" : zooms[zoom] * 100 + "%";
+      $("zoom-out").disabled = zoom === 0;
+      $("zoom-in").disabled = zoom === zooms.length - 1;
+    }
+    if ($("zoom-in")) {
+      $("zoom-in").addEventListener("click", function () { zoom = Math.min(zoom + 1, zooms.length - 1); applyZoom(); });
+      $("zoom-out").addEventListener("click", function () { zoom = Math.max(zoom - 1, 0); applyZoom(); });
+      $("zoom-fit").addEventListener("click", function () { zoom = 0; applyZoom(); });
+      applyZoom();
+    }
 
     $("save").addEventListener("click", function () {
       const button = $("save");
@@ -434,7 +646,10 @@
             state.zones = res.body.zones;
             if (state.selected !== null && state.selected >= state.zones.length) state.selected = null;
             state.dirty = false;
-            status.textContent = "Saved " + state.zones.length + " zone" + (state.zones.length === 1 ? "" : "s") + ".";
+            const saved = "Saved " + state.zones.length + " zone" + (state.zones.length === 1 ? "" : "s");
+            status.textContent = res.body.live
+              ? saved + ". Live now: " + res.body.reach + " partner" + (res.body.reach === 1 ? "" : "s") + " (" + res.body.audience + ") get these zones in new downloads."
+              : saved + " (draft: partners see them once you publish this version).";
             render();
             reloadPreview();
             return;
@@ -459,6 +674,7 @@
     overlay.tabIndex = -1;
     setStageShape();
     render();
+    requestFit();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
