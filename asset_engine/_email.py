@@ -150,9 +150,9 @@ def check_markup(source: str) -> None:
     elements = 0
     position = 0
     while (start := _MARKUP_START.search(source, position)) is not None:
-        token = start.group(0)
-        if token in ("<!--", "<![CDATA["):
-            end = source.find("-->" if token == "<!--" else "]]>", start.end())
+        opener = start.group(0)
+        if opener in ("<!--", "<![CDATA["):
+            end = source.find("-->" if opener == "<!--" else "]]>", start.end())
             if end == -1:
                 return  # the rest is a comment: no more elements
             position = end + 3
@@ -236,7 +236,6 @@ def compile_email(source: str) -> CompiledEmail:
     # Imported here so that the PDF and image paths work even where the email extras
     # (mjml-python, css-inline) are not installed yet.
     import css_inline
-
     import mjml
 
     try:
