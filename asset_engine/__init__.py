@@ -7,8 +7,9 @@ the engine renders.
 from __future__ import annotations
 
 # Part of every render cache key: bump it when the engine draws anything differently.
-__version__ = "1.0.0"
+__version__ = "1.0.1"
 
+from ._cache import ByteBoundedCache, caches
 from ._email import CompiledEmail, compile_email, personalise_email, render_email
 from ._errors import (
     AssetError,
@@ -27,6 +28,7 @@ from ._social import render_social
 __all__ = [
     "AssetError",
     "BrandKit",
+    "ByteBoundedCache",
     "CompiledEmail",
     "Contact",
     "EncryptedPdfError",
@@ -37,6 +39,7 @@ __all__ = [
     "RenderedEmail",
     "TemplateError",
     "Zone",
+    "caches",
     "cobrand_pdf",
     "compile_email",
     "inspect_image",

@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 import string
-from collections import OrderedDict
+import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -152,19 +152,22 @@ def follow_link(session: Session, code: str) -> str | None:
 # -- rendering --------------------------------------------------------------------------------
 
 
-_compiled_cache: OrderedDict[str, asset_engine.CompiledEmail] = OrderedDict()
+def _compiled_bytes(compiled: asset_engine.CompiledEmail) -> int:
+    # The HTML and text, and their placeholder-split copies.
+    return 2 * (sys.getsizeof(compiled.html) + sys.getsizeof(compiled.text))
+
+
+_compiled_cache: asset_engine.ByteBoundedCache[asset_engine.CompiledEmail] = (
+    asset_engine.ByteBoundedCache("compiled emails", 64 * 2**20, _compiled_bytes)
+)
 
 
 def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
-    """Compiled once per template (keyed by its content hash) per process; the last 64 kept."""
-    compiled = _compiled_cache.get(template_key)
-    if compiled is None:
-        compiled = asset_engine.compile_email(storage.get(template_key).decode("utf-8"))
-        _compiled_cache[template_key] = compiled
-        if len(_compiled_cache) > 64:
-            _compiled_cache.popitem(last=False)
-    _compiled_cache.move_to_end(template_key)
-    return compiled
+    """Compiled once per template (keyed by its content hash) per process, within 64 MB."""
+    return _compiled_cache.get(
+        template_key,
+        lambda: asset_engine.compile_email(storage.get(template_key).decode("utf-8")),
+    )
 
 
 def _cache_key(

@@ -139,10 +139,34 @@ class _Cached:
 # serialized answer SYNDICATION_CACHE_SECONDS, so a burst of views costs one database read per
 # process; a vendor's change still reaches sites within seconds plus the browsers' max-age.
 MAX_CACHED = 10_000
+MAX_CACHED_BYTES = 32 * 2**20
 
 
-def _cache() -> dict[tuple[str, str], _Cached | None]:
-    return current_app.extensions.setdefault("cobrand.syndication_cache", {})
+class _ContentCache(dict[tuple[str, str], _Cached]):
+    """A dict (the fast path reads it as one) that counts the bytes of the bodies it holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bytes = 0
+
+    def put(self, key: tuple[str, str], entry: _Cached) -> None:
+        # Bounded by entries and by bytes: made-up keys and large embeds alike cannot grow it
+        # without limit; when full it starts over (every entry lives seconds anyway).
+        old = self.get(key)
+        if old is not None:
+            self.bytes -= len(old.body)
+        if len(self) >= MAX_CACHED or self.bytes + len(entry.body) > MAX_CACHED_BYTES:
+            self.clear()
+        self[key] = entry
+        self.bytes += len(entry.body)
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = 0
+
+
+def _cache() -> _ContentCache:
+    return current_app.extensions.setdefault("cobrand.syndication_cache", _ContentCache())
 
 
 def _cached_content(key: str) -> _Cached | None:
@@ -164,9 +188,7 @@ def _cached_content(key: str) -> _Cached | None:
             form["form_token"] = TOKEN_SLOT
         body = json.dumps(data, separators=(",", ":")).encode()
         entry = _Cached(now + ttl, tuple(embed.allowed_domains), public.etag(data), body)
-    if len(cache) >= MAX_CACHED:  # bounded: made-up keys cannot grow it without limit
-        cache.clear()
-    cache[(key, base)] = entry
+    cache.put((key, base), entry)
     return entry if entry.body else None
 
 
