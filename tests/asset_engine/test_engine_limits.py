@@ -155,7 +155,7 @@ UNDRAWABLE_PAGES = {
 def test_pages_outside_the_pdf_size_range_are_refused_at_upload(name: str) -> None:
     from asset_engine import InvalidPdfError, inspect_pdf
 
-    with pytest.raises(InvalidPdfError, match="MediaBox|between 3 and 14,400 pt"):
+    with pytest.raises(InvalidPdfError, match=r"MediaBox|between 3 and 14,400 pt"):
         inspect_pdf(_one_page(UNDRAWABLE_PAGES[name]))
 
 
