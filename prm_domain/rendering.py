@@ -9,8 +9,8 @@ import secrets
 import string
 import sys
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
@@ -280,12 +280,29 @@ def _eml(
 ) -> bytes:
     message = EmailMessage()
     message["Subject"] = asset.name
-    if brand.contact.email:
-        message["From"] = formataddr((brand.contact.name or partner.name, brand.contact.email))
+    sender = _sender(brand.contact.name or partner.name, brand.contact.email)
+    if sender is not None:
+        message["From"] = sender
     message["X-Unsent"] = "1"  # opens as a draft in Outlook and Apple Mail, ready to send
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return bytes(message)
+
+
+def _sender(name: str, address: str) -> Address | None:
+    """The From mailbox, built by the email package (which quotes the name and encodes it
+    as needed); None when the address cannot stand in a header exactly as given (one saved
+    before contact emails were checked): the draft then opens without a sender."""
+    if not address:
+        return None
+    try:
+        mailbox = Address(display_name=" ".join(name.split()), addr_spec=address)
+    except (ValueError, IndexError):  # the email package's header defects are ValueErrors
+        return None
+    # The parser drops what it does not understand ("a(b)@x" becomes "a@x"): refuse that.
+    if mailbox.addr_spec != address or not address.isascii():
+        return None
+    return mailbox
 
 
 def render_for(

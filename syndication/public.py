@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
-from prm_domain import brandkits, rendering
+from prm_domain import brandkits, rendering, validation
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Asset, Embed
 from prm_domain.syndication import events, leads, public
@@ -113,12 +113,14 @@ def form_token(key: str, issued: int | None = None) -> str:
 
 def _token_age(key: str, token: Any) -> float | None:
     """Seconds since the token was issued, or None if it is not ours, or too old."""
-    if not isinstance(token, str) or token.count(".") != 1:
+    # ASCII only: str.isdigit() accepts "²" and Arabic-Indic digits (int() refuses the first),
+    # and compare_digest raises on non-ASCII text.
+    if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         return None
     issued_text, _ = token.split(".")
     if not issued_text.isdigit() or len(issued_text) > 12:
         return None
-    if not hmac.compare_digest(form_token(key, int(issued_text)), token):
+    if not hmac.compare_digest(form_token(key, int(issued_text)).encode(), token.encode()):
         return None
     age = time.time() - int(issued_text)
     return age if -5 <= age <= TOKEN_TTL else None
@@ -166,7 +168,10 @@ class _ContentCache(dict[tuple[str, str], _Cached]):
 
 
 def _cache() -> _ContentCache:
-    return current_app.extensions.setdefault("cobrand.syndication_cache", _ContentCache())
+    cache: _ContentCache = current_app.extensions.setdefault(
+        "cobrand.syndication_cache", _ContentCache()
+    )
+    return cache
 
 
 def _cached_content(key: str) -> _Cached | None:
@@ -371,24 +376,44 @@ def resource_thumbnail(key: str, item_id: int) -> Response:
 def _json_body() -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _Error(413, "payload_too_large", "The request is too large.")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY:
+    # One byte past the limit is enough to refuse a chunked body: the rest is never read.
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        chunk = request.stream.read(MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY:
         raise _Error(413, "payload_too_large", "The request is too large.")
     try:
-        return json.loads(raw)
+        data = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):
         raise _Error(400, "malformed_json", "The request body is not valid JSON.") from None
+    bad = validation.surrogate_path(data)
+    if bad is not None:
+        raise _Error(
+            422,
+            "invalid_fields",
+            "The request holds text that is not valid Unicode (a lone surrogate).",
+            {bad: "is not valid Unicode text"},
+        )
+    return data
 
 
 class _Error(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}
 
 
 @bp.errorhandler(_Error)
 def _error(exc: _Error) -> Response:
-    response = jsonify({"error": {"code": exc.code, "message": exc.message, "fields": {}}})
+    response = jsonify({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})
     response.status_code = exc.status
     return response
 
@@ -404,10 +429,20 @@ def submit_lead(key: str) -> Response:
     _limit("300 per hour", "lead-key", embed.key)
     body = _json_body()
     if not isinstance(body, dict):
-        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+        raise _Error(
+            400,
+            "malformed_json",
+            "The request body must be a JSON object.",
+            {"body": "must be a JSON object"},
+        )
     age = _token_age(embed.key, body.get("form_token"))
     if age is None:
-        raise _Error(400, "form_expired", "The form has expired. Reload the page and try again.")
+        raise _Error(
+            400,
+            "form_expired",
+            "The form has expired. Reload the page and try again.",
+            {"form_token": "expired or not valid"},
+        )
     lead, created = leads.submit_lead(
         _session(),
         embed,
@@ -437,7 +472,12 @@ def record_events(key: str) -> Response:
     _limit("120 per minute", "events-addr", request.remote_addr or "?")
     body = _json_body()  # sendBeacon posts text/plain: parsed the same way
     if not isinstance(body, dict):
-        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+        raise _Error(
+            400,
+            "malformed_json",
+            "The request body must be a JSON object.",
+            {"body": "must be a JSON object"},
+        )
     shown = {i.id for i in public.live_items(_session(), embed)}
     events.record(_session(), embed, body.get("events"), shown)
     _session().commit()

@@ -22,6 +22,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from app.errors import HTTP_CODES, ApiError
+from prm_domain import validation
 from prm_domain.validation import MAX_ID
 
 
@@ -84,6 +85,14 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     if not isinstance(data, dict):
         raise ApiError(
             422, "invalid_fields", "The body must be a JSON object.", {"body": "must be an object"}
+        )
+    bad = validation.surrogate_path(data)
+    if bad is not None:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            "The body holds text that is not valid Unicode (a lone surrogate).",
+            {bad: "is not valid Unicode text"},
         )
     try:
         return model.model_validate_json(raw)
