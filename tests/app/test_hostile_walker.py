@@ -25,6 +25,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from prm_domain import auth, passwords
@@ -40,13 +41,14 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 UNICODE = [
     "\ud800",  # a lone surrogate: sent as the JSON escape "\ud800", or its bytes in a form
-    "a\x00b",  # NUL
-    "\u00b2",  # digits str.isdigit() accepts and int() refuses or misreads
-    "\u0661\u0662",
-    "\u202egnp.exe\u202c",  # bidi override
-    "e" + "\u0301" * 300,  # combining characters
+    "a\x00b",  # NUL (Postgres text cannot hold it)
     "x" * 20_000,
+    "\u00b2\u0663",  # digits str.isdigit() accepts: int() refuses "²" and reads "٣" as 3
+    "\u202ee\u0301\u0301\u202c",  # a bidi override and combining characters
 ]
+# What a database may refuse to store where another accepts it: on Postgres only these (plus
+# the calendar edges) are sent, the whole set runs on SQLite.
+STORAGE = UNICODE[:3]
 # The field's own valid value with its digits made non-ASCII ("1711." -> "¹⁷¹¹."): what gets
 # past a shape check written with str.isdigit().
 DIGIT_SWAPS = [str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"), str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")]
@@ -60,20 +62,23 @@ CALENDAR = [
     "2026-03-01T12:00:00-00:00",
     "2026-02-30",
 ]
-WRONG_TYPES: list[Any] = [None, 2**64, 1.5e308, [], {"a": {"b": []}}]
+WRONG_TYPES: list[Any] = [None, 2**64, 1.5e308, {"a": [[]]}]
 FORM_EXTRAS: list[Any] = ["", ["1", "\u00b2"]]
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def hostile_values(valid: Any, *, form: bool) -> list[Any]:
+def hostile_values(valid: Any, *, form: bool, storage_only: bool = False) -> list[Any]:
     """The hostile classes for one field, given its valid value."""
-    values: list[Any] = list(UNICODE)
+    values: list[Any] = list(STORAGE if storage_only else UNICODE)
     if isinstance(valid, str):
-        values += [valid.translate(t) for t in DIGIT_SWAPS if valid.translate(t) != valid]
-        values += [valid + "\ud800", valid + "\u0301"]
+        values.append(valid + "\ud800")
+        if not storage_only:
+            values += [valid.translate(t) for t in DIGIT_SWAPS if valid.translate(t) != valid]
+            values.append(valid + "\u0301")
         if DATE_LIKE.match(valid):
             values += CALENDAR
-    values += FORM_EXTRAS if form else WRONG_TYPES
+    if not storage_only:
+        values += FORM_EXTRAS if form else WRONG_TYPES
     return values
 
 
@@ -580,6 +585,7 @@ class Walker:
     world: World
     clients: dict[str, FlaskClient]
     tokens: dict[str, str]
+    storage_only: bool = False
     problems: list[str] = field(default_factory=list)
     sent: int = 0
     addresses: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -622,16 +628,26 @@ class Walker:
         case = CASES[key]
         base = case.body(self.world)
         if case.kind in ("json", "public"):
-            for path in [*_leaves(base), "unexpected"]:
-                for value in hostile_values(_get(base, path), form=False):
+            # A field the route does not know is refused whatever it holds: one value will do.
+            self.send(key, "unexpected field", data='{"\\u00b2": "\\ud800"}',
+                      content_type="application/json")  # fmt: skip
+            for path in _leaves(base):
+                values = hostile_values(
+                    _get(base, path), form=False, storage_only=self.storage_only
+                )
+                for value in values:
                     body = json.dumps(_set(base, path, value))  # escapes surrogates as \ud800
                     self.send(
                         key, f"{path}={value!r:.40}", data=body, content_type="application/json"
                     )
         elif case.kind == "form":
             csrf = self.csrf(case.actor)
-            for path in [*base, "csrf_token"]:
-                for value in hostile_values(base.get(path, csrf), form=True):
+            # The CSRF check runs before any view: the Unicode class is enough for its token.
+            fields = [(path, hostile_values(v, form=True, storage_only=self.storage_only))
+                      for path, v in base.items()]  # fmt: skip
+            fields.append(("csrf_token", STORAGE if self.storage_only else UNICODE))
+            for path, values in fields:
+                for value in values:
                     data = base | {"csrf_token": csrf} | {path: value}
                     if case.upload is not None:
                         self.send(key, f"{path}={value!r:.40}", data=_multipart(key, data, case))
@@ -667,6 +683,8 @@ class Walker:
             ("surrogate key", b'{"\\ud800": 1}', "application/json"),
             ("form for json", b"a=1&b=%ED%A0%80", "application/x-www-form-urlencoded"),
         ]
+        if self.storage_only:
+            bodies = bodies[6:7]  # the body's shape is the app's business, not the database's
         if case.kind == "form":
             bodies = [
                 (label, _form_bytes(extra) + b"&" + body, "application/x-www-form-urlencoded")
@@ -821,8 +839,10 @@ def test_hostile_input_never_gives_a_500(
     make_partner: Any,
     make_tier: Any,
     caplog: pytest.LogCaptureFixture,
+    engine: Engine,
 ) -> None:
     walker = _build(walker_app, session, make_user, make_partner, make_tier)
+    walker.storage_only = engine.dialect.name != "sqlite"
     caplog.clear()
     start = time.perf_counter()
     with caplog.at_level(logging.WARNING):
@@ -836,6 +856,6 @@ def test_hostile_input_never_gives_a_500(
     ]
     assert not walker.problems, "\n".join(walker.problems[:60])
     assert not tracebacks, "\n".join(tracebacks[:20])
-    assert walker.sent > 100
+    assert walker.sent > 30
     elapsed = time.perf_counter() - start
     print(f"{group}: {walker.sent} hostile requests in {elapsed:.1f} s")
