@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import math
@@ -228,8 +227,14 @@ def _draw_zone(
     canvas.restoreState()
 
 
-@functools.lru_cache(maxsize=64)
+_QR_PATHS: ByteBoundedCache[str] = ByteBoundedCache("qr paths", 8 * 2**20, len)
+
+
 def _qr_path(code: QrCode) -> str:
+    return _QR_PATHS.get(code, lambda: _make_qr_path(code))
+
+
+def _make_qr_path(code: QrCode) -> str:
     # Runs overlap their neighbours below by a hair to hide anti-aliasing seams between rows.
     ops = [f"{c} {r} {n} 1.02 re" for r, c, n in code.runs]
     return "\n".join(ops) + "\nf"

@@ -312,7 +312,7 @@ def test_logo_caches_hold_bytes_not_entries() -> None:
     assert len(_LOGOS) < 12
     for cache in caches():
         assert cache.total_bytes <= cache.max_bytes, cache.name
-    assert sum(c.max_bytes for c in caches()) <= 320 * 2**20
+    assert sum(c.max_bytes for c in caches()) <= 384 * 2**20  # every budget together
 
 
 def test_large_logos_do_not_grow_the_process() -> None:
@@ -373,3 +373,21 @@ def test_compiled_emails_are_cached_by_bytes() -> None:
 
     assert isinstance(rendering._compiled_cache, ByteBoundedCache)
     assert rendering._compiled_cache.max_bytes <= 64 * 2**20
+
+
+def test_no_engine_cache_is_bounded_by_entries_alone() -> None:
+    # Every cache of decoded or derived data is byte-bounded; what remains on functools is the
+    # sandboxed Jinja environment, fonts (a fixed few hundred KB each, 128 at most) and the
+    # compiled zone templates (at most 2,000 characters each, 256 at most).
+    import ast
+
+    allowed = {("_text.py", "_env"), ("_text.py", "_compile"), ("_fonts.py", "pdf_font"),
+               ("_social.py", "_font")}  # fmt: skip
+    found = set()
+    for path in (ROOT / "asset_engine").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                "cache" in ast.unparse(d) for d in node.decorator_list
+            ):
+                found.add((path.name, node.name))
+    assert found <= allowed, f"entry-bounded caches: {sorted(found - allowed)}"
