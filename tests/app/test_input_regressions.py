@@ -416,3 +416,71 @@ def test_a_deeply_nested_mjml_upload_is_a_422_and_the_process_lives(tmp_path: Pa
     assert len(lines) == 3
     for line in lines[:2]:
         assert line.startswith("422 ['file']") and "levels deep" in line, line
+
+
+# -- extreme page geometry ----------------------------------------------------------------------
+
+
+def _one_page(media: bytes) -> bytes:
+    from tests.asset_engine.test_engine_bad_input import CATALOG, _hand_pdf
+
+    return _hand_pdf(
+        [
+            CATALOG,
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox " + media + b" >>",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "media", [b"[0 0 1 1]", b"[0 0 14400 1]", b"[0 0 200000 200000]", b"[0 0 0 792]"]
+)
+def test_a_pdf_page_outside_the_size_range_is_refused_at_upload(
+    media: bytes, make_user: Any, api_as: Any, session: Session
+) -> None:
+    vendor = api_as(make_user(Role.VENDOR_ADMIN))
+    asset = vendor.post("/api/v1/assets", {"kind": "pdf", "name": "Odd"}).json["id"]
+    r = vendor.post(f"/api/v1/assets/{asset}/versions", data=_one_page(media))
+    assert r.status_code == 422, r.get_data()[:300]
+    assert "file" in r.json["error"]["fields"]
+    assert _count(session, AssetVersion) == 0
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def test_page_images_of_a_tall_page_stay_small(make_user: Any, api_as: Any) -> None:
+    # 10 x 14,400 pt: a valid page size, which made an 800 x 1,152,000 px preview (3.7 GB).
+    vendor = api_as(make_user(Role.VENDOR_ADMIN))
+    asset = vendor.post("/api/v1/assets", {"kind": "pdf", "name": "Tall"}).json["id"]
+    r = vendor.post(f"/api/v1/assets/{asset}/versions", data=_one_page(b"[0 0 10 14400]"))
+    assert r.status_code == 201, r.get_data()[:300]
+    version = r.json["id"]
+    start = time.perf_counter()
+    for width in (50, 600, 2000):
+        r = vendor.get(f"/api/v1/assets/{asset}/versions/{version}/pages/1?width={width}")
+        assert r.status_code == 200 and r.mimetype == "image/png"
+        w, h = _png_size(r.data)
+        assert w * h <= 16_000_000 and h <= 10_000
+    assert time.perf_counter() - start < 5
+
+
+def test_a_stored_page_that_cannot_be_drawn_is_a_422(
+    app: Flask, make_user: Any, api_as: Any, session: Session
+) -> None:
+    # A template stored before the size check: the zone editor's page image was a PDFium 500.
+    vendor = api_as(make_user(Role.VENDOR_ADMIN))
+    asset = vendor.post("/api/v1/assets", {"kind": "pdf", "name": "Old"}).json["id"]
+    version_id = vendor.post(f"/api/v1/assets/{asset}/versions", data=brochure(1)).json["id"]
+    version = session.get(AssetVersion, version_id)
+    assert version is not None
+    version.template_key = app.extensions["cobrand.storage"].put(_one_page(b"[0 0 14400 1]"))
+    session.commit()
+    r = vendor.get(f"/api/v1/assets/{asset}/versions/{version_id}/pages/1?width=600")
+    assert r.status_code == 422, r.get_data()[:300]
+    assert "page" in r.json["error"]["fields"]
