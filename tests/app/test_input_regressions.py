@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import email.policy
 import io
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -484,3 +485,49 @@ def test_a_stored_page_that_cannot_be_drawn_is_a_422(
     r = vendor.get(f"/api/v1/assets/{asset}/versions/{version_id}/pages/1?width=600")
     assert r.status_code == 422, r.get_data()[:300]
     assert "page" in r.json["error"]["fields"]
+
+
+def test_a_real_server_answers_413_to_a_chunked_body_over_the_limit(app: Flask) -> None:
+    # Werkzeug's own server (as gunicorn) marks a chunked body as terminated input; this is
+    # the path where Werkzeug 3.1 silently cut the body at MAX_CONTENT_LENGTH.
+    import http.client
+    import threading
+
+    from flask import request
+    from werkzeug.serving import make_server
+
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    app.add_url_rule(
+        "/api/test-body-length",
+        "body_length",
+        lambda: {"length": len(request.get_data())},
+        methods=["POST"],
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        answers = []
+        for size in (9_000, 10_000, 10_001, 50_000):
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+            chunks = (b"x" * 1000 for _ in range(size // 1000))
+            tail = [b"x" * (size % 1000)] if size % 1000 else []
+            try:
+                conn.request(
+                    "POST",
+                    "/api/test-body-length",
+                    body=itertools.chain(chunks, tail),
+                    headers={"Content-Type": "application/octet-stream"},
+                    encode_chunked=True,
+                )
+                response = conn.getresponse()
+                answers.append((response.status, response.read()))
+            except (ConnectionResetError, BrokenPipeError) as exc:
+                answers.append((0, repr(exc).encode()))
+            finally:
+                conn.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert [status for status, _ in answers] == [200, 200, 413, 413], answers
+    assert b'"length":9000' in answers[0][1] and b'"length":10000' in answers[1][1]
