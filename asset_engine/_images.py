@@ -13,8 +13,9 @@ from ._errors import InvalidImageError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 25_000_000
-# A 25-megapixel image may still be 25,000,000 x 1: no template or logo is longer than this.
-MAX_SIDE = 16_384
+# A 25-megapixel image may still be 25,000,000 x 1: no template or logo is longer than this
+# (WebP's own limit, so every output format can hold what the engine accepts).
+MAX_SIDE = 16_383
 # The largest a logo is ever drawn: a zone across a 2,000 px social image, or a PDF zone at
 # print resolution (_pdf.MAX_LOGO_PIXELS is smaller). Cached logos are kept at this size.
 MAX_LOGO_SIDE = 2048

@@ -391,3 +391,15 @@ def test_no_engine_cache_is_bounded_by_entries_alone() -> None:
             ):
                 found.add((path.name, node.name))
     assert found <= allowed, f"entry-bounded caches: {sorted(found - allowed)}"
+
+
+def test_every_output_format_holds_the_longest_accepted_template() -> None:
+    from asset_engine import BrandKit, Zone, render_social
+    from asset_engine._images import MAX_SIDE
+
+    from .engine_helpers import make_brand
+
+    brand: BrandKit = make_brand()
+    template = _png((MAX_SIDE, 2), (255, 255, 255))
+    for fmt in ("PNG", "JPEG", "WEBP"):
+        assert render_social(template, brand, [Zone("logo", (0, 0, 0.5, 1))], format=fmt)
