@@ -36,11 +36,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal_library,
         portal_syndication,
         ratelimit,
+        request,
         security,
         storage,
     )
     from syndication import public as syndication_public
 
+    request.init_app(app)
     db.init_app(app)
     storage.init_app(app)
     ratelimit.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -76,9 +76,19 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
+def _rollback() -> None:
+    """Undo the failed request's work before the error page is drawn: the page reads the
+    signed-in user and notifications, which a session with a failed flush would refuse
+    (PendingRollbackError), turning a clear 4xx into a 500."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
+        _rollback()
         status = status_of(exc)
         if wants_json():
             response = json_error(status, exc.code, exc.message, exc.fields)
@@ -96,10 +106,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        _rollback()
         status = exc.code or 500
         if wants_json():
+            # A body too large is refused as a whole: the field is the body itself.
+            fields = {"body": exc.description or exc.name} if status == 413 else None
             response = json_error(
-                status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name
+                status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name, fields
             )
             if status == 405 and exc.get_response().headers.get("Allow"):
                 response.headers["Allow"] = exc.get_response().headers["Allow"]
@@ -110,6 +123,7 @@ def init_app(app: Flask) -> None:
     def integrity_error(exc: IntegrityError) -> Any:
         # The services check uniqueness first; this is the race where two requests pass that
         # check together and the database's constraint refuses the second.
+        _rollback()
         app.logger.info("integrity error on %s %s: %s", request.method, request.path, exc.orig)
         message = "This collides with a change made at the same moment. Reload and try again."
         if wants_json():
@@ -121,6 +135,7 @@ def init_app(app: Flask) -> None:
     def unexpected(exc: Exception) -> Any:
         # A real bug: log it with its traceback, answer without leaking internals.
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        _rollback()
         if wants_json():
             return json_error(500, "internal_error", "Something went wrong on our side.")
         return render_template(

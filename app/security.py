@@ -31,7 +31,13 @@ def _check_csrf() -> None:
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
-    if not expected or not hmac.compare_digest(sent, expected):
+    # compare_digest raises TypeError on non-ASCII text; a real token is always ASCII.
+    if (
+        not isinstance(expected, str)
+        or not expected
+        or not sent.isascii()
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         abort(
             400, "The form expired or did not come from this site. Reload the page and try again."
         )

@@ -7,9 +7,10 @@ the engine renders.
 from __future__ import annotations
 
 # Part of every render cache key: bump it when the engine draws anything differently.
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 from ._active import SanitizedPdf
+from ._cache import ByteBoundedCache, caches
 from ._email import (
     PARTNER_FOOTER_MJML,
     CompiledEmail,
@@ -39,6 +40,7 @@ __all__ = [
     "PARTNER_FOOTER_MJML",
     "AssetError",
     "BrandKit",
+    "ByteBoundedCache",
     "CompiledEmail",
     "Contact",
     "EncryptedPdfError",
@@ -53,6 +55,7 @@ __all__ = [
     "Zone",
     "append_partner_footer",
     "brand_fields",
+    "caches",
     "cobrand_pdf",
     "compile_email",
     "fit_zone_text",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ._errors import AssetError, TemplateError
@@ -17,7 +18,18 @@ from ._text import brand_context
 
 MAX_MJML_CHARS = 2_000_000
 MAX_VALUE_CHARS = 10_000
+# MRML (Rust) recurses once per nesting level with large frames (about 4 KB per mj-wrapper)
+# and has no depth limit of its own: a few thousand levels overflow a thread's stack and kill
+# the whole process (SIGSEGV), which no exception handler can catch. Real emails nest about
+# 10 MJML levels and 20 HTML levels; 64 leaves room and costs well under a megabyte of stack.
+MAX_DEPTH = 64
+MAX_ELEMENTS = 20_000
+# Compiled on a thread of its own with a known stack, so the depth bound keeps its margin
+# whatever thread the caller runs on (gunicorn's gthread and Celery threads use smaller ones).
+COMPILE_STACK_BYTES = 32 * 1024 * 1024
+_STACK_LOCK = threading.Lock()
 
+T = TypeVar("T")
 SlotKind = Literal["text", "attr", "url", "url-part", "forbidden"]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
@@ -119,6 +131,92 @@ def _preprocess(source: str) -> tuple[str, str]:
     return "".join(out), "\n".join(inline_css)
 
 
+# Where a comment, CDATA section or tag starts; a tag's rest is read by _TAG_REST, which
+# skips quoted attribute values (a "</div>" inside one closes nothing).
+_MARKUP_START = re.compile(r"<!--|<!\[CDATA\[|<(/?)([A-Za-z][^\s/<>\"'=]*)")
+_TAG_REST = re.compile(r"""(?:[^"'<>]|"[^"]*"|'[^']*')*>""")
+# Their content is text to the parser: tags inside them are not elements.
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "mj-style"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+     "track", "wbr", "mj-breakpoint", "mj-divider", "mj-image", "mj-spacer", "mj-all"}
+)  # fmt: skip
+
+
+def check_markup(source: str) -> None:
+    """Refuse markup nested deeper than MAX_DEPTH, with more than MAX_ELEMENTS elements, or
+    with a tag that never ends, before any native parser sees it. Linear in its size."""
+    stack: list[str] = []
+    elements = 0
+    position = 0
+    while (start := _MARKUP_START.search(source, position)) is not None:
+        opener = start.group(0)
+        if opener in ("<!--", "<![CDATA["):
+            end = source.find("-->" if opener == "<!--" else "]]>", start.end())
+            if end == -1:
+                return  # the rest is a comment: no more elements
+            position = end + 3
+            continue
+        rest = _TAG_REST.match(source, start.end())
+        if rest is None:
+            raise TemplateError(
+                f"The email template has a <{start.group(2)[:40]}> tag that is never closed "
+                "with '>' (or has an unclosed quote)."
+            )
+        position = rest.end()
+        name = start.group(2).lower()
+        if start.group(1):
+            # MRML closes the innermost open element whatever the closing tag's name
+            # ("<div><span></div>" is one level deep after it), so the count does the same.
+            if stack:
+                stack.pop()
+            continue
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            raise TemplateError(
+                f"The email template has more than {MAX_ELEMENTS} elements; "
+                "split it into smaller emails."
+            )
+        if rest.group(0)[:-1].rstrip().endswith("/") or name in _VOID:
+            continue
+        if name in _RAW_TEXT:
+            end_tag = re.compile(rf"</\s*{re.escape(name)}\s*>", re.IGNORECASE).search(
+                source, position
+            )
+            position = end_tag.end() if end_tag else len(source)
+            continue
+        stack.append(name)
+        if len(stack) > MAX_DEPTH:
+            raise TemplateError(
+                f"The email template nests elements more than {MAX_DEPTH} levels deep "
+                f"(at <{name[:40]}>); simplify its structure."
+            )
+
+
+def _on_large_stack(call: Callable[[], T]) -> T:
+    """``call()`` on a thread with COMPILE_STACK_BYTES of stack; its exception is re-raised."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as exc:  # a Rust panic surfaces as BaseException
+            failure.append(exc)
+
+    with _STACK_LOCK:
+        previous = threading.stack_size(COMPILE_STACK_BYTES)
+        try:
+            worker = threading.Thread(target=run, name="email-compile", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 def _mjml_error(exc: BaseException) -> TemplateError:
     return TemplateError(f"The MJML template could not be compiled: {exc}")
 
@@ -133,6 +231,7 @@ def compile_email(source: str) -> CompiledEmail:
         )
     if "<mjml" not in source.lower():
         raise TemplateError("The template is not MJML: it has no <mjml> root element.")
+    check_markup(source)
     prepared, inline_css = _preprocess(source)
     # Imported here so that the PDF and image paths work even where the email extras
     # (mjml-python, css-inline) are not installed yet.
@@ -141,7 +240,7 @@ def compile_email(source: str) -> CompiledEmail:
 
     try:
         # No include loader is passed, so MRML itself cannot open files either.
-        compiled = mjml.mjml2html(prepared, disable_comments=False)
+        compiled = _on_large_stack(lambda: mjml.mjml2html(prepared, disable_comments=False))
     except Exception as exc:
         raise _mjml_error(exc) from exc
     except BaseException as exc:  # a Rust panic surfaces as BaseException
@@ -160,7 +259,7 @@ def compile_email(source: str) -> CompiledEmail:
             extra_css=inline_css,
         )
         try:
-            compiled = inliner.inline(compiled)
+            compiled = _on_large_stack(lambda: inliner.inline(compiled))
         except (css_inline.InlineError, ValueError) as exc:
             raise TemplateError(f"The template's inline CSS could not be applied: {exc}") from exc
     text = html_to_text(compiled)

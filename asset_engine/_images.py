@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import struct
 import warnings
 
 from PIL import Image, ImageOps
 
+from ._cache import ByteBoundedCache, digest, image_bytes
 from ._errors import InvalidImageError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 25_000_000
+# A 25-megapixel image may still be 25,000,000 x 1: no template or logo is longer than this
+# (WebP's own limit, so every output format can hold what the engine accepts).
+MAX_SIDE = 16_383
+# The largest a logo is ever drawn: a zone across a 2,000 px social image, or a PDF zone at
+# print resolution (_pdf.MAX_LOGO_PIXELS is smaller). Cached logos are kept at this size.
+MAX_LOGO_SIDE = 2048
 # The decoders Pillow may use; decided from the bytes before Pillow sees them, so that no
 # other plugin (EPS -> Ghostscript, for one) is ever reached by a crafted file.
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
@@ -68,6 +74,11 @@ def open_image(data: bytes, what: str = "image") -> Image.Image:
             width, height = image.size
             if width <= 0 or height <= 0:
                 raise InvalidImageError(f"The {what} has no pixels.")
+            if max(width, height) > MAX_SIDE:
+                raise InvalidImageError(
+                    f"The {what} is {width} x {height} pixels; no side may be longer than "
+                    f"{MAX_SIDE} pixels."
+                )
             if width * height > MAX_PIXELS:
                 raise InvalidImageError(
                     f"The {what} is {width} x {height} pixels ({width * height / 1e6:.0f} "
@@ -97,21 +108,39 @@ def _normalise(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
-@functools.lru_cache(maxsize=16)
+# A logo is at most 16 MB decoded (2048 x 2048 RGBA), most are well under 1 MB; a template
+# is up to 100 MB decoded, so only the usual sizes (a few megapixels) are kept.
+_LOGOS: ByteBoundedCache[Image.Image] = ByteBoundedCache("logos", 64 * 2**20, image_bytes)
+_TEMPLATES: ByteBoundedCache[tuple[Image.Image, bool]] = ByteBoundedCache(
+    "image templates", 128 * 2**20, lambda entry: image_bytes(entry[0])
+)
+
+
+def _decode_logo(data: bytes) -> Image.Image:
+    logo = _normalise(open_image(data, "logo"))
+    if max(logo.size) > MAX_LOGO_SIDE:
+        logo.thumbnail((MAX_LOGO_SIDE, MAX_LOGO_SIDE), Image.Resampling.LANCZOS)
+    return logo
+
+
 def load_logo(data: bytes) -> Image.Image:
-    """A decoded, metadata-free RGB(A) logo; cached because one brand kit brands many files.
+    """A decoded, metadata-free RGB(A) logo at most MAX_LOGO_SIDE pixels on its longest side;
+    cached (by bytes held) because one brand kit brands many files.
 
     Callers must not modify the returned image.
     """
-    return _normalise(open_image(data, "logo"))
+    data = bytes(data)
+    return _LOGOS.get(digest(data), lambda: _decode_logo(data))
 
 
 def validate_logo(data: bytes) -> bytes:
     """Check an uploaded logo and re-encode it as PNG without any metadata (EXIF, XMP, text).
 
-    Raises AssetError (InvalidImageError) with a message for the uploader.
+    Raises AssetError (InvalidImageError) with a message for the uploader. Kept at most
+    MAX_LOGO_SIDE pixels on its longest side, the largest it is ever drawn; not cached, since
+    an upload is decoded once.
     """
-    image = load_logo(bytes(data))
+    image = _decode_logo(bytes(data))
     clean = Image.new(image.mode, image.size)
     clean.paste(image)
     out = io.BytesIO()
@@ -119,8 +148,7 @@ def validate_logo(data: bytes) -> bytes:
     return out.getvalue()
 
 
-@functools.lru_cache(maxsize=4)
-def _decoded_template(data: bytes) -> tuple[Image.Image, bool]:
+def _decode_template(data: bytes) -> tuple[Image.Image, bool]:
     image = _normalise(open_image(data, "image template"))
     return image.convert("RGBA"), image.mode == "RGBA"
 
@@ -131,5 +159,6 @@ def load_template_image(data: bytes) -> tuple[Image.Image, bool]:
     The decoded template is cached: one template is typically rendered for many partners
     in a row, and decoding costs more than copying.
     """
-    image, has_alpha = _decoded_template(bytes(data))
+    data = bytes(data)
+    image, has_alpha = _TEMPLATES.get(digest(data), lambda: _decode_template(data))
     return image.copy(), has_alpha

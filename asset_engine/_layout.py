@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import segno
 
+from ._cache import ByteBoundedCache
 from ._errors import InvalidZoneError
 from ._fonts import string_width
 from ._model import BrandKit, PageSize, Zone
@@ -132,10 +132,19 @@ class QrCode:
     runs: tuple[tuple[int, int, int], ...]  # (row, first column, length)
 
 
-@functools.lru_cache(maxsize=64)
+# A QR code of the longest URL is about 15,000 runs; most tracking links are a few hundred.
+_QR_CODES: ByteBoundedCache[QrCode] = ByteBoundedCache(
+    "qr codes", 8 * 2**20, lambda code: 100 * len(code.runs) + 256
+)
+
+
 def qr_code(url: str | None) -> QrCode:
     if not url:
         raise InvalidZoneError("A QR zone needs the brand's tracking_url, which is empty.")
+    return _QR_CODES.get(url, lambda: _make_qr_code(url))
+
+
+def _make_qr_code(url: str) -> QrCode:
     try:
         qr = segno.make(url, error="m", micro=False)
     except (ValueError, segno.DataOverflowError) as exc:

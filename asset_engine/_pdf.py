@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from ._active import (
     reachable_active_content,
     strip_active_content,
 )
+from ._cache import ByteBoundedCache, digest
 from ._colors import parse_color
 from ._errors import AssetError, EncryptedPdfError, InvalidPdfError
 from ._fonts import pdf_font
@@ -45,6 +46,14 @@ MAX_PAGES = 5000
 MIN_FONT_SIZE = MIN_READABLE_PT
 # Larger logos only cost bytes and time: 1600 px spans an A4 page width at ~190 dpi.
 MAX_LOGO_PIXELS = 1600
+# The PDF specification's page size range (ISO 32000 Annex C), in user units. UserUnit is not
+# applied: neither this engine nor PDFium reads it, so the box is what both draw.
+MIN_PAGE_POINTS = 3.0
+MAX_PAGE_POINTS = 14_400.0
+# Every bitmap drawn from a page stays within these, whatever the page's shape: a 10 x 14,400
+# pt page asked for 800 px wide would otherwise be 800 x 1,152,000 px (3.7 GB).
+MAX_RENDER_PIXELS = 16_000_000
+MAX_RENDER_SIDE = 10_000
 
 # Problems pypdf reports while parsing hostile or damaged files; all mean "cannot read".
 _READ_ERRORS = (
@@ -155,15 +164,28 @@ def _geometry(page: DictionaryObject) -> _Geometry:
 
 
 def inspect_pdf(data: bytes) -> list[PageSize]:
-    """Each page's size in points as a reader sees it (after /Rotate, within the CropBox)."""
+    """Each page's size in points as a reader sees it (after /Rotate, within the CropBox).
+
+    A page outside the PDF specification's size range (3 to 14,400 units a side) is refused:
+    it cannot be printed, previewed or branded sensibly.
+    """
     reader = _read(data)
     try:
-        return [
-            PageSize(round(g.width, 3), round(g.height, 3), g.rotation)
-            for g in (_geometry(p) for p in reader.pages)
-        ]
+        geometries = [_geometry(p) for p in reader.pages]
+    except AssetError:
+        raise
     except _READ_ERRORS as exc:
         raise InvalidPdfError(f"The PDF's pages cannot be read ({exc}).") from exc
+    for number, g in enumerate(geometries, start=1):
+        if not (
+            MIN_PAGE_POINTS <= g.width <= MAX_PAGE_POINTS
+            and MIN_PAGE_POINTS <= g.height <= MAX_PAGE_POINTS
+        ):
+            raise InvalidPdfError(
+                f"Page {number} of the PDF is {g.width:.6g} x {g.height:.6g} pt; a page must "
+                f"be between {MIN_PAGE_POINTS:g} and {MAX_PAGE_POINTS:,.0f} pt on each side."
+            )
+    return [PageSize(round(g.width, 3), round(g.height, 3), g.rotation) for g in geometries]
 
 
 def _draw_zone(
@@ -211,22 +233,41 @@ def _draw_zone(
     canvas.restoreState()
 
 
-@functools.lru_cache(maxsize=64)
+_QR_PATHS: ByteBoundedCache[str] = ByteBoundedCache("qr paths", 8 * 2**20, len)
+
+
 def _qr_path(code: QrCode) -> str:
+    return _QR_PATHS.get(code, lambda: _make_qr_path(code))
+
+
+def _make_qr_path(code: QrCode) -> str:
     # Runs overlap their neighbours below by a hair to hide anti-aliasing seams between rows.
     ops = [f"{c} {r} {n} 1.02 re" for r, c, n in code.runs]
     return "\n".join(ops) + "\nf"
 
 
-@functools.lru_cache(maxsize=16)
-def _logo_reader(data: bytes) -> tuple[ImageReader, int, int, bool]:
-    # Cached with its RGB data: reportlab names images by a digest of it, so the logo is
-    # embedded once per overlay and never converted twice for the same brand kit.
+def _reader_bytes(entry: tuple[ImageReader, int, int, bool]) -> int:
+    # The image, and the RGB(A) data reportlab derives from it on first use.
+    return 2 * entry[1] * entry[2] * (4 if entry[3] else 3) + 1024
+
+
+_LOGO_READERS: ByteBoundedCache[tuple[ImageReader, int, int, bool]] = ByteBoundedCache(
+    "pdf logos", 32 * 2**20, _reader_bytes
+)
+
+
+def _make_logo_reader(data: bytes) -> tuple[ImageReader, int, int, bool]:
     logo = load_logo(data)
     if max(logo.size) > MAX_LOGO_PIXELS:
         logo = logo.copy()
         logo.thumbnail((MAX_LOGO_PIXELS, MAX_LOGO_PIXELS))
     return ImageReader(logo), logo.width, logo.height, logo.mode == "RGBA"
+
+
+def _logo_reader(data: bytes) -> tuple[ImageReader, int, int, bool]:
+    # Cached with its RGB data: reportlab names images by a digest of it, so the logo is
+    # embedded once per overlay and never converted twice for the same brand kit.
+    return _LOGO_READERS.get(digest(data), lambda: _make_logo_reader(data))
 
 
 def _build_overlay(
@@ -436,10 +477,35 @@ def sanitize_pdf(data: bytes) -> SanitizedPdf:
     return SanitizedPdf(out.getvalue(), removed)
 
 
+def render_scale(width: float, height: float, target_width: int) -> float:
+    """The scale that draws a ``width`` x ``height`` pt page ``target_width`` px wide, or
+    smaller to stay within MAX_RENDER_PIXELS and MAX_RENDER_SIDE; every side is at least a
+    pixel. A page that cannot be drawn within those bounds is refused."""
+    if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
+        raise InvalidPdfError("The page has no drawable size.")
+    # PDFium rounds each side up to whole pixels: the margins keep the rounded bitmap inside.
+    scale = min(
+        target_width / width,
+        (MAX_RENDER_SIDE - 1) / max(width, height),
+        0.99 * math.sqrt(MAX_RENDER_PIXELS / (width * height)),
+    )
+    scale = max(scale, 1 / min(width, height))
+    if max(width, height) * scale > MAX_RENDER_SIDE:
+        raise InvalidPdfError(
+            f"The page is {width:.6g} x {height:.6g} pt, too narrow for its length to be drawn "
+            "as an image."
+        )
+    return scale
+
+
 def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
-    """A PNG of one page, ``width`` pixels wide, as a reader sees it (for the zone editor)."""
+    """A PNG of one page as a reader sees it, ``width`` pixels wide (for the zone editor).
+
+    A page whose shape would make that bitmap larger than MAX_RENDER_PIXELS, or longer than
+    MAX_RENDER_SIDE, is drawn smaller (narrower than ``width``), keeping its aspect ratio.
+    """
     data = _check_bytes(pdf)
-    if not isinstance(width, int) or not 16 <= width <= 4000:
+    if not isinstance(width, int) or isinstance(width, bool) or not 16 <= width <= 4000:
         raise AssetError("The preview width must be between 16 and 4000 pixels.")
     try:
         document = pdfium.PdfDocument(data)
@@ -453,10 +519,12 @@ def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
         if not isinstance(page, int) or not 1 <= page <= len(document):
             raise AssetError(f"The PDF has {len(document)} pages; there is no page {page}.")
         pdf_page = document[page - 1]
-        scale = width / pdf_page.get_width()
+        scale = render_scale(pdf_page.get_width(), pdf_page.get_height(), width)
         image = pdf_page.render(scale=scale).to_pil()
         out = io.BytesIO()
         image.save(out, format="PNG")
         return out.getvalue()
+    except pdfium.PdfiumError as exc:
+        raise InvalidPdfError(f"The PDF page cannot be drawn ({exc}).") from exc
     finally:
         document.close()

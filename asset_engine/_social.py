@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ._cache import ByteBoundedCache, digest, image_bytes
 from ._colors import parse_color
 from ._errors import AssetError, InvalidImageError
 from ._fonts import BOLD, REGULAR, font_path
@@ -34,12 +35,23 @@ def _font(bold: bool, size: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path(BOLD if bold else REGULAR)), size)
 
 
-@functools.lru_cache(maxsize=64)
-def _scaled_logo(data: bytes, width: int, height: int) -> Image.Image:
+# Logos at the size a zone draws them: (logo digest, width, height) -> RGBA image.
+_SCALED_LOGOS: ByteBoundedCache[Image.Image] = ByteBoundedCache(
+    "scaled logos", 32 * 2**20, image_bytes
+)
+
+
+def _scale_logo(data: bytes, width: int, height: int) -> Image.Image:
     logo = load_logo(data).convert("RGBA")
     # reducing_gap lets Pillow shrink big logos by whole factors first, which is much faster
     # than a full LANCZOS pass and indistinguishable at the final size.
     return logo.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _scaled_logo(data: bytes, width: int, height: int) -> Image.Image:
+    return _SCALED_LOGOS.get(
+        (digest(data), width, height), lambda: _scale_logo(data, width, height)
+    )
 
 
 def _layer(box: Rect) -> tuple[Image.Image, tuple[int, int]]:

@@ -410,8 +410,12 @@ def template_page(
     if not actor.is_vendor:
         raise NotFound("Version not found.")
     template = storage.get(version.template_key)
-    if version.asset.kind == AssetKind.PDF and 1 <= page <= len(version.pages):
-        return asset_engine.render_preview(template, page, width)
-    if version.asset.kind == AssetKind.SOCIAL and page == 1:
-        return asset_engine.thumbnail(template, width)
+    try:
+        if version.asset.kind == AssetKind.PDF and 1 <= page <= len(version.pages):
+            return asset_engine.render_preview(template, page, width)
+        if version.asset.kind == AssetKind.SOCIAL and page == 1:
+            return asset_engine.thumbnail(template, width)
+    except asset_engine.AssetError as exc:
+        # A template stored before today's checks (or a page PDFium cannot draw).
+        raise ValidationError(str(exc), {"page": str(exc)}) from None
     raise NotFound(f"The template has no page {page}.")

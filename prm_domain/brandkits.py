@@ -61,7 +61,7 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
             elif field in CONTACT_FIELDS:
                 text = validation.text(field, value, max_len=CONTACT_FIELDS[field], required=False)
                 if text and field == "contact_email":
-                    text = validation.email(field, text)
+                    text = validation.mailbox(field, text)
                 if text and field == "contact_phone" and not _PHONE.match(text):
                     raise validation.fail(field, "may hold digits, spaces and + ( ) . / - only")
                 if text and field == "contact_website":

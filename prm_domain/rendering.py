@@ -7,10 +7,10 @@ import json
 import re
 import secrets
 import string
-from collections import OrderedDict
+import sys
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
@@ -180,19 +180,22 @@ def follow_link(session: Session, code: str) -> str | None:
 # -- rendering --------------------------------------------------------------------------------
 
 
-_compiled_cache: OrderedDict[str, asset_engine.CompiledEmail] = OrderedDict()
+def _compiled_bytes(compiled: asset_engine.CompiledEmail) -> int:
+    # The HTML and text, and their placeholder-split copies.
+    return 2 * (sys.getsizeof(compiled.html) + sys.getsizeof(compiled.text))
+
+
+_compiled_cache: asset_engine.ByteBoundedCache[asset_engine.CompiledEmail] = (
+    asset_engine.ByteBoundedCache("compiled emails", 64 * 2**20, _compiled_bytes)
+)
 
 
 def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
-    """Compiled once per template (keyed by its content hash) per process; the last 64 kept."""
-    compiled = _compiled_cache.get(template_key)
-    if compiled is None:
-        compiled = asset_engine.compile_email(storage.get(template_key).decode("utf-8"))
-        _compiled_cache[template_key] = compiled
-        if len(_compiled_cache) > 64:
-            _compiled_cache.popitem(last=False)
-    _compiled_cache.move_to_end(template_key)
-    return compiled
+    """Compiled once per template (keyed by its content hash) per process, within 64 MB."""
+    return _compiled_cache.get(
+        template_key,
+        lambda: asset_engine.compile_email(storage.get(template_key).decode("utf-8")),
+    )
 
 
 def compiled_template(storage: Storage, template_key: str) -> asset_engine.CompiledEmail:
@@ -325,12 +328,29 @@ def _eml(
 ) -> bytes:
     message = EmailMessage()
     message["Subject"] = asset.name
-    if brand.contact.email:
-        message["From"] = formataddr((brand.contact.name or partner.name, brand.contact.email))
+    sender = _sender(brand.contact.name or partner.name, brand.contact.email)
+    if sender is not None:
+        message["From"] = sender
     message["X-Unsent"] = "1"  # opens as a draft in Outlook and Apple Mail, ready to send
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return bytes(message)
+
+
+def _sender(name: str, address: str) -> Address | None:
+    """The From mailbox, built by the email package (which quotes the name and encodes it
+    as needed); None when the address cannot stand in a header exactly as given (one saved
+    before contact emails were checked): the draft then opens without a sender."""
+    if not address:
+        return None
+    try:
+        mailbox = Address(display_name=" ".join(name.split()), addr_spec=address)
+    except (ValueError, IndexError):  # the email package's header defects are ValueErrors
+        return None
+    # The parser drops what it does not understand ("a(b)@x" becomes "a@x"): refuse that.
+    if mailbox.addr_spec != address or not address.isascii():
+        return None
+    return mailbox
 
 
 def render_for(

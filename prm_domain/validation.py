@@ -34,6 +34,34 @@ def fail(field: str, why: str) -> ValidationError:
     return ValidationError.for_fields({field: why})
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(value: str) -> bool:
+    """A lone surrogate (JSON "\\ud800") cannot be encoded as UTF-8: not storable text."""
+    return _SURROGATE.search(value) is not None
+
+
+def surrogate_path(value: Any) -> str | None:
+    """The dotted path ("fields.name", "body" for the top) of the first key or string in a
+    JSON value that holds a lone surrogate; None if there is none."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if has_surrogate(item):
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and has_surrogate(key):
+                    return path or "body"
+                stack.append((name, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}" if path else str(i), c) for i, c in enumerate(item))
+    return None
+
+
 def text(field: str, value: object, *, max_len: int, required: bool = True) -> str:
     if not isinstance(value, str):
         raise fail(field, "must be text")
@@ -42,6 +70,8 @@ def text(field: str, value: object, *, max_len: int, required: bool = True) -> s
         raise fail(field, "is required")
     if len(value) > max_len:
         raise fail(field, f"must be at most {max_len} characters")
+    if has_surrogate(value):
+        raise fail(field, "is not valid Unicode text")
     if any(hidden_character(c) for c in value):
         raise fail(
             field,
@@ -68,6 +98,22 @@ def email(field: str, value: object) -> str:
     if len(value) > 254:  # lower() can lengthen: "İ" becomes "i" + a combining dot
         raise fail(field, "must be at most 254 characters")
     return value
+
+
+# RFC 5322 dot-atom local part, ASCII: what stands in a From header exactly as typed.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_MAILBOX_LOCAL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*$")
+
+
+def mailbox(field: str, value: object) -> str:
+    """An email address that goes into mail headers (a partner's contact email on the .eml
+    drafts): as ``email``, and its local part plain ASCII without quotes, comments,
+    colons or backslashes, which would change or break the header."""
+    address = email(field, value)
+    local = address.rsplit("@", 1)[0]
+    if len(local) > 64 or not _MAILBOX_LOCAL.match(local):
+        raise fail(field, "is not a valid email address (use letters, digits and . _ - + only)")
+    return address
 
 
 def choice(field: str, value: Any, enum: type[E]) -> E:
@@ -165,7 +211,28 @@ def past_date(field: str, value: Any) -> dt.date | None:
         raise fail(field, "must be a date (YYYY-MM-DD)")
     if value > dt.date.today() + dt.timedelta(days=1):
         raise fail(field, "must not be in the future")
+    if value.year < MIN_YEAR:
+        raise fail(field, f"must be in the year {MIN_YEAR} or later")
     return value
+
+
+# What a schedule or a signature date may be: far enough to never refuse a real one, and
+# clear of the calendar's ends (year 1 and 9999), where moving to UTC or adding a day
+# overflows Python's datetime.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def aware_datetime(field: str, value: object) -> dt.datetime:
+    """A date and time with a time zone, between MIN_YEAR and MAX_YEAR, returned in UTC."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise fail(field, "must be a date and time with a time zone")
+    try:
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise fail(field, f"must be between the years {MIN_YEAR} and {MAX_YEAR}") from None
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise fail(field, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return utc
 
 
 def password(field: str, value: Any) -> str:

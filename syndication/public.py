@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
-from prm_domain import brandkits, rendering
+from prm_domain import brandkits, rendering, validation
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Asset, Embed, Partner
 from prm_domain.syndication import events, leads, public
@@ -113,12 +113,14 @@ def form_token(key: str, issued: int | None = None) -> str:
 
 def _token_age(key: str, token: Any) -> float | None:
     """Seconds since the token was issued, or None if it is not ours, or too old."""
-    if not isinstance(token, str) or token.count(".") != 1:
+    # ASCII only: str.isdigit() accepts "²" and Arabic-Indic digits (int() refuses the first),
+    # and compare_digest raises on non-ASCII text.
+    if not isinstance(token, str) or not token.isascii() or token.count(".") != 1:
         return None
     issued_text, _ = token.split(".")
     if not issued_text.isdigit() or len(issued_text) > 12:
         return None
-    if not hmac.compare_digest(form_token(key, int(issued_text)), token):
+    if not hmac.compare_digest(form_token(key, int(issued_text)).encode(), token.encode()):
         return None
     age = time.time() - int(issued_text)
     return age if -5 <= age <= TOKEN_TTL else None
@@ -139,11 +141,37 @@ class _Cached:
 # serialized answer SYNDICATION_CACHE_SECONDS, so a burst of views costs one database read per
 # process; a vendor's change still reaches sites within seconds plus the browsers' max-age.
 MAX_CACHED = 10_000
+MAX_CACHED_BYTES = 32 * 2**20
 
 
-def _cache() -> dict[tuple[str, str], _Cached | None]:
-    cache = current_app.extensions.setdefault("cobrand.syndication_cache", {})
-    return cast(dict[tuple[str, str], _Cached | None], cache)  # extensions is untyped
+class _ContentCache(dict[tuple[str, str], _Cached]):
+    """A dict (the fast path reads it as one) that counts the bytes of the bodies it holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bytes = 0
+
+    def put(self, key: tuple[str, str], entry: _Cached) -> None:
+        # Bounded by entries and by bytes: made-up keys and large embeds alike cannot grow it
+        # without limit; when full it starts over (every entry lives seconds anyway).
+        old = self.get(key)
+        if old is not None:
+            self.bytes -= len(old.body)
+        if len(self) >= MAX_CACHED or self.bytes + len(entry.body) > MAX_CACHED_BYTES:
+            self.clear()
+        self[key] = entry
+        self.bytes += len(entry.body)
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = 0
+
+
+def _cache() -> _ContentCache:
+    cache: _ContentCache = current_app.extensions.setdefault(
+        "cobrand.syndication_cache", _ContentCache()
+    )
+    return cache
 
 
 def _cached_content(key: str) -> _Cached | None:
@@ -165,9 +193,7 @@ def _cached_content(key: str) -> _Cached | None:
             form["form_token"] = TOKEN_SLOT
         body = json.dumps(data, separators=(",", ":")).encode()
         entry = _Cached(now + ttl, tuple(embed.allowed_domains), public.etag(data), body)
-    if len(cache) >= MAX_CACHED:  # bounded: made-up keys cannot grow it without limit
-        cache.clear()
-    cache[(key, base)] = entry
+    cache.put((key, base), entry)
     return entry if entry.body else None
 
 
@@ -344,24 +370,44 @@ def resource_thumbnail(key: str, item_id: int) -> Response:
 def _json_body() -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _Error(413, "payload_too_large", "The request is too large.")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY:
+    # One byte past the limit is enough to refuse a chunked body: the rest is never read.
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        chunk = request.stream.read(MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY:
         raise _Error(413, "payload_too_large", "The request is too large.")
     try:
-        return json.loads(raw)
+        data = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):
         raise _Error(400, "malformed_json", "The request body is not valid JSON.") from None
+    bad = validation.surrogate_path(data)
+    if bad is not None:
+        raise _Error(
+            422,
+            "invalid_fields",
+            "The request holds text that is not valid Unicode (a lone surrogate).",
+            {bad: "is not valid Unicode text"},
+        )
+    return data
 
 
 class _Error(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}
 
 
 @bp.errorhandler(_Error)
 def _error(exc: _Error) -> Response:
-    response = jsonify({"error": {"code": exc.code, "message": exc.message, "fields": {}}})
+    response = jsonify({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})
     response.status_code = exc.status
     return response
 
@@ -377,10 +423,20 @@ def submit_lead(key: str) -> Response:
     _limit("300 per hour", "lead-key", embed.key)
     body = _json_body()
     if not isinstance(body, dict):
-        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+        raise _Error(
+            400,
+            "malformed_json",
+            "The request body must be a JSON object.",
+            {"body": "must be a JSON object"},
+        )
     age = _token_age(embed.key, body.get("form_token"))
     if age is None:
-        raise _Error(400, "form_expired", "The form has expired. Reload the page and try again.")
+        raise _Error(
+            400,
+            "form_expired",
+            "The form has expired. Reload the page and try again.",
+            {"form_token": "expired or not valid"},
+        )
     lead, created = leads.submit_lead(
         _session(),
         embed,
@@ -410,7 +466,12 @@ def record_events(key: str) -> Response:
     _limit("120 per minute", "events-addr", request.remote_addr or "?")
     body = _json_body()  # sendBeacon posts text/plain: parsed the same way
     if not isinstance(body, dict):
-        raise _Error(400, "malformed_json", "The request body must be a JSON object.")
+        raise _Error(
+            400,
+            "malformed_json",
+            "The request body must be a JSON object.",
+            {"body": "must be a JSON object"},
+        )
     shown = {i.id for i in public.live_items(_session(), embed)}
     events.record(_session(), embed, body.get("events"), shown)
     _session().commit()

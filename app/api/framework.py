@@ -22,6 +22,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from app.errors import HTTP_CODES, ApiError
+from prm_domain import validation
 from prm_domain.validation import MAX_ID
 
 
@@ -68,11 +69,27 @@ def _fields(exc: PydanticError) -> dict[str, str]:
     return out
 
 
+def _read_at_most(limit: int) -> bytes:
+    """The body, or its first ``limit + 1`` bytes: a chunked body (no Content-Length) over the
+    JSON limit is refused without reading the rest into memory."""
+    if request.content_length is not None:
+        return request.get_data(cache=True)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     limit = current_app.config["API_MAX_JSON_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
-    raw = request.get_data(cache=True)
+    raw = _read_at_most(limit)
     if len(raw) > limit:
         raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
     if not raw.strip():
@@ -84,6 +101,14 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     if not isinstance(data, dict):
         raise ApiError(
             422, "invalid_fields", "The body must be a JSON object.", {"body": "must be an object"}
+        )
+    bad = validation.surrogate_path(data)
+    if bad is not None:
+        raise ApiError(
+            422,
+            "invalid_fields",
+            "The body holds text that is not valid Unicode (a lone surrogate).",
+            {bad: "is not valid Unicode text"},
         )
     try:
         return model.model_validate_json(raw)

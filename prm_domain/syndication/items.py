@@ -94,9 +94,7 @@ def _window(values: Mapping[str, Any], current: SyndicatedItem | None) -> dict[s
     for key in ("starts_at", "ends_at"):
         if key in values:
             value = values[key]
-            if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
-                raise ValidationError.for_fields({key: "must be a date and time with a time zone"})
-            out[key] = value
+            out[key] = None if value is None else validation.aware_datetime(key, value)
     starts = out.get("starts_at", current.starts_at if current else None)
     ends = out.get("ends_at", current.ends_at if current else None)
     if starts and ends and ends <= starts:
