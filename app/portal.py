@@ -6,13 +6,25 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.auth import login_required, sign_in, start_session
 from app.errors import same_site_referrer
-from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users
+from prm_domain import DomainError, RateLimited, access, audit, partners, tiers, users, visits
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region, Role
 
@@ -76,15 +88,25 @@ def sign_in_submit() -> Any:
         return render_template(
             "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
         ), 401
+    # What is new is measured from the end of the previous visit, fixed for this session.
+    previous_visit = user.last_seen_at
     db.session().commit()
     start_session(user)
+    session["since"] = previous_visit.isoformat() if previous_visit else None
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/visits")
+@login_required
+def visit_record() -> Any:
+    """The page reports that its user is here (a GET never writes): "new" is newer than this."""
+    visits.record_visit(db.session(), g.user)
+    db.session().commit()
+    return "", 204
 
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    from flask import session
-
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("portal.sign_in_page"))
@@ -102,7 +124,17 @@ def dashboard() -> Any:
         context["tiers"] = tiers.list_tiers(db.session(), user)
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
+    context["changes"] = visits.changes_since(db.session(), user, seen_since())
     return render_template("dashboard.html", **context)
+
+
+def seen_since() -> dt.datetime | None:
+    """The end of the signed-in user's previous visit, as found at sign-in (None: unknown)."""
+    value = session.get("since")
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @bp.get("/partners")
@@ -353,6 +385,26 @@ def init_app(app: Flask) -> None:
             return value.strftime("%Y-%m-%d %H:%M UTC")
         return value.isoformat()
 
+    @app.template_filter("capfirst")
+    def capfirst(value: Any) -> str:
+        # Domain messages read well after a field name ("email: is required"); alone on a
+        # form they start a sentence.
+        text = str(value)
+        return text[:1].upper() + text[1:]
+
+    @app.template_filter("tel_href")
+    def tel_href(value: Any) -> str:
+        """A tel: link of a typed phone number ("+49 (89) 1234-5" -> "tel:+498912345"), or ""."""
+        text = str(value or "").strip()
+        digits = "".join(c for c in text if c.isascii() and c.isdigit())
+        if len(digits) < 3:
+            return ""
+        return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        return send_from_directory(app.static_folder or "static", "favicon.ico", max_age=86400)
+
     @app.context_processor
     def nav() -> dict[str, Any]:
         user = g.get("user")
@@ -360,4 +412,6 @@ def init_app(app: Flask) -> None:
             "vendor_name": app.config["VENDOR_NAME"],
             "is_vendor": bool(user and user.is_vendor),
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
+            "visit_due": visits.visit_due,
+            "is_new": lambda asset: visits.is_new(asset, seen_since()),
         }
