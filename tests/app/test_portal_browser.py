@@ -10,17 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.app.portal_browser import (  # noqa: F401 - fixtures used by name
-    Portal,
-    browse,
-    chromium,
-    pdf,
-    png,
-    portal,
-    screenshot,
-    sign_in,
-    sign_out,
-)
+from tests.app.conftest import Portal, png, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -96,7 +86,8 @@ def test_placeholders_do_not_look_like_typed_values(browse: Any, portal: Portal)
     styles = page.evaluate(
         """sel => { const i = document.querySelector(sel);
             const p = getComputedStyle(i, '::placeholder'), v = getComputedStyle(i);
-            return {pColor: p.color, pStyle: p.fontStyle, vColor: v.color, vStyle: v.fontStyle}; }""",
+            return {pColor: p.color, pStyle: p.fontStyle,
+                    vColor: v.color, vStyle: v.fontStyle}; }""",
         field,
     )
     assert styles["pStyle"] == "italic" and styles["vStyle"] == "normal", styles

@@ -1,8 +1,7 @@
-"""A live portal for browser tests: the real app on a file SQLite database behind a real socket,
-a vendor and two partners made through the domain functions, and headless Chromium (Debian's).
-
-Shared by the portal's browser tests (tests/app/test_portal_browser*.py), which import these
-fixtures. Module-scoped: one app and one browser per test module, a fresh context per page.
+"""Fixtures of the portal's browser tests (tests/app/test_portal_browser*.py): the real app on a
+file SQLite database behind a real socket, a vendor and two partners made through the domain
+functions, and headless Chromium (Debian's). Module-scoped: one app and one browser per test
+module, a fresh browser context per page. Other tests here never ask for them.
 """
 
 from __future__ import annotations
