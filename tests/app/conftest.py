@@ -216,7 +216,7 @@ def sign_out(page: Any) -> None:
         page.click("button:has-text('Sign out')")
 
 
-def screenshot(page: Any, name: str, **kw: Any) -> None:
+def screenshot(page: Any, name: str, **kw: Any) -> None:  # a page or a locator
     """A PNG of the state a test reached, for docs/screenshots: only where
     COBRAND_SCREENSHOTS is set, so a test run leaves the working tree alone."""
     if not os.environ.get("COBRAND_SCREENSHOTS"):

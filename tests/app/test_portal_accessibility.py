@@ -132,6 +132,7 @@ def test_main_portal_pages_pass_axe_wcag22_aa(
         if problems:
             found[path] = problems
     assert not found, "\n".join(f"{path}: {p}" for path, ps in found.items() for p in ps)
+    assert page.errors == []  # and no script error on any of them
 
 
 def test_sign_in_page_with_an_error_passes_axe(browse: Any, portal: Portal) -> None:
