@@ -67,6 +67,7 @@ def test_form_errors_focus_the_first_field_needing_input_and_read_as_sentences(
     assert message[0].isupper(), message
     described = page.get_attribute("input[name=country]", "aria-describedby") or ""
     assert page.locator(f"#{described.split()[0]}").inner_text() == message
+    screenshot(page, "form-errors-focus", full_page=True)
 
 
 def test_required_fields_are_marked(browse: Any, portal: Portal) -> None:

@@ -82,9 +82,13 @@
         if (!words && n.nodeType === Node.TEXT_NODE && n.textContent.trim()) words = n;
       });
       if (words) {
-        words.textContent = words.textContent.replace(/\s+$/, "");
-        label.insertBefore(mark, words.nextSibling);
-        label.insertBefore(document.createTextNode(" "), mark.nextSibling);
+        // One box for the words and the mark: labels are grids, a bare mark would take a row.
+        const text = document.createElement("span");
+        text.className = "label-text";
+        text.textContent = words.textContent.replace(/\s+$/, "");
+        text.appendChild(mark);
+        label.replaceChild(text, words);
+        label.insertBefore(document.createTextNode(" "), text.nextSibling);
       } else {
         label.appendChild(mark);
       }
