@@ -72,6 +72,10 @@ def notify_published(session: Session, asset: Asset, *, updated: bool = False) -
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).on_conflict_do_nothing(index_elements=["partner_id", "dedupe_key"])
-    result = session.execute(stmt, rows)
-    return int(getattr(result, "rowcount", 0) or 0)
+    stmt = (
+        insert(Notification)
+        .on_conflict_do_nothing(index_elements=["partner_id", "dedupe_key"])
+        .returning(Notification.id)
+    )
+    # RETURNING counts the rows really added (a batch's rowcount is not reliable).
+    return len(session.execute(stmt, rows).all())

@@ -4,17 +4,24 @@ the visit that "new" is measured from, and the brand kit's one save. SQLite and 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from prm_domain import assets, brandkits, notifications, visits
 from prm_domain.base import utcnow
-from prm_domain.enums import AssetStatus, PartnerStatus, Role
+from prm_domain.database import upgrade
+from prm_domain.enums import AssetStatus, PartnerStatus, PartnerType, Region, Role
 from prm_domain.errors import ValidationError
-from prm_domain.models import BrandKit, Notification
+from prm_domain.models import Asset, BrandKit, Notification, Partner, Tier, User
 from prm_domain.storage import LocalStorage
+from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.library_fixtures import brochure, png
 
 
@@ -134,3 +141,79 @@ def test_brand_kit_one_save_is_all_or_nothing(session: Any, world: Any) -> None:
         session, admin, w["storage"], partner_id, {"primary_color": "#123456"}, remove=["light"]
     )
     assert kit.logo_key is None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
+def test_two_publishers_at_once_tell_each_partner_once(tmp_path: Any) -> None:
+    """Real concurrent connections: both insert the same notifications; the unique key and
+    ON CONFLICT DO NOTHING keep one, and neither transaction fails."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = postgres_engine(schema)
+    try:
+        upgrade(engine)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        with factory() as s:
+            tier = Tier(
+                name="Gold",
+                rank=1,
+                description="",
+                mdf_share_percent=Decimal("1"),
+                discount_percent=Decimal("1"),
+                content_access=[],
+            )
+            s.add(tier)
+            s.flush()
+            for n in range(5):
+                s.add(
+                    Partner(
+                        name=f"P{n}",
+                        name_key=f"p{n}",
+                        type=PartnerType.RESELLER,
+                        tier_id=tier.id,
+                        country="DE",
+                        region=Region.EMEA,
+                        verticals=[],
+                        website_domains=[],
+                        status=PartnerStatus.ACTIVE,
+                    )
+                )
+            vendor = User(
+                email="v@example.com", password_hash="x", display_name="V", role=Role.VENDOR_ADMIN
+            )
+            s.add(vendor)
+            s.flush()
+            asset = assets.create_asset(s, vendor, "pdf", {"name": "Sheet"})
+            assets.add_version(s, vendor, LocalStorage(tmp_path), asset.id, "a.pdf", brochure(1))
+            asset.published_version_id = asset.latest_version.id
+            asset.status = AssetStatus.PUBLISHED
+            s.commit()
+            asset_id = asset.id
+
+        barrier = threading.Barrier(2)
+        added: list[int] = []
+        failures: list[BaseException] = []
+
+        def publish() -> None:
+            try:
+                with factory() as s:
+                    found = s.get(Asset, asset_id)
+                    s.scalar(select(Notification.id).limit(1))  # the transaction has begun
+                    barrier.wait(timeout=10)
+                    added.append(notifications.notify_published(s, found))
+                    s.commit()
+            except BaseException as exc:  # reported by the assertion below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=publish) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert failures == []
+        with factory() as s:
+            count = s.scalar(select(func.count()).select_from(Notification))
+        assert count == 5 and sorted(added) == [0, 5], (count, added)
+    finally:
+        engine.dispose()
+        drop_postgres_schema(schema)
