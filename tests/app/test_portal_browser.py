@@ -77,7 +77,6 @@ def test_required_fields_are_marked(browse: Any, portal: Portal) -> None:
     assert name_label.locator(".req").inner_text() == "*"
     assert page.locator("label:has(input[name=verticals]) .req").count() == 0  # optional
     assert "required" in page.locator(".req-note").inner_text()
-    page.goto(f"{portal.url}/sign-in")  # the other forms too
 
 
 def test_placeholders_do_not_look_like_typed_values(browse: Any, portal: Portal) -> None:
