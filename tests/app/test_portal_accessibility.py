@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.app.conftest import Portal
+from tests.app.conftest import Portal, png
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +43,7 @@ def violations(page: Any, source: str) -> list[str]:
 @pytest.fixture(scope="module")
 def pages(portal: Portal) -> dict[str, list[str]]:
     """Every main page of each side, with real content on it."""
+    from prm_domain import brandkits
     from prm_domain.models import Lead, User
     from prm_domain.syndication import embeds, items
 
@@ -79,6 +80,8 @@ def pages(portal: Portal) -> dict[str, list[str]]:
             consent_text="I agree to be contacted.",
         )
         s.add(lead)
+        # Both logos: the brand kit page then shows every control it has.
+        brandkits.set_logo(s, vendor, portal.storage, portal.ids["alpine"], "dark", png())
         s.commit()
         ids = {"item": form.id, "embed": embed.id, "lead": lead.id}
     brochure, alpine = portal.ids["brochure"], portal.ids["alpine"]
