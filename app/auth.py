@@ -239,7 +239,7 @@ NOTICE_ENDPOINTS = frozenset(
     }
 )
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "links.follow", "links.logo", "api.create_token", "api_docs.openapi"}
+    {"static", "favicon", "links.follow", "links.logo", "api.create_token", "api_docs.openapi"}
 )
 
 

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.datastructures import MultiDict
 
 from app import db
@@ -28,6 +41,7 @@ from prm_domain import (
     partners,
     tiers,
     users,
+    visits,
 )
 from prm_domain.access import Right
 from prm_domain.enums import (
@@ -101,9 +115,21 @@ def sign_in_submit() -> Any:
         return render_template(
             "sign_in.html", email=email, error=exc.message, next=request.form.get("next", "")
         ), 401
+    # What is new is measured from the end of the previous visit, fixed for this session.
+    previous_visit = user.last_seen_at
     start_session(db.session(), user)
     db.session().commit()
+    session["since"] = previous_visit.isoformat() if previous_visit else None
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/visits")
+@login_required
+def visit_record() -> Any:
+    """The page reports that its user is here (a GET never writes): "new" is newer than this."""
+    visits.record_visit(db.session(), g.user)
+    db.session().commit()
+    return "", 204
 
 
 @bp.post("/sign-out")
@@ -173,7 +199,17 @@ def dashboard() -> Any:
             }
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
+    context["changes"] = visits.changes_since(db.session(), user, seen_since())
     return render_template("dashboard.html", **context)
+
+
+def seen_since() -> dt.datetime | None:
+    """The end of the signed-in user's previous visit, as found at sign-in (None: unknown)."""
+    value = session.get("since")
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @bp.get("/partners")
@@ -499,6 +535,31 @@ def init_app(app: Flask) -> None:
             return value.strftime("%Y-%m-%d %H:%M UTC")
         return value.isoformat()
 
+    @app.template_filter("capfirst")
+    def capfirst(value: Any) -> str:
+        # Domain messages read well after a field name ("email: is required"); alone on a
+        # form they start a sentence.
+        text = str(value)
+        return text[:1].upper() + text[1:]
+
+    @app.template_filter("tel_href")
+    def tel_href(value: Any) -> str:
+        """A tel: link of a typed phone number ("+49 (89) 1234-5" -> "tel:+498912345"), or ""."""
+        text = str(value or "").strip()
+        digits = "".join(c for c in text if c.isascii() and c.isdigit())
+        if len(digits) < 3:
+            return ""
+        return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+    favicon_bytes = (Path(app.static_folder or "static") / "favicon.ico").read_bytes()
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        # Read once: browsers ask on every first page view, and a file handle per answer is waste.
+        response = Response(favicon_bytes, mimetype="image/x-icon")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
     @app.context_processor
     def nav() -> dict[str, Any]:
         user = g.get("user")
@@ -509,4 +570,6 @@ def init_app(app: Flask) -> None:
             "status_open": bool(user) and access.status_allows(user, access.Area.ORGANISATION),
             "opens": (lambda area: bool(user) and access.status_allows(user, access.Area(area))),
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
+            "visit_due": visits.visit_due,
+            "is_new": lambda asset: visits.is_new(asset, seen_since()),
         }

@@ -621,19 +621,44 @@ def brand_kit(partner_id: int) -> Any:
 @bp.post("/partners/<id:partner_id>/brand-kit")
 @login_required
 def brand_kit_update(partner_id: int) -> Any:
+    # One form, one save: the logos chosen on the page go with the details (issue 13).
     form = request.form
     values = {f: form.get(f, "") for f in brandkits.CONTACT_FIELDS}
     values["primary_color"] = form.get("primary_color", "")
+    logos = {
+        v: data
+        for v in brandkits.LOGO_VARIANTS
+        if (upload := request.files.get(f"logo_{v}")) and (data := upload.read())
+    }
     session = db.session()
     try:
-        brandkits.update_brand_kit(session, g.user, partner_id, values)
+        brandkits.save_brand_kit(
+            session,
+            g.user,
+            storage(),
+            partner_id,
+            values,
+            logos=logos,
+            remove=form.getlist("remove_logo"),
+        )
     except DomainError as exc:
         session.rollback()
         if not exc.fields:
             raise
-        return _brand_page(partner_id, 422, values=form, errors=exc.fields, error=exc.message)
+        logo_errors = {v: exc.fields[f"logo_{v}"] for v in logos if f"logo_{v}" in exc.fields}
+        return _brand_page(
+            partner_id,
+            422,
+            values=form,
+            errors=exc.fields,
+            error=exc.message,
+            logo_errors=logo_errors,
+        )
     session.commit()
-    flash("Brand kit saved. New downloads carry these details.", "success")
+    removed = [v for v in form.getlist("remove_logo") if v in brandkits.LOGO_VARIANTS]
+    saved = ["details"] + [f"new logo for {v} backgrounds" for v in sorted(logos)]
+    saved += [f"logo for {v} backgrounds removed" for v in removed if v not in logos]
+    flash(f"Brand kit saved: {', '.join(saved)}. New downloads carry it.", "success")
     return redirect(url_for("portal_library.brand_kit", partner_id=partner_id))
 
 

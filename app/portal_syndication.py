@@ -89,7 +89,7 @@ CONTENT_TEXT = {
     ItemKind.BANNER: ("headline", "text", "cta_label", "cta_url", "image_url"),
     ItemKind.PRODUCT: ("name", "summary", "url", "image_url"),
     ItemKind.RESOURCE: ("description",),
-    ItemKind.LEAD_FORM: ("consent_text", "submit_label", "thank_you"),
+    ItemKind.LEAD_FORM: ("consent_text", "privacy_url", "submit_label", "thank_you"),
 }
 # Long texts come from textareas; the domain keeps them on one line (no control characters).
 ONE_LINE = {"text", "summary", "description", "consent_text", "thank_you"}

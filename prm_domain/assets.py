@@ -9,8 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import asset_engine
-from prm_domain import access, audience, audit, validation
+from prm_domain import access, audience, audit, notifications, validation
 from prm_domain.access import Right
+from prm_domain.base import utcnow
 from prm_domain.enums import AssetKind, AssetStatus
 from prm_domain.errors import NotFound, ValidationError
 from prm_domain.models import Asset, AssetVersion, Partner, User
@@ -378,10 +379,15 @@ def publish(session: Session, actor: User, asset_id: int, version_id: int | None
         raise ValidationError(
             "Upload a template before publishing.", {"version_id": "no version yet"}
         )
+    fresh = asset.status != AssetStatus.PUBLISHED or asset.published_version_id != version.id
+    updated = asset.published_at is not None
     asset.published_version_id = version.id
     asset.status = AssetStatus.PUBLISHED
+    if fresh:
+        asset.published_at = utcnow()
     session.flush()
     audit.record(session, actor, "asset.published", asset, {"version": version.number})
+    notifications.notify_published(session, asset, updated=updated)
     return asset
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -156,6 +156,52 @@ def remove_logo(session: Session, actor: User, partner_id: int, variant: str) ->
             {"variant": variant},
             partner_id=partner_id,
         )
+    return kit
+
+
+def save_brand_kit(
+    session: Session,
+    actor: User,
+    storage: Storage,
+    partner_id: int,
+    values: Mapping[str, Any],
+    *,
+    logos: Mapping[str, bytes] | None = None,
+    remove: Iterable[str] = (),
+) -> BrandKit:
+    """Everything the brand kit page changed, in one save: details, new logos, removed logos.
+
+    Every part is checked before anything is stored, so a bad logo does not leave the details
+    half-saved (or the other way round); the errors of all parts come back together, with the
+    logos' under ``logo_light`` / ``logo_dark``.
+    """
+    access.ensure_can_edit_brand(actor, partner_id)
+    get_partner(session, actor, partner_id)
+    logos = dict(logos or {})
+    remove = set(remove)
+    problems: dict[str, str] = {}
+    unknown = (set(logos) | remove) - set(LOGO_VARIANTS)
+    for variant in sorted(unknown):
+        problems[f"logo_{variant}"[:40]] = "must be 'light' or 'dark'"
+    try:
+        _clean(values)
+    except ValidationError as exc:
+        problems.update(exc.fields)
+    checked: dict[str, bytes] = {}
+    for variant, data in logos.items():
+        if variant in unknown:
+            continue
+        try:
+            checked[variant] = asset_engine.validate_logo(data)
+        except asset_engine.AssetError as exc:
+            problems[f"logo_{variant}"] = str(exc)
+    if problems:
+        raise ValidationError("Nothing was saved: correct the marked fields.", problems)
+    kit = update_brand_kit(session, actor, partner_id, values)
+    for variant in sorted(remove - set(checked)):
+        kit = remove_logo(session, actor, partner_id, variant)
+    for variant, png in sorted(checked.items()):
+        kit = set_logo(session, actor, storage, partner_id, variant, png)
     return kit
 
 

@@ -1,16 +1,19 @@
-"""What a partner's people should see (new leads): listed in the portal, marked read."""
+"""What a partner's people should see (new leads, newly published assets): listed in the portal,
+marked read."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from prm_domain import access
+from prm_domain import access, audience
 from prm_domain.base import utcnow
+from prm_domain.enums import PartnerStatus
 from prm_domain.errors import NotFound
-from prm_domain.models import Notification, User
+from prm_domain.models import Asset, Notification, Partner, User
 
 
 def _mine(actor: User) -> Any:
@@ -43,3 +46,44 @@ def mark_all_read(session: Session, actor: User) -> int:
         .values(read_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def notify_published(session: Session, asset: Asset, *, updated: bool = False) -> int:
+    """Tell every partner in the asset's audience that its published version is out.
+
+    Idempotent: one notification per partner and published version (a unique key), so a retried
+    or repeated publish, even two at once, tells nobody twice. Returns how many were added.
+    """
+    if asset.published_version_id is None:
+        return 0
+    key = f"asset:{asset.id}:version:{asset.published_version_id}"
+    told = set(
+        session.scalars(select(Notification.partner_id).where(Notification.dedupe_key == key))
+    )
+    # Exited partners keep their history but are no longer told about new material.
+    candidates = session.scalars(select(Partner).where(Partner.status != PartnerStatus.EXITED))
+    verb = "Updated in the library" if updated else "New in the library"
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "partner_id": p.id,
+            "kind": "asset",
+            "text": f"{verb}: {asset.name}"[:500],
+            "link": f"/library/{asset.id}",
+            "dedupe_key": key,
+            "created_at": now,
+        }
+        for p in candidates
+        if p.id not in told and audience.matches(asset, p)
+    ]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Notification)
+        .on_conflict_do_nothing(index_elements=["partner_id", "dedupe_key"])
+        .returning(Notification.id)
+    )
+    # RETURNING counts the rows really added (a batch's rowcount is not reliable).
+    return len(session.execute(stmt, rows).all())

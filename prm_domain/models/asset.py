@@ -41,6 +41,8 @@ class Asset(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When partners last got a new version: "New" badges and "since your last visit" read it.
+    published_at: Mapped[dt.datetime | None]
 
     versions: Mapped[list[AssetVersion]] = relationship(
         back_populates="asset",

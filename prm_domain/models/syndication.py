@@ -118,6 +118,9 @@ class Notification(Base):
     """Something a partner's people should see (a new lead): shown in the portal."""
 
     __tablename__ = "notification"
+    # One notification per event and partner, however often the event is reported (NULLs
+    # never collide: leads carry none).
+    __table_args__ = (UniqueConstraint("partner_id", "dedupe_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(
@@ -133,3 +136,4 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None]
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))

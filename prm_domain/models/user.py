@@ -41,6 +41,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]
+    # The end of the person's latest visit to the portal: what is "new" is newer than this.
+    last_seen_at: Mapped[dt.datetime | None]
 
     partner: Mapped[Partner | None] = relationship(back_populates="users")
 

@@ -38,7 +38,14 @@ def _content(kind: ItemKind, raw: Any) -> dict[str, Any]:
         ItemKind.BANNER: {"headline", "text", "cta_label", "cta_url", "image_url"},
         ItemKind.PRODUCT: {"name", "summary", "features", "url", "image_url"},
         ItemKind.RESOURCE: {"description", "format"},
-        ItemKind.LEAD_FORM: {"fields", "required", "consent_text", "submit_label", "thank_you"},
+        ItemKind.LEAD_FORM: {
+            "fields",
+            "required",
+            "consent_text",
+            "privacy_url",
+            "submit_label",
+            "thank_you",
+        },
     }
     problems = {
         f"content.{k}": "not a field of a " + kind.value for k in raw if k not in allowed[kind]
@@ -51,7 +58,7 @@ def _content(kind: ItemKind, raw: Any) -> dict[str, Any]:
         try:
             if key in _TEXT:
                 out[key] = validation.text(field, value, max_len=_TEXT[key], required=False)
-            elif key in ("cta_url", "url", "image_url"):
+            elif key in ("cta_url", "url", "image_url", "privacy_url"):
                 out[key] = None if value in (None, "") else validation.http_url(field, value)
             elif key == "features":
                 out[key] = validation.string_list(field, value, max_items=12, max_len=200)

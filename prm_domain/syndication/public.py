@@ -149,6 +149,7 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
                     "fields": c.get("fields", []),
                     "required": c.get("required", ["email"]),
                     "consent_text": c.get("consent_text", ""),
+                    "privacy_url": c.get("privacy_url"),
                     "submit_label": c.get("submit_label") or "Send",
                     "thank_you": c.get("thank_you") or "Thank you! We will be in touch soon.",
                 }

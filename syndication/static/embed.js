@@ -41,7 +41,7 @@
     ".err{display:block;font-size:13px}.consent{display:flex;gap:8px;font-weight:400;" +
     "font-size:13px}.consent input{width:auto;margin:4px 0 0}" +
     ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}" +
-    ".act{margin:12px 0 0}.msg{margin:0 0 0 8px}";
+    ".act{margin:12px 0 0}.msg{margin:0 0 0 8px}.privacy{font-size:13px}";
   var sheet;
 
   function el(tag, cls, text) {
@@ -281,7 +281,11 @@
     consent.type = "checkbox";
     consent.required = true;
     add(consentLabel, el("span", "", f.consent_text));
+    add(consentLabel, el("span", "req", " *")).setAttribute("aria-hidden", "true");
     add(fm, field("consent", consent, consentLabel));
+    // The privacy notice, readable before agreeing (outside the label: a click on the link
+    // must not tick the box).
+    if (safeUrl(f.privacy_url)) add(fm, link(f.privacy_url, "Privacy notice", "privacy"));
     var row = add(fm, el("div", "act"));
     var button = add(row, el("button", "btn", f.submit_label || "Send"));
     var msg = add(row, el("span", "msg"));
@@ -294,7 +298,8 @@
       msg.textContent = text;
       for (var k in problems) {
         if (!errors[k]) continue;
-        errors[k].textContent = String(problems[k]);
+        var text = String(problems[k]);
+        errors[k].textContent = text.charAt(0).toUpperCase() + text.slice(1);
         errors[k].hidden = false;
         inputs[k].setAttribute("aria-invalid", "true");
         inputs[k].setAttribute("aria-describedby", errors[k].id);

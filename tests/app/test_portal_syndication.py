@@ -290,19 +290,19 @@ def test_item_form_errors_are_shown_per_field_and_nothing_is_stored(
     )
     assert r.status_code == 422
     body = text_of(r)
-    assert "is required" in body and "must be an absolute http(s) URL" in body
-    assert "a call to action needs both its label and its link" in body
+    assert "Is required" in body and "Must be an absolute http(s) URL" in body
+    assert "A call to action needs both its label and its link" in body
     assert 'value="javascript:alert(1)"' in body  # the form keeps what was typed
     r = post_form(
         client,
         "/syndicated-items/new",
         item_form("banner", headline="x", starts_at="2030-01-02T00:00", ends_at="2030-01-01T00:00"),
     )
-    assert r.status_code == 422 and "must be after starts_at" in text_of(r)
+    assert r.status_code == 422 and "Must be after starts_at" in text_of(r)
     r = post_form(
         client, "/syndicated-items/new", item_form("banner", headline="x", ends_at="soon")
     )
-    assert r.status_code == 422 and "use a date and time like" in text_of(r)
+    assert r.status_code == 422 and "Use a date and time like" in text_of(r)
     r = post_form(
         client, "/syndicated-items/new", item_form("lead_form", fields=["email"], consent_text="")
     )

@@ -117,6 +117,7 @@ CSRF_CASES: dict[str, FormCase] = {
         lambda w: "/account/password",
         lambda w: {"current_password": PASSWORD, "new_password": "a-new-long-password"},
     ),
+    "/visits": FormCase(lambda w: "/visits", lambda w: {}),
     "/partners/new": FormCase(lambda w: "/partners/new", lambda w: partner_form(w.tier)),
     "/partners/<id:partner_id>/edit": FormCase(
         lambda w: f"/partners/{w.partner.id}/edit",
@@ -198,7 +199,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session,
 
     # With the session's own token the same form works.
     r = client.post(case.path(world), data=case.data(world) | {"csrf_token": own_token})
-    assert r.status_code == 302, (rule, r.status_code, text_of(r)[:500])
+    assert r.status_code in (302, 204), (rule, r.status_code, text_of(r)[:500])
     if rule == "/sign-in":
         assert signed_in_uid(client) == world.admin.id
     elif rule == "/sign-out":
@@ -438,7 +439,7 @@ def test_a_password_change_needs_the_current_password(app, make_user, sign_in_as
         "/account/password",
         {"current_password": "not-my-password", "new_password": "a-brand-new-passphrase"},
     )
-    assert r.status_code == 422 and "is not your current password" in text_of(r)
+    assert r.status_code == 422 and "is not your current password" in text_of(r).lower()
     r = post_form(
         client, "/account/password", {"current_password": PASSWORD, "new_password": "short"}
     )

@@ -48,6 +48,7 @@ ALLOWED = {
 # tests/app/test_visibility.py and below (embeds, tracked links).
 PUBLIC = {
     "static": "the app's CSS and JS",
+    "favicon": "the site icon, the same for everyone",
     "links.follow": "tracked links: see test_tracked_link_of_a_suspended_partner_is_anonymous",
     "links.logo": "the logo in sent emails: see test_link_logo_follows_the_partner_status",
     "api.create_token": "sign-in: see test_tokens_and_sign_in_per_status",

@@ -452,7 +452,7 @@ def test_a_lead_lands_with_the_right_partner(
     widget = page.locator("cobrand-embed")
     # Labels, required marks, the vendor's consent wording and a hidden honeypot.
     labels = shadow(page, "return [...root.querySelectorAll('label')].map(l => l.textContent)")
-    assert labels == ["Name *", "Email *", "Company", "Message", embed_world.consent]
+    assert labels == ["Name *", "Email *", "Company", "Message", embed_world.consent + " *"]
     trap = shadow(
         page,
         """const t = root.querySelector('input[name=website]'), r = t.getBoundingClientRect();

@@ -24,6 +24,17 @@
 
   function pct(x) { return (x * 100).toFixed(1) + "%"; }
 
+  // Axis numbers fit the 44 px beside the plot: 12500 -> "12.5k".
+  function compact(n) {
+    const trim = function (v) { return String(Math.round(v * 10) / 10); };
+    if (n >= 1e6) return trim(n / 1e6) + "M";
+    if (n >= 1e4) return trim(n / 1e3) + "k";
+    return String(Math.round(n * 10) / 10);
+  }
+
+  // About the width of a "MM-DD" label at 11 px, with a gap: no two day labels closer.
+  const DAY_LABEL_WIDTH = 44;
+
   function draw(container, data) {
     const days = Array.isArray(data.days) ? data.days : [];
     if (!days.length) return;
@@ -51,15 +62,18 @@
       const y = pad.top + plotH - (plotH * i) / 4;
       el("line", { x1: pad.left, x2: pad.left + plotW, y1: y, y2: y, class: "chart-grid" }, svg);
       el("text", { x: pad.left - 6, y: y + 4, "text-anchor": "end", class: "chart-axis" }, svg)
-        .textContent = String(Math.round((maxBars * i) / 4));
+        .textContent = compact(Math.round((maxBars * i) / 4));
       el("text", { x: pad.left + plotW + 6, y: y + 4, "text-anchor": "start", class: "chart-axis" }, svg)
-        .textContent = String(Math.round((maxLines * i) / 4 * 10) / 10);
+        .textContent = compact((maxLines * i) / 4);
     }
 
     const x = function (i) { return pad.left + step * i + step / 2; };
     const yBar = function (v) { return pad.top + plotH - (plotH * v) / maxBars; };
     const yLine = function (v) { return pad.top + plotH - (plotH * v) / maxLines; };
 
+    // As many day labels as fit the width, evenly spaced; the last day only if it has room.
+    const every = Math.max(1, Math.ceil(days.length / Math.max(1, Math.floor(plotW / DAY_LABEL_WIDTH))));
+    let lastLabelX = -Infinity;
     days.forEach(function (d, i) {
       const g = el("g", { class: "chart-day" }, svg);
       const top = yBar(d.impressions);
@@ -71,10 +85,10 @@
       const hit = el("rect", { x: x(i) - step / 2, y: pad.top, width: step, height: plotH, class: "chart-hit" }, g);
       el("title", {}, hit).textContent = d.day + ": " + d.impressions + " impressions, " +
         d.clicks + " clicks (" + pct(d.ctr) + "), " + d.leads + " leads";
-      const every = Math.ceil(days.length / 8);
-      if (i % every === 0 || i === days.length - 1) {
+      if ((i % every === 0 || i === days.length - 1) && x(i) - lastLabelX >= DAY_LABEL_WIDTH) {
         el("text", { x: x(i), y: height - 12, "text-anchor": "middle", class: "chart-axis" }, svg)
           .textContent = d.day.slice(5);
+        lastLabelX = x(i);
       }
     });
 

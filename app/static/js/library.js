@@ -97,12 +97,45 @@
         img.hidden = false;
         img.alt = "Chosen logo (not saved yet)";
         if (none) none.hidden = true;
+        // The choice is saved with the rest of the kit: say so where the logo shows.
+        const pending = document.querySelector('[data-logo-pending="' + variant + '"]');
+        if (pending) pending.hidden = false;
       });
     });
     each("input[data-color-text]", function (input) {
       const out = document.getElementById(input.dataset.colorText);
       input.addEventListener("input", function () { if (out) out.textContent = input.value; });
     });
+  }
+
+  // "Your downloads": a download happens in the background of the page, so the count is read
+  // again from the server (which counts what it served) until it changes.
+  function downloadCount() {
+    const out = document.querySelector("[data-download-count]");
+    if (!out) return;
+    let timer = null;
+    const read = function () {
+      return fetch(out.dataset.downloadCount, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (data) { return data.items.reduce(function (n, row) { return n + row.downloads; }, 0); });
+    };
+    each("a[download]", function (link) {
+      link.addEventListener("click", function () {
+        const before = Number(out.textContent) || 0;
+        let tries = 0;
+        clearTimeout(timer);
+        const poll = function () {
+          tries += 1;
+          read().then(function (count) {
+            out.textContent = String(count);
+            if (count === before && tries < 8) timer = setTimeout(poll, 750 * tries);
+          }, function () {
+            if (tries < 8) timer = setTimeout(poll, 750 * tries);
+          });
+        };
+        timer = setTimeout(poll, 600);
+      });
+    }, out.closest("section") || document);
   }
 
   // Batch render: poll the job every second until it is done, then offer the zip.
@@ -165,6 +198,7 @@
     copyButtons();
     kindAccept();
     brandKit();
+    downloadCount();
     jobProgress();
   });
 })();

@@ -1,0 +1,95 @@
+"""What is new for a person: assets published and leads arrived since their last visit.
+
+A visit's end is ``User.last_seen_at``, recorded by a small POST from the portal's pages (a GET
+never writes). The portal keeps the value it found at sign-in for the whole session, so what
+was new stays marked while the person looks around.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, assets
+from prm_domain.access import Right
+from prm_domain.base import utcnow
+from prm_domain.enums import AssetStatus
+from prm_domain.models import Asset, Lead, Partner, User
+
+# Without a previous visit, an asset is "new" this long after it was published.
+NEW_FOR = dt.timedelta(days=14)
+# Pages POST a visit at most this often: one write per person per few minutes, not per page.
+VISIT_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def is_new(asset: Asset, since: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Published after ``since`` (the previous visit), or within NEW_FOR when there was none."""
+    if asset.published_at is None or asset.status != AssetStatus.PUBLISHED:
+        return False
+    if since is not None:
+        return asset.published_at > since
+    return asset.published_at > (now or utcnow()) - NEW_FOR
+
+
+def visit_due(actor: User, now: dt.datetime | None = None) -> bool:
+    """Whether the page should report this visit (the stored one is missing or stale)."""
+    seen = actor.last_seen_at
+    return seen is None or seen < (now or utcnow()) - VISIT_RESOLUTION
+
+
+def record_visit(session: Session, actor: User, now: dt.datetime | None = None) -> bool:
+    """Note that ``actor`` is in the portal now. Returns False when it was noted moments ago."""
+    now = now or utcnow()
+    if not visit_due(actor, now):
+        return False
+    actor.last_seen_at = now
+    session.flush()
+    return True
+
+
+@dataclass
+class Changes:
+    since: dt.datetime | None
+    new_assets: list[Asset] = field(default_factory=list)
+    new_leads: int = 0
+    new_partners: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new_assets or self.new_leads or self.new_partners)
+
+
+def changes_since(session: Session, actor: User, since: dt.datetime | None) -> Changes:
+    """What appeared for ``actor`` after ``since`` (or within NEW_FOR when there was no visit)."""
+    after = since if since is not None else utcnow() - NEW_FOR
+    out = Changes(since=since)
+    published = select(Asset).where(
+        Asset.status == AssetStatus.PUBLISHED,
+        Asset.published_version_id.is_not(None),
+        Asset.published_at > after,
+    )
+    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+    out.new_assets = [
+        a
+        for a in session.scalars(published.order_by(Asset.published_at.desc(), Asset.id.desc()))
+        if assets.visible_to(actor, a, partner)
+    ]
+    out.new_leads = (
+        session.scalar(
+            select(func.count())
+            .select_from(Lead)
+            .where(access.partner_scope(actor, Lead.partner_id), Lead.created_at > after)
+        )
+        or 0
+    )
+    if access.has(actor, Right.VIEW_ALL_PARTNERS):
+        out.new_partners = (
+            session.scalar(
+                select(func.count()).select_from(Partner).where(Partner.created_at > after)
+            )
+            or 0
+        )
+    return out
