@@ -176,7 +176,9 @@ def test_fresh_clone_runs_the_product_and_the_tests(tmp_path: Path) -> None:
 
     # The test command installs the dev tools and runs pytest; here on the smoke tests only,
     # since this very suite is what it would otherwise run again.
-    test_env = env | {"PYTEST_ADDOPTS": "-p no:cacheprovider tests/app/test_smoke.py"}
+    # Under CI=true the inner run refuses to start without its services, as the outer one does.
+    services = {k: v for k, v in os.environ.items() if k.startswith("TEST_")}
+    test_env = env | services | {"PYTEST_ADDOPTS": "-p no:cacheprovider tests/app/test_smoke.py"}
     result = subprocess.run(
         test_command,
         shell=True,

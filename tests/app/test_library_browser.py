@@ -536,7 +536,7 @@ def test_sample_partners_are_grouped_by_audience_and_cards_show_the_audience(
     # Cards: vendor view.
     page.goto(page.url.split("/library/")[0] + "/library")
     cards = {
-        c.locator(".asset-name").inner_text(): " ".join(
+        c.locator(".asset-name").evaluate("e => e.firstChild.textContent.trim()"): " ".join(
             c.locator(".asset-audience").inner_text().split()
         )
         for c in page.locator(".asset-card").all()
@@ -547,7 +547,7 @@ def test_sample_partners_are_grouped_by_audience_and_cards_show_the_audience(
     # Partner view: a Gold partner sees the Gold-only asset labelled as such.
     partner = browse(library.partner_email, "/library")
     cards = {
-        c.locator(".asset-name").inner_text(): " ".join(
+        c.locator(".asset-name").evaluate("e => e.firstChild.textContent.trim()"): " ".join(
             c.locator(".asset-audience").inner_text().split()
         )
         for c in partner.locator(".asset-card").all()

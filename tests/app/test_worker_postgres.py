@@ -151,6 +151,7 @@ def _render_job(url: str, storage_dir: str, names: list[str]) -> int:
                 tier_id=tier.id,
                 country="DE",
                 region="EMEA",
+                status="active",  # only active partners get renders (docs/access.md)
             )
             s.add(p)
             s.flush()
