@@ -27,6 +27,7 @@ from prm_domain.models import (
     Asset,
     AssetDownload,
     AssetVersion,
+    BrandKit,
     Partner,
     RenderedFile,
     TrackedLink,
@@ -168,7 +169,7 @@ def _compiled(storage: Storage, template_key: str) -> asset_engine.CompiledEmail
 
 
 def _cache_key(
-    version: AssetVersion, partner: Partner, brand_version: int, fmt: str, tracking_url: str | None
+    version: AssetVersion, partner: Partner, kit: BrandKit, fmt: str, tracking_url: str | None
 ) -> str:
     material = json.dumps(
         [
@@ -179,7 +180,13 @@ def _cache_key(
             asset_engine.__version__,  # a new engine may draw differently
             partner.id,
             partner.name,
-            brand_version,
+            # The kit by its version and by what it holds: even a version handed out twice (a
+            # database restored from backup, say) never brings back another brand's file.
+            kit.version,
+            kit.logo_key,
+            kit.logo_on_dark_key,
+            kit.primary_color,
+            [getattr(kit, f) for f in brandkits.CONTACT_FIELDS],
             fmt,
             tracking_url,
         ],
@@ -206,7 +213,7 @@ def render_version(
     tracking = (
         link_url(base_url, link_for(session, partner.id, asset.id)) if asset.landing_url else None
     )
-    key = _cache_key(version, partner, kit.version, fmt, tracking)
+    key = _cache_key(version, partner, kit, fmt, tracking)
     filename = f"{slug(asset.name)}-{slug(partner.name)}.{EXTENSIONS[fmt]}"
     hit = session.scalar(select(RenderedFile).where(RenderedFile.cache_key == key))
     if hit is not None and storage.exists(hit.storage_key):
