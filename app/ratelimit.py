@@ -25,7 +25,11 @@ class Limiter:
         app.extensions["cobrand.limiter"] = self
 
     def check(self, limit: str | RateLimitItem, *identifiers: str) -> None:
-        """Raise RateLimited if the limit is used up, without counting this call."""
+        """Raise RateLimited if the limit is used up, without counting this call.
+
+        A peek only: never follow it with a separate count (parallel requests would all pass
+        the peek before any is counted). To limit, ``consume``.
+        """
         item = parse(limit) if isinstance(limit, str) else limit
         if not self.strategy.test(item, *identifiers):
             stats = self.strategy.get_window_stats(item, *identifiers)
@@ -47,8 +51,10 @@ class Limiter:
                 max(1, math.ceil(stats.reset_time - time.time())),
             )
 
-    def hit(self, limit: str | RateLimitItem, *identifiers: str) -> None:
-        self.strategy.hit(parse(limit) if isinstance(limit, str) else limit, *identifiers)
+    def first(self, window: str, *identifiers: str) -> bool:
+        """True for the first call with these identifiers within ``window`` ("10 minutes"),
+        False for the others until it has passed: one atomic step, like ``consume``."""
+        return bool(self.strategy.hit(parse(f"1 per {window}"), "first", *identifiers))
 
     def clear(self, limit: str | RateLimitItem, *identifiers: str) -> None:
         self.strategy.clear(parse(limit) if isinstance(limit, str) else limit, *identifiers)

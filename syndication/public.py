@@ -47,9 +47,9 @@ def _base_url() -> str:
 
 
 def _limit(limit: str, *identifiers: str) -> None:
-    limiter = current_app.extensions["cobrand.limiter"]
-    limiter.check(limit, *identifiers)
-    limiter.hit(limit, *identifiers)
+    # Counted and checked in one atomic step: parallel requests cannot all pass a check
+    # before any of them is counted.
+    current_app.extensions["cobrand.limiter"].consume(limit, *identifiers)
 
 
 def _embed(key: str, *, require_origin: bool = True) -> Embed:

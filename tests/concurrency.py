@@ -8,14 +8,18 @@ database's own locking (or the lack of it) is what a test sees.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -113,3 +117,128 @@ def in_parallel(n: int, work: Callable[[int], T]) -> list[T | BaseException]:
     for t in threads:
         t.join(timeout=120)
     return results
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+# The rate-limit stores a test runs against: process memory always, Redis when there is one.
+LIMIT_STORES = [
+    "memory",
+    pytest.param(
+        "redis",
+        marks=[
+            pytest.mark.redis,
+            pytest.mark.skipif(
+                not REDIS_URL, reason="TEST_REDIS_URL is not set: no Redis to test against"
+            ),
+        ],
+    ),
+]
+
+
+def file_app(tmp_path: Path, store: str = "memory", **config: Any) -> Flask:
+    """The real app on a SQLite file of its own (each request thread gets its own connection,
+    and commits), with its rate limits in process memory or in Redis under a fresh prefix."""
+    from app import create_app
+
+    limits: dict[str, Any] = {"REDIS_URL": None}
+    if store == "redis":
+        limits = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_PREFIX": f"cobrand-test-{uuid.uuid4().hex}"}
+    flask_app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+            "TASKS_INLINE": True,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+            "SYNDICATION_CACHE_SECONDS": 0,
+            **limits,
+            **config,
+        }
+    )
+    upgrade(flask_app.extensions["cobrand.db"].engine)
+    return flask_app
+
+
+def close_file_app(flask_app: Flask) -> None:
+    """Dispose of the database and drop the app's Redis counters (never anything else)."""
+    flask_app.extensions["cobrand.db"].engine.dispose()
+    prefix = flask_app.config.get("RATE_LIMIT_PREFIX", "")
+    if flask_app.config["REDIS_URL"] and prefix.startswith("cobrand-test-"):
+        conn = flask_app.extensions["cobrand.limiter"].strategy.storage.storage
+        for key in conn.scan_iter(f"{prefix}*"):
+            conn.delete(key)
+        conn.connection_pool.disconnect()
+
+
+@contextmanager
+def racy_threads() -> Iterator[None]:
+    """Switch threads far more often than the default 5 ms, so that a check-then-act gap of a
+    few bytecodes is reliably hit by another thread (as it is, in time, under real load)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+ORIGIN = "https://shop.example.com"
+
+
+@dataclass
+class PublicSite:
+    """What the public sees of one partner: an embed showing a banner, a product and a form,
+    and a published brochure with a landing page (a tracked link, token downloads)."""
+
+    key: str
+    embed_id: int
+    banner: int
+    product: int
+    form: int
+    asset_id: int
+    link_code: str
+    token: str  # a partner user's API bearer token
+    partner_id: int
+
+
+def seed_public_site(flask_app: Flask) -> PublicSite:
+    import datetime as dt
+
+    from prm_domain import assets, auth, brandkits, rendering
+    from prm_domain.syndication import embeds, items
+    from tests.library_fixtures import brochure, png
+
+    storage = flask_app.extensions["cobrand.storage"]
+    db = Committed(flask_app.extensions["cobrand.db"].engine, sessionmaker())
+    with flask_app.app_context(), flask_app.extensions["cobrand.db"].sessionmaker() as s:
+        partner = db.partner(s)
+        vendor = db.user(s, Role.VENDOR_ADMIN)
+        admin = db.user(s, Role.PARTNER_ADMIN, partner.id)
+
+        def item(kind: str, content: dict[str, Any]) -> int:
+            return items.create_item(
+                s, vendor, {"kind": kind, "title": kind, "content": content}
+            ).id
+
+        banner = item(
+            "banner", {"headline": "New", "cta_label": "Go", "cta_url": "https://nimbus.example/"}
+        )
+        product = item("product", {"name": "Backup", "url": "https://nimbus.example/backup"})
+        form = item(
+            "lead_form", {"fields": ["name", "email"], "consent_text": "I agree to be contacted."}
+        )
+        embed = embeds.create_embed(
+            s, admin, partner.id, {"kind": "block", "allowed_domains": ["shop.example.com"]}
+        )
+        brandkits.set_logo(s, admin, storage, partner.id, "light", png())
+        asset = assets.create_asset(
+            s, vendor, "pdf", {"name": "Brochure", "landing_url": "https://nimbus.example/land"}
+        )
+        assets.add_version(s, vendor, storage, asset.id, "b.pdf", brochure(1))
+        assets.publish(s, vendor, asset.id)
+        link = rendering.link_for(s, partner.id, asset.id)
+        token, _ = auth.issue_token(s, admin, dt.timedelta(hours=1))
+        s.commit()
+        return PublicSite(
+            embed.key, embed.id, banner, product, form, asset.id, link.code, token, partner.id
+        )
