@@ -50,7 +50,11 @@ def site(db: Committed) -> Site:
             {
                 "kind": "banner",
                 "title": "Launch",
-                "content": {"headline": "New", "cta_label": "Go", "cta_url": "https://nimbus.example/5"},
+                "content": {
+                    "headline": "New",
+                    "cta_label": "Go",
+                    "cta_url": "https://nimbus.example/5",
+                },
             },
         )
         embed = embeds.create_embed(
@@ -83,10 +87,41 @@ def test_identical_leads_sent_at_once_are_stored_once(db: Committed, site: Site)
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Lead)) == 1
         assert s.scalar(select(func.count()).select_from(Notification)) == 1
-        leads_counted = s.scalar(
-            select(EmbedDailyStat.leads).where(EmbedDailyStat.item_id == 0)
-        )
+        leads_counted = s.scalar(select(EmbedDailyStat.leads).where(EmbedDailyStat.item_id == 0))
         assert leads_counted == 1
     # Another address is another lead, and the same one again is still a duplicate.
     assert _submit(db, site, "eve@buyer.example") is True
     assert _submit(db, site, "DANA@buyer.example") is False
+
+
+def test_one_page_view_counts_once_however_many_send_it_at_once(db: Committed, site: Site) -> None:
+    from prm_domain.syndication import events
+
+    batch = [
+        {"type": "impression", "item_id": site.banner_id},
+        {"type": "click", "item_id": site.banner_id},
+    ]
+
+    def send(i: int) -> int:
+        with db.sessions() as s:
+            embed = s.get(Embed, site.embed_id)
+            assert embed is not None
+            # Half send the pair once, half the pair 50 times over (100 events).
+            counted = events.record(
+                s, embed, batch if i % 2 else batch * 50, {site.banner_id}, "pv-parallel-1"
+            )
+            s.commit()
+            return counted
+
+    results = in_parallel(50, send)
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert sum(results) == 2  # type: ignore[arg-type]
+    with db.sessions() as s:
+        rows = {
+            r.item_id: (r.impressions, r.clicks)
+            for r in s.scalars(
+                select(EmbedDailyStat).where(EmbedDailyStat.embed_id == site.embed_id)
+            )
+        }
+    assert rows == {0: (1, 1), site.banner_id: (1, 1)}
