@@ -49,6 +49,12 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        # Tracked links (/r/<code>) and counted downloads: per address; a repeat within the
+        # window is served but not counted again (app/links.py, app/api/library.py).
+        "LINK_LIMIT_PER_ADDRESS": env.get("LINK_LIMIT_PER_ADDRESS", "60 per minute"),
+        "LINK_REPEAT_WINDOW": env.get("LINK_REPEAT_WINDOW", "10 minutes"),
+        "DOWNLOAD_LIMIT_PER_ADDRESS": env.get("DOWNLOAD_LIMIT_PER_ADDRESS", "60 per minute"),
+        "DOWNLOAD_REPEAT_WINDOW": env.get("DOWNLOAD_REPEAT_WINDOW", "10 minutes"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.

@@ -8,6 +8,7 @@ import re
 import secrets
 import string
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -118,8 +119,9 @@ def link_url(base_url: str, link: TrackedLink) -> str:
     return f"{base_url.rstrip('/')}/r/{link.code}"
 
 
-def follow_link(session: Session, code: str) -> str | None:
-    """Count a click and return where it goes: the landing page with the partner's UTM tags."""
+def follow_link(session: Session, code: str, *, count: bool = True) -> str | None:
+    """Count a click (unless ``count`` is false: a repeat the caller recognised) and return
+    where it goes: the landing page with the partner's UTM tags."""
     if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
         return None
     link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
@@ -129,12 +131,13 @@ def follow_link(session: Session, code: str) -> str | None:
     partner = session.get(Partner, link.partner_id)
     if asset is None or partner is None or not asset.landing_url:
         return None
-    # One UPDATE, so concurrent clicks never lose a count.
-    session.execute(
-        update(TrackedLink)
-        .where(TrackedLink.id == link.id)
-        .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
-    )
+    if count:
+        # One UPDATE, so concurrent clicks never lose a count.
+        session.execute(
+            update(TrackedLink)
+            .where(TrackedLink.id == link.id)
+            .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
+        )
     parts = urlsplit(asset.landing_url)
     query = [
         (k, v)
@@ -302,9 +305,14 @@ def render_for(
     base_url: str,
     *,
     version_id: int | None = None,
-    count: bool = False,
+    count: bool | Callable[[], bool] = False,
 ) -> Rendered:
-    """What a user downloads or previews: partners their own brand, vendors any partner's."""
+    """What a user downloads or previews: partners their own brand, vendors any partner's.
+
+    ``count`` records a download. It may be a question ("the first download of this in a
+    while?") asked only once the file is made, so that a failed attempt is never the one
+    that counted.
+    """
     asset = get_asset(session, actor, asset_id)
     partner_id = partner_id or actor.partner_id
     if partner_id is None:
@@ -322,7 +330,7 @@ def render_for(
     if version is None:
         raise ValidationError("This asset has no template yet.", {"asset": "no version"})
     result = render_version(session, storage, version, partner, fmt, base_url)
-    if count and fmt != "preview":
+    if fmt != "preview" and (count() if callable(count) else count):
         session.add(
             AssetDownload(
                 asset_id=asset.id,
