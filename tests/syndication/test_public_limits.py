@@ -39,13 +39,21 @@ def _post(flask_app: Flask, path: str, body: Any, address: str = "203.0.113.5") 
     return r.status_code
 
 
-def test_parallel_lead_posts_cannot_pass_the_limit(public) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "body", "passed", "limit"),
+    [
+        # An expired form token: a request that passes the limit (5 a minute) is answered 400.
+        ("leads", {"form_id": 0, "fields": {}, "form_token": "1.x"}, 400, 5),
+        # No page view id: a beacon that passes the limit (30 a minute per embed) is a 422.
+        ("events", {"events": []}, 422, 30),
+    ],
+)
+def test_parallel_requests_cannot_pass_the_limit(public, endpoint, body, passed, limit) -> None:
     flask_app, site = public
-    path = f"/syndication/v1/embeds/{site.key}/leads"
-    # An expired form token: each request that passes the limit is answered 400, the rest 429.
-    body = {"form_id": site.form, "fields": {}, "form_token": "1.x"}
-    for round in range(4):  # a few rounds, each from an address of its own
+    path = f"/syndication/v1/embeds/{site.key}/{endpoint}"
+    n = limit + 35
+    for round in range(8):  # rounds, each from an address of its own: any one may race
         address = f"203.0.113.{round + 1}"
         with racy_threads():
-            codes = in_parallel(40, lambda _, a=address: _post(flask_app, path, body, a))
-        assert sorted(codes) == [400] * 5 + [429] * 35  # type: ignore[type-var]
+            codes = in_parallel(n, lambda _, a=address: _post(flask_app, path, body, a))
+        assert sorted(codes) == [passed] * limit + [429] * (n - limit)  # type: ignore[type-var]
