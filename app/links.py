@@ -22,11 +22,11 @@ def follow(code: str) -> Any:
         # office behind one address included); a script looping over it is not.
         limiter().consume(current_app.config["LINK_LIMIT_PER_ADDRESS"], "link-addr", address)
     except RateLimited as exc:
-        response = current_app.make_response(
+        page = current_app.make_response(
             (render_template("error.html", status=429, message=exc.message), 429)
         )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     # A click counts once per address and link within the window: reloads, double clicks
     # and a mail scanner fetching it again are one visit, not many.
     first = limiter().first(current_app.config["LINK_REPEAT_WINDOW"], "link-click", code, address)
