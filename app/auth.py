@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.errors import ApiError
 from app.ratelimit import limiter
-from prm_domain import auth
+from prm_domain import access, auth
 from prm_domain.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,8 +70,8 @@ def _load_user() -> None:
     if request.path.startswith("/api/") and request.method not in ("GET", "HEAD"):
         return
     user = db.session().get(User, uid)
-    if user is None or not user.active or session.get("pw") != _password_stamp(user):
-        session.clear()  # deactivated, or password changed since: sign out everywhere
+    if user is None or not access.may_sign_in(user) or session.get("pw") != _password_stamp(user):
+        session.clear()  # deactivated, partner exited, or password changed: sign out everywhere
         return
     g.user = user
 
@@ -93,6 +93,38 @@ def start_session(user: User) -> None:
     session["pw"] = _password_stamp(user)
 
 
+# What a signed-in user whose organisation's status opens only the notice (suspended) may
+# still reach: signing in and out, the notice itself, their own account, revoking their token.
+# Public endpoints (no user) are not gated at all. tests/app/test_status_walker.py holds every
+# other route to a refusal.
+NOTICE_ENDPOINTS = frozenset(
+    {
+        "portal.sign_in_page",
+        "portal.sign_in_submit",
+        "portal.sign_out",
+        "portal.partner_notice",
+        "api.me",
+        "api.delete_current_token",
+    }
+)
+PUBLIC_ENDPOINTS = frozenset({"static", "links.follow", "api.create_token", "api_docs.openapi"})
+
+
+def _status_gate() -> Any:
+    """Every route but the notice's needs more than the notice (``access.Area.ORGANISATION``);
+    the domain then asks for the finer areas (content, embeds) itself."""
+    user = g.get("user")
+    if user is None or request.endpoint in NOTICE_ENDPOINTS | PUBLIC_ENDPOINTS:
+        return None
+    try:
+        access.ensure_status(user, access.Area.ORGANISATION)
+    except access.PartnerInactive:
+        if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
+            raise  # JSON 403 naming the status on the API, the error page in the portal
+        return redirect(url_for("portal.partner_notice"))
+    return None
+
+
 def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -105,6 +137,7 @@ def login_required(view: F) -> F:
 
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
+    app.before_request(_status_gate)
 
     @app.context_processor
     def inject_user() -> dict[str, Any]:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery, Task
 from flask import Flask, current_app
@@ -25,6 +25,15 @@ SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
     "cobrand.purge_view_events": 3600.0,
 }
+
+
+def schedule(app: Flask) -> dict[str, float]:
+    """SCHEDULE with the intervals the config's PERIODIC_JOBS sets; it names only known jobs."""
+    overrides: dict[str, float] = app.config.get("PERIODIC_JOBS") or {}
+    unknown = set(overrides) - set(SCHEDULE)
+    if unknown:
+        raise ValueError(f"PERIODIC_JOBS names no periodic job: {', '.join(sorted(unknown))}")
+    return {**SCHEDULE, **overrides}
 
 
 def init_app(app: Flask) -> Celery:
@@ -49,7 +58,9 @@ def init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue=app.config.get("CELERY_QUEUE", "cobrand"),
         broker_connection_retry_on_startup=True,
-        beat_schedule={name: {"task": name, "schedule": every} for name, every in SCHEDULE.items()},
+        beat_schedule={
+            name: {"task": name, "schedule": every} for name, every in schedule(app).items()
+        },
         timezone="UTC",
     )
     celery.set_default()
@@ -65,7 +76,7 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cobrand-task")
         atexit.register(pool.shutdown, wait=False, cancel_futures=True)
         app.extensions["cobrand.executor"] = pool
-    return app.extensions["cobrand.executor"]
+    return cast(ThreadPoolExecutor, app.extensions["cobrand.executor"])  # extensions is untyped
 
 
 def enqueue(task_name: str, *args: Any) -> Future[Any] | None:
@@ -103,13 +114,15 @@ def _log_failure(task_name: str) -> Any:
 def start_in_process_beat(app: Flask) -> threading.Thread:
     """Beat for the embedded default: run each periodic job at start, then on its interval."""
 
+    every = schedule(app)
+
     def loop() -> None:
-        due = dict.fromkeys(SCHEDULE, 0.0)
+        due = dict.fromkeys(every, 0.0)
         while True:
             now = time.monotonic()
             for name, at in due.items():
                 if now >= at:
-                    due[name] = now + SCHEDULE[name]
+                    due[name] = now + every[name]
                     with app.app_context():
                         try:
                             enqueue(name)

@@ -26,6 +26,21 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _periodic_jobs(value: str) -> dict[str, float]:
+    """``name=seconds,...``: intervals that replace the default schedule's (tests use seconds)."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, sep, seconds = part.partition("=")
+        try:
+            every = float(seconds)
+        except ValueError:
+            every = 0.0
+        if not sep or not every > 0:
+            raise ValueError(f"PERIODIC_JOBS: expected name=seconds, got {part!r}")
+        out[name.strip()] = every
+    return out
+
+
 def from_env(instance_path: str) -> dict[str, Any]:
     instance = Path(instance_path)
     env = os.environ
@@ -39,6 +54,7 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": public_base_url,
         "VENDOR_NAME": env.get("VENDOR_NAME", "Nimbus Cloud"),
         "CELERY_QUEUE": env.get("CELERY_QUEUE", "cobrand"),
+        "PERIODIC_JOBS": _periodic_jobs(env.get("PERIODIC_JOBS", "")),
         # Separates the counters of deployments (or test runs) that share one Redis.
         "RATE_LIMIT_PREFIX": env.get("RATE_LIMIT_PREFIX", "cobrand"),
         # How long each web process reuses an embed's serialized content.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,10 +29,10 @@ def init_app(app: Flask) -> Database:
 
 
 def get_db(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["cobrand.db"]
+    return cast(Database, (app or current_app).extensions["cobrand.db"])  # extensions is untyped
 
 
 def session() -> Session:
     if "db_session" not in g:
         g.db_session = get_db().sessionmaker()
-    return g.db_session
+    return cast(Session, g.db_session)  # g is untyped

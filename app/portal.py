@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app import db
@@ -88,6 +88,16 @@ def sign_out() -> Any:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("portal.sign_in_page"))
+
+
+@bp.get("/account-status")
+@login_required
+def partner_notice() -> Any:
+    """What the organisation's status allows, in words; a suspended partner's only page."""
+    notice = access.status_notice(g.user)
+    if notice is None:
+        return redirect(url_for("portal.dashboard"))
+    return render_template("notice.html", notice=notice)
 
 
 @bp.get("/")
@@ -200,8 +210,7 @@ def partner_detail(partner_id: int) -> Any:
         "partners/detail.html",
         partner=partner,
         user_page=user_page,
-        can_edit=access.has(g.user, Right.MANAGE_PARTNERS)
-        or (access.has(g.user, Right.EDIT_OWN_PARTNER_PROFILE) and g.user.partner_id == partner_id),
+        can_edit=access.can_edit_partner(g.user, partner),
         can_add_users=access.has(g.user, Right.MANAGE_ALL_PARTNER_USERS),
         roles=PARTNER_ROLE_CHOICES,
         errors={},
@@ -300,8 +309,7 @@ def organisation() -> Any:
 @bp.route("/tiers", methods=["GET", "POST"])
 @login_required
 def tier_list() -> Any:
-    if not g.user.is_vendor:
-        abort(404)
+    access.ensure_vendor(g.user)
     errors: dict[str, str] = {}
     error = None
     status = 200
@@ -359,5 +367,8 @@ def init_app(app: Flask) -> None:
         return {
             "vendor_name": app.config["VENDOR_NAME"],
             "is_vendor": bool(user and user.is_vendor),
+            # False for a suspended partner's people: the notice is all they get, so no menu.
+            "status_open": bool(user) and access.status_allows(user, access.Area.ORGANISATION),
+            "opens": (lambda area: bool(user) and access.status_allows(user, access.Area(area))),
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
         }

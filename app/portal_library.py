@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    abort,
     flash,
     g,
     jsonify,
@@ -64,9 +63,7 @@ def _manager() -> bool:
 
 def _require_manager() -> None:
     # Pages a partner may not know of answer 404, like the domain's reads.
-    if not g.user.is_vendor:
-        abort(404)
-    access.require(g.user, Right.MANAGE_ASSETS, "Only marketing managers manage the library.")
+    access.ensure_vendor(g.user, Right.MANAGE_ASSETS, "Only marketing managers manage the library.")
 
 
 def _formats(kind: AssetKind) -> list[tuple[str, str]]:
@@ -131,15 +128,14 @@ def _pick_sample(samples: list[Partner]) -> Partner | None:
 @login_required
 def library() -> Any:
     args = request.args
-    kind = args.get("kind", "")
+    kind, status = args.get("kind", ""), args.get("status", "")
     filters: dict[str, Any] = {
         "q": args.get("q", "").strip()[:200] or None,
         "kind": AssetKind(kind) if kind in AssetKind._value2member_map_ else None,
         "category": args.get("category", "").strip()[:80] or None,
-        "status": None,
+        # Partners' libraries hold published assets only, whatever this says (the domain's rule).
+        "status": AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
     }
-    if g.user.is_vendor and args.get("status") in AssetStatus._value2member_map_:
-        filters["status"] = AssetStatus(args["status"])
     page = assets.list_assets(
         db.session(), g.user, **filters, page=_int_arg("page"), per_page=PER_PAGE
     )
@@ -250,11 +246,11 @@ def asset_detail(asset_id: int) -> Any:
     asset = assets.get_asset(session, g.user, asset_id)
     if g.user.is_vendor:
         return _vendor_asset_page(asset)
-    partner_id = g.user.partner_id
-    kit = brandkits.kit_for(session, partner_id)
+    kit = brandkits.get_brand_kit(session, g.user, g.user.partner_id)
     link_url = None
     if asset.landing_url:
-        link_url = rendering.link_url(base_url(), rendering.link_for(session, partner_id, asset.id))
+        link = rendering.tracked_link(session, g.user, asset.id, None)
+        link_url = rendering.link_url(base_url(), link)
         session.commit()
     return render_template(
         "library/partner_asset.html",
@@ -406,12 +402,11 @@ def zone_editor(asset_id: int, version_id: int) -> Any:
 @login_required
 def zones_save(asset_id: int, version_id: int) -> Any:
     """The zone editor's save: JSON ``{"zones": [...]}``, CSRF token in X-CSRF-Token."""
-    if not g.user.is_vendor:
-        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
     body = request.get_json(silent=True)
     raw = body.get("zones") if isinstance(body, dict) else None
     session = db.session()
     try:
+        access.ensure_vendor(g.user)
         version = assets.set_zones(session, g.user, asset_id, version_id, raw)
     except DomainError as exc:
         session.rollback()
@@ -423,19 +418,13 @@ def zones_save(asset_id: int, version_id: int) -> Any:
 # -- brand kits -------------------------------------------------------------------------------
 
 
-def _can_edit_brand(partner_id: int) -> bool:
-    return access.has(g.user, Right.MANAGE_ALL_BRANDS) or (
-        access.has(g.user, Right.EDIT_OWN_BRAND) and g.user.partner_id == partner_id
-    )
-
-
 def _brand_page(partner_id: int, status: int = 200, **extra: Any) -> Any:
     session = db.session()
     kit = brandkits.get_brand_kit(session, g.user, partner_id)
     context: dict[str, Any] = {
         "kit": kit,
         "partner": session.get(Partner, partner_id),
-        "can_edit": _can_edit_brand(partner_id),
+        "can_edit": access.can_edit_brand(g.user, partner_id),
         "contact_fields": brandkits.CONTACT_FIELDS,
         "values": {},
         "errors": {},

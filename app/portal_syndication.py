@@ -91,8 +91,7 @@ ONE_LINE = {"text", "summary", "description", "consent_text", "thank_you"}
 
 def _vendor_page() -> None:
     # Vendor content pages do not exist for partners (404, like the domain's reads).
-    if not g.user.is_vendor:
-        abort(404)
+    access.ensure_vendor(g.user)
 
 
 def _can_manage_items() -> bool:
@@ -100,7 +99,7 @@ def _can_manage_items() -> bool:
 
 
 def _can_manage_embeds() -> bool:
-    return access.has(g.user, Right.MANAGE_OWN_EMBEDS) and g.user.partner_id is not None
+    return access.can_manage_embeds(g.user, g.user.partner_id)
 
 
 def _int_list(form: MultiDict[str, str], name: str) -> list[Any]:
@@ -126,18 +125,6 @@ def _parse_when(raw: str) -> tuple[Any, str | None]:
     except ValueError:
         return raw, "use a date and time like 2030-01-31 09:00"
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value, None
-
-
-def item_status(item: SyndicatedItem, now: dt.datetime | None = None) -> str:
-    """live, scheduled, ended or inactive: what partners' websites show of the item right now."""
-    now = now or utcnow()
-    if items.is_live(item, now):
-        return "live"
-    if not item.active:
-        return "inactive"
-    if item.ends_at is not None and item.ends_at <= now:
-        return "ended"
-    return "scheduled"
 
 
 def _field_errors(fields: dict[str, str]) -> dict[str, str]:
@@ -209,7 +196,9 @@ def _item_form_values(item: SyndicatedItem | None, kind: ItemKind) -> MultiDict[
     return values
 
 
-def _item_values(form: MultiDict[str, str], kind: ItemKind) -> tuple[dict[str, Any], dict]:
+def _item_values(
+    form: MultiDict[str, str], kind: ItemKind
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The domain's values from the form, and the adapter's own messages (dates)."""
     content: dict[str, Any] = {}
     for key in CONTENT_TEXT[kind]:
@@ -267,7 +256,7 @@ def _item_form(
         resource_assets=_resource_assets() if kind == ItemKind.RESOURCE else [],
         lead_fields=[(f, LEAD_FIELD_LABELS.get(f, f)) for f in LEAD_FIELDS],
         kind_labels=ITEM_KIND_LABELS,
-        status=item_status(item) if item else None,
+        status=items.item_status(item) if item else None,
     ), status
 
 
@@ -290,7 +279,7 @@ def item_list() -> Any:
         kinds=ItemKind,
         kind_labels=ITEM_KIND_LABELS,
         kind_hints=ITEM_KIND_HINTS,
-        statuses={i.id: item_status(i, now) for i in page.items},
+        statuses={i.id: items.item_status(i, now) for i in page.items},
         options=_audience_options(),
         can_manage=_can_manage_items(),
     )
@@ -552,8 +541,7 @@ def embed_stats(embed_id: int) -> Any:
         snippet=embeds.snippet(base_url(), embed),
         kind_labels=EMBED_KIND_LABELS,
         item_kind_labels=ITEM_KIND_LABELS,
-        can_manage=access.has(g.user, Right.MANAGE_OWN_EMBEDS)
-        and g.user.partner_id == embed.partner_id,
+        can_manage=access.can_manage_embeds(g.user, embed.partner_id),
         partner_name=_partner_names({embed.partner_id}).get(embed.partner_id, ""),
     )
 
@@ -630,4 +618,4 @@ def notifications_read() -> Any:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(unread_notifications, "unread_notifications")
-    app.add_template_global(item_status, "syndication_item_status")
+    app.add_template_global(items.item_status, "syndication_item_status")

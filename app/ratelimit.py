@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import cast
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage
@@ -65,4 +66,4 @@ def init_app(app: Flask) -> Limiter:
 
 
 def limiter() -> Limiter:
-    return current_app.extensions["cobrand.limiter"]
+    return cast(Limiter, current_app.extensions["cobrand.limiter"])  # extensions is untyped

@@ -21,7 +21,7 @@ PAGE_CSP = (
 def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
+    return str(session["csrf"])
 
 
 def _check_csrf() -> None:

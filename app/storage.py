@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, current_app
 
 from prm_domain.storage import LocalStorage, Storage
@@ -14,4 +16,4 @@ def init_app(app: Flask) -> Storage:
 
 
 def storage() -> Storage:
-    return current_app.extensions["cobrand.storage"]
+    return cast(Storage, current_app.extensions["cobrand.storage"])  # extensions is untyped

@@ -3,17 +3,31 @@
 Partner users see and change only their own organisation's objects; vendor roles see every
 partner, with the rights their role carries. Where a partner user asks for another tenant's
 object, the answer is ``NotFound``: whether it exists is itself private.
+
+Three more questions are answered here and nowhere else (docs/access.md has the table):
+
+- **Partner status**: what a partner's people may use depends on its organisation's status
+  (``STATUS_AREAS``). Every right, tenant scope and content read of a partner user passes
+  :func:`ensure_status`; a refusal is :class:`PartnerInactive`, which names the status.
+- **Visibility of content**: :func:`asset_visible_to_partner` and
+  :func:`item_visible_to_partner` decide what vendor content a partner gets, for the library,
+  renders, downloads, batch jobs, tracked links, syndicated items, embeds and their downloads.
+- **Embeds and tracked links of a partner**: :func:`embeds_served_for` and
+  :func:`link_attributed`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, true
 
-from prm_domain.enums import Role
+from prm_domain import audience
+from prm_domain.base import utcnow
+from prm_domain.enums import AssetStatus, PartnerStatus, Role
 from prm_domain.errors import NotFound, PermissionDenied
-from prm_domain.models import Partner, User
+from prm_domain.models import Asset, Partner, SyndicatedItem, User
 
 
 class Right(StrEnum):
@@ -59,22 +73,134 @@ RIGHTS: dict[Role, frozenset[Right]] = {
     Role.PARTNER_USER: frozenset(),
 }
 
+
+class Area(StrEnum):
+    """What a partner's people use, as far as the organisation's status decides it."""
+
+    NOTICE = "notice"  # sign in to the portal, read the own account and the status notice
+    ORGANISATION = "organisation"  # API tokens, own profile, users, brand kit, the tier programme
+    CONTENT = "content"  # the library, renders, downloads, tracked links, syndicated items
+    EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats and leads
+
+
+# What each partner status opens. Prospects and onboarding partners prepare (profile, team,
+# brand kit) but get no vendor content and no embeds until the vendor activates them; a
+# suspended partner's people may sign in to read why, nothing else; an exited partner's
+# people cannot sign in at all. Vendor staff are never gated by a partner's status.
+STATUS_AREAS: dict[PartnerStatus, frozenset[Area]] = {
+    PartnerStatus.PROSPECT: frozenset({Area.NOTICE, Area.ORGANISATION}),
+    PartnerStatus.ONBOARDING: frozenset({Area.NOTICE, Area.ORGANISATION}),
+    PartnerStatus.ACTIVE: frozenset(Area),
+    PartnerStatus.SUSPENDED: frozenset({Area.NOTICE}),
+    PartnerStatus.EXITED: frozenset(),
+}
+
+STATUS_NOTICES: dict[PartnerStatus, str] = {
+    PartnerStatus.PROSPECT: (
+        "Your organisation is a prospective partner: the content library, website embeds and "
+        "leads open once the vendor activates the partnership."
+    ),
+    PartnerStatus.ONBOARDING: (
+        "Your organisation is still onboarding: the content library, website embeds and leads "
+        "open once the vendor activates the partnership. Meanwhile, set up your brand kit and team."
+    ),
+    PartnerStatus.ACTIVE: "Your organisation's partnership is active.",
+    PartnerStatus.SUSPENDED: (
+        "Your organisation's partnership is suspended: the portal, the API and your website "
+        "embeds are closed until the vendor lifts the suspension. Contact your channel manager."
+    ),
+    PartnerStatus.EXITED: (
+        "Your organisation's partnership has ended: its accounts can no longer sign in."
+    ),
+}
+
+# The area each right belongs to (vendor rights too, for completeness: vendors pass every gate).
+RIGHT_AREAS: dict[Right, Area] = {
+    Right.VIEW_ALL_PARTNERS: Area.ORGANISATION,
+    Right.MANAGE_PARTNERS: Area.ORGANISATION,
+    Right.EDIT_OWN_PARTNER_PROFILE: Area.ORGANISATION,
+    Right.MANAGE_TIERS: Area.ORGANISATION,
+    Right.MANAGE_VENDOR_USERS: Area.ORGANISATION,
+    Right.MANAGE_ALL_PARTNER_USERS: Area.ORGANISATION,
+    Right.MANAGE_OWN_USERS: Area.ORGANISATION,
+    Right.VIEW_AUDIT: Area.ORGANISATION,
+    Right.MANAGE_ASSETS: Area.CONTENT,
+    Right.EDIT_OWN_BRAND: Area.ORGANISATION,
+    Right.MANAGE_ALL_BRANDS: Area.ORGANISATION,
+    Right.MANAGE_OWN_EMBEDS: Area.EMBEDS,
+}
+
+
+class PartnerInactive(PermissionDenied):
+    """The partner's status does not open this (``code`` names the status: partner_suspended)."""
+
+    def __init__(self, status: PartnerStatus) -> None:
+        super().__init__(STATUS_NOTICES[status], {"partner_status": status.value})
+        self.status = status
+        self.code = f"partner_{status.value}"
+
+
+# -- partner status ---------------------------------------------------------------------------
+
+
+def partner_allows(partner: Partner | None, area: Area) -> bool:
+    return partner is not None and area in STATUS_AREAS[partner.status]
+
+
+def _partner_of(actor: User) -> Partner | None:
+    partner = actor.partner
+    if partner is None or partner.id != actor.partner_id:
+        return None  # unknown (an unsaved user): closed, never open by default
+    return partner
+
+
+def status_allows(actor: User, area: Area) -> bool:
+    """Whether the actor's organisation's status opens ``area`` (vendor staff: always)."""
+    if actor.is_vendor:
+        return True
+    return partner_allows(_partner_of(actor), area)
+
+
+def ensure_status(actor: User, area: Area) -> None:
+    """PartnerInactive (naming the status) unless the actor's organisation may use ``area``."""
+    if status_allows(actor, area):
+        return
+    partner = _partner_of(actor)
+    raise PartnerInactive(partner.status if partner is not None else PartnerStatus.EXITED)
+
+
+def may_sign_in(user: User) -> bool:
+    """Sign-in, sessions and tokens: the account is active and its organisation not exited."""
+    return user.active and status_allows(user, Area.NOTICE)
+
+
+def ensure_may_sign_in(user: User) -> None:
+    ensure_status(user, Area.NOTICE)
+
+
 # Fields of their own organisation that a partner admin may change; the rest (tier, status,
 # type, territory, DPA date) is the vendor's to decide.
 PARTNER_PROFILE_FIELDS = frozenset({"name", "verticals", "business_model", "website_domains"})
 
 
 def has(actor: User, right: Right) -> bool:
-    return actor.active and right in RIGHTS[actor.role]
+    return actor.active and right in RIGHTS[actor.role] and status_allows(actor, RIGHT_AREAS[right])
 
 
 def require(actor: User, right: Right, message: str = "Your role does not allow this.") -> None:
+    if actor.active and right in RIGHTS[actor.role]:
+        ensure_status(actor, RIGHT_AREAS[right])  # the role would allow it: say why not
     if not has(actor, right):
         raise PermissionDenied(message)
 
 
-def partner_scope(actor: User, partner_id_column: ColumnElement[int]) -> ColumnElement[bool]:
+def partner_scope(
+    actor: User,
+    partner_id_column: SQLColumnExpression[int] | SQLColumnExpression[int | None],
+    area: Area = Area.ORGANISATION,
+) -> ColumnElement[bool]:
     """A WHERE clause limiting a query on a tenant-owned table to what ``actor`` may see."""
+    ensure_status(actor, area)
     if has(actor, Right.VIEW_ALL_PARTNERS):
         return true()
     if actor.partner_id is None:
@@ -82,12 +208,21 @@ def partner_scope(actor: User, partner_id_column: ColumnElement[int]) -> ColumnE
     return partner_id_column == actor.partner_id
 
 
-def can_see_partner(actor: User, partner_id: int) -> bool:
-    return has(actor, Right.VIEW_ALL_PARTNERS) or actor.partner_id == partner_id
+def can_see_partner(actor: User, partner_id: int, area: Area = Area.ORGANISATION) -> bool:
+    return status_allows(actor, area) and (
+        has(actor, Right.VIEW_ALL_PARTNERS) or actor.partner_id == partner_id
+    )
 
 
-def ensure_visible(actor: User, partner_id: int | None, what: str = "Object") -> None:
-    """Raise NotFound unless ``actor`` may see an object owned by ``partner_id``."""
+def ensure_visible(
+    actor: User, partner_id: int | None, what: str = "Object", area: Area = Area.ORGANISATION
+) -> None:
+    """Raise NotFound unless ``actor`` may see an object owned by ``partner_id``.
+
+    The status gate comes first: a suspended partner's user learns why, and nothing about
+    whether the object exists.
+    """
+    ensure_status(actor, area)
     if partner_id is None:
         if not actor.is_vendor:
             raise NotFound(f"{what} not found.")
@@ -140,7 +275,140 @@ def ensure_can_edit_brand(actor: User, partner_id: int) -> None:
 
 def ensure_can_manage_embeds(actor: User, partner_id: int) -> None:
     """Embeds are the partner's own website business: its admins, nobody else, change them."""
-    ensure_visible(actor, partner_id, "Partner")
+    ensure_visible(actor, partner_id, "Partner", Area.EMBEDS)
     if has(actor, Right.MANAGE_OWN_EMBEDS) and actor.partner_id == partner_id:
         return
     raise PermissionDenied("Only the partner's admins manage its embeds.")
+
+
+def can_edit_brand(actor: User, partner_id: int) -> bool:
+    try:
+        ensure_can_edit_brand(actor, partner_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def can_manage_embeds(actor: User, partner_id: int | None) -> bool:
+    if partner_id is None:
+        return False
+    try:
+        ensure_can_manage_embeds(actor, partner_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def can_edit_partner(actor: User, partner: Partner) -> bool:
+    """Whether the actor may change at least the profile fields of ``partner``."""
+    fields = set() if has(actor, Right.MANAGE_PARTNERS) else set(PARTNER_PROFILE_FIELDS)
+    try:
+        ensure_can_edit_partner(actor, partner, fields)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def ensure_vendor(
+    actor: User, right: Right | None = None, message: str = "Your role does not allow this."
+) -> None:
+    """For vendor-only pages: a partner user gets NotFound (the page does not exist for them),
+    vendor staff without ``right`` get PermissionDenied."""
+    if not actor.is_vendor:
+        raise NotFound("Page not found.")
+    if right is not None:
+        require(actor, right, message)
+
+
+# -- visibility of content --------------------------------------------------------------------
+
+
+def item_is_live(item: SyndicatedItem, now: dt.datetime | None = None) -> bool:
+    """Active and inside its window (either end open)."""
+    now = now or utcnow()
+    return (
+        item.active
+        and (item.starts_at is None or item.starts_at <= now)
+        and (item.ends_at is None or now < item.ends_at)
+    )
+
+
+def asset_is_published(asset: Asset) -> bool:
+    return asset.status == AssetStatus.PUBLISHED and asset.published_version_id is not None
+
+
+def asset_visible_to_partner(partner: Partner, asset: Asset) -> bool:
+    """Published, the partner's status opens content, and the partner is in the audience."""
+    return (
+        asset_is_published(asset)
+        and partner_allows(partner, Area.CONTENT)
+        and audience.matches(asset, partner)
+    )
+
+
+def item_visible_to_partner(
+    partner: Partner, item: SyndicatedItem, asset: Asset | None, now: dt.datetime | None = None
+) -> bool:
+    """Live, in the item's audience and, for an item that offers an asset, the asset is
+    visible to the partner too: an item never widens its asset's audience.
+
+    ``asset`` is the item's asset (None when it has none, or it was deleted).
+    """
+    if item.asset_id is not None and (asset is None or asset.id != item.asset_id):
+        return False
+    return (
+        partner_allows(partner, Area.CONTENT)
+        and item_is_live(item, now)
+        and audience.matches(item, partner)
+        and (asset is None or asset_visible_to_partner(partner, asset))
+    )
+
+
+def asset_visible_to(actor: User, asset: Asset, partner: Partner | None = None) -> bool:
+    """Vendor staff see every asset; a partner user what their organisation may see."""
+    if actor.is_vendor:
+        return True
+    partner = partner if partner is not None else _partner_of(actor)
+    return (
+        partner is not None
+        and partner.id == actor.partner_id
+        and asset_visible_to_partner(partner, asset)
+    )
+
+
+def item_visible_to(actor: User, item: SyndicatedItem, asset: Asset | None) -> bool:
+    if actor.is_vendor:
+        return True
+    partner = _partner_of(actor)
+    return partner is not None and item_visible_to_partner(partner, item, asset)
+
+
+def ensure_content(actor: User) -> None:
+    """Before any read of vendor content: the status gate (PartnerInactive names the status)."""
+    ensure_status(actor, Area.CONTENT)
+
+
+def embeds_served_for(partner: Partner | None) -> bool:
+    """Whether a partner's embeds answer on websites at all (a non-active partner's: nothing)."""
+    return partner_allows(partner, Area.EMBEDS)
+
+
+def link_attributed(partner: Partner | None, asset: Asset) -> bool:
+    """Whether a click on a partner's tracked link counts for the partner and carries its tags.
+
+    A link already shared (a printed QR code, a sent email) always leads to the vendor's public
+    landing page, never to the file; it is attributed only while the asset is visible to the
+    partner (published, in the audience, partner active). After unpublishing, or for a
+    suspended or exited partner, the visitor still lands, anonymously and uncounted.
+    """
+    return partner is not None and asset_visible_to_partner(partner, asset)
+
+
+def status_notice(actor: User) -> str | None:
+    """The notice a partner user sees about their organisation's status; None when active."""
+    if actor.is_vendor:
+        return None
+    partner = _partner_of(actor)
+    if partner is not None and partner.status == PartnerStatus.ACTIVE:
+        return None
+    return STATUS_NOTICES[partner.status if partner is not None else PartnerStatus.EXITED]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -36,28 +36,18 @@ ZONE_FIELDS = {
 # -- audience ---------------------------------------------------------------------------------
 
 
-def in_audience(asset: Asset, partner: Partner) -> bool:
-    return audience.matches(asset, partner)
-
-
-def visible_to(actor: User, asset: Asset, partner: Partner | None) -> bool:
-    if actor.is_vendor:
-        return True
-    return (
-        asset.status == AssetStatus.PUBLISHED
-        and asset.published_version_id is not None
-        and partner is not None
-        and in_audience(asset, partner)
-    )
+def visible_to(actor: User, asset: Asset, partner: Partner | None = None) -> bool:
+    """The library's question, asked of the one rule (``access.asset_visible_to``)."""
+    return access.asset_visible_to(actor, asset, partner)
 
 
 # -- reading ----------------------------------------------------------------------------------
 
 
 def get_asset(session: Session, actor: User, asset_id: int) -> Asset:
+    access.ensure_content(actor)
     asset = session.get(Asset, asset_id)
-    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
-    if asset is None or not visible_to(actor, asset, partner):
+    if asset is None or not access.asset_visible_to(actor, asset):
         raise NotFound("Asset not found.")
     return asset
 
@@ -70,6 +60,15 @@ def get_version(session: Session, actor: User, asset_id: int, version_id: int) -
     if not actor.is_vendor and version.id != asset.published_version_id:
         raise NotFound("Version not found.")
     return version
+
+
+def shown_version(session: Session, actor: User, asset_id: int) -> AssetVersion | None:
+    """The version the actor's pictures of the asset show: partners the published one only,
+    vendor staff the published one, else the newest draft."""
+    asset = get_asset(session, actor, asset_id)
+    if actor.is_vendor:
+        return asset.published_version or asset.latest_version
+    return asset.published_version
 
 
 def list_assets(
@@ -93,6 +92,7 @@ def list_assets(
         validation.text("category", category, max_len=80, required=False) if category else None
     )
     tag = validation.text("tag", tag, max_len=40, required=False) if tag else None
+    access.ensure_content(actor)
     stmt = select(Asset).order_by(Asset.updated_at.desc(), Asset.id.desc())
     if not actor.is_vendor:
         stmt = stmt.where(
@@ -114,9 +114,8 @@ def list_assets(
         assets = [a for a in assets if tag in a.tags]
     if not actor.is_vendor:
         # Audiences are lists of tiers, regions, types and verticals; matching them in Python
-        # keeps one rule (in_audience) for listing, reading and rendering.
-        partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
-        assets = [a for a in assets if partner is not None and in_audience(a, partner)]
+        # keeps one rule (access.asset_visible_to) for listing, reading and rendering.
+        assets = [a for a in assets if access.asset_visible_to(actor, a)]
     start = (page - 1) * per_page
     return Page(
         items=assets[start : start + per_page], total=len(assets), page=page, per_page=per_page
@@ -125,11 +124,11 @@ def list_assets(
 
 def categories(session: Session, actor: User) -> list[str]:
     """Every category the actor can see in the library (for the filter)."""
+    access.ensure_content(actor)
     stmt = select(Asset).where(Asset.category != "")
     if not actor.is_vendor:
-        partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
         stmt = stmt.where(Asset.status == AssetStatus.PUBLISHED)
-        return sorted({a.category for a in session.scalars(stmt) if visible_to(actor, a, partner)})
+        return sorted({a.category for a in session.scalars(stmt) if visible_to(actor, a)})
     return sorted(
         set(session.scalars(select(Asset.category).where(Asset.category != "").distinct()))
     )
@@ -328,7 +327,7 @@ def zone_to_json(zone: asset_engine.Zone) -> dict[str, Any]:
 
 
 def set_zones(
-    session: Session, actor: User, asset_id: int, version_id: int, raw: Sequence[Any]
+    session: Session, actor: User, asset_id: int, version_id: int, raw: Any
 ) -> AssetVersion:
     access.require(actor, Right.MANAGE_ASSETS)
     version = get_version(session, actor, asset_id, version_id)

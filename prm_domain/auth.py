@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from prm_domain import audit
+from prm_domain import access, audit
 from prm_domain.base import utcnow
 from prm_domain.errors import InvalidCredentials
 from prm_domain.models import ApiToken, User
@@ -27,6 +27,9 @@ def authenticate(session: Session, email: str, password: str) -> User:
     )
     if user is None or not ok or not user.active:
         raise InvalidCredentials("Email or password is incorrect.")
+    # Told only after the password proved who is asking: an exited partner's people get a
+    # clear answer instead of a wrong-password loop.
+    access.ensure_may_sign_in(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_sign_in_at = utcnow()
@@ -39,7 +42,12 @@ def _digest(token: str) -> str:
 
 
 def issue_token(session: Session, user: User, ttl: dt.timedelta) -> tuple[str, ApiToken]:
-    """A new bearer token; the plain value is returned once and never stored."""
+    """A new bearer token; the plain value is returned once and never stored.
+
+    Not for a partner whose status closes everything but the notice (suspended): a token
+    would only ever be refused.
+    """
+    access.ensure_status(user, access.Area.ORGANISATION)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(token_hash=_digest(plain), user=user, expires_at=utcnow() + ttl)
     session.add(token)
@@ -55,8 +63,8 @@ def resolve_token(session: Session, plain: str) -> ApiToken | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
-    if not token.user.active:
-        return None
+    if not access.may_sign_in(token.user):
+        return None  # deactivated, or the partner exited
     return token
 
 

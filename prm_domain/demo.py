@@ -29,7 +29,7 @@ class DemoLogin:
     partner: str | None = None
 
 
-TIERS = [
+TIERS: list[dict[str, Any]] = [
     {
         "name": "Registered",
         "rank": 1,
@@ -62,7 +62,7 @@ VENDOR_STAFF = [
     ("marketing_manager", "marketing@nimbus.example", "Mia Marketing"),
 ]
 
-PARTNERS = [
+PARTNERS: list[dict[str, Any]] = [
     {
         "name": "Alpine IT Solutions",
         "type": "reseller",
@@ -403,7 +403,7 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
             values = {k: v for k, v in spec.items() if k not in ("tier", "users")}
             values["tier_id"] = by_name[str(spec["tier"])].id
             partner = partners.create_partner(session, staff_admin, values)
-        for role, email, name in spec["users"]:  # type: ignore[attr-defined]
+        for role, email, name in spec["users"]:
             if users.find_by_email(session, email) is None:
                 users.create_partner_user(
                     session,
@@ -421,7 +421,7 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
 def logins(session: Session) -> list[DemoLogin]:
     out = [DemoLogin(role, email, DEMO_PASSWORD) for role, email, _ in VENDOR_STAFF]
     for spec in PARTNERS:
-        for role, email, _ in spec["users"]:  # type: ignore[attr-defined]
+        for role, email, _ in spec["users"]:
             if role == "partner_admin":
                 out.append(DemoLogin(role, email, DEMO_PASSWORD, f"{spec['name']}, {spec['tier']}"))
     existing = set(session.scalars(select(User.email)))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, validation
 from prm_domain.access import Right
-from prm_domain.assets import get_asset, in_audience
+from prm_domain.assets import get_asset
 from prm_domain.base import utcnow
 from prm_domain.enums import JobStatus, PartnerStatus, PartnerType, Region
 from prm_domain.errors import DomainError, NotFound, ValidationError
@@ -48,11 +48,21 @@ def _segment(values: Mapping[str, Any]) -> dict[str, list[Any]]:
 def start_job(
     session: Session, actor: User, asset_id: int, segment: Mapping[str, Any], fmt: str
 ) -> RenderJob:
-    """Freeze the list of partners now, so the job's total never moves under the progress bar."""
+    """Freeze the list of partners now, so the job's total never moves under the progress bar.
+
+    Only partners who may see the asset (``access.asset_visible_to_partner``: published, in the
+    audience, active) are rendered for; each step asks again, since that may change meanwhile.
+    """
     access.require(actor, Right.MANAGE_ASSETS)
     asset = get_asset(session, actor, asset_id)
     if asset.published_version_id is None and asset.latest_version is None:
         raise ValidationError("Upload a template before rendering it.", {"asset": "no version"})
+    if not access.asset_is_published(asset):
+        raise ValidationError(
+            "Publish the asset before rendering it for partners: partners get the published "
+            "version only.",
+            {"asset": "not published"},
+        )
     if fmt not in FORMATS[asset.kind] or fmt == "preview":
         allowed = [f for f in FORMATS[asset.kind] if f != "preview"]
         raise ValidationError.for_fields({"format": "must be one of: " + ", ".join(allowed)})
@@ -66,10 +76,12 @@ def start_job(
         stmt = stmt.where(Partner.type.in_([PartnerType(t) for t in seg["partner_types"]]))
     if seg["statuses"]:
         stmt = stmt.where(Partner.status.in_([PartnerStatus(s) for s in seg["statuses"]]))
-    partners = [p for p in session.scalars(stmt) if in_audience(asset, p)]
+    partners = [p for p in session.scalars(stmt) if access.asset_visible_to_partner(p, asset)]
     if not partners:
         raise ValidationError(
-            "No partner of the asset's audience matches this segment.", {"segment": "empty"}
+            "No partner of the asset's audience matches this segment (only active partners "
+            "get renders).",
+            {"segment": "empty"},
         )
     job = RenderJob(
         asset_id=asset.id,
@@ -143,10 +155,12 @@ def _render_one(
     session: Session, storage: Storage, job: RenderJob, partner: Partner | None, base_url: str
 ) -> Rendered:
     asset = session.get(Asset, job.asset_id)
-    version = (asset.published_version or asset.latest_version) if asset else None
-    if partner is None or version is None:
-        raise NotFound("The partner or the template no longer exists.")
-    return render_version(session, storage, version, partner, job.format, base_url)
+    if partner is None or asset is None:
+        raise NotFound("The partner or the asset no longer exists.")
+    if not access.asset_visible_to_partner(partner, asset) or asset.published_version is None:
+        # Unpublished, out of the audience now, or the partner is no longer active.
+        raise NotFound("This partner may no longer see the asset; nothing was rendered.")
+    return render_version(session, storage, asset.published_version, partner, job.format, base_url)
 
 
 def _describe(exc: Exception) -> str:

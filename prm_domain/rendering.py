@@ -106,8 +106,11 @@ def tracked_link(
     if partner_id is None:
         raise ValidationError.for_fields({"partner_id": "is required"})
     access.ensure_visible(actor, partner_id, "Partner")
-    if session.get(Partner, partner_id) is None:
+    partner = session.get(Partner, partner_id)
+    if partner is None:
         raise NotFound("Partner not found.")
+    if not access.asset_visible_to(actor, asset, partner):
+        raise NotFound("Asset not found.")
     if not asset.landing_url:
         raise ValidationError(
             "This asset has no landing page to link to.", {"landing_url": "not set"}
@@ -120,8 +123,13 @@ def link_url(base_url: str, link: TrackedLink) -> str:
 
 
 def follow_link(session: Session, code: str, *, count: bool = True) -> str | None:
-    """Count a click (unless ``count`` is false: a repeat the caller recognised) and return
-    where it goes: the landing page with the partner's UTM tags."""
+    """Where a tracked link goes: always the vendor's landing page, never the file.
+
+    While the asset is visible to the partner (``access.link_attributed``), the click is counted
+    (unless ``count`` is false: a repeat the caller recognised) and the page gets the partner's
+    UTM tags. A link shared before the asset was unpublished (or the partner left its audience,
+    or was suspended) still lands, without attribution or count.
+    """
     if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
         return None
     link = session.scalar(select(TrackedLink).where(TrackedLink.code == code))
@@ -129,8 +137,17 @@ def follow_link(session: Session, code: str, *, count: bool = True) -> str | Non
         return None
     asset = session.get(Asset, link.asset_id)
     partner = session.get(Partner, link.partner_id)
-    if asset is None or partner is None or not asset.landing_url:
+    if asset is None or not asset.landing_url:
         return None
+    parts = urlsplit(asset.landing_url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("utm_")
+    ]
+    if partner is None or not access.link_attributed(partner, asset):
+        plain = (parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)
+        return urlunsplit(plain)
     if count:
         # One UPDATE, so concurrent clicks never lose a count.
         session.execute(
@@ -138,12 +155,6 @@ def follow_link(session: Session, code: str, *, count: bool = True) -> str | Non
             .where(TrackedLink.id == link.id)
             .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
         )
-    parts = urlsplit(asset.landing_url)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.startswith("utm_")
-    ]
     query += [
         ("utm_source", slug(partner.name)),
         ("utm_medium", "partner"),
@@ -321,6 +332,12 @@ def render_for(
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise NotFound("Partner not found.")
+    if not access.asset_visible_to(actor, asset, partner):
+        raise NotFound("Asset not found.")
+    if count and not access.asset_visible_to_partner(partner, asset):
+        # Vendor staff preview any version in any partner's brand; a download is counted only
+        # where the partner may have it.
+        count = False
     if version_id is not None and actor.is_vendor:
         version = session.get(AssetVersion, version_id)
         if version is None or version.asset_id != asset.id:

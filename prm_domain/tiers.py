@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,7 +29,7 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError.for_fields({f: "unknown field" for f in unknown})
     clean: dict[str, Any] = {}
     problems: dict[str, str] = {}
-    rules = {
+    rules: dict[str, Callable[[Any], Any]] = {
         "name": lambda v: validation.text("name", v, max_len=80),
         "rank": _rank,
         "description": lambda v: validation.text("description", v, max_len=500, required=False),

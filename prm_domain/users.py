@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ def _clean(values: Mapping[str, Any], allowed_roles: frozenset[Role]) -> dict[st
         f: "is required" for f in ("email", "password", "display_name", "role") if f not in values
     }
     clean: dict[str, Any] = {}
-    rules = {
+    rules: dict[str, Callable[[Any], Any]] = {
         "email": lambda v: validation.email("email", v),
         "password": lambda v: validation.password("password", v),
         "display_name": lambda v: validation.text("display_name", v, max_len=120),

@@ -24,7 +24,7 @@ def fail(field: str, why: str) -> ValidationError:
     return ValidationError.for_fields({field: why})
 
 
-def text(field: str, value: Any, *, max_len: int, required: bool = True) -> str:
+def text(field: str, value: object, *, max_len: int, required: bool = True) -> str:
     if not isinstance(value, str):
         raise fail(field, "must be text")
     value = value.strip()
@@ -37,7 +37,7 @@ def text(field: str, value: Any, *, max_len: int, required: bool = True) -> str:
     return value
 
 
-def email(field: str, value: Any) -> str:
+def email(field: str, value: object) -> str:
     value = text(field, value, max_len=254)
     if not _EMAIL.match(value):
         raise fail(field, "is not a valid email address")
@@ -87,7 +87,7 @@ def string_list(field: str, value: Any, *, max_items: int, max_len: int) -> list
     return out
 
 
-def country(field: str, value: Any) -> str:
+def country(field: str, value: object) -> str:
     value = text(field, value, max_len=2)
     # Check before upper-casing: "ß".upper() is "SS", and "ﬀ".upper() is "FF".
     if not re.fullmatch(r"[A-Za-z]{2}", value):
@@ -130,7 +130,7 @@ def password(field: str, value: Any) -> str:
     return value
 
 
-def http_url(field: str, value: Any) -> str:
+def http_url(field: str, value: object) -> str:
     """An absolute http(s) URL; anything else (javascript:, data:, relative) is refused."""
     from urllib.parse import urlsplit
 

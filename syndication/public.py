@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from werkzeug.wsgi import get_host
 
 from prm_domain import brandkits, rendering
 from prm_domain.errors import NotFound, PermissionDenied
-from prm_domain.models import Asset, Embed
+from prm_domain.models import Asset, Embed, Partner
 from prm_domain.syndication import events, leads, public
 
 bp = Blueprint("syndication", __name__)
@@ -39,7 +39,7 @@ TOKEN_TTL = 30 * 24 * 3600
 def _session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["cobrand.db"].sessionmaker()
-    return g.db_session
+    return cast(Session, g.db_session)  # g is untyped
 
 
 def _base_url() -> str:
@@ -142,7 +142,8 @@ MAX_CACHED = 10_000
 
 
 def _cache() -> dict[tuple[str, str], _Cached | None]:
-    return current_app.extensions.setdefault("cobrand.syndication_cache", {})
+    cache = current_app.extensions.setdefault("cobrand.syndication_cache", {})
+    return cast(dict[tuple[str, str], _Cached | None], cache)  # extensions is untyped
 
 
 def _cached_content(key: str) -> _Cached | None:
@@ -303,25 +304,19 @@ def _storage() -> Any:
     return current_app.extensions["cobrand.storage"]
 
 
-def _resource(key: str, item_id: int) -> tuple[Embed, Asset]:
-    embed = _embed(key, require_origin=False)
-    item = next((i for i in public.live_items(_session(), embed) if i.id == item_id), None)
-    asset = _session().get(Asset, item.asset_id) if item is not None and item.asset_id else None
-    if asset is None or asset.published_version is None:
-        raise NotFound("This resource is not available.")
-    return embed, asset
+def _resource(key: str, item_id: int) -> tuple[Partner, Asset]:
+    # Asked of the domain on every request, never from the content cache: an unpublished
+    # asset stops downloading at once.
+    return public.resource_asset(_session(), _embed(key, require_origin=False), item_id)
 
 
 @bp.get("/syndication/v1/embeds/<key>/resources/<int:item_id>")
 def resource(key: str, item_id: int) -> Response:
     """The resource co-branded for the embed's partner (from the render cache when it can)."""
-    embed, asset = _resource(key, item_id)
+    partner, asset = _resource(key, item_id)
     _limit("60 per minute", "embed-download", request.remote_addr or "?")
-    from prm_domain.models import Partner
-
-    partner = _session().get(Partner, embed.partner_id)
     fmt = next(f for f in rendering.FORMATS[asset.kind] if f != "preview")
-    assert asset.published_version is not None and partner is not None
+    assert asset.published_version is not None
     result = rendering.render_version(
         _session(), _storage(), asset.published_version, partner, fmt, _base_url()
     )

@@ -22,12 +22,37 @@ from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
 from prm_domain.models import Partner, Tier, User
 from prm_domain.passwords import hash_password
+from tests import requirements
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
 PASSWORD = "correct-horse-battery"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+# The CI gate (tests/requirements.py): under CI=true a run without its services is refused, and
+# a test that skipped for something missing fails with the reason.
+def pytest_sessionstart(session: pytest.Session) -> None:
+    requirements.check_ci_services()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    requirements.gate(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    report = yield
+    requirements.gate(report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for gap in requirements.local_gaps():
+        terminalreporter.write_line(f"not run: {gap} (CI=true refuses this)", yellow=True)
 
 
 def postgres_engine(schema: str) -> Engine:

@@ -21,14 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.requirements import unless
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = re.compile(r"^(\w+): (\S+@\S+) / (\S+)$")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.environ.get("COBRAND_FRESH_CLONE_TEST"),
-        reason="set COBRAND_FRESH_CLONE_TEST=1 to run the README commands in a fresh clone",
+    unless(
+        bool(os.environ.get("COBRAND_FRESH_CLONE_TEST")),
+        "set COBRAND_FRESH_CLONE_TEST=1 to run the README commands in a fresh clone",
     ),
 ]
 

@@ -122,7 +122,8 @@ def _read_upload() -> bytes:
                 "Send the file in a form field named 'file'.",
                 {"file": "is required"},
             )
-        return file.read()
+        data: bytes = file.read()  # FileStorage forwards read() untyped
+        return data
     return request.get_data(cache=False)
 
 
@@ -204,10 +205,10 @@ def _error_schema() -> dict[str, Any]:
 def openapi_document(app: Flask) -> dict[str, Any]:
     """OpenAPI 3.1 for every URL rule whose view carries an ``Operation``."""
     found: list[tuple[str, Operation]] = []
-    for rule in app.url_map.iter_rules():
-        meta = getattr(app.view_functions[rule.endpoint], "api", None)
+    for url_rule in app.url_map.iter_rules():
+        meta = getattr(app.view_functions[url_rule.endpoint], "api", None)
         if isinstance(meta, Operation):
-            found.append((rule.rule, meta))
+            found.append((url_rule.rule, meta))
     models: list[tuple[type[BaseModel], Any]] = []
     for _, meta in found:
         if meta.body is not None:

@@ -357,12 +357,7 @@ def unpublish_asset(asset_id: int) -> AssetOut:
     produces=IMAGE,
 )
 def asset_thumbnail(asset_id: int) -> Response:
-    asset = assets.get_asset(db.session(), g.user, asset_id)
-    version = (
-        asset.published_version
-        if not g.user.is_vendor
-        else (asset.published_version or asset.latest_version)
-    )
+    version = assets.shown_version(db.session(), g.user, asset_id)
     if version is None or not version.thumbnail_key:
         raise ApiError(404, "not_found", "No thumbnail for this asset.")
     return _file(storage().get(version.thumbnail_key), "image/png")

@@ -130,8 +130,9 @@ def create_embed(
 
 
 def get_embed(session: Session, actor: User, embed_id: int) -> Embed:
+    access.ensure_status(actor, access.Area.EMBEDS)
     embed = session.get(Embed, embed_id)
-    if embed is None or not access.can_see_partner(actor, embed.partner_id):
+    if embed is None or not access.can_see_partner(actor, embed.partner_id, access.Area.EMBEDS):
         raise NotFound("Embed not found.")
     return embed
 
@@ -166,6 +167,8 @@ def delete_embed(session: Session, actor: User, embed_id: int) -> None:
 
 def list_embeds(session: Session, actor: User, *, page: int = 1, per_page: int = 50) -> Page[Embed]:
     stmt = (
-        select(Embed).where(access.partner_scope(actor, Embed.partner_id)).order_by(Embed.id.desc())
+        select(Embed)
+        .where(access.partner_scope(actor, Embed.partner_id, access.Area.EMBEDS))
+        .order_by(Embed.id.desc())
     )
     return paginate(session, stmt, page=page, per_page=per_page)

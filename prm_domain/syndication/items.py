@@ -199,24 +199,33 @@ def delete_item(session: Session, actor: User, item_id: int) -> None:
 
 
 def is_live(item: SyndicatedItem, now: dt.datetime | None = None) -> bool:
+    return access.item_is_live(item, now)
+
+
+def item_status(item: SyndicatedItem, now: dt.datetime | None = None) -> str:
+    """live, scheduled, ended or inactive: what partners' websites show of the item right now."""
     now = now or utcnow()
-    return (
-        item.active
-        and (item.starts_at is None or item.starts_at <= now)
-        and (item.ends_at is None or now < item.ends_at)
-    )
+    if is_live(item, now):
+        return "live"
+    if not item.active:
+        return "inactive"
+    if item.ends_at is not None and item.ends_at <= now:
+        return "ended"
+    return "scheduled"
 
 
-def visible_to(actor: User, item: SyndicatedItem, partner: Partner | None) -> bool:
-    if actor.is_vendor:
-        return True
-    return partner is not None and is_live(item) and audience.matches(item, partner)
+def asset_of(session: Session, item: SyndicatedItem) -> Asset | None:
+    return session.get(Asset, item.asset_id) if item.asset_id is not None else None
+
+
+def visible_to(session: Session, actor: User, item: SyndicatedItem) -> bool:
+    return access.item_visible_to(actor, item, asset_of(session, item))
 
 
 def get_item(session: Session, actor: User, item_id: int) -> SyndicatedItem:
+    access.ensure_content(actor)
     item = session.get(SyndicatedItem, item_id)
-    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
-    if item is None or not visible_to(actor, item, partner):
+    if item is None or not visible_to(session, actor, item):
         raise NotFound("Item not found.")
     return item
 
@@ -232,6 +241,7 @@ def list_items(
 ) -> Page[SyndicatedItem]:
     """Vendors: every item. Partners: what their audience gets, live now."""
     q = validation.text("q", q, max_len=200, required=False) if q else None
+    access.ensure_content(actor)
     stmt = select(SyndicatedItem).order_by(
         SyndicatedItem.updated_at.desc(), SyndicatedItem.id.desc()
     )
@@ -242,8 +252,7 @@ def list_items(
         stmt = stmt.where(or_(SyndicatedItem.title.ilike(like, escape="\\")))
     if actor.is_vendor:
         return paginate(session, stmt, page=page, per_page=per_page)
-    partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
-    items = [i for i in session.scalars(stmt) if visible_to(actor, i, partner)]
+    items = [i for i in session.scalars(stmt) if visible_to(session, actor, i)]
     start = (page - 1) * per_page
     return Page(
         items=items[start : start + per_page], total=len(items), page=page, per_page=per_page
@@ -253,9 +262,16 @@ def list_items(
 def items_for_partner(
     session: Session, partner: Partner, ids: list[int] | None
 ) -> list[SyndicatedItem]:
-    """The live items of the partner's audience; limited to ``ids`` when the embed chose some."""
+    """The items visible to the partner (``access.item_visible_to_partner``: live, in the item's
+    audience and its asset's); limited to ``ids`` when the embed chose some."""
+    if not access.partner_allows(partner, access.Area.CONTENT):
+        return []
     stmt = select(SyndicatedItem).where(SyndicatedItem.active.is_(True)).order_by(SyndicatedItem.id)
     if ids is not None:
         stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
     now = utcnow()
-    return [i for i in session.scalars(stmt) if is_live(i, now) and audience.matches(i, partner)]
+    return [
+        i
+        for i in session.scalars(stmt)
+        if access.item_visible_to_partner(partner, i, asset_of(session, i), now)
+    ]

@@ -160,15 +160,20 @@ def _embed_label(embed: Embed) -> str:
 def list_leads(
     session: Session, actor: User, *, page: int = 1, per_page: int = 50, embed_id: int | None = None
 ) -> Page[Lead]:
-    stmt = select(Lead).where(access.partner_scope(actor, Lead.partner_id)).order_by(Lead.id.desc())
+    stmt = (
+        select(Lead)
+        .where(access.partner_scope(actor, Lead.partner_id, access.Area.EMBEDS))
+        .order_by(Lead.id.desc())
+    )
     if embed_id is not None:
         stmt = stmt.where(Lead.embed_id == embed_id)
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def get_lead(session: Session, actor: User, lead_id: int) -> Lead:
+    access.ensure_status(actor, access.Area.EMBEDS)
     lead = session.get(Lead, lead_id)
-    if lead is None or not access.can_see_partner(actor, lead.partner_id):
+    if lead is None or not access.can_see_partner(actor, lead.partner_id, access.Area.EMBEDS):
         raise NotFound("Lead not found.")
     return lead
 
@@ -204,7 +209,11 @@ def export_csv(session: Session, actor: User) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    stmt = select(Lead).where(access.partner_scope(actor, Lead.partner_id)).order_by(Lead.id)
+    stmt = (
+        select(Lead)
+        .where(access.partner_scope(actor, Lead.partner_id, access.Area.EMBEDS))
+        .order_by(Lead.id)
+    )
     for lead in session.scalars(stmt):
         row = {c: getattr(lead, c, "") for c in CSV_COLUMNS if not c.startswith("utm_")}
         row |= {c: lead.utm.get(c, "") for c in CSV_COLUMNS if c.startswith("utm_")}

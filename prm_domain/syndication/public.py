@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import brandkits
+from prm_domain import access, brandkits
 from prm_domain.enums import EMBED_SHOWS, ItemKind
 from prm_domain.errors import NotFound
 from prm_domain.models import Asset, Embed, Partner, SyndicatedItem
@@ -53,8 +53,7 @@ def embed_for_key(session: Session, key: str) -> Embed:
     embed = session.scalar(select(Embed).where(Embed.key == key))
     if embed is None or not embed.enabled:
         raise NotFound("Unknown embed.")
-    partner = session.get(Partner, embed.partner_id)
-    if partner is None or partner.status.value in ("suspended", "exited"):
+    if not access.embeds_served_for(session.get(Partner, embed.partner_id)):
         raise NotFound("Unknown embed.")
     return embed
 
@@ -64,6 +63,22 @@ def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
     assert partner is not None
     shows = EMBED_SHOWS[embed.kind]
     return [i for i in items_for_partner(session, partner, embed.item_ids) if i.kind in shows]
+
+
+def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partner, Asset]:
+    """The asset a resource item of the embed offers for download, if the embed shows the item
+    and the asset is visible to the embed's partner now; else NotFound."""
+    partner = session.get(Partner, embed.partner_id)
+    item = next((i for i in live_items(session, embed) if i.id == item_id), None)
+    asset = session.get(Asset, item.asset_id) if item is not None and item.asset_id else None
+    if (
+        partner is None
+        or asset is None
+        or asset.published_version is None
+        or not access.asset_visible_to_partner(partner, asset)
+    ):
+        raise NotFound("This resource is not available.")
+    return partner, asset
 
 
 def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
@@ -113,8 +128,8 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
             )
         elif item.kind == ItemKind.RESOURCE:
             asset = session.get(Asset, item.asset_id) if item.asset_id else None
-            if asset is None or asset.published_version_id is None:
-                continue
+            if asset is None or not access.asset_visible_to_partner(partner, asset):
+                continue  # live_items asked already; a resource without its asset shows nothing
             fmt = next(f for f in FORMATS[asset.kind] if f != "preview")
             out["resources"].append(
                 {

@@ -236,6 +236,10 @@ def test_bad_render_queries(query, vendor, pdf_asset):
 
 def test_batch_needs_a_known_format_and_a_matching_segment(vendor, pdf_asset, session):
     asset_id, _ = pdf_asset
+    # A draft renders for nobody: partners get published versions only.
+    r = vendor.post(f"/api/v1/assets/{asset_id}/batches", {"format": "pdf"})
+    assert r.status_code == 422 and r.json["error"]["fields"] == {"asset": "not published"}
+    assert vendor.post(f"/api/v1/assets/{asset_id}/publish", {}).status_code == 200
     before = _counts(session)
     assert vendor.post(f"/api/v1/assets/{asset_id}/batches", {"format": "docx"}).status_code == 422
     r = vendor.post(

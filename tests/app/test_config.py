@@ -33,3 +33,22 @@ def test_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert config["PUBLIC_BASE_URL"] == "https://partners.example.com"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_periodic_jobs_set_intervals_of_known_jobs_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("PERIODIC_JOBS", "cobrand.purge_dead_tokens=2.5")
+    assert from_env(str(tmp_path))["PERIODIC_JOBS"] == {"cobrand.purge_dead_tokens": 2.5}
+    beat = create_app({"REDIS_URL": None}).extensions["celery"].conf.beat_schedule
+    assert beat["cobrand.purge_dead_tokens"]["schedule"] == 2.5
+    for bad in ("cobrand.purge_dead_tokens", "cobrand.purge_dead_tokens=0", "x=soon"):
+        monkeypatch.setenv("PERIODIC_JOBS", bad)
+        with pytest.raises(ValueError, match="PERIODIC_JOBS"):
+            from_env(str(tmp_path))
+    monkeypatch.setenv("PERIODIC_JOBS", "cobrand.no_such_job=5")
+    with pytest.raises(ValueError, match="no_such_job"):
+        create_app({"REDIS_URL": None})

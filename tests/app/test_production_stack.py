@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.requirements import need_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,8 +48,8 @@ def test_procfile_names_the_four_processes() -> None:
 
 
 def test_release_then_gunicorn_on_postgres_and_redis(tmp_path: Path) -> None:
-    if not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")):
-        pytest.skip("needs TEST_DATABASE_URL and TEST_REDIS_URL")
+    need_env("TEST_DATABASE_URL", "Postgres for the stack")
+    need_env("TEST_REDIS_URL", "Redis for the stack")
     schema = f"g_{uuid.uuid4().hex[:12]}"
     postgres_engine(schema).dispose()
     base = os.environ["TEST_DATABASE_URL"]
@@ -101,7 +102,7 @@ def test_release_then_gunicorn_on_postgres_and_redis(tmp_path: Path) -> None:
                         assert r.status == 200
                         assert "Content-Security-Policy" in r.headers
                         break
-                except (urllib.error.URLError, ConnectionError):
+                except (urllib.error.URLError, ConnectionError, TimeoutError):  # still starting
                     assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()
                     time.sleep(0.3)
             status, body = _post(

@@ -20,6 +20,7 @@ from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_has
 )
 from tests.app.test_security import build_app, signed_in_uid
 from tests.conftest import PASSWORD, csrf_of
+from tests.requirements import unless
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 STORES = [
@@ -28,9 +29,7 @@ STORES = [
         "redis",
         marks=[
             pytest.mark.redis,
-            pytest.mark.skipif(
-                not REDIS_URL, reason="TEST_REDIS_URL is not set: no Redis to test against"
-            ),
+            unless(bool(REDIS_URL), "TEST_REDIS_URL is not set: no Redis to test against"),
         ],
     ),
 ]
@@ -190,7 +189,7 @@ def test_refused_attempts_are_not_checked_or_counted(make_limited_app, make_user
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set: no Redis to test against")
+@unless(bool(REDIS_URL), "TEST_REDIS_URL is not set: no Redis to test against")
 def test_web_processes_share_counts_in_redis(make_limited_app, make_user):
     prefix = f"cobrand-test-{uuid.uuid4().hex}"
     first, second = make_limited_app("redis", prefix), make_limited_app("redis", prefix)

@@ -20,6 +20,7 @@ from prm_domain.base import utcnow
 from prm_domain.database import make_engine, make_sessionmaker, upgrade
 from prm_domain.enums import Role
 from prm_domain.models import ApiToken, User
+from tests.requirements import need_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,9 +58,7 @@ def _token_count(url: str) -> int:
 
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    redis_url = os.environ.get("TEST_REDIS_URL")
-    if not redis_url:
-        pytest.skip("TEST_REDIS_URL is not set: no broker for a real worker")
+    redis_url = need_env("TEST_REDIS_URL", "broker for a real worker")
     config = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
         "REDIS_URL": redis_url,
@@ -177,6 +176,7 @@ def _library_world(url: str, storage_dir: str) -> int:
                 tier_id=tier.id,
                 country="DE",
                 region="EMEA",
+                status="active",  # batch renders are for partners who may see the asset
             )
             s.add(p)
             s.flush()

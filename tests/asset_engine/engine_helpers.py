@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image
@@ -13,7 +12,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 from asset_engine import BrandKit, Contact
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 RED = (255, 0, 0)
 
 

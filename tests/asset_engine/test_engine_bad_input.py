@@ -26,8 +26,9 @@ from asset_engine import (
     render_social,
     validate_logo,
 )
+from tests.requirements import CORPUS, corpus_mark
 
-from .engine_helpers import CORPUS, make_brand, make_pdf, png
+from .engine_helpers import make_brand, make_pdf, png
 
 LOGO_ZONE = [Zone("logo", (0.0, 0.0, 0.5, 0.1))]
 
@@ -97,7 +98,7 @@ def test_bad_pdf_is_refused_with_a_clear_message(
         assert words in str(error)
 
 
-@pytest.mark.skipif(not (CORPUS / "pdf").is_dir(), reason="conformance corpus absent")
+@corpus_mark(CORPUS / "pdf" / "libreoffice-writer-password.pdf")
 def test_corpus_password_protected_pdf_says_it_is_encrypted(brand: BrandKit) -> None:
     data = (CORPUS / "pdf" / "libreoffice-writer-password.pdf").read_bytes()
     error = _timed(lambda: cobrand_pdf(data, brand, LOGO_ZONE))

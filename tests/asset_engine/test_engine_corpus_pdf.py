@@ -19,11 +19,11 @@ from asset_engine import (
     inspect_pdf,
 )
 from asset_engine._sinks import last_xref_offset
+from tests.requirements import CORPUS, corpus_params
 
-from .engine_helpers import CORPUS, render
+from .engine_helpers import render
 
 PDF_DIR = CORPUS / "pdf"
-FILES = sorted(PDF_DIR.glob("*.pdf")) if PDF_DIR.is_dir() else []
 # Files that cannot be read, and the error each must give.
 REFUSED: dict[str, tuple[type[AssetError], str]] = {
     "libreoffice-writer-password.pdf": (EncryptedPdfError, "encrypted"),
@@ -37,9 +37,8 @@ ZONES = [
 ]
 
 
-@pytest.mark.skipif(not FILES, reason=f"conformance corpus absent: {PDF_DIR}")
 @pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", corpus_params(PDF_DIR, "*.pdf"))
 def test_corpus_pdf_is_cobranded_on_every_page_or_refused(
     path: Path, brand: BrandKit, incremental: bool
 ) -> None:

@@ -20,8 +20,9 @@ from asset_engine import (
     personalise_email,
     render_email,
 )
+from tests.requirements import CORPUS, corpus_params
 
-from .engine_helpers import CORPUS, make_brand
+from .engine_helpers import make_brand
 
 SIMPLE = """<mjml>
   <mj-head>
@@ -181,7 +182,6 @@ def test_personalisation_of_a_compiled_template_is_fast(brand: BrandKit) -> None
 
 
 MJML_DIR = CORPUS / "mjml"
-MJML_FILES = sorted(MJML_DIR.glob("*.mjml")) if MJML_DIR.is_dir() else []
 
 
 class _VisibleText(HTMLParser):
@@ -227,8 +227,7 @@ def _visible(source: str, mjml_source: bool) -> _VisibleText:
     return parser
 
 
-@pytest.mark.skipif(not MJML_FILES, reason=f"conformance corpus absent: {MJML_DIR}")
-@pytest.mark.parametrize("path", MJML_FILES, ids=[p.name for p in MJML_FILES])
+@pytest.mark.parametrize("path", corpus_params(MJML_DIR, "*.mjml"))
 def test_corpus_template_renders_with_all_its_content(path: Path, brand: BrandKit) -> None:
     source = path.read_text(encoding="utf-8")
     result = render_email(source, brand)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +13,9 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
 from asset_engine import BrandKit, Contact, Zone, cobrand_pdf
+from tests.requirements import CORPUS, corpus_mark, tool_mark
 
-from .engine_helpers import CORPUS, make_brand, make_pdf, matching_bbox, png, render
+from .engine_helpers import make_brand, make_pdf, matching_bbox, png, render
 
 
 def _text(pdf: bytes, page: int = 0) -> str:
@@ -206,7 +206,7 @@ def test_document_structure_is_preserved(brand: BrandKit, incremental: bool) -> 
 CORPUS_PDF = CORPUS / "pdf"
 
 
-@pytest.mark.skipif(not CORPUS_PDF.is_dir(), reason=f"conformance corpus absent: {CORPUS_PDF}")
+@corpus_mark(CORPUS_PDF)
 @pytest.mark.parametrize(
     ("name", "check"),
     [
@@ -375,7 +375,7 @@ def test_incremental_update_of_an_xref_stream_file(brand: BrandKit) -> None:
     assert matching_bbox(render(out), "red") is not None
 
 
-@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf absent (optional check)")
+@tool_mark("qpdf", "qpdf")
 @pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
 @pytest.mark.parametrize("source", [_rich_pdf, _xref_stream_pdf], ids=["table", "stream"])
 def test_qpdf_finds_no_structural_errors(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pathlib
-import shutil
 import subprocess
 
 import pytest
 
 from asset_engine import BrandKit, PageSize, Zone, cobrand_pdf, inspect_pdf, render_preview
+from tests.requirements import tool_mark
 
 from .engine_helpers import make_pdf, matching_bbox, render
 
@@ -183,7 +183,7 @@ def test_render_preview_is_a_png_of_the_page_as_seen() -> None:
     assert image.size == (400, 300)
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) absent")
+@tool_mark("pdftoppm", "poppler-utils")
 @pytest.mark.parametrize("incremental", [False, True], ids=["rewrite", "incremental"])
 @pytest.mark.parametrize("geometry", GEOMETRIES.values(), ids=GEOMETRIES.keys())
 def test_a_second_renderer_agrees(

@@ -7,17 +7,31 @@ from sqlalchemy import Column, Integer, MetaData, Table, select
 
 from prm_domain import access
 from prm_domain.access import PARTNER_PROFILE_FIELDS, RIGHTS, Right
-from prm_domain.enums import Role
+from prm_domain.enums import PartnerStatus, Role
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Partner, User
 
 A, B = 1, 2
 
 
-def user(role: Role, partner_id: int | None = None, *, active: bool = True) -> User:
+def user(
+    role: Role,
+    partner_id: int | None = None,
+    *,
+    active: bool = True,
+    status: PartnerStatus = PartnerStatus.ACTIVE,
+) -> User:
     if not role.is_vendor and partner_id is None:
         partner_id = A
-    return User(id=99, email="x@example.com", role=role, partner_id=partner_id, active=active)
+    partner = Partner(id=partner_id, status=status) if partner_id is not None else None
+    return User(
+        id=99,
+        email="x@example.com",
+        role=role,
+        partner_id=partner_id,
+        partner=partner,
+        active=active,
+    )
 
 
 FOUNDATION_RIGHTS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -16,13 +15,13 @@ import prm_domain.models  # noqa: F401 - registers every table
 from prm_domain.base import Base
 from prm_domain.database import alembic_config, make_engine, upgrade
 from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.requirements import need_env
 
 
 def _fresh(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
     if backend == "sqlite":
         return make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), None
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("TEST_DATABASE_URL is not set: no Postgres to migrate")
+    need_env("TEST_DATABASE_URL", "Postgres to migrate")
     schema = f"m_{uuid.uuid4().hex[:12]}"
     return postgres_engine(schema), schema
 

@@ -9,7 +9,6 @@ the function-scoped ``app``/``client`` fixtures of tests/conftest.py.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 
 import pytest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from tests.requirements import need_module, need_tool
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -118,15 +119,12 @@ class PartnerSite:
 
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    return path
+    return need_tool("chromium", "chromium")
 
 
 @pytest.fixture(scope="module")
 def chromium_browser(chromium_path: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) needed")
+    sync_api: Any = need_module("playwright.sync_api", "install the dev extra")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
