@@ -27,6 +27,7 @@ from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
 from prm_domain.models import Partner, Tier, User
 from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.requirements import need_env, unless
 
 T = TypeVar("T")
 
@@ -80,13 +81,12 @@ class Committed:
 
 def committed_postgres() -> Iterator[Committed]:
     """For a fixture to ``yield from``: skips without TEST_DATABASE_URL, drops the schema after."""
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("TEST_DATABASE_URL is not set: no Postgres for real concurrent connections")
+    url = need_env("TEST_DATABASE_URL", "Postgres for real concurrent connections")
     schema = f"c_{uuid.uuid4().hex[:12]}"
     # One connection per thread, all at once: the pool must not make them queue.
     postgres_engine(schema).dispose()  # creates the schema
     engine = make_engine(
-        os.environ["TEST_DATABASE_URL"],
+        url,
         connect_args={"options": f"-c search_path={schema}"},
         pool_size=60,
         max_overflow=10,
@@ -127,9 +127,7 @@ LIMIT_STORES = [
         "redis",
         marks=[
             pytest.mark.redis,
-            pytest.mark.skipif(
-                not REDIS_URL, reason="TEST_REDIS_URL is not set: no Redis to test against"
-            ),
+            unless(bool(REDIS_URL), "TEST_REDIS_URL is not set: no Redis to test against"),
         ],
     ),
 ]
