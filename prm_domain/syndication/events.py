@@ -173,7 +173,9 @@ def stats(session: Session, actor: User, embed_id: int, *, days: int = 30) -> di
                 agg[key] += getattr(row, key)
 
     def ctr(d: dict[str, int]) -> float:
-        return round(d["clicks"] / d["impressions"], 4) if d["impressions"] else 0.0
+        # Counting per page view keeps clicks within impressions; days counted before it did
+        # may not be, and a rate above 100 % means nothing to anyone.
+        return round(min(1.0, d["clicks"] / d["impressions"]), 4) if d["impressions"] else 0.0
 
     totals = {k: sum(d[k] for d in by_day.values()) for k in ("impressions", "clicks", "leads")}
     return {

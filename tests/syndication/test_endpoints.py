@@ -327,6 +327,19 @@ def test_events_cannot_be_inflated(world) -> None:
     assert stats["totals"]["clicks"] <= stats["totals"]["impressions"]
 
 
+def test_click_through_rate_is_never_above_one(world, session) -> None:
+    from prm_domain.models import Embed
+    from prm_domain.syndication import events
+
+    # A day counted before clicks needed an impression of their own page view.
+    embed = session.get(Embed, world["embed"]["id"])
+    events.count(session, embed, world["banner"]["id"], impressions=2, clicks=100)
+    session.commit()
+    stats = _stats(world)
+    assert stats["totals"]["ctr"] == 1.0 and stats["items"][0]["ctr"] == 1.0
+    assert all(d["ctr"] <= 1.0 for d in stats["days"])
+
+
 def test_page_views_are_remembered_two_days(world, session) -> None:
     from prm_domain.models import EmbedViewEvent
     from prm_domain.syndication import events
