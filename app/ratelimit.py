@@ -7,8 +7,9 @@ default, and the reason production sets REDIS_URL (every web process then shares
 from __future__ import annotations
 
 import math
+import threading
 import time
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, storage
@@ -17,12 +18,40 @@ from limits.strategies import MovingWindowRateLimiter
 from prm_domain import RateLimited
 
 
+class _OneAtATime:
+    """A rate limiter whose calls run one at a time in this process.
+
+    limits' MemoryStorage is not safe under threads: two requests restarting its expiry timer at
+    once make one of them raise (RuntimeError, a 500; limits 5.8). The embedded default serves
+    requests on threads, and each call is microseconds, so one lock costs nothing. (Redis does
+    its own atomic steps and needs none.)
+    """
+
+    def __init__(self, strategy: MovingWindowRateLimiter) -> None:
+        self._strategy = strategy
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._strategy, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return call
+
+
 class Limiter:
     def __init__(self, app: Flask) -> None:
         url = app.config["REDIS_URL"]
         prefix = app.config.get("RATE_LIMIT_PREFIX", "cobrand")
-        store = storage.RedisStorage(url, key_prefix=prefix) if url else storage.MemoryStorage()
-        self.strategy = MovingWindowRateLimiter(store)
+        if url:
+            self.strategy = MovingWindowRateLimiter(storage.RedisStorage(url, key_prefix=prefix))
+        else:
+            serial = _OneAtATime(MovingWindowRateLimiter(storage.MemoryStorage()))
+            self.strategy = cast(MovingWindowRateLimiter, serial)
         app.extensions["cobrand.limiter"] = self
 
     def check(self, limit: str | RateLimitItem, *identifiers: str) -> None:
