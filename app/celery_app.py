@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # the in-process thread otherwise.
 SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
+    "cobrand.purge_view_events": 3600.0,
 }
 
 

@@ -75,6 +75,12 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # Portal sessions end after this long without a request, and at the latest after the
         # absolute lifetime (NIST SP 800-63B AAL2: 30 minutes idle, 12 hours).
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
+        # Tracked links (/r/<code>) and counted downloads: per address; a repeat within the
+        # window is served but not counted again (app/links.py, app/api/library.py).
+        "LINK_LIMIT_PER_ADDRESS": env.get("LINK_LIMIT_PER_ADDRESS", "60 per minute"),
+        "LINK_REPEAT_WINDOW": env.get("LINK_REPEAT_WINDOW", "10 minutes"),
+        "DOWNLOAD_LIMIT_PER_ADDRESS": env.get("DOWNLOAD_LIMIT_PER_ADDRESS", "60 per minute"),
+        "DOWNLOAD_REPEAT_WINDOW": env.get("DOWNLOAD_REPEAT_WINDOW", "10 minutes"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.

@@ -8,12 +8,21 @@ from celery import shared_task
 
 from app import db
 from prm_domain import auth
+from prm_domain.syndication import events
 
 
 @shared_task(name="cobrand.purge_dead_tokens", ignore_result=False)
 def purge_dead_tokens() -> int:
     with db.get_db().sessionmaker() as session:
         removed = auth.purge_dead_tokens(session)
+        session.commit()
+    return removed
+
+
+@shared_task(name="cobrand.purge_view_events", ignore_result=False)
+def purge_view_events() -> int:
+    with db.get_db().sessionmaker() as session:
+        removed = events.purge_view_events(session)
         session.commit()
     return removed
 

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import asset_engine
 from prm_domain import access, audit, validation
@@ -31,7 +33,13 @@ LOGO_VARIANTS = {"light": "logo_key", "dark": "logo_on_dark_key"}
 
 def kit_for(session: Session, partner_id: int) -> BrandKit:
     """The partner's kit, or an unsaved empty one (reading never writes)."""
-    kit = session.scalar(select(BrandKit).where(BrandKit.partner_id == partner_id))
+    # Read afresh even when this session has seen the kit before: a long-lived session (a
+    # batch job's) must not render with a brand another request has changed since.
+    kit = session.scalar(
+        select(BrandKit)
+        .where(BrandKit.partner_id == partner_id)
+        .execution_options(populate_existing=True)
+    )
     if kit is None:
         kit = BrandKit(
             partner_id=partner_id,
@@ -93,11 +101,51 @@ def _website(value: str) -> str:
     return value
 
 
-def _save(session: Session, partner_id: int, kit: BrandKit) -> BrandKit:
-    if kit.id is None:
-        session.add(kit)
-    kit.version = (kit.version or 0) + 1
+def _kit_for_update(session: Session, partner_id: int) -> tuple[BrandKit, bool]:
+    """The partner's kit, made if missing, row-locked until the transaction ends; and whether
+    it was made now.
+
+    Edits read, change and write the kit: holding its row lock (SELECT ... FOR UPDATE) makes
+    parallel edits take turns instead of each starting from the same old state. Two first edits
+    at once both try to insert; the unique partner_id lets one win and the other edits that row.
+    """
+    query = (
+        select(BrandKit)
+        .where(BrandKit.partner_id == partner_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    kit = session.scalar(query)
+    if kit is not None:
+        return kit, False
+    try:
+        with session.begin_nested():
+            kit = BrandKit(
+                partner_id=partner_id,
+                primary_color="#000000",
+                version=0,
+                **dict.fromkeys(CONTACT_FIELDS, ""),
+            )
+            session.add(kit)
+        return kit, True
+    except IntegrityError:
+        return session.scalars(query).one(), False
+
+
+def _save(session: Session, kit: BrandKit) -> BrandKit:
+    """Write the kit's changes and move it to a version of its own.
+
+    ``version`` keys the render cache, so two edits must never share one: the database adds
+    one (UPDATE ... SET version = version + 1 RETURNING) rather than trusting what we read.
+    """
     session.flush()
+    version = session.execute(
+        update(BrandKit)
+        .where(BrandKit.id == kit.id)
+        .values(version=BrandKit.version + 1)
+        .returning(BrandKit.version)
+    ).scalar_one()
+    set_committed_value(kit, "version", version)
     return kit
 
 
@@ -107,13 +155,13 @@ def update_brand_kit(
     access.ensure_can_edit_brand(actor, partner_id)
     get_partner(session, actor, partner_id)
     clean = _clean(values)
-    kit = kit_for(session, partner_id)
+    kit, created = _kit_for_update(session, partner_id)
     changes = audit.diff(kit, clean)
-    if not changes and kit.id is not None:
+    if not changes and not created:
         return kit
     for field, value in clean.items():
         setattr(kit, field, value)
-    _save(session, partner_id, kit)
+    _save(session, kit)
     audit.record(session, actor, "brand_kit.updated", kit, changes, partner_id=partner_id)
     return kit
 
@@ -130,9 +178,9 @@ def set_logo(
         png = asset_engine.validate_logo(data)
     except asset_engine.AssetError as exc:
         raise ValidationError(str(exc), {"logo": str(exc)}) from None
-    kit = kit_for(session, partner_id)
+    kit, _ = _kit_for_update(session, partner_id)
     setattr(kit, LOGO_VARIANTS[variant], storage.put(png))
-    _save(session, partner_id, kit)
+    _save(session, kit)
     audit.record(
         session, actor, "brand_kit.logo_set", kit, {"variant": variant}, partner_id=partner_id
     )
@@ -145,9 +193,12 @@ def remove_logo(session: Session, actor: User, partner_id: int, variant: str) ->
     if variant not in LOGO_VARIANTS:
         raise ValidationError.for_fields({"variant": "must be 'light' or 'dark'"})
     kit = kit_for(session, partner_id)
-    if kit.id is not None and getattr(kit, LOGO_VARIANTS[variant]):
+    if kit.id is None:
+        return kit  # never saved: nothing to remove
+    kit, _ = _kit_for_update(session, partner_id)
+    if getattr(kit, LOGO_VARIANTS[variant]):
         setattr(kit, LOGO_VARIANTS[variant], None)
-        _save(session, partner_id, kit)
+        _save(session, kit)
         audit.record(
             session,
             actor,

@@ -8,6 +8,7 @@ import re
 import secrets
 import string
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -27,6 +28,7 @@ from prm_domain.models import (
     Asset,
     AssetDownload,
     AssetVersion,
+    BrandKit,
     Partner,
     RenderedFile,
     TrackedLink,
@@ -137,12 +139,13 @@ def link_logo(session: Session, storage: Storage, code: str) -> bytes | None:
     return storage.get(kit.logo_key) if kit.logo_key else None
 
 
-def follow_link(session: Session, code: str) -> str | None:
+def follow_link(session: Session, code: str, *, count: bool = True) -> str | None:
     """Where a tracked link goes: always the vendor's landing page, never the file.
 
     While the asset is visible to the partner (``access.link_attributed``), the click is counted
-    and the page gets the partner's UTM tags. A link shared before the asset was unpublished (or
-    the partner left its audience, or was suspended) still lands, without attribution or count.
+    (unless ``count`` is false: a repeat the caller recognised) and the page gets the partner's
+    UTM tags. A link shared before the asset was unpublished (or the partner left its audience,
+    or was suspended) still lands, without attribution or count.
     """
     if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):
         return None
@@ -162,12 +165,13 @@ def follow_link(session: Session, code: str) -> str | None:
     if partner is None or not access.link_attributed(partner, asset):
         plain = (parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)
         return urlunsplit(plain)
-    # One UPDATE, so concurrent clicks never lose a count.
-    session.execute(
-        update(TrackedLink)
-        .where(TrackedLink.id == link.id)
-        .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
-    )
+    if count:
+        # One UPDATE, so concurrent clicks never lose a count.
+        session.execute(
+            update(TrackedLink)
+            .where(TrackedLink.id == link.id)
+            .values(clicks=TrackedLink.clicks + 1, last_click_at=utcnow())
+        )
     query += [
         ("utm_source", slug(partner.name)),
         ("utm_medium", "partner"),
@@ -206,7 +210,7 @@ def compiled_template(storage: Storage, template_key: str) -> asset_engine.Compi
 def _cache_key(
     version: AssetVersion,
     partner: Partner,
-    brand_version: int,
+    kit: BrandKit,
     fmt: str,
     tracking_url: str | None,
     logo_url: str | None = None,
@@ -220,7 +224,13 @@ def _cache_key(
             asset_engine.__version__,  # a new engine may draw differently
             partner.id,
             partner.name,
-            brand_version,
+            # The kit by its version and by what it holds: even a version handed out twice (a
+            # database restored from backup, say) never brings back another brand's file.
+            kit.version,
+            kit.logo_key,
+            kit.logo_on_dark_key,
+            kit.primary_color,
+            [getattr(kit, f) for f in brandkits.CONTACT_FIELDS],
             fmt,
             tracking_url,
             logo_url,
@@ -252,7 +262,7 @@ def render_version(
     if asset.kind == AssetKind.EMAIL:
         # A mail client fetches the logo from the partner's short link, which is public anyway.
         logo_url = link_url(base_url, link_for(session, partner.id, asset.id)) + "/logo"
-    key = _cache_key(version, partner, kit.version, fmt, tracking, logo_url)
+    key = _cache_key(version, partner, kit, fmt, tracking, logo_url)
     filename = f"{slug(asset.name)}-{slug(partner.name)}.{EXTENSIONS[fmt]}"
     hit = session.scalar(select(RenderedFile).where(RenderedFile.cache_key == key))
     if hit is not None and storage.exists(hit.storage_key):
@@ -363,9 +373,14 @@ def render_for(
     base_url: str,
     *,
     version_id: int | None = None,
-    count: bool = False,
+    count: bool | Callable[[], bool] = False,
 ) -> Rendered:
-    """What a user downloads or previews: partners their own brand, vendors any partner's."""
+    """What a user downloads or previews: partners their own brand, vendors any partner's.
+
+    ``count`` records a download. It may be a question ("the first download of this in a
+    while?") asked only once the file is made, so that a failed attempt is never the one
+    that counted.
+    """
     asset = get_asset(session, actor, asset_id)
     partner_id = partner_id or actor.partner_id
     if partner_id is None:
@@ -389,7 +404,7 @@ def render_for(
     if version is None:
         raise ValidationError("This asset has no template yet.", {"asset": "no version"})
     result = render_version(session, storage, version, partner, fmt, base_url)
-    if count and fmt != "preview":
+    if fmt != "preview" and (count() if callable(count) else count):
         session.add(
             AssetDownload(
                 asset_id=asset.id,

@@ -47,9 +47,9 @@ def _base_url() -> str:
 
 
 def _limit(limit: str, *identifiers: str) -> None:
-    limiter = current_app.extensions["cobrand.limiter"]
-    limiter.check(limit, *identifiers)
-    limiter.hit(limit, *identifiers)
+    # Counted and checked in one atomic step: parallel requests cannot all pass a check
+    # before any of them is counted.
+    current_app.extensions["cobrand.limiter"].consume(limit, *identifiers)
 
 
 def _embed(key: str, *, require_origin: bool = True) -> Embed:
@@ -463,7 +463,13 @@ def record_events(key: str) -> Response:
     embed = _embed(key)
     if request.method == "OPTIONS":
         return Response(status=204)
-    _limit("120 per minute", "events-addr", request.remote_addr or "?")
+    # A page view sends a beacon every 10 s at most while there is something new, and once as
+    # it is left: a few per view. Per embed and address that is plenty for an office behind
+    # one address; per address for all embeds together; per embed for its whole audience.
+    address = request.remote_addr or "?"
+    _limit("30 per minute", "events-embed-addr", embed.key, address)
+    _limit("120 per minute", "events-addr", address)
+    _limit("6000 per minute", "events-embed", embed.key)
     body = _json_body()  # sendBeacon posts text/plain: parsed the same way
     if not isinstance(body, dict):
         raise _Error(
@@ -473,7 +479,7 @@ def record_events(key: str) -> Response:
             {"body": "must be a JSON object"},
         )
     shown = {i.id for i in public.live_items(_session(), embed)}
-    events.record(_session(), embed, body.get("events"), shown)
+    events.record(_session(), embed, body.get("events"), shown, body.get("page_view"))
     _session().commit()
     return Response(status=204)
 

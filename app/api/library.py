@@ -32,8 +32,10 @@ from app.api.library_schemas import (
     ZonesIn,
 )
 from app.api.schemas import PageOut, page_out
+from app.auth import client_address
 from app.celery_app import enqueue
 from app.errors import ApiError
+from app.ratelimit import limiter
 from app.storage import storage
 from prm_domain import asset_checks, assets, brandkits, jobs, rendering
 from prm_domain.enums import AssetKind
@@ -397,6 +399,24 @@ def asset_thumbnail(asset_id: int) -> Response:
     ),
 )
 def render_asset(asset_id: int, query: RenderQuery) -> Response:
+    counted = query.download and not _cross_site_cookie_request()
+    if counted:
+        limiter().consume(
+            current_app.config["DOWNLOAD_LIMIT_PER_ADDRESS"], "download-addr", client_address()
+        )
+
+    def first_in_window() -> bool:
+        # The same person downloading the same file again soon (a retry, a second click) is one
+        # download: downloads per partner should count interest, not clicks.
+        return limiter().first(
+            current_app.config["DOWNLOAD_REPEAT_WINDOW"],
+            "download",
+            str(g.user.id),
+            str(asset_id),
+            str(query.partner_id or g.user.partner_id),
+            query.format,
+        )
+
     result = rendering.render_for(
         db.session(),
         g.user,
@@ -406,7 +426,7 @@ def render_asset(asset_id: int, query: RenderQuery) -> Response:
         query.format,
         base_url(),
         version_id=query.version_id,
-        count=query.download and not _cross_site_cookie_request(),
+        count=first_in_window if counted else False,
     )
     db.session().commit()
     return _file(result.data, result.content_type, result.filename if query.download else None)

@@ -14,6 +14,7 @@ from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
     EmbedDailyStat,
+    EmbedViewEvent,
     Lead,
     Notification,
     SyndicatedItem,
@@ -30,6 +31,7 @@ __all__ = [
     "BrandKit",
     "Embed",
     "EmbedDailyStat",
+    "EmbedViewEvent",
     "Lead",
     "Notification",
     "Partner",

@@ -92,6 +92,10 @@ class Lead(Base):
     consent_given_at: Mapped[dt.datetime | None]
     # SHA-256 of (embed, email, message): a resubmission within a day is recognised, not stored.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    # The fingerprint and the UTC day it came in, unique: identical submissions sent at once
+    # store one lead, which a look for an earlier one cannot promise (none sees the others).
+    # Empty on leads stored before it existed.
+    dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     # The partner user who follows the lead up; partner users see only leads assigned to them.
     assigned_user_id: Mapped[int | None] = mapped_column(
@@ -112,6 +116,26 @@ class EmbedDailyStat(Base):
     impressions: Mapped[int] = mapped_column(default=0)
     clicks: Mapped[int] = mapped_column(default=0)
     leads: Mapped[int] = mapped_column(default=0)
+
+
+class EmbedViewEvent(Base):
+    """What one page view of an embed has counted: an item's impression, and then its click.
+
+    The widget names each page view with a random id. Unique per (embed, page view, item,
+    kind), so however often or however many at once an event is sent, a page view counts an
+    item's impression once and its click once (and a click only after its impression). Rows
+    are needed only while a page can still send events; a periodic task deletes old ones.
+    """
+
+    __tablename__ = "embed_view_event"
+    __table_args__ = (UniqueConstraint("embed_id", "page_view", "item_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embed.id", ondelete="CASCADE"))
+    page_view: Mapped[str] = mapped_column(String(40))
+    item_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Notification(Base):

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from prm_domain.base import utcnow
 from prm_domain.errors import ValidationError
-from prm_domain.models import Embed, EmbedDailyStat, User
+from prm_domain.models import Embed, EmbedDailyStat, EmbedViewEvent, User
 from prm_domain.syndication.embeds import get_embed
 
 MAX_EVENTS = 100
+_PAGE_VIEW = re.compile(r"[A-Za-z0-9_-]{8,40}")
+# How long a page view is remembered. A page left open longer and still sending events counts
+# as a new view: generous next to how long a visit lasts, small next to the table it fills.
+VIEW_MEMORY = dt.timedelta(days=2)
 
 
 def count(
@@ -53,13 +57,25 @@ def count(
         session.execute(stmt)
 
 
-def record(session: Session, embed: Embed, raw: Any, item_ids: set[int]) -> int:
-    """Count a batch from the widget; events for items the embed does not show are dropped."""
+def record(session: Session, embed: Embed, raw: Any, item_ids: set[int], page_view: Any) -> int:
+    """Count a batch from the widget for one page view; returns how many events counted.
+
+    A page view counts an item's impression at most once and its click at most once, and the
+    click only once that item's impression is in: a batch of 100 identical clicks, a click with
+    no impression, or a page view sent again and again adds at most what one visitor's page
+    could. So clicks never outnumber impressions, and the click-through rate stays a rate.
+    The unique row per (embed, page view, item, kind) decides, so parallel requests agree.
+    Events for items the embed does not show are dropped.
+    """
     if not isinstance(raw, list) or len(raw) > MAX_EVENTS:
         raise ValidationError.for_fields(
             {"events": f"must be a list of at most {MAX_EVENTS} events"}
         )
-    tally: Counter[tuple[int, str]] = Counter()
+    if not isinstance(page_view, str) or not _PAGE_VIEW.fullmatch(page_view):
+        raise ValidationError.for_fields(
+            {"page_view": "must be the page view's id: 8 to 40 letters, digits, - or _"}
+        )
+    wanted: dict[str, set[int]] = {"impression": set(), "click": set()}
     for event in raw:
         if not isinstance(event, dict):
             raise ValidationError.for_fields({"events": "each event must be an object"})
@@ -67,16 +83,63 @@ def record(session: Session, embed: Embed, raw: Any, item_ids: set[int]) -> int:
         if kind not in ("impression", "click"):
             raise ValidationError.for_fields({"events.type": 'must be "impression" or "click"'})
         if isinstance(item, int) and not isinstance(item, bool) and item in item_ids:
-            tally[(item, kind)] += 1
-    for (item, kind), n in tally.items():
-        count(
-            session,
-            embed,
-            item,
-            impressions=n if kind == "impression" else 0,
-            clicks=n if kind == "click" else 0,
+            wanted[kind].add(item)
+    now = utcnow()
+    shown = _first_time(session, embed, page_view, "impression", wanted["impression"], now)
+    for item in shown:
+        count(session, embed, item, impressions=1, day=now.date())
+    # A click counts on the day of its impression: a day's clicks never exceed its impressions.
+    rows = session.execute(
+        select(EmbedViewEvent.item_id, EmbedViewEvent.at).where(
+            EmbedViewEvent.embed_id == embed.id,
+            EmbedViewEvent.page_view == page_view,
+            EmbedViewEvent.kind == "impression",
+            EmbedViewEvent.item_id.in_(wanted["click"]),
         )
-    return sum(tally.values())
+    )
+    seen: dict[int, dt.datetime] = {item: at for item, at in rows}
+    clicked = _first_time(session, embed, page_view, "click", set(seen), now)
+    for item in clicked:
+        count(session, embed, item, clicks=1, day=seen[item].date())
+    return len(shown) + len(clicked)
+
+
+def _first_time(
+    session: Session, embed: Embed, page_view: str, kind: str, items: set[int], now: dt.datetime
+) -> list[int]:
+    """Record (page view, item, kind) for these items; the items recorded now for the first
+    time. INSERT ... ON CONFLICT DO NOTHING RETURNING: a parallel request's row makes ours a
+    no-op (it waits for that request to finish first), never a second count."""
+    if not items:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(EmbedViewEvent)
+        .values(
+            [
+                {
+                    "embed_id": embed.id,
+                    "page_view": page_view,
+                    "item_id": i,
+                    "kind": kind,
+                    "at": now,
+                }
+                for i in sorted(items)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["embed_id", "page_view", "item_id", "kind"])
+        .returning(EmbedViewEvent.item_id)
+    )
+    return sorted(session.scalars(stmt))
+
+
+def purge_view_events(session: Session, *, older_than: dt.timedelta = VIEW_MEMORY) -> int:
+    """Forget page views old enough that their page no longer sends events (a periodic task)."""
+    result = session.execute(
+        delete(EmbedViewEvent).where(EmbedViewEvent.at < utcnow() - older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def stats(session: Session, actor: User, embed_id: int, *, days: int = 30) -> dict[str, Any]:
@@ -110,7 +173,9 @@ def stats(session: Session, actor: User, embed_id: int, *, days: int = 30) -> di
                 agg[key] += getattr(row, key)
 
     def ctr(d: dict[str, int]) -> float:
-        return round(d["clicks"] / d["impressions"], 4) if d["impressions"] else 0.0
+        # Counting per page view keeps clicks within impressions; days counted before it did
+        # may not be, and a rate above 100 % means nothing to anyone.
+        return round(min(1.0, d["clicks"] / d["impressions"]), 4) if d["impressions"] else 0.0
 
     totals = {k: sum(d[k] for d in by_day.values()) for k in ("impressions", "clicks", "leads")}
     return {

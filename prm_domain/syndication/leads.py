@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, spreadsheet, validation
@@ -85,14 +86,19 @@ def submit_lead(
     fingerprint = hashlib.sha256(
         "\x1f".join([str(embed.id), clean["email"], clean.get("message", "").strip()]).encode()
     ).hexdigest()
+    now = utcnow()
     recent = session.scalar(
         select(Lead).where(
-            Lead.fingerprint == fingerprint, Lead.created_at > utcnow() - DUPLICATE_WINDOW
+            Lead.fingerprint == fingerprint, Lead.created_at > now - DUPLICATE_WINDOW
         )
     )
     if recent is not None:
         return recent, False
     page = _page_url(page_url)
+    # The look above finds yesterday's lead; it cannot see one a parallel request is storing
+    # right now. The unique (fingerprint, day) lets exactly one of those in: the others wait for
+    # it, fail, and answer as duplicates (only at midnight can two land, one on either day).
+    dedupe_key = f"{fingerprint}:{now.date().isoformat()}"
     lead = Lead(
         partner_id=embed.partner_id,
         embed_id=embed.id,
@@ -102,12 +108,20 @@ def submit_lead(
         referrer=_page_url(referrer),
         utm=_utm(page),
         fingerprint=fingerprint,
+        dedupe_key=dedupe_key,
         consent_text=form.content.get("consent_text", ""),
-        consent_given_at=utcnow(),
+        consent_given_at=now,
+        created_at=now,
         **{k: clean.get(k, "") for k in MAX_LEN},
     )
-    session.add(lead)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(lead)
+    except IntegrityError:
+        first = session.scalar(select(Lead).where(Lead.dedupe_key == dedupe_key))
+        if first is None:
+            raise
+        return first, False
     events.count(session, embed, form.id, leads=1)
     session.add(
         Notification(

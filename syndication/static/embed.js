@@ -96,11 +96,13 @@
 
   var trackers = [];
   var observer;
+  // This page view's id: the server counts an item's impression and click once per view.
+  var VIEW = Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
 
   function flush() {
     trackers.forEach(function (t) {
       while (t.queue.length) {
-        var body = JSON.stringify({ events: t.queue.splice(0, 100) });
+        var body = JSON.stringify({ page_view: VIEW, events: t.queue.splice(0, 100) });
         if (!(navigator.sendBeacon && navigator.sendBeacon(t.url, body))) {
           fetch(t.url, { method: "POST", body: body, credentials: "omit", keepalive: true })[
             "catch"
@@ -117,8 +119,8 @@
   setInterval(flush, 10000);
 
   function track(t, type, id) {
-    if (!t.url || (type === "impression" && t.seen[id])) return;
-    if (type === "impression") t.seen[id] = 1;
+    if (!t.url || t.seen[type + id]) return; // the server would not count it again
+    t.seen[type + id] = 1;
     t.queue.push({ type: type, item_id: id });
   }
 
@@ -143,6 +145,7 @@
 
   function clicks(t, a, id) {
     a.addEventListener("click", function () {
+      track(t, "impression", id); // clicked is seen, even if never half in view
       track(t, "click", id);
     });
     return a;

@@ -596,22 +596,32 @@ def test_impressions_and_clicks_arrive_as_beacons(
     assert request.method == "POST"
     assert request.headers["content-type"].startswith("text/plain")
     assert "cookie" not in request.headers
-    assert json.loads(request.post_data or "") == {
+    sent_body = json.loads(request.post_data or "")
+    assert sent_body == {
+        "page_view": sent_body["page_view"],
         "events": [
             {"type": "impression", "item_id": product},
             {"type": "click", "item_id": product},
-        ]
+        ],
     }
-    # Another click, then the visitor leaves: a real pagehide flushes it; impressions once only.
+    assert re.fullmatch(r"[a-z0-9]{8,40}", sent_body["page_view"])
+
+    def wait_for(expected: tuple[int, int]) -> tuple[int, int]:
+        deadline = time.monotonic() + 5
+        while (got := counts()) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return got
+
+    # Another click, then the visitor leaves: a page view counts an item's click once only.
     with page.context.expect_page() as popup:
         page.locator("cobrand-embed a.btn").click()
     popup.value.close()
     page.goto("about:blank")
-
-    deadline = time.monotonic() + 5
-    while True:
-        got = counts()
-        if got == (before[0] + 1, before[1] + 2) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert got == (before[0] + 1, before[1] + 2)
+    assert wait_for((before[0] + 1, before[1] + 1)) == (before[0] + 1, before[1] + 1)
+    # The next visit is a page view of its own: its impression and click count again.
+    page = open_page(partner_site.origin + partner_site.page(live_app.snippet(key)))
+    with page.context.expect_page() as popup:
+        page.locator("cobrand-embed a.btn").click()
+    popup.value.close()
+    page.goto("about:blank")
+    assert wait_for((before[0] + 2, before[1] + 2)) == (before[0] + 2, before[1] + 2)

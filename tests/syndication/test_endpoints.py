@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from prm_domain.base import utcnow
 from prm_domain.enums import Role
 from prm_domain.models import Lead, Notification
 from prm_domain.syndication.public import origin_allowed
@@ -239,26 +241,39 @@ def test_leads_are_rate_limited_per_address(world) -> None:
     assert codes[:5] == [201] * 5 and codes[5:] == [429, 429]
 
 
-def test_events_are_counted_per_day_and_item(world) -> None:
-    c, key, banner = world["client"], world["embed"]["key"], world["banner"]["id"]
-    beacon = json.dumps(
-        {
-            "events": [
-                {"type": "impression", "item_id": banner},
-                {"type": "impression", "item_id": banner},
-                {"type": "click", "item_id": banner},
-                {"type": "click", "item_id": 424242},
-            ]
-        }
-    )
-    r = c.post(
-        f"/syndication/v1/embeds/{key}/events",
-        data=beacon,
+def _beacon(world, events, page_view="pv-0001-abcdef", address="203.0.113.20"):
+    body = {"events": events} if page_view is None else {"page_view": page_view, "events": events}
+    return world["client"].post(
+        f"/syndication/v1/embeds/{world['embed']['key']}/events",
+        data=json.dumps(body),
         content_type="text/plain",
         headers={"Origin": ORIGIN},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _stats(world):
+    return world["a_api"].get(f"/api/v1/embeds/{world['embed']['id']}/stats").json
+
+
+def test_events_are_counted_per_day_and_item(world) -> None:
+    c, key, banner = world["client"], world["embed"]["key"], world["banner"]["id"]
+    r = _beacon(
+        world,
+        [
+            {"type": "impression", "item_id": banner},
+            {"type": "impression", "item_id": banner},
+            {"type": "click", "item_id": banner},
+            {"type": "click", "item_id": 424242},
+        ],
     )
     assert r.status_code == 204
-    stats = world["a_api"].get(f"/api/v1/embeds/{world['embed']['id']}/stats").json
+    # A second page view sees the banner and does not click it.
+    assert (
+        _beacon(world, [{"type": "impression", "item_id": banner}], "pv-second-view").status_code
+        == 204
+    )
+    stats = _stats(world)
     assert stats["totals"] == {"impressions": 2, "clicks": 1, "leads": 0, "ctr": 0.5}
     assert stats["items"] == [
         {"item_id": banner, "impressions": 2, "clicks": 1, "leads": 0, "ctr": 0.5}
@@ -278,6 +293,67 @@ def test_events_are_counted_per_day_and_item(world) -> None:
         ).status_code
         == 403
     )
+
+
+def test_events_cannot_be_inflated(world) -> None:
+    """The attacks found: 100 identical clicks in a batch, clicks with no impression, the same
+    page view sent again and again, a flood from one address. None adds more than one real
+    visitor's page view could, and clicks never outnumber impressions."""
+    banner = world["banner"]["id"]
+    impression, click = (
+        {"type": "impression", "item_id": banner},
+        {"type": "click", "item_id": banner},
+    )
+    assert _beacon(world, [click] * 100, "pv-clicks-only").status_code == 204
+    assert _stats(world)["totals"]["clicks"] == 0  # no impression in that page view
+    assert _beacon(world, [impression] + [click] * 99, "pv-one-view").status_code == 204
+    for _ in range(5):
+        assert _beacon(world, [impression, click], "pv-one-view").status_code == 204
+    stats = _stats(world)
+    assert stats["totals"] == {"impressions": 1, "clicks": 1, "leads": 0, "ctr": 1.0}
+    # Without a page view id nothing is counted, and the answer says why.
+    r = _beacon(world, [impression, click], page_view=None)
+    assert r.status_code == 422 and "page_view" in r.json["error"]["fields"]
+    r = _beacon(world, [impression], page_view="<script>")
+    assert r.status_code == 422 and "page_view" in r.json["error"]["fields"]
+    # A flood of made-up page views from one address stops at the per-embed-and-address limit.
+    codes = [
+        _beacon(world, [impression, click], f"pv-flood-{i:04d}", "198.51.100.7").status_code
+        for i in range(40)
+    ]
+    assert codes.count(204) == 30 and codes[30:] == [429] * 10
+    stats = _stats(world)
+    assert stats["totals"]["impressions"] == 1 + 30
+    assert stats["totals"]["clicks"] <= stats["totals"]["impressions"]
+
+
+def test_click_through_rate_is_never_above_one(world, session) -> None:
+    from prm_domain.models import Embed
+    from prm_domain.syndication import events
+
+    # A day counted before clicks needed an impression of their own page view.
+    embed = session.get(Embed, world["embed"]["id"])
+    events.count(session, embed, world["banner"]["id"], impressions=2, clicks=100)
+    session.commit()
+    stats = _stats(world)
+    assert stats["totals"]["ctr"] == 1.0 and stats["items"][0]["ctr"] == 1.0
+    assert all(d["ctr"] <= 1.0 for d in stats["days"])
+
+
+def test_page_views_are_remembered_two_days(world, session) -> None:
+    from prm_domain.models import EmbedViewEvent
+    from prm_domain.syndication import events
+
+    banner = world["banner"]["id"]
+    seen = [{"type": "impression", "item_id": banner}]
+    assert _beacon(world, seen, "pv-long-open-tab").status_code == 204
+    assert events.purge_view_events(session) == 0
+    session.execute(update(EmbedViewEvent).values(at=utcnow() - dt.timedelta(days=2, minutes=1)))
+    assert events.purge_view_events(session) == 1
+    session.commit()
+    # A page open that long and still showing the banner: a new view, counted again.
+    assert _beacon(world, seen, "pv-long-open-tab").status_code == 204
+    assert _stats(world)["totals"]["impressions"] == 2
 
 
 def test_fragment_escapes_and_embed_js_caches(world) -> None:

@@ -15,7 +15,7 @@ import prm_domain.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0005_accounts"
-down_revision: str | Sequence[str] | None = "0003_syndication"
+down_revision: str | Sequence[str] | None = "0004_concurrency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
