@@ -104,8 +104,8 @@ PARTNERS: list[dict[str, Any]] = [
         "verticals": ["retail"],
         "business_model": "services",
         "website_domains": ["coral-integradores.example"],
-        "status": "onboarding",
-        "dpa_signed_on": None,
+        "status": "active",
+        "dpa_signed_on": dt.date(2026, 3, 2),
         "users": [("partner_admin", "carla@coral.example", "Carla Souza")],
     },
     {
