@@ -497,7 +497,7 @@ def zone_editor(asset_id: int, version_id: int) -> Any:
     version = assets.get_version(db.session(), g.user, asset_id, version_id)
     asset = version.asset
     samples = _sample_partners()
-    live = asset.status == AssetStatus.PUBLISHED and asset.published_version_id == version.id
+    live = access.is_published_version(asset, version)
     return render_template(
         "library/zones.html",
         asset=asset,
@@ -528,7 +528,7 @@ def zones_save(asset_id: int, version_id: int) -> Any:
         return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
     session.commit()
     asset = version.asset
-    live = asset.status == AssetStatus.PUBLISHED and asset.published_version_id == version.id
+    live = access.is_published_version(asset, version)
     reach = asset_checks.reach_of(session, asset) if live else None
     return jsonify(
         {
@@ -546,14 +546,13 @@ def zones_save(asset_id: int, version_id: int) -> Any:
 def zones_fit(asset_id: int, version_id: int) -> Any:
     """The zone editor asks how its (unsaved) text zones will print: sizes, lines, warnings.
     A POST because it carries the zones; it changes nothing."""
-    if not g.user.is_vendor:
-        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
     body = request.get_json(silent=True)
     raw = body.get("zones") if isinstance(body, dict) else None
     partner_id = body.get("partner_id") if isinstance(body, dict) else None
     if partner_id is not None and (not isinstance(partner_id, int) or isinstance(partner_id, bool)):
         partner_id = _digits(str(partner_id), 9)
     try:
+        access.ensure_vendor(g.user)
         fits = asset_checks.check_zone_text(
             db.session(), g.user, asset_id, version_id, raw, partner_id
         )
@@ -567,11 +566,10 @@ def zones_fit(asset_id: int, version_id: int) -> Any:
 @login_required
 def zones_preview(asset_id: int, version_id: int) -> Any:
     """The zone editor's live preview: a page with the unsaved zones, as PNG. Changes nothing."""
-    if not g.user.is_vendor:
-        return jsonify({"error": {"message": "Version not found.", "fields": {}}}), 404
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
     try:
+        access.ensure_vendor(g.user)
         png = asset_checks.preview_zones(
             db.session(),
             g.user,

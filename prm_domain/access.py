@@ -27,7 +27,7 @@ from prm_domain import audience
 from prm_domain.base import utcnow
 from prm_domain.enums import AssetStatus, PartnerStatus, Role
 from prm_domain.errors import NotFound, PermissionDenied
-from prm_domain.models import Asset, Partner, SyndicatedItem, User
+from prm_domain.models import Asset, AssetVersion, Partner, SyndicatedItem, User
 
 
 class Right(StrEnum):
@@ -360,6 +360,11 @@ def item_is_live(item: SyndicatedItem, now: dt.datetime | None = None) -> bool:
 
 def asset_is_published(asset: Asset) -> bool:
     return asset.status == AssetStatus.PUBLISHED and asset.published_version_id is not None
+
+
+def is_published_version(asset: Asset, version: AssetVersion) -> bool:
+    """Whether ``version`` is what partners get now (edits to it reach them at once)."""
+    return asset_is_published(asset) and asset.published_version_id == version.id
 
 
 def asset_visible_to_partner(partner: Partner, asset: Asset) -> bool:
