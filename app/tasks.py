@@ -17,7 +17,7 @@ from prm_domain.database import is_locked
 from prm_domain.syndication import events
 
 T = TypeVar("T")
-LOCKED_ATTEMPTS = 5
+LOCKED_ATTEMPTS = 6
 
 
 def _committed(session: Session, work: Callable[[], T]) -> T:
@@ -33,7 +33,9 @@ def _committed(session: Session, work: Callable[[], T]) -> T:
             session.rollback()
             if not is_locked(exc) or attempt == LOCKED_ATTEMPTS:
                 raise
-        time.sleep(random.uniform(0.5, 1.5) * attempt / 4)  # noqa: S311  (jitter, not a secret)
+        # Backing off, jittered so that retries do not march in step: with busy_timeout's own
+        # waits, a task outlasts a lock held for half a minute.
+        time.sleep(min(2.0, 0.25 * 2**attempt) * random.uniform(0.75, 1.25))  # noqa: S311
     raise AssertionError("unreachable")
 
 
