@@ -85,7 +85,7 @@ def _sqlite_savepoint(connection: Any, _name: str) -> None:
 
 
 def _upgrading(cursor: Any, statement: str, context: Any, run: Callable[[], Any]) -> bool:
-    conn = context.root_connection if context is not None else None
+    conn: Any = context.root_connection if context is not None else None
     ours = conn is not None and conn.in_transaction() and not conn.info.get(_LOCKED, True)
     if ours and _for_update(context):
         _take_write_lock(conn)
