@@ -49,6 +49,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cobrand.db'}",
+        # SQLite only: how long a writer waits for another's lock before "database is locked".
+        "SQLITE_BUSY_TIMEOUT": float(env.get("SQLITE_BUSY_TIMEOUT", "5")),
         "REDIS_URL": redis_url,
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance / "storage"),
         "PUBLIC_BASE_URL": public_base_url,

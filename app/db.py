@@ -12,7 +12,9 @@ from prm_domain.database import make_engine, make_sessionmaker
 
 class Database:
     def __init__(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.engine = make_engine(
+            app.config["DATABASE_URL"], busy_timeout=app.config.get("SQLITE_BUSY_TIMEOUT", 5.0)
+        )
         self.sessionmaker: sessionmaker[Any] = make_sessionmaker(self.engine)
         app.extensions["cobrand.db"] = self
         app.teardown_appcontext(self._close)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from prm_domain import (
@@ -17,6 +17,7 @@ from prm_domain import (
     RateLimited,
     ValidationError,
 )
+from prm_domain.database import is_locked
 
 STATUS: dict[type[DomainError], int] = {
     ValidationError: 422,
@@ -130,6 +131,24 @@ def init_app(app: Flask) -> None:
             return json_error(409, "conflict", message)
         flash(message, "error")
         return redirect(same_site_referrer())
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError) -> Any:
+        if not is_locked(exc):
+            return unexpected(exc)
+        # SQLite (the embedded default) kept its one write lock busy past busy_timeout: the
+        # server is saturated, the request did nothing. Not a bug: ask the client to come back.
+        _rollback()
+        app.logger.warning("database busy on %s %s", request.method, request.path)
+        message = "The server is busy. Try again in a moment."
+        if wants_json():
+            response = json_error(503, "busy", message)
+        else:
+            response = app.make_response(
+                (render_template("error.html", status=503, message=message), 503)
+            )
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -2,29 +2,53 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from celery import shared_task
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app import db
 from prm_domain import auth
+from prm_domain.database import is_locked
 from prm_domain.syndication import events
+
+T = TypeVar("T")
+LOCKED_ATTEMPTS = 6
+
+
+def _committed(session: Session, work: Callable[[], T]) -> T:
+    """``work()`` then commit; run again if SQLite stayed locked past its busy_timeout (the
+    embedded default under a burst of writes). Tasks are idempotent, so a second run is safe,
+    and a busy moment must not fail a job."""
+    for attempt in range(1, LOCKED_ATTEMPTS + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except OperationalError as exc:
+            session.rollback()
+            if not is_locked(exc) or attempt == LOCKED_ATTEMPTS:
+                raise
+        # Backing off, jittered so that retries do not march in step: with busy_timeout's own
+        # waits, a task outlasts a lock held for half a minute.
+        time.sleep(min(2.0, 0.25 * 2**attempt) * random.uniform(0.75, 1.25))  # noqa: S311
+    raise AssertionError("unreachable")
 
 
 @shared_task(name="cobrand.purge_dead_tokens", ignore_result=False)
 def purge_dead_tokens() -> int:
     with db.get_db().sessionmaker() as session:
-        removed = auth.purge_dead_tokens(session)
-        session.commit()
-    return removed
+        return _committed(session, lambda: auth.purge_dead_tokens(session))
 
 
 @shared_task(name="cobrand.purge_view_events", ignore_result=False)
 def purge_view_events() -> int:
     with db.get_db().sessionmaker() as session:
-        removed = events.purge_view_events(session)
-        session.commit()
-    return removed
+        return _committed(session, lambda: events.purge_view_events(session))
 
 
 @shared_task(name="cobrand.ping", ignore_result=False)
@@ -46,14 +70,13 @@ def run_render_job(job_id: int, base_url: str) -> None:
     try:
         with db.get_db().sessionmaker() as session:
             while more and time.monotonic() < deadline:
-                more = jobs.step(session, storage(), job_id, base_url)
-                session.commit()
+                more = _committed(session, lambda: jobs.step(session, storage(), job_id, base_url))
     except Exception:
         # Whatever escaped the per-partner handling (the database went away, say): the job
         # must not sit "running" forever. Record it, then let Celery log the error.
         with db.get_db().sessionmaker() as session:
-            jobs.fail(session, job_id, "The job stopped on an unexpected error; start it again.")
-            session.commit()
+            message = "The job stopped on an unexpected error; start it again."
+            _committed(session, lambda: jobs.fail(session, job_id, message))
         raise
     if more:
         enqueue("cobrand.run_render_job", job_id, base_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +16,127 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain "postgresql://" would ask for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite", **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        milliseconds = int(busy_timeout * 1000)
+        event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, milliseconds))
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
+        event.listen(engine, "do_execute", _sqlite_execute)
+        event.listen(engine, "do_executemany", _sqlite_executemany)
+        event.listen(engine, "do_execute_no_params", _sqlite_execute_no_params)
     return engine
+
+
+# -- SQLite: parallel writers without "database is locked" -------------------------------------
+#
+# Transactions begin DEFERRED, so read-only units (most GETs, renders of 100 ms and more) never
+# take SQLite's one write lock and run side by side. The catch is WAL's rule for a reader that
+# then writes: its first write must upgrade the read snapshot to the write lock, and if another
+# connection holds that lock or has committed since the snapshot, SQLite answers SQLITE_BUSY
+# (SQLITE_BUSY_SNAPSHOT) at once, without consulting busy_timeout: ten parallel /r/<code>
+# clicks gave eight 500s. So a transaction that has only read takes the lock as Postgres's
+# READ COMMITTED would see it: its read part is rolled back (nothing written is undone),
+# ``BEGIN IMMEDIATE`` waits its turn for the lock (busy_timeout applies to that), and the work
+# goes on from a fresh snapshot. That happens
+#   - at its first write, only when SQLite refused it (otherwise nothing changes);
+#   - before its first SAVEPOINT (the domain's insert-or-use-theirs guards), which a rollback
+#     could not keep, and before its first SELECT ... FOR UPDATE, which SQLite cannot express:
+#     there the lock is what makes the read-change-write of a brand kit or job take turns.
+# The domain is written for READ COMMITTED already (Postgres is the production database):
+# counters are single UPDATEs, uniqueness is a constraint.
+#
+# Chosen over taking the lock up front for "writing" requests (a GET route that writes and was
+# not marked, like the idle clock of a signed-in session, would regress; and a POST would hold
+# the lock for its whole request), and over re-running views (rate-limit counters and the
+# once-per-address click check live outside the transaction: a re-run would count them twice).
+# What is still refused after busy_timeout is "database is locked": the web answers it with a
+# 503 and Retry-After, in-process tasks run again (app/tasks.py).
+
+_FRESH = "cobrand.sqlite_fresh"  # on connection.info: no statement ran since BEGIN
+_LOCKED = "cobrand.sqlite_locked"  # this transaction holds the write lock (or wrote)
+# Statements that neither write nor hold a savepoint; anything else counts as a write, so that
+# a transaction that may hold changes is never rolled back to take the lock.
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "RELEASE", "ROLLBACK", "COMMIT", "END")
 
 
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+    connection.info[_FRESH] = True
+    connection.info[_LOCKED] = False
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _take_write_lock(connection: Any) -> None:
+    raw = connection.connection.dbapi_connection
+    raw.execute("ROLLBACK")  # only reads to undo: a transaction that wrote holds the lock
+    raw.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for the writer before us
+    connection.info[_FRESH] = False
+    connection.info[_LOCKED] = True
+
+
+def _sqlite_savepoint(connection: Any, _name: str) -> None:
+    if connection.in_transaction() and not connection.info.get(_LOCKED, True):
+        _take_write_lock(connection)
+
+
+def _upgrading(cursor: Any, statement: str, context: Any, run: Callable[[], Any]) -> bool:
+    conn: Any = context.root_connection if context is not None else None
+    ours = conn is not None and conn.in_transaction() and not conn.info.get(_LOCKED, True)
+    if ours and _for_update(context):
+        _take_write_lock(conn)
+    try:
+        run()
+    except sqlite3.OperationalError as exc:
+        if not (ours and _lost_upgrade(exc, conn)):
+            raise
+        _take_write_lock(conn)
+        run()
+    if ours:
+        conn.info[_FRESH] = False
+        if not statement.lstrip()[:8].upper().startswith(_READS):
+            conn.info[_LOCKED] = True
+    return True  # executed here: SQLAlchemy must not run it again
+
+
+def _for_update(context: Any) -> bool:
+    statement = getattr(context.compiled, "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
+
+
+def _lost_upgrade(exc: sqlite3.OperationalError, conn: Any) -> bool:
+    """A write refused at once because this transaction had begun reading (see above)."""
+    if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT"):
+        return False
+    # A transaction's first statement was already given busy_timeout by SQLite itself (trying
+    # again would only wait twice); savepoints take the lock before they open, so one open here
+    # means something unexpected: refuse rather than roll it away.
+    return not conn.info.get(_FRESH, True) and not conn.in_nested_transaction()
+
+
+def _sqlite_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    return _upgrading(cursor, statement, context, lambda: cursor.execute(statement, parameters))
+
+
+def _sqlite_executemany(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    return _upgrading(cursor, statement, context, lambda: cursor.executemany(statement, parameters))
+
+
+def _sqlite_execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
+    return _upgrading(cursor, statement, context, lambda: cursor.execute(statement))
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked": another writer held the lock past busy_timeout."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 5000) -> None:
     # pysqlite opens transactions lazily and on its own terms, which breaks SAVEPOINT and
     # transactional DDL; SQLAlchemy's documented fix is to turn that off and emit BEGIN ourselves.
     dbapi_connection.isolation_level = None
@@ -39,7 +145,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web process read while a worker thread writes; busy_timeout waits on locks
     # instead of failing at once with "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
 
