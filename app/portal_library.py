@@ -513,12 +513,21 @@ def zone_editor(asset_id: int, version_id: int) -> Any:
     )
 
 
+def _json_object() -> dict[str, Any]:
+    """The zone editor's JSON body, or {} for anything else (the domain then names the missing
+    field). JSON nested past the parser's recursion limit is no body either, not a 500."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 @bp.post("/library/<id:asset_id>/versions/<id:version_id>/zones")
 @login_required
 def zones_save(asset_id: int, version_id: int) -> Any:
     """The zone editor's save: JSON ``{"zones": [...]}``, CSRF token in X-CSRF-Token."""
-    body = request.get_json(silent=True)
-    raw = body.get("zones") if isinstance(body, dict) else None
+    raw = _json_object().get("zones")
     session = db.session()
     try:
         access.ensure_vendor(g.user)
@@ -546,9 +555,9 @@ def zones_save(asset_id: int, version_id: int) -> Any:
 def zones_fit(asset_id: int, version_id: int) -> Any:
     """The zone editor asks how its (unsaved) text zones will print: sizes, lines, warnings.
     A POST because it carries the zones; it changes nothing."""
-    body = request.get_json(silent=True)
-    raw = body.get("zones") if isinstance(body, dict) else None
-    partner_id = body.get("partner_id") if isinstance(body, dict) else None
+    body = _json_object()
+    raw = body.get("zones")
+    partner_id = body.get("partner_id")
     if partner_id is not None and (not isinstance(partner_id, int) or isinstance(partner_id, bool)):
         partner_id = _digits(str(partner_id), 9)
     try:
@@ -566,8 +575,7 @@ def zones_fit(asset_id: int, version_id: int) -> Any:
 @login_required
 def zones_preview(asset_id: int, version_id: int) -> Any:
     """The zone editor's live preview: a page with the unsaved zones, as PNG. Changes nothing."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
+    body = _json_object()
     try:
         access.ensure_vendor(g.user)
         png = asset_checks.preview_zones(

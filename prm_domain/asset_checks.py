@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import asset_engine
-from prm_domain import access, assets, audience, brandkits, rendering
+from prm_domain import access, assets, audience, brandkits, rendering, validation
 from prm_domain.access import Right
 from prm_domain.enums import AssetKind, PartnerStatus
 from prm_domain.errors import NotFound, ValidationError
@@ -105,6 +105,14 @@ def _brand(partner: Partner, session: Session) -> asset_engine.BrandKit:
     )
 
 
+def _partner_id(value: Any) -> int:
+    # A number past the id column's range names no partner, and the database would refuse it
+    # (an overflow, not an empty answer).
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= validation.MAX_ID:
+        raise ValidationError.for_fields({"partner_id": "name the partner whose brand to show"})
+    return value
+
+
 def _page_of(zone: asset_engine.Zone, pages: list[Any]) -> asset_engine.PageSize:
     count = max(len(pages), 1)
     number = next((n for n in range(1, count + 1) if zone.applies_to(n, count)), 1)
@@ -133,6 +141,7 @@ def check_zone_text(
     medium: Literal["pdf", "image"] = "image" if asset.kind == AssetKind.SOCIAL else "pdf"
     sample = None
     if partner_id is not None:
+        partner_id = _partner_id(partner_id)
         access.ensure_visible(actor, partner_id, "Partner")
         sample = session.get(Partner, partner_id)
         if sample is None:
@@ -208,8 +217,7 @@ def preview_zones(
     if asset.kind == AssetKind.EMAIL:
         raise ValidationError.for_fields({"zones": "email templates take placeholders, not zones"})
     zones = assets.parse_zones(raw_zones, asset.kind, len(version.pages))
-    if not isinstance(partner_id, int) or isinstance(partner_id, bool):
-        raise ValidationError.for_fields({"partner_id": "name the partner whose brand to show"})
+    partner_id = _partner_id(partner_id)
     access.ensure_visible(actor, partner_id, "Partner")
     partner = session.get(Partner, partner_id)
     if partner is None:

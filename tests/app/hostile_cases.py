@@ -5,7 +5,6 @@ Used by tests/app/test_hostile_walker.py, which fails when a write route has no 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ class World:
     vendor: User
     admin: User  # partner A's admin
     other: User  # a user of partner A, for the activation form
+    member: User  # another user of partner A: changes its own password, so nobody else's ends
     partner: Partner
     tier: Tier
     asset: int
@@ -30,20 +30,26 @@ class World:
     embed: int
     embed_key: str
     lead_item: int
+    lead: int  # a lead of partner A's embed
+    proposal: int  # partner A's pending change request
     token: str = ""
 
 
 @dataclass(frozen=True)
 class Case:
     """A write route with a valid body. ``kind`` says how the body travels:
-    json (API), form (portal, CSRF token added), raw (an upload), public (the embed's JSON),
-    none (no body)."""
+    json (API), form (portal, CSRF token added), page (a portal page's script: JSON, the
+    session cookie and the CSRF token in X-CSRF-Token), raw (an upload), public (the embed's
+    JSON), none (no body)."""
 
-    actor: str  # vendor | admin | public | anon
+    actor: str  # vendor | admin | member | public | anon
     url: Callable[[World], str]
     kind: str
     body: Callable[[World], dict[str, Any]] = lambda w: {}
     upload: Callable[[], bytes] | None = None  # the file of an upload route
+    # A success ends the actor's sessions and tokens (a password change): the walker gives
+    # the actor its password, a token and a session back, so every value meets a valid body.
+    ends_sessions: bool = False
 
 
 def _lead_body(w: World) -> dict[str, Any]:
@@ -85,6 +91,18 @@ ITEM_FORM = {
     "ends_at": "2027-01-01T10:00",
     "audience_regions": "EMEA",
 }
+# Differs from the partner in every field, also after the world's own proposal is approved.
+PROPOSAL = {
+    "name": "Walker Proposed",
+    "type": "distributor",
+    "region": "NA",
+    "verticals": ["Retail"],
+    "note": "We moved.",
+}
+TEXT_ZONES = [
+    {"kind": "text", "box": [0.1, 0.1, 0.5, 0.1], "text": "Call {{ partner_name }}"},
+    {"kind": "logo", "box": [0.1, 0.3, 0.2, 0.1]},
+]
 CASES: dict[tuple[str, str], Case] = {
     # -- API ------------------------------------------------------------------------------------
     ("/api/v1/tokens", "POST"): Case(
@@ -94,6 +112,13 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"email": w.admin.email, "password": PASSWORD},
     ),
     ("/api/v1/tokens/current", "DELETE"): Case("admin", lambda w: "/api/v1/tokens/current", "none"),
+    ("/api/v1/me/password", "POST"): Case(
+        "member",
+        lambda w: "/api/v1/me/password",
+        "json",
+        lambda w: {"current_password": PASSWORD, "new_password": "another-long-password"},
+        ends_sessions=True,
+    ),
     ("/api/v1/tiers", "POST"): Case(
         "vendor",
         lambda w: "/api/v1/tiers",
@@ -132,6 +157,21 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/api/v1/partners/{w.partner.id}",
         "json",
         lambda w: {"name": "Renamed", "country": "FR", "dpa_signed_on": "2024-01-01"},
+    ),
+    (P + "/change-requests", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/partners/{w.partner.id}/change-requests",
+        "json",
+        lambda w: PROPOSAL,
+    ),
+    (
+        "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>",
+        "POST",
+    ): Case(
+        "vendor",
+        lambda w: f"/api/v1/partner-change-requests/{w.proposal}/approve",
+        "json",
+        lambda w: {"note": "Agreed."},
     ),
     (P + "/users", "POST"): Case(
         "admin",
@@ -246,6 +286,12 @@ CASES: dict[tuple[str, str], Case] = {
         },
     ),
     (EM, "DELETE"): Case("admin", lambda w: f"/api/v1/embeds/{w.embed}", "none"),
+    ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
+        "admin",
+        lambda w: f"/api/v1/leads/{w.lead}",
+        "json",
+        lambda w: {"assigned_user_id": w.other.id},
+    ),
     # -- portal ---------------------------------------------------------------------------------
     ("/sign-in", "POST"): Case(
         "anon",
@@ -254,6 +300,14 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"email": w.admin.email, "password": "x" * 10, "next": "/"},
     ),
     ("/sign-out", "POST"): Case("admin", lambda w: "/sign-out", "form"),
+    ("/visits", "POST"): Case("admin", lambda w: "/visits", "form"),
+    ("/account/password", "POST"): Case(
+        "member",
+        lambda w: "/account/password",
+        "form",
+        lambda w: {"current_password": PASSWORD, "new_password": "another-long-password"},
+        ends_sessions=True,
+    ),
     ("/tiers", "POST"): Case(
         "vendor",
         lambda w: "/tiers",
@@ -278,6 +332,18 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/partners/{w.partner.id}/edit",
         "form",
         lambda w: PARTNER_FORM | {"tier_id": str(w.tier.id), "name": w.partner.name},
+    ),
+    ("/partners/<id:partner_id>/change-requests", "POST"): Case(
+        "admin",
+        lambda w: f"/partners/{w.partner.id}/change-requests",
+        "form",
+        lambda w: PROPOSAL | {"verticals": "Retail", "clear_verticals": "0"},
+    ),
+    ("/partner-change-requests/<id:request_id>/decide", "POST"): Case(
+        "vendor",
+        lambda w: f"/partner-change-requests/{w.proposal}/decide",
+        "form",
+        lambda w: {"decision": "approve", "note": "Agreed."},
     ),
     ("/partners/<id:partner_id>/users", "POST"): Case(
         "admin",
@@ -351,8 +417,23 @@ CASES: dict[tuple[str, str], Case] = {
     (LIB + "/versions/<id:version_id>/zones", "POST"): Case(
         "vendor",
         lambda w: f"/library/{w.asset}/versions/{w.version}/zones",
-        "form",
-        lambda w: {"zones": json.dumps([{"kind": "logo", "box": [0.1, 0.1, 0.2, 0.1]}])},
+        "page",
+        lambda w: {"zones": [{"kind": "logo", "box": [0.1, 0.1, 0.2, 0.1]}]},
+    ),
+    (LIB + "/versions/<id:version_id>/zones/fit", "POST"): Case(
+        "vendor",
+        lambda w: f"/library/{w.asset}/versions/{w.version}/zones/fit",
+        "page",
+        lambda w: {"zones": TEXT_ZONES, "partner_id": w.partner.id},
+    ),
+    (LIB + "/versions/<id:version_id>/zones/preview", "POST"): Case(
+        "vendor",
+        lambda w: f"/library/{w.asset}/versions/{w.version}/zones/preview",
+        "page",
+        lambda w: {"zones": TEXT_ZONES, "partner_id": w.partner.id, "page": 1},
+    ),
+    (LIB + "/partner-footer", "POST"): Case(
+        "vendor", lambda w: f"/library/{w.email_asset}/partner-footer", "form"
     ),
     (LIB + "/publish", "POST"): Case(
         "vendor",
@@ -417,6 +498,12 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("/embeds/<id:embed_id>/delete", "POST"): Case(
         "admin", lambda w: f"/embeds/{w.embed}/delete", "form"
+    ),
+    ("/leads/<id:lead_id>/assign", "POST"): Case(
+        "admin",
+        lambda w: f"/leads/{w.lead}/assign",
+        "form",
+        lambda w: {"assigned_user_id": str(w.other.id)},
     ),
     ("/notifications/read", "POST"): Case(
         "admin", lambda w: "/notifications/read", "form", lambda w: {"next": "/"}

@@ -359,7 +359,8 @@ def test_bad_fields_on_patch_are_422_and_change_nothing(
 
 
 def test_unicode_is_stored_and_returned_intact(vendor: Any, tier: Tier) -> None:
-    # Any script and emoji; invisible bidi controls are refused (tests/prm_domain/test_validation.py).
+    # Any script and emoji; invisible bidi controls are refused
+    # (tests/prm_domain/test_validation.py).
     name = "Ünïcødé Systèmes 株式会社 🦄 שלום"
     r = vendor.post(
         "/api/v1/partners", partner_body(tier, name=name, verticals=["Gesundheit", "医療"])

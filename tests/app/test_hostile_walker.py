@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -27,12 +27,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from prm_domain import auth, passwords
+from prm_domain import auth, partner_changes, passwords
 from prm_domain.enums import Role
+from prm_domain.models import Embed
+from prm_domain.syndication import leads
 from tests.app.hostile_cases import CASES, Case, World
 from tests.app.test_portal import FAST_DUMMY, FAST_HASHER
 from tests.conftest import PASSWORD
-from tests.library_fixtures import brochure, png
+from tests.library_fixtures import NEWSLETTER, brochure, png
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -166,6 +168,7 @@ class Walker:
     world: World
     clients: dict[str, FlaskClient]
     tokens: dict[str, str]
+    renew: Callable[[str], None]  # gives an actor its password, a token and a session back
     storage_only: bool = False
     problems: list[str] = field(default_factory=list)
     sent: int = 0
@@ -177,7 +180,9 @@ class Walker:
         case = CASES[key]
         method = key[1]
         headers = dict(request.pop("headers", {}))
-        if case.actor in ("vendor", "admin") and case.kind != "form":
+        if case.kind == "page":
+            headers["X-CSRF-Token"] = self.csrf(case.actor)
+        elif case.actor in self.tokens and case.kind != "form":
             headers["Authorization"] = f"Bearer {self.tokens[case.actor]}"
         if case.kind == "public":
             headers["Origin"] = "https://a.example"
@@ -191,6 +196,8 @@ class Walker:
         )
         self.sent += 1
         status = response.status_code
+        if case.ends_sessions and status < 400:
+            self.renew(case.actor)
         if status >= 500 or (expect is not None and status != expect):
             self.problems.append(f"{method} {key[0]} {label} -> {status}")
         elif (case.kind in ("json", "public", "raw", "none") or key[0].startswith("/api/")) and (
@@ -208,7 +215,7 @@ class Walker:
     def fields(self, key: tuple[str, str]) -> None:
         case = CASES[key]
         base = case.body(self.world)
-        if case.kind in ("json", "public"):
+        if case.kind in ("json", "public", "page"):
             # A field the route does not know is refused whatever it holds: one value will do.
             self.send(key, "unexpected field", data='{"\\u00b2": "\\ud800"}',
                       content_type="application/json")  # fmt: skip
@@ -222,14 +229,14 @@ class Walker:
                         key, f"{path}={value!r:.40}", data=body, content_type="application/json"
                     )
         elif case.kind == "form":
-            csrf = self.csrf(case.actor)
             # The CSRF check runs before any view: the Unicode class is enough for its token.
             fields = [(path, hostile_values(v, form=True, storage_only=self.storage_only))
                       for path, v in base.items()]  # fmt: skip
             fields.append(("csrf_token", STORAGE if self.storage_only else UNICODE))
             for path, values in fields:
                 for value in values:
-                    data = base | {"csrf_token": csrf} | {path: value}
+                    # Asked each time: a password change gives the browser a new session.
+                    data = base | {"csrf_token": self.csrf(case.actor)} | {path: value}
                     if case.upload is not None:
                         self.send(key, f"{path}={value!r:.40}", data=_multipart(key, data, case))
                     else:
@@ -303,6 +310,8 @@ def walker_app(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Flask:
     monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_DUMMY)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.config["API_MAX_JSON_BYTES"] = MAX_BODY // 2
+    # Wrong current passwords are limited per user; here every value must reach the checks.
+    app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"] = "100000 per minute"
     return app
 
 
@@ -325,9 +334,14 @@ def _build(
     vendor = make_user(Role.VENDOR_ADMIN, password_hash=fast)
     admin = make_user(Role.PARTNER_ADMIN, partner=partner, password_hash=fast)
     other = make_user(Role.PARTNER_USER, partner=partner, password_hash=fast)
+    member = make_user(Role.PARTNER_USER, partner=partner, password_hash=fast)
+    signed_in = {"vendor": vendor, "admin": admin, "member": member}
     tokens = {}
-    for name, user in (("vendor", vendor), ("admin", admin)):
+    for name, user in signed_in.items():
         tokens[name], _ = auth.issue_token(session, user, dt.timedelta(hours=1))
+    proposal = partner_changes.propose_partner_change(
+        session, admin, partner.id, {"region": "APAC"}
+    )
     session.commit()
     api = app.test_client()
     v, a = tokens["vendor"], tokens["admin"]
@@ -344,6 +358,9 @@ def _build(
     email_asset = _json(api, v, "POST", "/api/v1/assets", json={"kind": "email", "name": "Mail"})[
         "id"
     ]
+    # An uploaded template: the partner-footer button adds a version to it.
+    url = f"/api/v1/assets/{email_asset}/versions?filename=n.mjml"
+    _json(api, v, "POST", url, data=NEWSLETTER.encode())
     item = _json(
         api,
         v,
@@ -368,33 +385,54 @@ def _build(
     )
     with app.app_context():
         token = form_token(embed["key"], int(time.time()) - 30)
+    lead_embed = session.get(Embed, embed["id"])
+    assert lead_embed is not None
+    lead, _ = leads.submit_lead(
+        session, lead_embed, form_id=lead_item, fields={"email": "l@buyer.example"}, consent=True
+    )
+    session.commit()
     world = World(
-        vendor,
-        admin,
-        other,
-        partner,
-        tier,
-        asset,
-        version,
-        email_asset,
-        item,
-        embed["id"],
-        embed["key"],
-        lead_item,
-        token,
+        vendor=vendor,
+        admin=admin,
+        other=other,
+        member=member,
+        partner=partner,
+        tier=tier,
+        asset=asset,
+        version=version,
+        email_asset=email_asset,
+        item=item,
+        embed=embed["id"],
+        embed_key=embed["key"],
+        lead_item=lead_item,
+        lead=lead.id,
+        proposal=proposal.id,
+        token=token,
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
-    for name, user in (("vendor", vendor), ("admin", admin)):
-        client = app.test_client()
-        client.get("/sign-in")
-        with client.session_transaction() as s:
-            csrf = s["csrf"]
-        r = client.post(
-            "/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf}
-        )
-        assert r.status_code == 302, r.get_data(as_text=True)[:300]
-        clients[name] = client
-    return Walker(app, world, clients, tokens)
+    for name, user in signed_in.items():
+        clients[name] = _signed_in(app.test_client(), user)
+
+    def renew(name: str) -> None:
+        user = signed_in[name]
+        session.refresh(user)  # the app changed the hash; an unchanged attribute is not written
+        user.password_hash = fast
+        tokens[name], _ = auth.issue_token(session, user, dt.timedelta(hours=1))
+        session.commit()
+        _signed_in(clients[name], user)
+
+    return Walker(app, world, clients, tokens, renew)
+
+
+def _signed_in(client: FlaskClient, user: Any) -> FlaskClient:
+    client.get("/sign-in")
+    with client.session_transaction() as s:
+        csrf = s.setdefault("csrf", "walker-csrf-token")  # no sign-in page for a signed-in user
+    r = client.post(
+        "/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf}
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    return client
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str, str]:
