@@ -26,7 +26,7 @@ from werkzeug.wsgi import get_host
 from prm_domain import brandkits, rendering, validation
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Asset, Embed, Partner
-from prm_domain.syndication import events, leads, public
+from prm_domain.syndication import events, leads, page_views, public
 
 bp = Blueprint("syndication", __name__)
 
@@ -127,6 +127,9 @@ def _token_age(key: str, token: Any) -> float | None:
 
 
 TOKEN_SLOT = "\u0000form-token\u0000"  # noqa: S105 - a placeholder; JSON-escaped, so unique
+PAGE_VIEW_SLOT = "\u0000page-view\u0000"
+_TOKEN_SLOT_JSON = json.dumps(TOKEN_SLOT).encode()
+_PAGE_VIEW_SLOT_JSON = json.dumps(PAGE_VIEW_SLOT).encode()
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ class _Cached:
     expires: float
     allowed_domains: tuple[str, ...]
     etag: str
-    body: bytes  # with TOKEN_SLOT where each form's token goes
+    body: bytes  # with TOKEN_SLOT where each form's token goes, PAGE_VIEW_SLOT the page view's
 
 
 # The hottest public URL: every page view of every partner site. Each web process keeps the
@@ -191,6 +194,7 @@ def _cached_content(key: str) -> _Cached | None:
         data = public.content(_session(), embed, base)
         for form in data["forms"]:
             form["form_token"] = TOKEN_SLOT
+        data["page_view"] = PAGE_VIEW_SLOT
         body = json.dumps(data, separators=(",", ":")).encode()
         entry = _Cached(now + ttl, tuple(embed.allowed_domains), public.etag(data), body)
     cache.put((key, base), entry)
@@ -201,15 +205,19 @@ def _answer(
     entry: _Cached, key: str, if_none_match: str | None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body for a cached entry: the same for the view and the fast path."""
-    # The day is part of the tag: a browser revalidating unchanged content still gets a form
+    # The day is part of the tag: a client revalidating unchanged content still gets a form
     # token at most a day old (the 304 would otherwise keep its first token for ever).
     tag = f"{entry.etag}-{int(time.time()) // 86400}"
-    # Short: a vendor's change reaches partner sites within a minute; unchanged content is a 304.
-    headers = [("ETag", f'W/"{tag}"'), ("Cache-Control", "public, max-age=60")]
+    # Stored by no cache: each answer names a page view of its own (page_views), and a reload
+    # served from a browser's or a CDN's copy, or revalidated with a 304, would count as the
+    # view before it. The server's per-process cache keeps the answer cheap all the same.
+    headers = [("ETag", f'W/"{tag}"'), ("Cache-Control", "no-store")]
     if parse_etags(if_none_match).contains_weak(tag):
         return 304, headers, b""
-    token = json.dumps(form_token(key)).encode()
-    body = entry.body.replace(json.dumps(TOKEN_SLOT).encode(), token)
+    secret = current_app.config["SECRET_KEY"]
+    body = entry.body.replace(_TOKEN_SLOT_JSON, json.dumps(form_token(key)).encode()).replace(
+        _PAGE_VIEW_SLOT_JSON, json.dumps(page_views.issue(secret, key)).encode()
+    )
     return 200, [*headers, ("Content-Type", "application/json")], body
 
 
@@ -466,6 +474,8 @@ def record_events(key: str) -> Response:
     # A page view sends a beacon every 10 s at most while there is something new, and once as
     # it is left: a few per view. Per embed and address that is plenty for an office behind
     # one address; per address for all embeds together; per embed for its whole audience.
+    # Page-view tokens cost only a content fetch (not counted: it is the hot, cached path),
+    # so these limits are also what holds a script making up views (docs/security.md).
     address = request.remote_addr or "?"
     _limit("30 per minute", "events-embed-addr", embed.key, address)
     _limit("120 per minute", "events-addr", address)
@@ -479,7 +489,14 @@ def record_events(key: str) -> Response:
             {"body": "must be a JSON object"},
         )
     shown = {i.id for i in public.live_items(_session(), embed)}
-    events.record(_session(), embed, body.get("events"), shown, body.get("page_view"))
+    events.record(
+        _session(),
+        embed,
+        body.get("events"),
+        shown,
+        body.get("page_view"),
+        secret=current_app.config["SECRET_KEY"],
+    )
     _session().commit()
     return Response(status=204)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -14,12 +13,12 @@ from sqlalchemy.orm import Session
 from prm_domain.base import utcnow
 from prm_domain.errors import ValidationError
 from prm_domain.models import Embed, EmbedDailyStat, EmbedViewEvent, User
+from prm_domain.syndication import page_views
 from prm_domain.syndication.embeds import get_embed
 
 MAX_EVENTS = 100
-_PAGE_VIEW = re.compile(r"[A-Za-z0-9_-]{8,40}")
-# How long a page view is remembered. A page left open longer and still sending events counts
-# as a new view: generous next to how long a visit lasts, small next to the table it fills.
+# How long a page view is remembered: longer than its token is accepted (page_views.TTL), so a
+# token can never count again once its rows are purged; small next to the table it fills.
 VIEW_MEMORY = dt.timedelta(days=2)
 
 
@@ -57,8 +56,14 @@ def count(
         session.execute(stmt)
 
 
-def record(session: Session, embed: Embed, raw: Any, item_ids: set[int], page_view: Any) -> int:
+def record(
+    session: Session, embed: Embed, raw: Any, item_ids: set[int], page_view: Any, *, secret: str
+) -> int:
     """Count a batch from the widget for one page view; returns how many events counted.
+
+    ``page_view`` is the token the content answer issued (page_views.issue, signed with
+    ``secret``): a made-up, foreign (another embed's) or day-old one counts nothing
+    (PageViewRefused), so a fresh view costs a content fetch and a beacon within the limits.
 
     A page view counts an item's impression at most once and its click at most once, and the
     click only once that item's impression is in: a batch of 100 identical clicks, a click with
@@ -71,10 +76,7 @@ def record(session: Session, embed: Embed, raw: Any, item_ids: set[int], page_vi
         raise ValidationError.for_fields(
             {"events": f"must be a list of at most {MAX_EVENTS} events"}
         )
-    if not isinstance(page_view, str) or not _PAGE_VIEW.fullmatch(page_view):
-        raise ValidationError.for_fields(
-            {"page_view": "must be the page view's id: 8 to 40 letters, digits, - or _"}
-        )
+    view = page_views.verify(secret, embed.key, page_view)
     wanted: dict[str, set[int]] = {"impression": set(), "click": set()}
     for event in raw:
         if not isinstance(event, dict):
@@ -85,20 +87,20 @@ def record(session: Session, embed: Embed, raw: Any, item_ids: set[int], page_vi
         if isinstance(item, int) and not isinstance(item, bool) and item in item_ids:
             wanted[kind].add(item)
     now = utcnow()
-    shown = _first_time(session, embed, page_view, "impression", wanted["impression"], now)
+    shown = _first_time(session, embed, view, "impression", wanted["impression"], now)
     for item in shown:
         count(session, embed, item, impressions=1, day=now.date())
     # A click counts on the day of its impression: a day's clicks never exceed its impressions.
     rows = session.execute(
         select(EmbedViewEvent.item_id, EmbedViewEvent.at).where(
             EmbedViewEvent.embed_id == embed.id,
-            EmbedViewEvent.page_view == page_view,
+            EmbedViewEvent.page_view == view,
             EmbedViewEvent.kind == "impression",
             EmbedViewEvent.item_id.in_(wanted["click"]),
         )
     )
     seen: dict[int, dt.datetime] = {item: at for item, at in rows}
-    clicked = _first_time(session, embed, page_view, "click", set(seen), now)
+    clicked = _first_time(session, embed, view, "click", set(seen), now)
     for item in clicked:
         count(session, embed, item, clicks=1, day=seen[item].date())
     return len(shown) + len(clicked)

@@ -96,13 +96,13 @@
 
   var trackers = [];
   var observer;
-  // This page view's id: the server counts an item's impression and click once per view.
-  var VIEW = Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
 
   function flush() {
     trackers.forEach(function (t) {
       while (t.queue.length) {
-        var body = JSON.stringify({ page_view: VIEW, events: t.queue.splice(0, 100) });
+        // The page view's token came with the content: the server counts an item's impression
+        // and click once per token, and only tokens it issued.
+        var body = JSON.stringify({ page_view: t.view, events: t.queue.splice(0, 100) });
         if (!(navigator.sendBeacon && navigator.sendBeacon(t.url, body))) {
           fetch(t.url, { method: "POST", body: body, credentials: "omit", keepalive: true })[
             "catch"
@@ -403,7 +403,8 @@
     wrap.style.setProperty("--t", light ? "#1d2433" : "#fff");
     var logo = img(theme.logo_url, theme.partner_name, "logo");
     if (logo) add(wrap, logo);
-    var t = { url: safeUrl(data.events_url), queue: [], seen: {} };
+    var t = { url: safeUrl(data.events_url), view: data.page_view, queue: [], seen: {} };
+    if (!t.view) t.url = null;
     if (t.url) trackers.push(t);
     var lists = [data.banners, data.products, data.resources];
     [banners, products, resources].forEach(function (fn, i) {

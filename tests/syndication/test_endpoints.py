@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select, update
@@ -241,10 +242,21 @@ def test_leads_are_rate_limited_per_address(world) -> None:
     assert codes[:5] == [201] * 5 and codes[5:] == [429, 429]
 
 
-def _beacon(world, events, page_view="pv-0001-abcdef", address="203.0.113.20"):
+def _view(world, key=None):
+    """A page view's token, as the widget gets it: with the content."""
+    key = key or world["embed"]["key"]
+    r = world["client"].get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    assert r.status_code == 200, r.data
+    return r.json["page_view"]
+
+
+def _beacon(world, events, page_view="fresh", address="203.0.113.20", key=None):
+    """A beacon under ``page_view`` ("fresh": a new view's token from the content answer)."""
+    key = key or world["embed"]["key"]
+    page_view = _view(world, key) if page_view == "fresh" else page_view
     body = {"events": events} if page_view is None else {"page_view": page_view, "events": events}
     return world["client"].post(
-        f"/syndication/v1/embeds/{world['embed']['key']}/events",
+        f"/syndication/v1/embeds/{key}/events",
         data=json.dumps(body),
         content_type="text/plain",
         headers={"Origin": ORIGIN},
@@ -269,10 +281,7 @@ def test_events_are_counted_per_day_and_item(world) -> None:
     )
     assert r.status_code == 204
     # A second page view sees the banner and does not click it.
-    assert (
-        _beacon(world, [{"type": "impression", "item_id": banner}], "pv-second-view").status_code
-        == 204
-    )
+    assert _beacon(world, [{"type": "impression", "item_id": banner}]).status_code == 204
     stats = _stats(world)
     assert stats["totals"] == {"impressions": 2, "clicks": 1, "leads": 0, "ctr": 0.5}
     assert stats["items"] == [
@@ -304,11 +313,12 @@ def test_events_cannot_be_inflated(world) -> None:
         {"type": "impression", "item_id": banner},
         {"type": "click", "item_id": banner},
     )
-    assert _beacon(world, [click] * 100, "pv-clicks-only").status_code == 204
+    assert _beacon(world, [click] * 100).status_code == 204
     assert _stats(world)["totals"]["clicks"] == 0  # no impression in that page view
-    assert _beacon(world, [impression] + [click] * 99, "pv-one-view").status_code == 204
+    one_view = _view(world)
+    assert _beacon(world, [impression] + [click] * 99, one_view).status_code == 204
     for _ in range(5):
-        assert _beacon(world, [impression, click], "pv-one-view").status_code == 204
+        assert _beacon(world, [impression, click], one_view).status_code == 204
     stats = _stats(world)
     assert stats["totals"] == {"impressions": 1, "clicks": 1, "leads": 0, "ctr": 1.0}
     # Without a page view id nothing is counted, and the answer says why.
@@ -316,10 +326,10 @@ def test_events_cannot_be_inflated(world) -> None:
     assert r.status_code == 422 and "page_view" in r.json["error"]["fields"]
     r = _beacon(world, [impression], page_view="<script>")
     assert r.status_code == 422 and "page_view" in r.json["error"]["fields"]
-    # A flood of made-up page views from one address stops at the per-embed-and-address limit.
+    # A flood of views, each with a token fetched for it, from one address stops at the
+    # per-embed-and-address limit (the residual risk: docs/security.md).
     codes = [
-        _beacon(world, [impression, click], f"pv-flood-{i:04d}", "198.51.100.7").status_code
-        for i in range(40)
+        _beacon(world, [impression, click], "fresh", "198.51.100.7").status_code for i in range(40)
     ]
     assert codes.count(204) == 30 and codes[30:] == [429] * 10
     stats = _stats(world)
@@ -340,20 +350,99 @@ def test_click_through_rate_is_never_above_one(world, session) -> None:
     assert all(d["ctr"] <= 1.0 for d in stats["days"])
 
 
-def test_page_views_are_remembered_two_days(world, session) -> None:
+def test_page_views_are_remembered_longer_than_their_tokens_last(world, session, app) -> None:
     from prm_domain.models import EmbedViewEvent
-    from prm_domain.syndication import events
+    from prm_domain.syndication import events, page_views
 
+    # A token is refused before the rows that make it count once are purged: it can never
+    # count a second time.
+    assert page_views.TTL < events.VIEW_MEMORY
     banner = world["banner"]["id"]
     seen = [{"type": "impression", "item_id": banner}]
-    assert _beacon(world, seen, "pv-long-open-tab").status_code == 204
+    secret, key = app.config["SECRET_KEY"], world["embed"]["key"]
+    day_old = page_views.issue(
+        secret, key, issued=int(time.time() - page_views.TTL.total_seconds()) + 60
+    )
+    assert _beacon(world, seen, day_old).status_code == 204
     assert events.purge_view_events(session) == 0
     session.execute(update(EmbedViewEvent).values(at=utcnow() - dt.timedelta(days=2, minutes=1)))
     assert events.purge_view_events(session) == 1
     session.commit()
-    # A page open that long and still showing the banner: a new view, counted again.
-    assert _beacon(world, seen, "pv-long-open-tab").status_code == 204
-    assert _stats(world)["totals"]["impressions"] == 2
+    expired = page_views.issue(secret, key, issued=int(time.time()) - 24 * 3600 - 1)
+    r = _beacon(world, seen, expired)
+    assert r.status_code == 422 and r.json["error"]["code"] == "page_view_refused"
+    assert _stats(world)["totals"]["impressions"] == 1
+
+
+def test_only_page_views_the_server_issued_count(world, app) -> None:
+    """The review's attack: a made-up page-view id per post counted a fresh view each time."""
+    from prm_domain.syndication import page_views
+
+    banner = world["banner"]["id"]
+    pair = [{"type": "impression", "item_id": banner}, {"type": "click", "item_id": banner}]
+    # What an old widget sends, and the attack: a new random id per post.
+    for forged in ["lq3k2x9ab0c4d5e6f7", *(str(uuid.uuid4()) for _ in range(10))]:
+        r = _beacon(world, pair, forged)
+        assert r.status_code == 422, r.json
+        assert r.json["error"]["code"] == "page_view_refused"
+        assert "page_view" in r.json["error"]["fields"]
+    # Tampered tokens: another time, another nonce, a shortened or foreign signature, a token
+    # signed with another secret, text that is not ASCII.
+    secret, key = app.config["SECRET_KEY"], world["embed"]["key"]
+    good = _view(world)
+    issued, nonce, mac = good.split(".")
+    other_nonce = ("A" if nonce[0] != "A" else "B") + nonce[1:]
+    for bad in [
+        f"{int(issued) + 1}.{nonce}.{mac}",
+        f"{issued}.{other_nonce}.{mac}",
+        f"{issued}.{nonce}.{mac[:-1]}",
+        f"{issued}.{nonce}.{mac[:-1]}{'0' if mac[-1] != '0' else '1'}",
+        page_views.issue("another secret", key, issued=int(issued), nonce=nonce),
+        page_views.issue(secret, key, issued=int(time.time()) + 3600),  # from the future
+        f"{issued}.{nonce}.{mac}.x",
+        f"²{issued}.{nonce}.{mac}",
+        good + "é",
+        123,
+        ["a"],
+    ]:
+        r = _beacon(world, pair, bad)
+        assert r.status_code == 422 and "page_view" in r.json["error"]["fields"], (bad, r.json)
+    assert _stats(world)["totals"] == {"impressions": 0, "clicks": 0, "leads": 0, "ctr": 0.0}
+    # The real token counts once.
+    assert _beacon(world, pair, good).status_code == 204
+    assert _stats(world)["totals"] == {"impressions": 1, "clicks": 1, "leads": 0, "ctr": 1.0}
+
+
+def test_a_page_view_token_counts_for_its_own_embed_only(world) -> None:
+    banner = world["banner"]["id"]
+    other = world["a_api"].post(
+        "/api/v1/embeds", {"kind": "block", "items": "all", "allowed_domains": ["shop.example.com"]}
+    )
+    assert other.status_code == 201, other.json
+    pair = [{"type": "impression", "item_id": banner}, {"type": "click", "item_id": banner}]
+    from_a = _view(world)
+    r = _beacon(world, pair, from_a, key=other.json["key"])
+    assert r.status_code == 422 and r.json["error"]["code"] == "page_view_refused"
+    stats = world["a_api"].get(f"/api/v1/embeds/{other.json['id']}/stats").json
+    assert stats["totals"]["impressions"] == 0
+    own = _view(world, other.json["key"])
+    assert _beacon(world, pair, own, key=other.json["key"]).status_code == 204
+    stats = world["a_api"].get(f"/api/v1/embeds/{other.json['id']}/stats").json
+    assert stats["totals"] == {"impressions": 1, "clicks": 1, "leads": 0, "ctr": 1.0}
+
+
+def test_each_content_answer_names_a_new_page_view(world, app) -> None:
+    """From the cache too; and no cache may keep an answer, or a reload would be the same view."""
+    c, key = world["client"], world["embed"]["key"]
+    for seconds in (0, 60):
+        app.config["SYNDICATION_CACHE_SECONDS"] = seconds
+        answers = [
+            c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN}) for _ in "abc"
+        ]
+        tokens = {r.json["page_view"] for r in answers}
+        assert len(tokens) == 3 and all(t.count(".") == 2 for t in tokens)
+        assert all(r.headers["Cache-Control"] == "no-store" for r in answers)
+        assert all(b"page-view" not in r.data for r in answers)
 
 
 def test_fragment_escapes_and_embed_js_caches(world) -> None:
@@ -425,6 +514,8 @@ def _normalised(r):
         data = json.loads(body)
         for form in data["forms"]:
             form["form_token"] = "T"  # per-second HMAC: equal in kind, not always in value
+        assert data["page_view"].count(".") == 2
+        data["page_view"] = "V"  # a new page view per answer
         body = json.dumps(data, sort_keys=True).encode()
     headers = sorted((k, v) for k, v in r.headers.items() if k not in ("Content-Length",))
     return r.status_code, headers, body
