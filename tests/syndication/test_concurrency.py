@@ -15,6 +15,7 @@ from prm_domain.syndication import embeds, items, leads
 from tests.concurrency import Committed, committed_postgres, in_parallel
 
 pytestmark = pytest.mark.postgres
+SECRET = "concurrency-test-secret"  # signs the page-view tokens of these tests only
 
 FORM = {
     "fields": ["name", "email", "message"],
@@ -95,20 +96,26 @@ def test_identical_leads_sent_at_once_are_stored_once(db: Committed, site: Site)
 
 
 def test_one_page_view_counts_once_however_many_send_it_at_once(db: Committed, site: Site) -> None:
-    from prm_domain.syndication import events
+    from prm_domain.errors import ValidationError
+    from prm_domain.syndication import events, page_views
 
     batch = [
         {"type": "impression", "item_id": site.banner_id},
         {"type": "click", "item_id": site.banner_id},
     ]
+    with db.sessions() as s:
+        embed = s.get(Embed, site.embed_id)
+        assert embed is not None
+        # The token the content answer gave one page view (page_views.issue, as the view does).
+        token = page_views.issue(SECRET, embed.key)
 
-    def send(i: int) -> int:
+    def send(i: int, view: str = token) -> int:
         with db.sessions() as s:
             embed = s.get(Embed, site.embed_id)
             assert embed is not None
             # Half send the pair once, half the pair 50 times over (100 events).
             counted = events.record(
-                s, embed, batch if i % 2 else batch * 50, {site.banner_id}, "pv-parallel-1"
+                s, embed, batch if i % 2 else batch * 50, {site.banner_id}, view, secret=SECRET
             )
             s.commit()
             return counted
@@ -117,6 +124,9 @@ def test_one_page_view_counts_once_however_many_send_it_at_once(db: Committed, s
 
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert sum(results) == 2  # type: ignore[arg-type]
+    # A script's own page-view ids, one per request, all at once: none counts.
+    made_up = in_parallel(50, lambda i: send(i, f"pv-made-up-{i:04d}-{i * 7919:x}"))
+    assert all(isinstance(r, ValidationError) for r in made_up), made_up
     with db.sessions() as s:
         rows = {
             r.item_id: (r.impressions, r.clicks)
