@@ -33,6 +33,7 @@ class World:
     lead: int  # a lead of partner A's embed
     proposal: int  # partner A's pending change request
     token: str = ""
+    page_view: str = ""  # a page-view token of the embed, as its content answer gives one
 
 
 @dataclass(frozen=True)
@@ -516,6 +517,9 @@ CASES: dict[tuple[str, str], Case] = {
         "public",
         lambda w: f"/syndication/v1/embeds/{w.embed_key}/events",
         "public",
-        lambda w: {"events": [{"type": "impression", "item_id": w.lead_item}]},
+        lambda w: {
+            "page_view": w.page_view,
+            "events": [{"type": "impression", "item_id": w.lead_item}],
+        },
     ),
 }

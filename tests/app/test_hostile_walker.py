@@ -326,6 +326,7 @@ def _build(
 ) -> Walker:
     import datetime as dt
 
+    from prm_domain.syndication import page_views
     from syndication.public import form_token
 
     tier = make_tier()
@@ -408,6 +409,7 @@ def _build(
         lead=lead.id,
         proposal=proposal.id,
         token=token,
+        page_view=page_views.issue(app.config["SECRET_KEY"], embed["key"]),
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
     for name, user in signed_in.items():

@@ -38,6 +38,7 @@ from prm_domain.models import (
     UserSession,
 )
 from prm_domain.passwords import hash_password
+from prm_domain.syndication import page_views
 from syndication.public import form_token
 from tests.concurrency import (
     ORIGIN,
@@ -146,7 +147,7 @@ def test_parallel_event_beacons_all_count(world: World) -> None:
 
     def beacon(client: Any, i: int) -> Any:
         body = {
-            "page_view": f"pv-{i:04d}-{uuid.uuid4().hex[:8]}",
+            "page_view": page_views.issue(world.app.config["SECRET_KEY"], key),
             "events": [
                 {"type": "impression", "item_id": banner},
                 {"type": "click", "item_id": banner},
@@ -233,7 +234,7 @@ def test_everything_at_once(world: World) -> None:
             )
         if kind == 2:
             body = {
-                "page_view": f"mixed-{i:04d}-view",
+                "page_view": page_views.issue(world.app.config["SECRET_KEY"], site.key),
                 "events": [{"type": "impression", "item_id": site.banner}],
             }
             return client.post(
