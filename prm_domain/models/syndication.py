@@ -121,7 +121,8 @@ class EmbedDailyStat(Base):
 class EmbedViewEvent(Base):
     """What one page view of an embed has counted: an item's impression, and then its click.
 
-    The widget names each page view with a random id. Unique per (embed, page view, item,
+    A page view is the nonce of a page-view token the server issued (syndication/page_views.py),
+    never an id the page makes up. Unique per (embed, page view, item,
     kind), so however often or however many at once an event is sent, a page view counts an
     item's impression once and its click once (and a click only after its impression). Rows
     are needed only while a page can still send events; a periodic task deletes old ones.
