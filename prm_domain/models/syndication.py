@@ -121,11 +121,11 @@ class EmbedDailyStat(Base):
 class EmbedViewEvent(Base):
     """What one page view of an embed has counted: an item's impression, and then its click.
 
-    A page view is the nonce of a page-view token the server issued (syndication/page_views.py),
-    never an id the page makes up. Unique per (embed, page view, item,
-    kind), so however often or however many at once an event is sent, a page view counts an
-    item's impression once and its click once (and a click only after its impression). Rows
-    are needed only while a page can still send events; a periodic task deletes old ones.
+    A page view is the nonce of a page-view token the server issued (syndication.page_views),
+    never an id the page makes up. Unique per (embed, page view, item, kind), so however often
+    or however many at once an event is sent, a page view counts an item's impression once and
+    its click once (and a click only after its impression). Rows are needed only while a page
+    can still send events; a periodic task deletes old ones.
     """
 
     __tablename__ = "embed_view_event"
