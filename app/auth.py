@@ -148,9 +148,12 @@ def change_password(dbs: Session, user: User, current: Any, new: Any) -> None:
 
 def add_partner_user(dbs: Session, actor: User, partner_id: int, values: Mapping[str, Any]) -> User:
     """The domain's add-user, with the neutral "address cannot be used" answers limited per
-    actor: each one still says "some account has it", so trying a list of addresses is slow."""
+    organisation: each one still says "some account has it", so trying a list of addresses is
+    slow. Per organisation, not per actor: an admin who adds more admins gets no more tries."""
     limit = current_app.config["USER_ADD_REFUSAL_LIMIT"]
-    key = ("user-add-refused", str(actor.id))
+    # Vendor staff see every account anyway; each is held to its own count.
+    who = f"partner:{actor.partner_id}" if actor.partner_id is not None else f"user:{actor.id}"
+    key = ("user-add-refused", who)
     limits = limiter()
     limits.check(limit, *key)
     try:

@@ -146,6 +146,27 @@ def end_all_sessions(session: Session, user: User) -> int:
     return int(getattr(ended, "rowcount", 0) or 0) + int(getattr(revoked, "rowcount", 0) or 0)
 
 
+def end_partner_sessions(session: Session, partner_id: int) -> int:
+    """Every portal session and API token of every user of a partner ends now, for good (the
+    partner exited). Ended rows stay ended: re-activating the partner revives none of them, its
+    people sign in again. Returns how many were live."""
+    members = select(User.id).where(User.partner_id == partner_id).scalar_subquery()
+    now = utcnow()
+    ended = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id.in_(members), UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    revoked = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id.in_(members), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(ended, "rowcount", 0) or 0) + int(getattr(revoked, "rowcount", 0) or 0)
+
+
 def purge_dead_tokens(session: Session, *, older_than: dt.timedelta = dt.timedelta(days=30)) -> int:
     """Delete tokens and sessions that ended long ago. Idempotent; run by the periodic job."""
     cutoff = utcnow() - older_than

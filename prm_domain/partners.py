@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, validation
+from prm_domain import access, audit, auth, validation
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
 from prm_domain.errors import Conflict, NotFound, ValidationError
@@ -159,4 +159,18 @@ def update_partner(
         session.expire(partner, ["tier"])  # else tier_name still shows the old tier
     if changes:
         audit.record(session, actor, "partner.updated", partner, changes, partner_id=partner.id)
+    if clean.get("status") == PartnerStatus.EXITED:
+        # Exit ends every session and token for good, not only while exited: the status gate
+        # alone would let them answer again the day the vendor re-activates the partner.
+        # Suspension keeps them (its people are led to the notice, docs/access.md).
+        ended = auth.end_partner_sessions(session, partner.id)
+        if ended:
+            audit.record(
+                session,
+                actor,
+                "partner.sessions_ended",
+                partner,
+                {"ended": ended},
+                partner_id=partner.id,
+            )
     return partner

@@ -338,28 +338,35 @@ def _eml(
 ) -> bytes:
     message = EmailMessage()
     message["Subject"] = asset.name
-    sender = _sender(brand.contact.name or partner.name, brand.contact.email)
-    if sender is not None:
-        message["From"] = sender
+    if brand.contact.email:
+        # Without a contact email the draft has no sender (the mail client fills in its own);
+        # with one, it is the sender exactly as saved, never silently dropped.
+        message["From"] = _sender(brand.contact.name or partner.name, brand.contact.email)
     message["X-Unsent"] = "1"  # opens as a draft in Outlook and Apple Mail, ready to send
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return bytes(message)
 
 
-def _sender(name: str, address: str) -> Address | None:
+def _sender(name: str, address: str) -> Address:
     """The From mailbox, built by the email package (which quotes the name and encodes it
-    as needed); None when the address cannot stand in a header exactly as given (one saved
-    before contact emails were checked): the draft then opens without a sender."""
-    if not address:
-        return None
+    as needed). An address that cannot stand in a header exactly as given (one saved before
+    contact emails were checked) is refused with a field error naming it: a draft whose
+    sender silently vanished would go out from the wrong person."""
+    refused = ValidationError(
+        f"The brand kit's contact email {address!r} cannot be used as the sender of an email: "
+        "correct it in the brand kit.",
+        {"contact_email": "cannot be used as an email sender"},
+    )
+    if not address.isascii() or "=?" in address:
+        raise refused
     try:
         mailbox = Address(display_name=" ".join(name.split()), addr_spec=address)
     except (ValueError, IndexError):  # the email package's header defects are ValueErrors
-        return None
+        raise refused from None
     # The parser drops what it does not understand ("a(b)@x" becomes "a@x"): refuse that.
-    if mailbox.addr_spec != address or not address.isascii():
-        return None
+    if mailbox.addr_spec != address:
+        raise refused
     return mailbox
 
 

@@ -111,7 +111,8 @@ def mailbox(field: str, value: object) -> str:
     colons or backslashes, which would change or break the header."""
     address = email(field, value)
     local = address.rsplit("@", 1)[0]
-    if len(local) > 64 or not _MAILBOX_LOCAL.match(local):
+    # "=?": an RFC 2047 encoded word, which mail software decodes into another address.
+    if len(local) > 64 or not _MAILBOX_LOCAL.match(local) or "=?" in local:
         raise fail(field, "is not a valid email address (use letters, digits and . _ - + only)")
     return address
 
@@ -137,6 +138,8 @@ def hostname(
     # isascii: str.isdigit() is true for "²" (int() fails) and "٣" (not a port to store)
     if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise fail(field, f"{value!r} has an invalid port")
+    # As an Origin header writes it: "08080" is 8080, and "0443" the default port.
+    port = str(int(port)) if port else ""
     port = "" if port in ("80", "443") else port
     if allow_loopback and host in LOOPBACK:
         return f"{host}:{port}" if port else host

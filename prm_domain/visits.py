@@ -77,14 +77,20 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
         for a in session.scalars(published.order_by(Asset.published_at.desc(), Asset.id.desc()))
         if assets.visible_to(actor, a, partner)
     ]
-    out.new_leads = (
-        session.scalar(
-            select(func.count())
-            .select_from(Lead)
-            .where(access.partner_scope(actor, Lead.partner_id), Lead.created_at > after)
+    # Counted by the lead rule, like every face that shows leads: a partner user's dashboard
+    # counts only the leads assigned to them, and nothing while leads are closed to them.
+    if access.status_allows(actor, access.Area.EMBEDS):
+        out.new_leads = (
+            session.scalar(
+                select(func.count())
+                .select_from(Lead)
+                .where(
+                    access.lead_scope(actor, Lead.partner_id, Lead.assigned_user_id),
+                    Lead.created_at > after,
+                )
+            )
+            or 0
         )
-        or 0
-    )
     if access.has(actor, Right.VIEW_ALL_PARTNERS):
         out.new_partners = (
             session.scalar(

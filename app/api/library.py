@@ -406,15 +406,15 @@ def render_asset(asset_id: int, query: RenderQuery) -> Response:
         )
 
     def first_in_window() -> bool:
-        # The same person downloading the same file again soon (a retry, a second click) is one
-        # download: downloads per partner should count interest, not clicks.
+        # The same person downloading the same file again soon (a retry, a second click, the
+        # same file in another format) is one download: downloads per partner should count
+        # interest, not clicks. So the format is not part of the key.
         return limiter().first(
             current_app.config["DOWNLOAD_REPEAT_WINDOW"],
             "download",
             str(g.user.id),
             str(asset_id),
             str(query.partner_id or g.user.partner_id),
-            query.format,
         )
 
     result = rendering.render_for(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,7 +128,7 @@ def submit_lead(
             partner_id=embed.partner_id,
             kind="lead",
             text=f"New lead: {clean.get('name') or clean['email']} via {_embed_label(embed)}",
-            link=f"/leads/{lead.id}",
+            link=lead_link(lead.id),
         )
     )
     session.flush()
@@ -157,6 +157,11 @@ def _field(name: str, value: Any, *, required: bool) -> str:
 
 def _embed_label(embed: Embed) -> str:
     return embed.name or f"your {embed.kind.value.replace('_', ' ')} embed"
+
+
+def lead_link(lead_id: int) -> str:
+    """Where a lead's notifications point; also how they are found again for that lead."""
+    return f"/leads/{lead_id}"
 
 
 def _visible(actor: User) -> Any:
@@ -199,6 +204,17 @@ def assign_lead(session: Session, actor: User, lead_id: int, user_id: Any) -> Le
         return lead
     old = lead.assigned_user_id
     lead.assigned_user_id = assignee.id if assignee else None
+    # A personal lead notification is readable only while its reader may see the lead: the
+    # earlier assignee's goes with the assignment (it names the lead's person).
+    stale = delete(Notification).where(
+        Notification.partner_id == lead.partner_id,
+        Notification.kind.in_(access.LEAD_NOTIFICATION_KINDS),
+        Notification.link == lead_link(lead.id),
+        Notification.user_id.is_not(None),
+    )
+    if lead.assigned_user_id is not None:
+        stale = stale.where(Notification.user_id != lead.assigned_user_id)
+    session.execute(stale.execution_options(synchronize_session=False))
     session.flush()
     audit.record(
         session,
@@ -215,7 +231,7 @@ def assign_lead(session: Session, actor: User, lead_id: int, user_id: Any) -> Le
                 user_id=assignee.id,
                 kind="lead",
                 text=f"Lead assigned to you: {lead.name or lead.email}",
-                link=f"/leads/{lead.id}",
+                link=lead_link(lead.id),
             )
         )
         session.flush()

@@ -142,6 +142,33 @@ def test_trying_addresses_that_have_accounts_elsewhere_is_limited(
     assert r.status_code == 201
 
 
+def test_more_admins_do_not_multiply_the_address_probes(
+    app: Any,
+    make_user: Callable[..., User],
+    make_partner: Callable[..., Partner],
+    api_as: Any,
+    session: Session,
+) -> None:
+    """The limit is the organisation's: an admin who creates more admins (over the API, the
+    way an attacker would) shares one count with them."""
+    app.config["USER_ADD_REFUSAL_LIMIT"] = "3 per hour"
+    admin = make_user(Role.PARTNER_ADMIN)
+    path = f"/api/v1/partners/{admin.partner_id}/users"
+    api = api_as(admin)
+    helpers = []
+    for n in range(2):
+        r = api.post(path, new_user(email=f"helper{n}@example.com", role="partner_admin"))
+        assert r.status_code == 201, r.json
+        helpers.append(r.json["id"])
+    elsewhere = [make_user(Role.PARTNER_USER, partner=make_partner()) for _ in range(6)]
+    answers = [api.post(path, new_user(email=u.email)).status_code for u in elsewhere[:2]]
+    for n, helper_id in enumerate(helpers):
+        helper = api_as(session.get(User, helper_id))
+        answers.append(helper.post(path, new_user(email=elsewhere[2 + n].email)).status_code)
+    assert answers == [422, 422, 422, 429]
+    assert api.post(path, new_user(email=elsewhere[5].email)).status_code == 429
+
+
 @pytest.mark.parametrize("role", ["vendor_admin", "channel_manager", "marketing_manager", "boss"])
 def test_partner_users_cannot_get_vendor_roles(
     role: str, make_user: Callable[..., User], api_as: Any, session: Session

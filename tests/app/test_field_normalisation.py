@@ -51,6 +51,22 @@ def test_embed_domains_with_default_ports_match_their_origin(world, client) -> N
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_embed_ports_are_stored_as_an_origin_writes_them(world, client) -> None:
+    """A leading zero ("08080") was stored as typed and never matched the Origin "…:8080"."""
+    r = _embed(world, ["alpine-it.example:08080", "b.example:0443", "c.example:00080"])
+    assert r.status_code == 201, r.json
+    assert r.json["allowed_domains"] == ["alpine-it.example:8080", "b.example", "c.example"]
+    answer = client.get(
+        f"/syndication/v1/embeds/{r.json['key']}",
+        headers={"Origin": "https://alpine-it.example:8080"},
+    )
+    assert answer.headers.get("Access-Control-Allow-Origin") == "https://alpine-it.example:8080"
+    for bad in ("a.example:0", "a.example:00000", "a.example:65536", "a.example:099999"):
+        r = _embed(world, [bad])
+        assert r.status_code == 422, bad
+        assert "port" in r.json["error"]["fields"]["allowed_domains"], bad
+
+
 def test_a_pasted_origin_counts_as_its_host(world) -> None:
     r = _embed(
         world, ["https://Shop.Example.com/", "http://127.0.0.1:8081", "https://b.example:443"]

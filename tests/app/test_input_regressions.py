@@ -227,6 +227,8 @@ BAD_CONTACT_EMAILS = [
     "a\\b@acme.example",
     "a..b@acme.example",
     ".a@acme.example",
+    "=?utf-8?b?QQ==?=@delta-dist.example",  # an RFC 2047 word: the .eml lost its From
+    "a=?x@acme.example",
 ]
 
 
@@ -285,23 +287,38 @@ def test_the_eml_from_header_is_built_by_the_email_package(
     assert sender.display_name == 'Jöhn "JB" O\'Brien'
 
 
-def test_a_stored_bad_contact_email_still_downloads(
+def test_a_stored_bad_contact_email_is_refused_at_render_never_dropped(
     make_user: Any, make_partner: Any, api_as: Any, session: Session
 ) -> None:
-    # Saved before contact emails were checked: the draft opens without a sender, no 500.
+    # Saved before contact emails were checked: the .eml is refused with a 422 naming the
+    # contact email (the draft never goes out without its sender); html and txt still render.
     partner = make_partner()
     admin = api_as(make_user(Role.PARTNER_ADMIN, partner))
     asset = _email_asset(api_as(make_user(Role.VENDOR_ADMIN)))
     admin.request("PUT", f"/api/v1/partners/{partner.id}/brand-kit/logos/light", data=png())
-    for address in ["jäne@acme.example", "a:b@acme.example", "a(b)@acme.example"]:
+    for address in [
+        "jäne@acme.example",
+        "a:b@acme.example",
+        "a(b)@acme.example",
+        "=?utf-8?b?QQ==?=@delta-dist.example",
+    ]:
         kit = session.scalar(select(BrandKit).where(BrandKit.partner_id == partner.id))
         assert kit is not None
         kit.contact_email = address
         kit.version += 1
         session.commit()
         r = admin.get(f"/api/v1/assets/{asset}/render?format=eml")
-        assert r.status_code == 200, (address, r.get_data()[:300])
-        assert email.message_from_bytes(r.data, policy=email.policy.default)["From"] is None
+        assert r.status_code == 422, (address, r.get_data()[:300])
+        assert "contact_email" in r.json["error"]["fields"]
+        assert "brand kit" in r.json["error"]["message"]
+        assert admin.get(f"/api/v1/assets/{asset}/render?format=txt").status_code == 200
+    # No contact email at all: the draft has no sender, and the mail client fills it in.
+    kit.contact_email = ""
+    kit.version += 1
+    session.commit()
+    r = admin.get(f"/api/v1/assets/{asset}/render?format=eml")
+    assert r.status_code == 200
+    assert email.message_from_bytes(r.data, policy=email.policy.default)["From"] is None
 
 
 # -- uploads over the size limit ----------------------------------------------------------------

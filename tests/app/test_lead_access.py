@@ -129,3 +129,46 @@ def test_lead_notifications_reach_only_those_who_may_see_the_lead(
     # The personal notice is theirs alone: other members, even admins, do not get it.
     sign_in_as(world["acme_admin"])
     assert "Lead assigned to you" not in text_of(client.get("/"))
+
+
+def test_reassignment_takes_the_lead_from_the_earlier_assignees_notifications(
+    world, session, client, sign_in_as, api_as
+):
+    """Assigned to a user and back to the admin: the user's "Lead assigned to you" notice names a
+    lead they may no longer see, so it goes with the assignment (unread or read)."""
+    mine, _ = leads_of(world, session)
+    admin = api_as(world["acme_admin"])
+    url = f"/api/v1/leads/{mine.id}"
+    assert admin.patch(url, {"assigned_user_id": world["acme_user"].id}).status_code == 200
+    sign_in_as(world["acme_user"])
+    assert "Lead assigned to you: Assigned Alice" in text_of(client.get("/"))
+    assert admin.patch(url, {"assigned_user_id": world["acme_admin"].id}).status_code == 200
+    sign_in_as(world["acme_user"])
+    body = text_of(client.get("/"))
+    assert "Assigned Alice" not in body and "alice@buyer.example" not in body
+    stale = session.query(Notification).filter(Notification.user_id == world["acme_user"].id)
+    assert stale.count() == 0
+    # Given back to the user, they are told again; unassigned, the notice goes again.
+    assert admin.patch(url, {"assigned_user_id": world["acme_user"].id}).status_code == 200
+    sign_in_as(world["acme_user"])
+    assert "Lead assigned to you: Assigned Alice" in text_of(client.get("/"))
+    assert admin.patch(url, {"assigned_user_id": None}).status_code == 200
+    sign_in_as(world["acme_user"])
+    assert "Assigned Alice" not in text_of(client.get("/"))
+
+
+def test_the_dashboard_counts_only_the_leads_the_reader_may_see(
+    world, session, client, sign_in_as, api_as
+):
+    mine, _ = leads_of(world, session)
+    sign_in_as(world["acme_user"])
+    body = text_of(client.get("/"))
+    assert "1 new lead" not in body and "2 new leads" not in body  # none assigned: none counted
+    api_as(world["acme_admin"]).patch(
+        f"/api/v1/leads/{mine.id}", {"assigned_user_id": world["acme_user"].id}
+    )
+    sign_in_as(world["acme_user"])
+    body = text_of(client.get("/"))
+    assert "1 new lead" in body and "2 new leads" not in body
+    sign_in_as(world["acme_admin"])
+    assert "2 new leads" in text_of(client.get("/"))

@@ -169,6 +169,26 @@ def test_email_and_social(setup):
     assert jpeg.status_code == 200 and jpeg.data[:3] == b"\xff\xd8\xff"
 
 
+def test_one_download_counts_once_whatever_the_format(setup, session):
+    """html, eml and txt of the same email within the repeat window are one download: the
+    format is how the person takes the file, not another download."""
+    from sqlalchemy import func, select
+
+    from prm_domain.models import AssetDownload
+
+    vendor, partner_api, _, partner, _, _ = setup
+    partner_api.request("PUT", f"/api/v1/partners/{partner.id}/brand-kit/logos/light", data=png())
+    email_id = vendor.post("/api/v1/assets", {"kind": "email", "name": "Newsletter"}).json["id"]
+    r = vendor.post(f"/api/v1/assets/{email_id}/versions", data=NEWSLETTER.encode())
+    assert r.status_code == 201, r.json
+    vendor.post(f"/api/v1/assets/{email_id}/publish", {})
+    for fmt in ("html", "eml", "txt", "eml"):
+        r = partner_api.get(f"/api/v1/assets/{email_id}/render?format={fmt}&download=true")
+        assert r.status_code == 200, (fmt, r.json)
+    count = select(func.count()).select_from(AssetDownload)
+    assert session.scalar(count.where(AssetDownload.asset_id == email_id)) == 1
+
+
 def test_uploads_are_checked_by_content(setup):
     vendor, *_ = setup
     asset_id = vendor.post("/api/v1/assets", {"kind": "pdf", "name": "X"}).json["id"]

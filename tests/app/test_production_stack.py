@@ -68,7 +68,7 @@ def test_release_then_gunicorn_on_postgres_and_redis(tmp_path: Path) -> None:
         "RATE_LIMIT_PREFIX": f"stack-{schema}",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
-        "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "3 per 15 minutes",
     }
     procfile = _procfile()
     try:

@@ -85,6 +85,9 @@ def test_hostname_refuses(given: Any) -> None:
         ("example.com:80", "example.com"),
         ("example.com", "example.com"),
         ("bücher.de:8443", "xn--bcher-kva.de:8443"),
+        # The integer form, as an Origin header writes it.
+        ("alpine-it.example:08080", "alpine-it.example:8080"),
+        ("example.com:0443", "example.com"),
     ],
 )
 def test_hostname_with_port(given: str, clean: str) -> None:
@@ -92,11 +95,27 @@ def test_hostname_with_port(given: str, clean: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "given", ["example.com:0", "example.com:65536", "example.com:http", "example.com:²", "h:٣"]
+    "given",
+    [
+        "example.com:0",
+        "example.com:000",
+        "example.com:65536",
+        "example.com:065536",
+        "example.com:http",
+        "example.com:²",
+        "h:٣",
+    ],
 )
 def test_hostname_refuses_bad_ports(given: str) -> None:
     # "²" and "٣" are str.isdigit(); the first used to crash int(), the second was stored.
     refused(v.hostname, given, allow_port=True)
+
+
+@pytest.mark.parametrize(
+    "given", ["=?utf-8?b?QQ==?=@delta-dist.example", "a=?b@x.example", "=?@x.example"]
+)
+def test_mailbox_refuses_encoded_words(given: str) -> None:
+    refused(v.mailbox, given)
 
 
 @pytest.mark.parametrize(
