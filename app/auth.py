@@ -11,8 +11,6 @@ from typing import Any, TypeVar
 
 from flask import (
     Flask,
-    Response,
-    after_this_request,
     current_app,
     g,
     redirect,
@@ -20,7 +18,6 @@ from flask import (
     session,
     url_for,
 )
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from app import db
@@ -31,72 +28,27 @@ from prm_domain.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# A browser that signed in to an account before carries this signed cookie; it is exempt from
-# the account-wide limit, so strangers failing from elsewhere never lock the owner out.
-DEVICE_COOKIE = "cobrand_device"
-DEVICE_DAYS = 180
-DEVICE_ACCOUNTS = 5  # accounts remembered per browser (shared office machines)
-
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
-
-
-def _account_tag(account: str) -> str:
-    # Keyed, so the readable cookie does not carry a guessable digest of an email address.
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, account.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="cobrand.trusted-device")
-
-
-def _device_tags() -> list[str]:
-    raw = request.cookies.get(DEVICE_COOKIE, "")
-    if not raw or len(raw) > 2048:
-        return []
-    try:
-        tags = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
-    except BadData:
-        return []
-    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
-
-
-def _remember_device(account: str) -> None:
-    tags = [t for t in _device_tags() if t != _account_tag(account)]
-    tags = [_account_tag(account), *tags][:DEVICE_ACCOUNTS]
-    value = _device_serializer().dumps(tags)
-
-    @after_this_request
-    def set_cookie(response: Response) -> Response:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            value,
-            max_age=DEVICE_DAYS * 86400,
-            httponly=True,
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            samesite="Lax",
-        )
-        return response
 
 
 def _counters(account: str) -> list[tuple[str, tuple[str, ...]]]:
     """The failure counters one sign-in attempt is held to: (limit, key)."""
     config = current_app.config
     address = client_address()
-    counters = [
+    # No account-wide counter: one that refuses the right password lets any stranger lock the
+    # owner out by failing from enough addresses (issue 8). A spread-out guesser is held to
+    # 5 guesses per address per account every 15 minutes, and to 20 per address over all.
+    return [
         (config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"], ("login-acct-addr", account, address)),
         (config["LOGIN_LIMIT_PER_ADDRESS"], ("login-addr", address)),
     ]
-    if _account_tag(account) not in _device_tags():
-        counters.append((config["LOGIN_LIMIT_PER_ACCOUNT"], ("login-acct", account)))
-    return counters
 
 
 def sign_in(dbs: Session, email: Any, password: Any) -> User:
-    """Authenticate, counting failures only, per (account, address), per address, and per
-    account from browsers that never signed in to it.
+    """Authenticate, counting failures only, per (account, address) and per address; nothing a
+    stranger does elsewhere refuses the owner's right password.
 
     Every counter is checked before the password is: a caller over a limit learns nothing.
     A failure is counted atomically; one past a limit answers 429 like a refused attempt,
@@ -127,7 +79,6 @@ def sign_in(dbs: Session, email: Any, password: Any) -> User:
         dbs.rollback()  # no "last sign-in" for a refused attempt
         raise
     limits.clear(counters[0][0], *counters[0][1])  # the owner's own typos from here are forgiven
-    _remember_device(account)
     return user
 
 

@@ -65,13 +65,12 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
-        # Failed sign-ins only: per account from one address, per address over all accounts,
-        # and per account over all addresses except browsers that signed in to it before.
+        # Failed sign-ins only: per account from one address, and per address over all
+        # accounts. Never per account from anywhere: strangers could lock the owner out.
         "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": env.get(
             "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per 15 minutes"
         ),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour"),
         # A partner admin adding users whose addresses have accounts elsewhere.
         "USER_ADD_REFUSAL_LIMIT": env.get("USER_ADD_REFUSAL_LIMIT", "10 per hour"),
         # Portal sessions end after this long without a request, and at the latest after the
