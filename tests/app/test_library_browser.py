@@ -278,6 +278,10 @@ def test_an_email_without_brand_fields_is_flagged_at_upload_and_gets_the_footer_
     section = page.locator("section.brand-fields")
     assert section.get_attribute("data-brand-fields") == "8"
     assert "uses 8 brand fields" in section.inner_text()
+    # Not offered twice; the preview beside the report shows the same (new) version.
+    assert page.locator("button:has-text('Add the standard partner footer')").count() == 0
+    assert "Version 2 has the standard partner footer" in section.inner_text()
+    assert "Version 2 (not published)" in page.locator("section.preview-card").inner_text()
     page.click("form[action$='/publish'] button:has-text('Publish v2')")
     page.wait_for_selector(".flash-success")
     message = flash_text(page)
@@ -311,7 +315,9 @@ def test_the_editor_says_edits_are_live_and_publishing_says_whom_it_reaches(
     )
     note = page.locator("[data-ze=live-note]")
     assert "Live: partners get changes when you save" in note.inner_text()
-    assert "2 partners: Gold only" in note.inner_text()
+    # The audience size, not a download count.
+    assert "reaches 2 partners (Gold only)" in note.inner_text()
+    assert "downloaded" not in note.inner_text()
     assert page.locator("[data-ze=save]").inner_text() == "Save: goes live"
     page.check("input[name=ze-newkind][value=name]")
     page.click("[data-ze=add]")
