@@ -200,6 +200,9 @@ def dashboard() -> Any:
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
     context["changes"] = visits.changes_since(db.session(), user, seen_since())
+    # A prospect or onboarding partner reads why the library, embeds and leads are closed here,
+    # not only after following a link into a refusal.
+    context["status_notice"] = access.status_notice(user)
     return render_template("dashboard.html", **context)
 
 
