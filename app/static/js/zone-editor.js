@@ -22,6 +22,33 @@
     qr: { kind: "qr", box: [0.8, 0.85, 0.12, 0.12], align: "right" },
   };
 
+  // Placeholders as people call them (the insert buttons' words), for the zone list.
+  const PLACEHOLDER_NAMES = {
+    partner_name: "partner name",
+    "brand.logo_url": "logo",
+    "contact.name": "contact name",
+    "contact.title": "title",
+    "contact.phone": "phone",
+    "contact.email": "email",
+    "contact.website": "website",
+    "contact.address": "address",
+  };
+  const NAME_LENGTH = 30;
+
+  // What a zone is, readable in a narrow list: the ready-made ones by name, other text by its
+  // first words with placeholders as their names ("Text: Call phone").
+  function zoneName(zone) {
+    if (zone.kind !== "text") return KIND_LABELS[zone.kind];
+    const text = (zone.text || "").trim();
+    if (!text) return "Text (empty)";
+    if (text === PRESETS.contact.text) return "Contact block";
+    if (text === PRESETS.name.text) return "Partner name";
+    const words = text
+      .replace(/\{\{\s*([\w.]+)\s*\}\}/g, function (_, name) { return PLACEHOLDER_NAMES[name] || name; })
+      .split(/\s+/).join(" ");
+    return "Text: " + (words.length > NAME_LENGTH ? words.slice(0, NAME_LENGTH - 1).replace(/\s+\S*$/, "") + "…" : words);
+  }
+
   function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
   function round(v) { return Math.round(v * 10000) / 10000; }
 
@@ -94,9 +121,7 @@
     }
 
     function zoneTitle(zone, i) {
-      let label = (i + 1) + ". " + KIND_LABELS[zone.kind];
-      if (zone.kind === "text" && zone.text) label += ": " + zone.text.split("\n").join(" / ");
-      return label;
+      return (i + 1) + ". " + zoneName(zone);
     }
 
     function fitWarns(fit) {
@@ -179,7 +204,7 @@
       if (zone && !applies(zone, state.page)) {
         // Show a page the zone is on.
         for (let p = 1; p <= pageCount; p += 1) {
-          if (applies(zone, p)) { showPage(p); break; }
+          if (applies(zone, p)) { showPage(p); reloadPreview(); break; }
         }
       }
       render();
@@ -507,6 +532,26 @@
       return (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
     }
 
+    // The part of the page on screen, as fractions of its height: a ready-made box low on the
+    // page lands off-screen on a laptop, so it moves up into view (kept as low as it fits).
+    function withinView(box) {
+      const r = image.getBoundingClientRect();
+      if (!r.height) return box;
+      let bottom = window.innerHeight;
+      Array.prototype.forEach.call(document.querySelectorAll(".ze-savebar"), function (bar) {
+        const b = bar.getBoundingClientRect();
+        // A sticky bar over the page's column hides what is under it.
+        if (b.height && b.left < r.right && b.right > r.left && b.top < bottom && b.top > r.top) bottom = b.top;
+      });
+      const top = clamp(-r.top / r.height, 0, 1);
+      const end = clamp((bottom - r.top) / r.height, 0, 1);
+      const margin = 0.02;
+      if (box[1] >= top && box[1] + box[3] <= end) return box;
+      if (end - top < box[3] + margin) return normalBox([box[0], top, box[2], box[3]]);
+      const y = clamp(Math.min(box[1], end - box[3] - margin), top + margin, 1 - box[3]);
+      return normalBox([box[0], y, box[2], box[3]]);
+    }
+
     function addZone(preset, box) {
       const zone = newZone(preset, box);
       if (zone.kind === "qr" && !box) {
@@ -514,6 +559,7 @@
         const size = pages[state.page - 1];
         if (size && size[0] > 0 && size[1] > 0) zone.box = normalBox([zone.box[0], zone.box[1], zone.box[2], zone.box[2] * size[0] / size[1]]);
       }
+      if (!box) zone.box = withinView(zone.box);
       if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
       state.zones.push(zone);
       setDirty(true);
@@ -544,6 +590,7 @@
       pageSelect.addEventListener("change", function () {
         showPage(Number(pageSelect.value));
         render();
+        reloadPreview();
       });
     }
 
@@ -556,7 +603,10 @@
 
     function reloadPreview() {
       if (!preview || !sample) return;
-      if (state.dirty) { livePreview(); return; }
+      // The cached render shows page 1 only; any other page (or unsaved zones) is rendered on
+      // request, so the preview always shows the page being edited.
+      if (state.dirty || state.page !== 1) { livePreview(); return; }
+      clearTimeout(previewTimer);
       previewSeq += 1; // an answer for older unsaved zones must not replace this one
       preview.src = root.dataset.previewBase + "&partner_id=" + encodeURIComponent(sample.value) + "&v=" + Date.now();
       if (previewNote) previewNote.textContent = "Saved zones, page 1.";
@@ -586,7 +636,12 @@
             if (previewUrl) URL.revokeObjectURL(previewUrl);
             previewUrl = URL.createObjectURL(blob);
             preview.src = previewUrl;
-            if (previewNote) previewNote.textContent = "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".");
+            preview.dataset.page = String(page);
+            if (previewNote) {
+              previewNote.textContent = state.dirty
+                ? "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".")
+                : "Saved zones, page " + page + ".";
+            }
           })
           .catch(function (err) {
             if (seq === previewSeq && previewNote) previewNote.textContent = err.message;
