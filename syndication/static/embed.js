@@ -307,6 +307,9 @@
         inputs[k].setAttribute("aria-invalid", "true");
         inputs[k].setAttribute("aria-describedby", errors[k].id);
       }
+      // The disabled button lost focus: go to the first field to fix.
+      var bad = fm.querySelector("[aria-invalid]");
+      if (bad) bad.focus();
     }
 
     function send() {
