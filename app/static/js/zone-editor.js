@@ -333,28 +333,29 @@
 
     // -- how text zones will print (asked of the server: the same fitting as the renderer) ---
 
+    // One line per zone: what prints, or what is wrong and what to do. Sizes are shown to a
+    // tenth, never below the minimum when the text prints at it (6.99 is 7).
     function describeFit(fit) {
-      const size = function (v) { return (Math.round(v * 10) / 10) + " " + unit; };
-      const parts = [];
-      let warn = false;
-      if (fit.size !== null && fit.size !== undefined) {
-        if (fit.truncated) {
-          warn = true;
-          parts.push("Does not fit: cut off (…) at " + size(fit.size) + " for " + fit.partner + ". Make the box larger or the text shorter.");
-        } else if (!fit.readable) {
-          warn = true;
-          parts.push("Too small to read: prints at " + size(fit.size) + " for " + fit.partner + " (minimum " + size(fit.min_size) + "). Make the box larger or the text shorter.");
-        } else {
-          parts.push("Prints at " + size(fit.size) + " on " + fit.lines.length + " line" + (fit.lines.length === 1 ? "" : "s") + " for " + fit.partner + ".");
+      const min = fit.min_size;
+      const size = function (v) { return Math.round(Math.max(v, v >= min - 0.05 ? min : 0) * 10) / 10 + " " + unit; };
+      const who = fit.below > 0
+        ? " for " + fit.below + " of " + fit.checked + " partner" + (fit.checked === 1 ? "" : "s") + " in the audience"
+        : fit.partner ? " for " + fit.partner : "";
+      const sampleBad = fit.size !== null && fit.size !== undefined && (fit.truncated || !fit.readable);
+      if (!sampleBad && !(fit.below > 0)) {
+        if (fit.size === null || fit.size === undefined) {
+          return { text: fit.checked > 0 ? "Readable for all " + fit.checked + " partners in the audience." : "", warn: false };
         }
+        return { text: "Prints at " + size(fit.size) + " on " + fit.lines.length + " line" + (fit.lines.length === 1 ? "" : "s") + " for " + fit.partner + ".", warn: false };
       }
-      if (fit.below > 0) {
-        warn = true;
-        parts.push("Below " + size(fit.min_size) + " or cut off for " + fit.below + " of " + fit.checked + " partners in the audience (smallest: " + size(fit.smallest.size) + ", " + fit.smallest.partner + ").");
-      } else if (fit.checked > 0 && fit.size === null) {
-        parts.push("Readable for all " + fit.checked + " partners in the audience.");
+      const worst = sampleBad ? fit.size : fit.smallest.size;
+      if (sampleBad && !fit.truncated) {
+        return { text: "Prints at " + size(worst) + ", below the " + size(min) + " minimum" + who + ": choose a larger font size.", warn: true };
       }
-      return { text: parts.join(" "), warn: warn };
+      if (worst < min - 0.05) {
+        return { text: "Too low for one line at " + size(min) + who + ": make the box taller.", warn: true };
+      }
+      return { text: "Cut off at " + size(min) + who + ": make the box larger or the text shorter.", warn: true };
     }
 
     function showFit() {
