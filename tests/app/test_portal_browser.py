@@ -327,6 +327,61 @@ def test_selects_show_their_labels_within_the_screen(
     assert short == []
 
 
+def test_the_embed_form_shows_whole_kinds_and_only_the_items_of_the_kind(
+    browse: Any, portal: Portal, synd_items: None
+) -> None:
+    page = browse(ALPINE, width=1366, height=768)
+    page.goto(f"{portal.url}/embeds/new")
+    # Wide enough for its longest choice ("Content block (everything)"), not cut off.
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('main select')].filter(s => {
+            const c = document.createElement('canvas').getContext('2d');
+            const st = getComputedStyle(s);
+            c.font = st.fontWeight + ' ' + st.fontSize + ' ' + st.fontFamily;
+            const widest = Math.max(...[...s.options].map(o => c.measureText(o.text).width));
+            const room = s.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+            return widest > room + 1; }).map(s => s.name)"""
+    )
+    assert cut == []
+
+    def offered() -> list[str]:
+        labels = page.locator("#item-choices label[data-item-kind]")
+        return sorted(
+            labels.nth(i).get_attribute("data-item-kind") or ""
+            for i in range(labels.count())
+            if labels.nth(i).is_visible()
+        )
+
+    assert offered() == ["banner", "lead_form"]  # a content block shows every kind
+    page.select_option("select[name=kind]", "lead_form")
+    assert offered() == ["lead_form"]
+    page.select_option("select[name=kind]", "banner")
+    assert offered() == ["banner"]
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def synd_items(portal: Portal) -> None:
+    from prm_domain.models import User
+    from prm_domain.syndication import items
+
+    with portal.app.app_context(), portal.sessions() as s:
+        vendor = s.scalar(select(User).where(User.email == VENDOR))
+        items.create_item(
+            s, vendor, {"kind": "banner", "title": "Launch banner", "content": {"headline": "H"}}
+        )
+        items.create_item(
+            s,
+            vendor,
+            {
+                "kind": "lead_form",
+                "title": "Ask for a demo",
+                "content": {"fields": ["name", "email"], "consent_text": "I agree."},
+            },
+        )
+        s.commit()
+
+
 @pytest.fixture(scope="module")
 def stats(portal: Portal, leads: dict[str, int]) -> int:
     from prm_domain.models import EmbedDailyStat
