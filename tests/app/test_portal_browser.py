@@ -77,6 +77,20 @@ def test_required_fields_are_marked(browse: Any, portal: Portal) -> None:
     assert name_label.locator(".req").inner_text() == "*"
     assert page.locator("label:has(input[name=verticals]) .req").count() == 0  # optional
     assert "required" in page.locator(".req-note").inner_text()
+    # A radio group is one question: one mark, on its legend, and the note is outside it.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{portal.url}/library/new")
+    kind = page.locator("fieldset.kind-choice")
+    assert kind.locator(".req").count() == 1
+    assert kind.locator("legend .req").inner_text() == "*"
+    assert kind.locator(".req-note").count() == 0
+    # Legends stay on one line, on the box's border (no "(None checked:" wrapping across it).
+    tall = page.evaluate(
+        """() => [...document.querySelectorAll('main legend')].filter(l =>
+            l.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(l).lineHeight)
+          ).map(l => l.textContent.trim())"""
+    )
+    assert tall == []
 
 
 def test_placeholders_do_not_look_like_typed_values(browse: Any, portal: Portal) -> None:
