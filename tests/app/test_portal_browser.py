@@ -307,9 +307,53 @@ def long_words(portal: Portal, leads: dict[str, int]) -> None:
         s.commit()
 
 
+LONG_EMAIL = "petra.kunde-schmidt@vertrieb.alpine-it-solutions.example"
+
+
+@pytest.fixture(scope="module")
+def long_email(portal: Portal, leads: dict[str, int]) -> None:
+    from prm_domain.models import Lead
+
+    with portal.sessions() as s:
+        s.add(
+            Lead(
+                partner_id=portal.ids["alpine"],
+                embed_id=leads["embed"],
+                source="embed",
+                name="Petra Kunde",
+                email=LONG_EMAIL,
+                fingerprint="e" * 64,
+                consent_text="I agree.",
+            )
+        )
+        s.commit()
+
+
+# Where each line of an element's text ends (character offsets), as laid out.
+LINE_ENDS = """el => {
+    const node = el.firstChild && el.textContent, ends = [], r = document.createRange();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let text = "", last = null, t;
+    while ((t = walker.nextNode())) {
+        for (let i = 0; i < t.length; i++) {
+            r.setStart(t, i); r.setEnd(t, i + 1);
+            const top = Math.round(r.getBoundingClientRect().top);
+            if (last !== null && top > last + 2) ends.push(text.length);
+            last = top; text += t.data[i];
+        }
+    }
+    return {text, ends};
+}"""
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_long_urls_stay_inside_their_cards(
-    browse: Any, portal: Portal, leads: dict[str, int], long_words: None, width: int
+    browse: Any,
+    portal: Portal,
+    leads: dict[str, int],
+    long_words: None,
+    long_email: None,
+    width: int,
 ) -> None:
     vendor = browse(VENDOR, width=width, height=844)
     vendor.goto(f"{portal.url}/library/{portal.ids['brochure']}")
@@ -320,6 +364,14 @@ def test_long_urls_stay_inside_their_cards(
         partner.goto(f"{portal.url}{path}")
         assert overflowing(partner, ".card, main form") == [], path
         assert partner.evaluate("document.documentElement.scrollWidth") <= width, path
+    # An e-mail address wraps after its "@", a dot or a hyphen, never inside a word ("….or / g").
+    partner.goto(f"{portal.url}/leads")
+    link = partner.locator(f"a[href='mailto:{LONG_EMAIL}']")
+    laid = link.evaluate(LINE_ENDS)
+    assert laid["text"] == LONG_EMAIL
+    assert all(LONG_EMAIL[end - 1] in "@.-" for end in laid["ends"]), laid
+    if width == 390:  # wraps, first after the "@": name on one line, domain on the next
+        assert laid["ends"] and laid["ends"][0] == LONG_EMAIL.index("@") + 1, laid
 
 
 def test_selects_show_their_labels_within_the_screen(
