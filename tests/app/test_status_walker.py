@@ -387,22 +387,27 @@ def test_onboarding_partner_portal_says_what_opens_later(
     assert "still onboarding" in notice
 
 
-@pytest.mark.parametrize("status", [PartnerStatus.PROSPECT, PartnerStatus.ONBOARDING], ids=str)
+@pytest.mark.parametrize(
+    "status", [PartnerStatus.PROSPECT, PartnerStatus.ONBOARDING, PartnerStatus.SUSPENDED], ids=str
+)
 def test_a_preparing_partner_is_offered_no_link_that_is_refused(
     status: PartnerStatus,
     make_partner: Callable[..., Partner],
     make_user: Callable[..., User],
     sign_in_as: Any,
 ) -> None:
-    """Every link on every portal page a prospect or onboarding partner reaches opens: the
-    pages hide what the status closes (``opens(area)``), and the dashboard says why."""
+    """Every link on every portal page a prospect, onboarding or suspended partner reaches
+    opens: the pages hide what the status closes (``opens(area)``), and the dashboard says
+    why."""
     admin = make_user(Role.PARTNER_ADMIN, make_partner(status=status))
     client = sign_in_as(admin)
-    dashboard = client.get("/").get_data(as_text=True)
-    assert "data-status-notice" in dashboard
-    assert access.STATUS_NOTICES[status].split(":")[0] in dashboard
+    start = "/account-status" if status == PartnerStatus.SUSPENDED else "/"
+    if start == "/":
+        dashboard = client.get("/").get_data(as_text=True)
+        assert "data-status-notice" in dashboard
+        assert access.STATUS_NOTICES[status].split(":")[0] in dashboard
     seen: set[str] = set()
-    todo, refused = ["/"], []
+    todo, refused = [start], []
     while todo:
         path = todo.pop()
         if path in seen:
@@ -419,7 +424,8 @@ def test_a_preparing_partner_is_offered_no_link_that_is_refused(
             if not href.startswith(("/static/", "/favicon")):
                 todo.append(href.split("?")[0])
     assert not refused, f"links to refused pages: {refused}"
-    assert len(seen) >= 4  # dashboard, organisation, brand kit, password at least
+    # Preparing: dashboard, organisation, brand kit, password at least; suspended: the notice.
+    assert len(seen) >= (1 if status == PartnerStatus.SUSPENDED else 4)
 
 
 def test_link_logo_follows_the_partner_status(
