@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app import db
@@ -200,6 +202,9 @@ def dashboard() -> Any:
     else:
         context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
     context["changes"] = visits.changes_since(db.session(), user, seen_since())
+    # A prospect or onboarding partner reads why the library, embeds and leads are closed here,
+    # not only after following a link into a refusal.
+    context["status_notice"] = access.status_notice(user)
     return render_template("dashboard.html", **context)
 
 
@@ -550,6 +555,12 @@ def init_app(app: Flask) -> None:
         if len(digits) < 3:
             return ""
         return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+    @app.template_filter("email_breaks")
+    def email_breaks(value: Any) -> Markup:
+        """An address that wraps after its "@" or a dot on a narrow screen, not mid-word."""
+        # Markup.join escapes each piece: only the <wbr> is markup.
+        return Markup("<wbr>").join(re.split(r"(?<=[@.])(?=.)", str(value or "")))
 
     favicon_bytes = (Path(app.static_folder or "static") / "favicon.ico").read_bytes()
 

@@ -270,9 +270,14 @@ def _vendor_asset_page(asset: Asset, status: int = 200, **extra: Any) -> Any:
     samples = _sample_partners()
     version = asset.published_version or asset.latest_version
     brand_fields = None
-    if asset.kind == AssetKind.EMAIL and asset.latest_version is not None and _manager():
-        # The newest version: the one the vendor is about to publish.
-        brand_fields = asset_checks.brand_fields_of(storage(), asset.latest_version)
+    has_footer = False
+    if _manager() and asset.latest_version is not None:
+        # A manager previews the newest version, the one about to be published, so the
+        # preview and the brand-field report describe the same version.
+        version = asset.latest_version
+        if asset.kind == AssetKind.EMAIL:
+            brand_fields = asset_checks.brand_fields_of(storage(), version)
+            has_footer = asset_checks.has_partner_footer(storage(), version)
     sample = _pick_sample(samples, asset)
     recent_jobs: list[RenderJob] = []
     if _manager():
@@ -294,6 +299,7 @@ def _vendor_asset_page(asset: Asset, status: int = 200, **extra: Any) -> Any:
         sample_reason=audience.why_not(db.session(), asset, sample) if sample else None,
         reach=asset_checks.reach_of(db.session(), asset),
         brand_fields=brand_fields,
+        has_footer=has_footer,
         footer=asset_engine.PARTNER_FOOTER_MJML,
         audience_label=audience.describe(db.session(), asset),
         formats=_formats(asset.kind),

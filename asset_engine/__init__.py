@@ -17,6 +17,7 @@ from ._email import (
     append_partner_footer,
     brand_fields,
     compile_email,
+    has_partner_footer,
     personalise_email,
     render_email,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "cobrand_pdf",
     "compile_email",
     "fit_zone_text",
+    "has_partner_footer",
     "inspect_image",
     "inspect_pdf",
     "personalise_email",

@@ -491,10 +491,21 @@ PARTNER_FOOTER_MJML = """<mj-section padding="16px 0 8px" border-top="1px solid 
 _BODY_END = re.compile(r"</\s*mj-body\s*>", re.IGNORECASE)
 
 
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def has_partner_footer(source: str) -> bool:
+    """Whether the template already holds ``PARTNER_FOOTER_MJML`` (appended, or pasted as is)."""
+    return _squeezed(PARTNER_FOOTER_MJML) in _squeezed(source)
+
+
 def append_partner_footer(source: str) -> str:
     """The MJML template with ``PARTNER_FOOTER_MJML`` as its last section."""
     if not isinstance(source, str):
         raise TemplateError("The MJML template must be text.")
+    if has_partner_footer(source):
+        raise TemplateError("The template already has the standard partner footer.")
     ends = list(_BODY_END.finditer(source))
     if not ends:
         raise TemplateError("The template has no </mj-body> to add the partner footer before.")

@@ -12,10 +12,7 @@ from ._cache import ByteBoundedCache
 from ._errors import InvalidZoneError
 from ._fonts import string_width
 from ._model import BrandKit, PageSize, Zone
-from ._text import MIN_READABLE_PT, fit_text, render_zone_text
-
-ASCENT = 0.928  # DejaVu Sans, in em
-DESCENT = 0.236
+from ._text import ASCENT, DESCENT, MIN_READABLE_PT, fit_text, render_zone_text
 
 
 @dataclass(frozen=True)

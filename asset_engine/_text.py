@@ -17,6 +17,8 @@ from ._model import BrandKit
 MAX_TEMPLATE_CHARS = 2000
 MAX_OUTPUT_CHARS = 2000
 LINE_HEIGHT = 1.2
+ASCENT = 0.928  # DejaVu Sans, in em
+DESCENT = 0.236
 ELLIPSIS = "\u2026"
 # Smallest text a partner's contact line may print at on paper; past it, text is ellipsised.
 MIN_READABLE_PT = 7.0
@@ -211,16 +213,27 @@ def _cut(
     min_size: float,
     measure: Callable[[str, float], float],
 ) -> FittedText:
-    """At the smallest size: keep the lines that fit in height, ellipsise what is cut."""
-    size = min(min_size, height / (len(lines) * LINE_HEIGHT) * 0.98)
+    """At the smallest size: keep the lines that fit in height, ellipsise what is cut.
+
+    Cut text prints at ``min_size``, never below it, while its letters fit the box: the
+    spacing between lines gives way first. Only a box lower than one line of letters at
+    ``min_size`` gets smaller text.
+    """
     capacity = max(1, int(height // (min_size * LINE_HEIGHT)))
     dropped = len(lines) > capacity
     if dropped:
         lines = [*lines[: capacity - 1], lines[capacity - 1] + ELLIPSIS]
-        size = min(min_size, height / (capacity * LINE_HEIGHT) * 0.98)
+    count = len(lines)
+    size = min(min_size, height / (count * LINE_HEIGHT) * 0.98)
+    line_height = size * LINE_HEIGHT
+    if size < min_size and count * (ASCENT + DESCENT) * min_size <= height:
+        size, line_height = min_size, height / count
+    elif size < min_size:
+        size = height / (count * (ASCENT + DESCENT)) * 0.98
+        line_height = height / count
     fitted = tuple(_ellipsise(line, width * 0.98, size, measure) for line in lines)
     truncated = dropped or fitted != tuple(lines)
-    return FittedText(fitted, size, size * LINE_HEIGHT, truncated)
+    return FittedText(fitted, size, line_height, truncated)
 
 
 def _wrap_lines(

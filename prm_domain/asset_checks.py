@@ -46,6 +46,13 @@ def email_brand_fields(
     return brand_fields_of(storage, version)
 
 
+def has_partner_footer(storage: Storage, version: AssetVersion) -> bool:
+    """Whether an email version already ends with (or holds) the standard partner footer."""
+    if version.asset.kind != AssetKind.EMAIL:
+        return False
+    return asset_engine.has_partner_footer(storage.get(version.template_key).decode("utf-8"))
+
+
 def add_partner_footer(
     session: Session, actor: User, storage: Storage, asset_id: int
 ) -> AssetVersion:
@@ -58,6 +65,12 @@ def add_partner_footer(
             "Only an uploaded email template takes the partner footer.", {"asset": "not an email"}
         )
     source = storage.get(latest.template_key).decode("utf-8")
+    if asset_engine.has_partner_footer(source):
+        # A second footer would print the partner's details twice in every email.
+        raise ValidationError(
+            f"Version {latest.number} already has the standard partner footer.",
+            {"asset": "already has the partner footer"},
+        )
     try:
         data = asset_engine.append_partner_footer(source).encode("utf-8")
     except asset_engine.AssetError as exc:
@@ -77,6 +90,11 @@ class Reach:
     def sentence(self) -> str:
         noun = "partner" if self.partners == 1 else "partners"
         return f"{self.partners} {noun}: {self.audience}"
+
+    def reaches(self) -> str:
+        """Audience size in words: how many partners may get it, not how many downloaded it."""
+        noun = "partner" if self.partners == 1 else "partners"
+        return f"reaches {self.partners} {noun} ({self.audience})"
 
 
 def reach_of(session: Session, asset: Asset) -> Reach:

@@ -353,6 +353,7 @@ ITEMS: list[dict[str, Any]] = [
             "required": ["name", "email"],
             "consent_text": "I agree that Nimbus Cloud and this partner may contact me about my "
             "request. See the privacy notice.",
+            "privacy_url": "https://nimbus.example/privacy",
             "submit_label": "Request a call",
             "thank_you": "Thank you! We will call you within a day.",
         },

@@ -17,7 +17,7 @@ from prm_domain import access, assets
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import AssetStatus
-from prm_domain.models import Asset, Lead, Partner, User
+from prm_domain.models import Asset, AuditEvent, Lead, Partner, User
 
 # Without a previous visit, an asset is "new" this long after it was published.
 NEW_FOR = dt.timedelta(days=14)
@@ -72,10 +72,11 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
         Asset.published_at > after,
     )
     partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
+    own_publishes = _own(session, actor, "asset.published", after)
     out.new_assets = [
         a
         for a in session.scalars(published.order_by(Asset.published_at.desc(), Asset.id.desc()))
-        if assets.visible_to(actor, a, partner)
+        if assets.visible_to(actor, a, partner) and a.id not in own_publishes
     ]
     # Counted by the lead rule, like every face that shows leads: a partner user's dashboard
     # counts only the leads assigned to them, and nothing while leads are closed to them.
@@ -92,10 +93,30 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
             or 0
         )
     if access.has(actor, Right.VIEW_ALL_PARTNERS):
-        out.new_partners = (
-            session.scalar(
-                select(func.count()).select_from(Partner).where(Partner.created_at > after)
-            )
-            or 0
+        own_partners = _own(session, actor, "partner.created", after)
+        out.new_partners = sum(
+            1
+            for pid in session.scalars(select(Partner.id).where(Partner.created_at > after))
+            if pid not in own_partners
         )
     return out
+
+
+def _own(session: Session, actor: User, action: str, after: dt.datetime) -> set[int]:
+    """Objects whose latest ``action`` since ``after`` was the vendor actor's own doing.
+
+    What a person did themselves is not news to them. Partner users get vendor content, which
+    they never publish, so only vendor staff are filtered.
+    """
+    if not actor.is_vendor:
+        return set()
+    last_actor: dict[int, int | None] = {}
+    rows = session.execute(
+        select(AuditEvent.object_id, AuditEvent.actor_id)
+        .where(AuditEvent.action == action, AuditEvent.at > after)
+        .order_by(AuditEvent.id)
+    )
+    for object_id, actor_id in rows:
+        if object_id is not None:
+            last_actor[object_id] = actor_id
+    return {oid for oid, who in last_actor.items() if who == actor.id}

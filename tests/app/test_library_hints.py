@@ -71,6 +71,12 @@ def test_brand_fields_of_an_email_and_the_partner_footer(session, app, world):
         assert asset_checks.brand_fields_of(store(app), version) == []
         footed = asset_checks.add_partner_footer(session, marketing, store(app), plain.id)
         assert footed.number == 2 and footed.filename.endswith("+ partner footer.mjml")
+        assert asset_checks.has_partner_footer(store(app), footed)
+        assert not asset_checks.has_partner_footer(store(app), version)
+        # Twice would print the partner's details twice: refused, and no third version.
+        with pytest.raises(ValidationError, match="already has the standard partner footer"):
+            asset_checks.add_partner_footer(session, marketing, store(app), plain.id)
+        assert plain.latest_version.number == 2
         assert set(asset_checks.brand_fields_of(store(app), footed)) == {
             "brand.logo_url",
             "partner_name",
@@ -149,7 +155,10 @@ def test_publishing_says_how_many_partners_it_reaches(
     )
 
 
-def test_uploading_an_email_says_how_many_brand_fields_it_uses(client, sign_in_as, session, world):
+def test_uploading_an_email_says_how_many_brand_fields_it_uses(
+    client, sign_in_as, session, app, world
+):
+    give_logo(session, app, world["acme"])  # a sample partner for the preview
     sign_in_as(world["marketing"])
     new_page = text_of(client.get("/library/new"))
     assert "{{ contact.phone }}" in new_page and "Standard partner footer block" in new_page
@@ -172,9 +181,19 @@ def test_uploading_an_email_says_how_many_brand_fields_it_uses(client, sign_in_a
     asset_url = r.headers["Location"]
     page = text_of(client.get(asset_url))
     assert 'data-brand-fields="0"' in page and "Add the standard partner footer" in page
+    assert post_form(client, asset_url + "/publish").status_code == 302  # v1 goes live
     r = post_form(client, asset_url + "/partner-footer")
     assert r.status_code == 302 and "adds the partner footer" in flashes(client)
-    assert 'data-brand-fields="8"' in text_of(client.get(asset_url))
+    page = text_of(client.get(asset_url))
+    assert 'data-brand-fields="8"' in page
+    # The preview beside the report shows the version the report is about (v2), not live v1.
+    assert "Version 2 (not published)." in words(page)
+    # The footer is not offered twice, and asking anyway is refused with a clear message.
+    assert "Add the standard partner footer</button>" not in page
+    assert "Version 2 has the standard partner footer" in words(page)
+    r = post_form(client, asset_url + "/partner-footer")
+    assert r.status_code == 422
+    assert "Version 2 already has the standard partner footer." in words(text_of(r))
     from tests.library_fixtures import NEWSLETTER
 
     upload(NEWSLETTER, "Branded mail")
@@ -233,7 +252,8 @@ def test_the_zone_editor_says_whether_saving_goes_live(client, sign_in_as, sessi
     sign_in_as(world["marketing"])
     page = words(text_of(client.get(f"/library/{live.id}/versions/{live_v.id}/zones")))
     assert "Live: partners get changes when you save" in page
-    assert "downloaded by 1 partner: Gold only" in page
+    assert "it reaches 1 partner (Gold only)" in page
+    assert "downloaded" not in page
     r = client.post(
         f"/library/{live.id}/versions/{live_v.id}/zones",
         json={"zones": []},

@@ -940,3 +940,9 @@ def test_pages_are_responsive(client):
     r = client.get("/static/js/app.js")
     assert "nav-toggle" in r.get_data(as_text=True)
     r.close()
+
+
+def test_email_breaks_escapes_and_marks_wrap_points(app) -> None:
+    with app.app_context():
+        out = app.jinja_env.filters["email_breaks"]('<b onclick="x">@a.example')
+    assert out == "&lt;b onclick=&#34;x&#34;&gt;@<wbr>a.<wbr>example"

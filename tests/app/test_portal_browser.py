@@ -77,6 +77,20 @@ def test_required_fields_are_marked(browse: Any, portal: Portal) -> None:
     assert name_label.locator(".req").inner_text() == "*"
     assert page.locator("label:has(input[name=verticals]) .req").count() == 0  # optional
     assert "required" in page.locator(".req-note").inner_text()
+    # A radio group is one question: one mark, on its legend, and the note is outside it.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{portal.url}/library/new")
+    kind = page.locator("fieldset.kind-choice")
+    assert kind.locator(".req").count() == 1
+    assert kind.locator("legend .req").inner_text() == "*"
+    assert kind.locator(".req-note").count() == 0
+    # Legends stay on one line, on the box's border (no "(None checked:" wrapping across it).
+    tall = page.evaluate(
+        """() => [...document.querySelectorAll('main legend')].filter(l =>
+            l.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(l).lineHeight)
+          ).map(l => l.textContent.trim())"""
+    )
+    assert tall == []
 
 
 def test_placeholders_do_not_look_like_typed_values(browse: Any, portal: Portal) -> None:
@@ -293,9 +307,53 @@ def long_words(portal: Portal, leads: dict[str, int]) -> None:
         s.commit()
 
 
+LONG_EMAIL = "petra.kunde-schmidt@vertrieb.alpine-it-solutions.example"
+
+
+@pytest.fixture(scope="module")
+def long_email(portal: Portal, leads: dict[str, int]) -> None:
+    from prm_domain.models import Lead
+
+    with portal.sessions() as s:
+        s.add(
+            Lead(
+                partner_id=portal.ids["alpine"],
+                embed_id=leads["embed"],
+                source="embed",
+                name="Petra Kunde",
+                email=LONG_EMAIL,
+                fingerprint="e" * 64,
+                consent_text="I agree.",
+            )
+        )
+        s.commit()
+
+
+# Where each line of an element's text ends (character offsets), as laid out.
+LINE_ENDS = """el => {
+    const node = el.firstChild && el.textContent, ends = [], r = document.createRange();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let text = "", last = null, t;
+    while ((t = walker.nextNode())) {
+        for (let i = 0; i < t.length; i++) {
+            r.setStart(t, i); r.setEnd(t, i + 1);
+            const top = Math.round(r.getBoundingClientRect().top);
+            if (last !== null && top > last + 2) ends.push(text.length);
+            last = top; text += t.data[i];
+        }
+    }
+    return {text, ends};
+}"""
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_long_urls_stay_inside_their_cards(
-    browse: Any, portal: Portal, leads: dict[str, int], long_words: None, width: int
+    browse: Any,
+    portal: Portal,
+    leads: dict[str, int],
+    long_words: None,
+    long_email: None,
+    width: int,
 ) -> None:
     vendor = browse(VENDOR, width=width, height=844)
     vendor.goto(f"{portal.url}/library/{portal.ids['brochure']}")
@@ -306,6 +364,14 @@ def test_long_urls_stay_inside_their_cards(
         partner.goto(f"{portal.url}{path}")
         assert overflowing(partner, ".card, main form") == [], path
         assert partner.evaluate("document.documentElement.scrollWidth") <= width, path
+    # An e-mail address wraps after its "@", a dot or a hyphen, never inside a word ("….or / g").
+    partner.goto(f"{portal.url}/leads")
+    link = partner.locator(f"a[href='mailto:{LONG_EMAIL}']")
+    laid = link.evaluate(LINE_ENDS)
+    assert laid["text"] == LONG_EMAIL
+    assert all(LONG_EMAIL[end - 1] in "@.-" for end in laid["ends"]), laid
+    if width == 390:  # wraps, first after the "@": name on one line, domain on the next
+        assert laid["ends"] and laid["ends"][0] == LONG_EMAIL.index("@") + 1, laid
 
 
 def test_selects_show_their_labels_within_the_screen(
@@ -325,6 +391,61 @@ def test_selects_show_their_labels_within_the_screen(
              .filter(s => s.scrollHeight > s.clientHeight + 1).map(s => s.name)"""
     )
     assert short == []
+
+
+def test_the_embed_form_shows_whole_kinds_and_only_the_items_of_the_kind(
+    browse: Any, portal: Portal, synd_items: None
+) -> None:
+    page = browse(ALPINE, width=1366, height=768)
+    page.goto(f"{portal.url}/embeds/new")
+    # Wide enough for its longest choice ("Content block (everything)"), not cut off.
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('main select')].filter(s => {
+            const c = document.createElement('canvas').getContext('2d');
+            const st = getComputedStyle(s);
+            c.font = st.fontWeight + ' ' + st.fontSize + ' ' + st.fontFamily;
+            const widest = Math.max(...[...s.options].map(o => c.measureText(o.text).width));
+            const room = s.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+            return widest > room + 1; }).map(s => s.name)"""
+    )
+    assert cut == []
+
+    def offered() -> list[str]:
+        labels = page.locator("#item-choices label[data-item-kind]")
+        return sorted(
+            labels.nth(i).get_attribute("data-item-kind") or ""
+            for i in range(labels.count())
+            if labels.nth(i).is_visible()
+        )
+
+    assert offered() == ["banner", "lead_form"]  # a content block shows every kind
+    page.select_option("select[name=kind]", "lead_form")
+    assert offered() == ["lead_form"]
+    page.select_option("select[name=kind]", "banner")
+    assert offered() == ["banner"]
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def synd_items(portal: Portal) -> None:
+    from prm_domain.models import User
+    from prm_domain.syndication import items
+
+    with portal.app.app_context(), portal.sessions() as s:
+        vendor = s.scalar(select(User).where(User.email == VENDOR))
+        items.create_item(
+            s, vendor, {"kind": "banner", "title": "Launch banner", "content": {"headline": "H"}}
+        )
+        items.create_item(
+            s,
+            vendor,
+            {
+                "kind": "lead_form",
+                "title": "Ask for a demo",
+                "content": {"fields": ["name", "email"], "consent_text": "I agree."},
+            },
+        )
+        s.commit()
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.auth import NOTICE_ENDPOINTS, PUBLIC_ENDPOINTS
-from prm_domain import auth, jobs
+from prm_domain import access, auth, jobs
 from prm_domain.enums import PartnerStatus, Role
 from prm_domain.models import Partner, TrackedLink, User
 from tests.app.test_api_tenancy import _asset, _syndication, fast_hash, snapshot  # noqa: F401
@@ -385,6 +385,47 @@ def test_onboarding_partner_portal_says_what_opens_later(
         assert r.status_code == 403 and "still onboarding" in r.get_data(as_text=True), path
     notice = client.get("/account-status").get_data(as_text=True)
     assert "still onboarding" in notice
+
+
+@pytest.mark.parametrize(
+    "status", [PartnerStatus.PROSPECT, PartnerStatus.ONBOARDING, PartnerStatus.SUSPENDED], ids=str
+)
+def test_a_preparing_partner_is_offered_no_link_that_is_refused(
+    status: PartnerStatus,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    sign_in_as: Any,
+) -> None:
+    """Every link on every portal page a prospect, onboarding or suspended partner reaches
+    opens: the pages hide what the status closes (``opens(area)``), and the dashboard says
+    why."""
+    admin = make_user(Role.PARTNER_ADMIN, make_partner(status=status))
+    client = sign_in_as(admin)
+    start = "/account-status" if status == PartnerStatus.SUSPENDED else "/"
+    if start == "/":
+        dashboard = client.get("/").get_data(as_text=True)
+        assert "data-status-notice" in dashboard
+        assert access.STATUS_NOTICES[status].split(":")[0] in dashboard
+    seen: set[str] = set()
+    todo, refused = [start], []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        r = client.get(path)
+        if r.status_code == 403:
+            refused.append(path)
+            continue
+        assert r.status_code in (200, 302), (path, r.status_code)
+        if r.status_code != 200 or "html" not in (r.content_type or ""):
+            continue
+        for href in re.findall(r'href="(/[^"#]*)"', r.get_data(as_text=True)):
+            if not href.startswith(("/static/", "/favicon")):
+                todo.append(href.split("?")[0])
+    assert not refused, f"links to refused pages: {refused}"
+    # Preparing: dashboard, organisation, brand kit, password at least; suspended: the notice.
+    assert len(seen) >= (1 if status == PartnerStatus.SUSPENDED else 4)
 
 
 def test_link_logo_follows_the_partner_status(

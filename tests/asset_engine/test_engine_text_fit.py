@@ -121,6 +121,30 @@ def test_text_too_long_for_its_box_stops_at_7pt_and_ends_with_an_ellipsis() -> N
     assert len(bands) == 3  # as many lines as 30 pt hold at 7 pt (30 // 8.4)
 
 
+@pytest.mark.parametrize("height", [8.2, 8.45, 8.55])
+def test_cut_text_in_a_box_of_one_line_prints_at_the_minimum_not_just_below(
+    height: float,
+) -> None:
+    """A box a little lower than one 7 pt line with its spacing (8.4 pt, plus slack) but high
+    enough for the letters: the cut text prints at 7 pt, as the editor's message says."""
+    address = "Unit 4, Harbour Business Park, 221 Long Quay Road, Port Elizabeth 6001"
+    brand = make_brand(contact=Contact(address=address), primary_color="#000000")
+    box = (0.1, 0.1, 0.2, height / A4[1])
+    zone = Zone("text", box, text="{{ contact.address }}")
+    fit = fit_zone_text(zone, brand, PageSize(*A4))
+    assert fit.truncated and fit.size == 7.0 and len(fit.lines) == 1
+    out = cobrand_pdf(make_pdf([{"size": A4}], text=""), brand, [zone])
+    assert _sizes(out) == [pytest.approx(7.0, abs=0.01)]
+    # The letters stay inside the box: no ink above or below it.
+    image = render(out, scale=SCALE)
+    x0, y0 = int(box[0] * A4[0] * SCALE), int(box[1] * A4[1] * SCALE)
+    x1 = int((box[0] + box[2]) * A4[0] * SCALE)
+    y1 = int((box[1] + box[3]) * A4[1] * SCALE)
+    above = image.crop((x0, y0 - 4 * SCALE, x1, y0 - 1)).convert("L")
+    below = image.crop((x0, y1 + 1, x1, y1 + 4 * SCALE)).convert("L")
+    assert above.getextrema()[0] > 200 and below.getextrema()[0] > 200
+
+
 def test_a_name_that_fits_on_one_line_stays_on_one_line() -> None:
     brand = make_brand(partner_name="Alpine IT Solutions", primary_color="#000000")
     zone = Zone("text", (0.1, 0.1, 0.5, 0.03), text="{{ partner_name }}")

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from prm_domain import assets, brandkits, notifications, visits
+from prm_domain import assets, brandkits, notifications, partners, visits
 from prm_domain.base import utcnow
 from prm_domain.database import upgrade
 from prm_domain.enums import AssetStatus, PartnerStatus, PartnerType, Region, Role
@@ -98,6 +98,45 @@ def test_an_asset_is_new_after_the_previous_visit_or_for_two_weeks(
     assert visits.changes_since(session, w["out_user"], None).new_assets == []  # audience
     later = visits.changes_since(session, w["in_user"], published + dt.timedelta(minutes=1))
     assert not later.any
+
+
+def test_a_vendor_is_not_told_about_their_own_publishes_and_partners(
+    session: Any, world: Any, make_user: Any
+) -> None:
+    w = world
+    me, colleague = w["vendor"], make_user(Role.VENDOR_ADMIN)
+    before = utcnow()  # after the world's partners were made
+    mine = gold_asset(session, w)
+    assets.publish(session, me, mine.id)
+    theirs = gold_asset(session, w)
+    assets.publish(session, colleague, theirs.id)
+    partners.create_partner(
+        session,
+        me,
+        {
+            "name": "Made By Me",
+            "type": "reseller",
+            "tier_id": w["gold"].id,
+            "country": "DE",
+            "region": "EMEA",
+        },
+    )
+    news = visits.changes_since(session, me, before)
+    assert [a.id for a in news.new_assets] == [theirs.id]
+    assert news.new_partners == 0
+    # The colleague learns of what the first vendor did, and not of their own publish.
+    news = visits.changes_since(session, colleague, before)
+    assert [a.id for a in news.new_assets] == [mine.id]
+    assert news.new_partners == 1
+    # A colleague re-publishing my asset later makes it news to me again.
+    assets.add_version(session, me, w["storage"], mine.id, "b.pdf", brochure(2))
+    assets.publish(session, colleague, mine.id)
+    assert mine.id in [a.id for a in visits.changes_since(session, me, before).new_assets]
+    # Partners get every published asset of their audience, whoever published it.
+    assert {a.id for a in visits.changes_since(session, w["in_user"], before).new_assets} == {
+        mine.id,
+        theirs.id,
+    }
 
 
 def test_a_visit_is_recorded_at_most_every_few_minutes(session: Any, world: Any) -> None:

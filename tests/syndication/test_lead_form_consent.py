@@ -74,6 +74,35 @@ def test_consent_is_marked_required_and_links_the_privacy_notice(
     messages = [m for m in widget.locator(".err:not([hidden])").all_inner_texts() if m]
     assert messages and all(m[0].isupper() for m in messages), messages
 
+    def focused() -> Any:
+        return widget.evaluate("h => h.shadowRoot.activeElement && h.shadowRoot.activeElement.name")
+
+    # The keyboard user is put back in the first field that needs input, its error linked.
+    email = widget.locator("[name=email]")
+    wait_until(lambda: focused() == "email")
+    assert email.get_attribute("aria-invalid") == "true"
+    error_id = email.get_attribute("aria-describedby")
+    assert error_id and widget.locator(f"#{error_id}").inner_text()
+    # Only the consent is missing now: the focus goes to its box, and the error is read out.
+    page.keyboard.type("anna@example.org")
+    page.keyboard.press("Enter")
+    wait_until(lambda: focused() == "consent")
+    consent_box = widget.locator("[name=consent]")
+    assert consent_box.get_attribute("aria-invalid") == "true"
+    consent_error = widget.locator("#" + (consent_box.get_attribute("aria-describedby") or "x"))
+    assert consent_error.inner_text()
+    live = consent_error.evaluate("e => e.closest('[aria-live]') !== null")
+    assert live  # inside the live region: announced, not only shown
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
 
 def test_fragment_marks_consent_and_links_the_privacy_notice(
     live_app: Any, consent_form: str
@@ -82,3 +111,13 @@ def test_fragment_marks_consent_and_links_the_privacy_notice(
     html = client.get(f"/syndication/v1/embeds/{consent_form}/fragment").get_data(as_text=True)
     assert 'href="https://nimbus.example/privacy?lang=en"' in html
     assert "Privacy notice" in html and "(required)" in html
+
+
+def test_demo_lead_forms_mention_a_privacy_notice_only_when_they_link_one() -> None:
+    from prm_domain import demo
+
+    forms = [i["content"] for i in demo.ITEMS if i["kind"] == "lead_form"]
+    assert forms
+    for content in forms:
+        if "privacy" in content["consent_text"].casefold():
+            assert content.get("privacy_url", "").startswith("https://"), content

@@ -76,6 +76,13 @@
       mark.className = "req";
       mark.setAttribute("aria-hidden", "true");
       mark.textContent = "*";
+      // A group of radio buttons is one question: its legend is marked, once.
+      const group = control.type === "radio" && label.closest("fieldset");
+      const legend = group && group.querySelector("legend");
+      if (legend) {
+        if (!legend.querySelector(".req")) legend.appendChild(mark);
+        return;
+      }
       // After the label's own words, before the control inside it.
       let words = null;
       Array.prototype.forEach.call(label.childNodes, function (n) {
@@ -99,7 +106,8 @@
       note.className = "req-note hint";
       note.textContent = "Fields marked * are required.";
       const first = form.querySelector(FIELDS);
-      const anchor = first ? first.closest("label, fieldset") : null;
+      // Before the first field's group, not inside it (under the legend of "Kind").
+      const anchor = first ? first.closest("fieldset") || first.closest("label") : null;
       if (anchor && anchor.parentNode) anchor.parentNode.insertBefore(note, anchor);
       else form.prepend(note);
     });

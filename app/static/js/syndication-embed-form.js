@@ -28,6 +28,8 @@
     kind.addEventListener("change", update);
     Array.prototype.forEach.call(modes, function (m) { m.addEventListener("change", update); });
     update();
+    // Back/forward restores the chosen kind without a change event.
+    window.addEventListener("pageshow", update);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -22,6 +22,33 @@
     qr: { kind: "qr", box: [0.8, 0.85, 0.12, 0.12], align: "right" },
   };
 
+  // Placeholders as people call them (the insert buttons' words), for the zone list.
+  const PLACEHOLDER_NAMES = {
+    partner_name: "partner name",
+    "brand.logo_url": "logo",
+    "contact.name": "contact name",
+    "contact.title": "title",
+    "contact.phone": "phone",
+    "contact.email": "email",
+    "contact.website": "website",
+    "contact.address": "address",
+  };
+  const NAME_LENGTH = 30;
+
+  // What a zone is, readable in a narrow list: the ready-made ones by name, other text by its
+  // first words with placeholders as their names ("Text: Call phone").
+  function zoneName(zone) {
+    if (zone.kind !== "text") return KIND_LABELS[zone.kind];
+    const text = (zone.text || "").trim();
+    if (!text) return "Text (empty)";
+    if (text === PRESETS.contact.text) return "Contact block";
+    if (text === PRESETS.name.text) return "Partner name";
+    const words = text
+      .replace(/\{\{\s*([\w.]+)\s*\}\}/g, function (_, name) { return PLACEHOLDER_NAMES[name] || name; })
+      .split(/\s+/).join(" ");
+    return "Text: " + (words.length > NAME_LENGTH ? words.slice(0, NAME_LENGTH - 1).replace(/\s+\S*$/, "") + "…" : words);
+  }
+
   function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
   function round(v) { return Math.round(v * 10000) / 10000; }
 
@@ -94,9 +121,7 @@
     }
 
     function zoneTitle(zone, i) {
-      let label = (i + 1) + ". " + KIND_LABELS[zone.kind];
-      if (zone.kind === "text" && zone.text) label += ": " + zone.text.split("\n").join(" / ");
-      return label;
+      return (i + 1) + ". " + zoneName(zone);
     }
 
     function fitWarns(fit) {
@@ -179,7 +204,7 @@
       if (zone && !applies(zone, state.page)) {
         // Show a page the zone is on.
         for (let p = 1; p <= pageCount; p += 1) {
-          if (applies(zone, p)) { showPage(p); break; }
+          if (applies(zone, p)) { showPage(p); reloadPreview(); break; }
         }
       }
       render();
@@ -308,28 +333,29 @@
 
     // -- how text zones will print (asked of the server: the same fitting as the renderer) ---
 
+    // One line per zone: what prints, or what is wrong and what to do. Sizes are shown to a
+    // tenth, never below the minimum when the text prints at it (6.99 is 7).
     function describeFit(fit) {
-      const size = function (v) { return (Math.round(v * 10) / 10) + " " + unit; };
-      const parts = [];
-      let warn = false;
-      if (fit.size !== null && fit.size !== undefined) {
-        if (fit.truncated) {
-          warn = true;
-          parts.push("Does not fit: cut off (…) at " + size(fit.size) + " for " + fit.partner + ". Make the box larger or the text shorter.");
-        } else if (!fit.readable) {
-          warn = true;
-          parts.push("Too small to read: prints at " + size(fit.size) + " for " + fit.partner + " (minimum " + size(fit.min_size) + "). Make the box larger or the text shorter.");
-        } else {
-          parts.push("Prints at " + size(fit.size) + " on " + fit.lines.length + " line" + (fit.lines.length === 1 ? "" : "s") + " for " + fit.partner + ".");
+      const min = fit.min_size;
+      const size = function (v) { return Math.round(Math.max(v, v >= min - 0.05 ? min : 0) * 10) / 10 + " " + unit; };
+      const who = fit.below > 0
+        ? " for " + fit.below + " of " + fit.checked + " partner" + (fit.checked === 1 ? "" : "s") + " in the audience"
+        : fit.partner ? " for " + fit.partner : "";
+      const sampleBad = fit.size !== null && fit.size !== undefined && (fit.truncated || !fit.readable);
+      if (!sampleBad && !(fit.below > 0)) {
+        if (fit.size === null || fit.size === undefined) {
+          return { text: fit.checked > 0 ? "Readable for all " + fit.checked + " partners in the audience." : "", warn: false };
         }
+        return { text: "Prints at " + size(fit.size) + " on " + fit.lines.length + " line" + (fit.lines.length === 1 ? "" : "s") + " for " + fit.partner + ".", warn: false };
       }
-      if (fit.below > 0) {
-        warn = true;
-        parts.push("Below " + size(fit.min_size) + " or cut off for " + fit.below + " of " + fit.checked + " partners in the audience (smallest: " + size(fit.smallest.size) + ", " + fit.smallest.partner + ").");
-      } else if (fit.checked > 0 && fit.size === null) {
-        parts.push("Readable for all " + fit.checked + " partners in the audience.");
+      const worst = sampleBad ? fit.size : fit.smallest.size;
+      if (sampleBad && !fit.truncated) {
+        return { text: "Prints at " + size(worst) + ", below the " + size(min) + " minimum" + who + ": choose a larger font size.", warn: true };
       }
-      return { text: parts.join(" "), warn: warn };
+      if (worst < min - 0.05) {
+        return { text: "Too low for one line at " + size(min) + who + ": make the box taller.", warn: true };
+      }
+      return { text: "Cut off at " + size(min) + who + ": make the box larger or the text shorter.", warn: true };
     }
 
     function showFit() {
@@ -507,6 +533,26 @@
       return (root.querySelector('input[name="ze-newkind"]:checked') || {}).value || "logo";
     }
 
+    // The part of the page on screen, as fractions of its height: a ready-made box low on the
+    // page lands off-screen on a laptop, so it moves up into view (kept as low as it fits).
+    function withinView(box) {
+      const r = image.getBoundingClientRect();
+      if (!r.height) return box;
+      let bottom = window.innerHeight;
+      Array.prototype.forEach.call(document.querySelectorAll(".ze-savebar"), function (bar) {
+        const b = bar.getBoundingClientRect();
+        // A sticky bar over the page's column hides what is under it.
+        if (b.height && b.left < r.right && b.right > r.left && b.top < bottom && b.top > r.top) bottom = b.top;
+      });
+      const top = clamp(-r.top / r.height, 0, 1);
+      const end = clamp((bottom - r.top) / r.height, 0, 1);
+      const margin = 0.02;
+      if (box[1] >= top && box[1] + box[3] <= end) return box;
+      if (end - top < box[3] + margin) return normalBox([box[0], top, box[2], box[3]]);
+      const y = clamp(Math.min(box[1], end - box[3] - margin), top + margin, 1 - box[3]);
+      return normalBox([box[0], y, box[2], box[3]]);
+    }
+
     function addZone(preset, box) {
       const zone = newZone(preset, box);
       if (zone.kind === "qr" && !box) {
@@ -514,6 +560,7 @@
         const size = pages[state.page - 1];
         if (size && size[0] > 0 && size[1] > 0) zone.box = normalBox([zone.box[0], zone.box[1], zone.box[2], zone.box[2] * size[0] / size[1]]);
       }
+      if (!box) zone.box = withinView(zone.box);
       if (pageCount > 1 && state.page !== 1) zone.pages = [state.page];
       state.zones.push(zone);
       setDirty(true);
@@ -544,6 +591,7 @@
       pageSelect.addEventListener("change", function () {
         showPage(Number(pageSelect.value));
         render();
+        reloadPreview();
       });
     }
 
@@ -556,7 +604,10 @@
 
     function reloadPreview() {
       if (!preview || !sample) return;
-      if (state.dirty) { livePreview(); return; }
+      // The cached render shows page 1 only; any other page (or unsaved zones) is rendered on
+      // request, so the preview always shows the page being edited.
+      if (state.dirty || state.page !== 1) { livePreview(); return; }
+      clearTimeout(previewTimer);
       previewSeq += 1; // an answer for older unsaved zones must not replace this one
       preview.src = root.dataset.previewBase + "&partner_id=" + encodeURIComponent(sample.value) + "&v=" + Date.now();
       if (previewNote) previewNote.textContent = "Saved zones, page 1.";
@@ -586,7 +637,12 @@
             if (previewUrl) URL.revokeObjectURL(previewUrl);
             previewUrl = URL.createObjectURL(blob);
             preview.src = previewUrl;
-            if (previewNote) previewNote.textContent = "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".");
+            preview.dataset.page = String(page);
+            if (previewNote) {
+              previewNote.textContent = state.dirty
+                ? "Unsaved zones, page " + page + (live ? ": partners get this when you save." : ".")
+                : "Saved zones, page " + page + ".";
+            }
           })
           .catch(function (err) {
             if (seq === previewSeq && previewNote) previewNote.textContent = err.message;
