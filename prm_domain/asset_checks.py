@@ -112,14 +112,7 @@ def _brand(partner: Partner, session: Session) -> asset_engine.BrandKit:
         logo=b"",
         primary_color=kit.primary_color,
         tracking_url="https://example.com/r/XXXXXXXX",
-        contact=asset_engine.Contact(
-            name=kit.contact_name,
-            title=kit.contact_title,
-            email=kit.contact_email,
-            phone=kit.contact_phone,
-            website=kit.contact_website,
-            address=kit.contact_address,
-        ),
+        contact=brandkits.engine_contact(kit),
     )
 
 

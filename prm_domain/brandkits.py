@@ -256,6 +256,18 @@ def save_brand_kit(
     return kit
 
 
+def engine_contact(kit: BrandKit) -> asset_engine.Contact:
+    """The contact lines of a brand kit, as the engine prints them."""
+    return asset_engine.Contact(
+        name=kit.contact_name,
+        title=kit.contact_title,
+        email=kit.contact_email,
+        phone=kit.contact_phone,
+        website=kit.contact_website,
+        address=kit.contact_address,
+    )
+
+
 def engine_brand(
     kit: BrandKit,
     partner: Partner,
@@ -276,12 +288,5 @@ def engine_brand(
         primary_color=kit.primary_color,
         tracking_url=tracking_url,
         logo_url=logo_url,
-        contact=asset_engine.Contact(
-            name=kit.contact_name,
-            title=kit.contact_title,
-            email=kit.contact_email,
-            phone=kit.contact_phone,
-            website=kit.contact_website,
-            address=kit.contact_address,
-        ),
+        contact=engine_contact(kit),
     )
