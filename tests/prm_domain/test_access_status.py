@@ -1,4 +1,4 @@
-"""Partner status and visibility of content: the rules of prm_domain/access.py, on unsaved
+"""Partner status and visibility of content: the rules of prm_domain/access, on unsaved
 objects (no database). The faces that ask them are walked in tests/app/test_status_walker.py
 and tests/app/test_visibility.py."""
 

@@ -1,0 +1,102 @@
+"""Visibility of vendor content: which assets and syndicated items a partner gets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prm_domain import audience
+from prm_domain.access.status import (
+    Area,
+    ensure_status,
+    partner_allows,
+    partner_of,
+)
+from prm_domain.base import utcnow
+from prm_domain.enums import AssetStatus
+from prm_domain.models import Asset, AssetVersion, Partner, SyndicatedItem, User
+
+
+def item_is_live(item: SyndicatedItem, now: dt.datetime | None = None) -> bool:
+    """Active and inside its window (either end open)."""
+    now = now or utcnow()
+    return (
+        item.active
+        and (item.starts_at is None or item.starts_at <= now)
+        and (item.ends_at is None or now < item.ends_at)
+    )
+
+
+def asset_is_published(asset: Asset) -> bool:
+    return asset.status == AssetStatus.PUBLISHED and asset.published_version_id is not None
+
+
+def is_published_version(asset: Asset, version: AssetVersion) -> bool:
+    """Whether ``version`` is what partners get now (edits to it reach them at once)."""
+    return asset_is_published(asset) and asset.published_version_id == version.id
+
+
+def asset_visible_to_partner(partner: Partner, asset: Asset) -> bool:
+    """Published, the partner's status opens content, and the partner is in the audience."""
+    return (
+        asset_is_published(asset)
+        and partner_allows(partner, Area.CONTENT)
+        and audience.matches(asset, partner)
+    )
+
+
+def item_visible_to_partner(
+    partner: Partner, item: SyndicatedItem, asset: Asset | None, now: dt.datetime | None = None
+) -> bool:
+    """Live, in the item's audience and, for an item that offers an asset, the asset is
+    visible to the partner too: an item never widens its asset's audience.
+
+    ``asset`` is the item's asset (None when it has none, or it was deleted).
+    """
+    if item.asset_id is not None and (asset is None or asset.id != item.asset_id):
+        return False
+    return (
+        partner_allows(partner, Area.CONTENT)
+        and item_is_live(item, now)
+        and audience.matches(item, partner)
+        and (asset is None or asset_visible_to_partner(partner, asset))
+    )
+
+
+def asset_visible_to(actor: User, asset: Asset, partner: Partner | None = None) -> bool:
+    """Vendor staff see every asset; a partner user what their organisation may see."""
+    if actor.is_vendor:
+        return True
+    partner = partner if partner is not None else partner_of(actor)
+    return (
+        partner is not None
+        and partner.id == actor.partner_id
+        and asset_visible_to_partner(partner, asset)
+    )
+
+
+def item_visible_to(actor: User, item: SyndicatedItem, asset: Asset | None) -> bool:
+    if actor.is_vendor:
+        return True
+    partner = partner_of(actor)
+    return partner is not None and item_visible_to_partner(partner, item, asset)
+
+
+def ensure_content(actor: User) -> None:
+    """Before any read of vendor content: the status gate (PartnerInactive names the status)."""
+    ensure_status(actor, Area.CONTENT)
+
+
+def embeds_served_for(partner: Partner | None) -> bool:
+    """Whether a partner's embeds answer on websites at all (a non-active partner's: nothing)."""
+    return partner_allows(partner, Area.EMBEDS)
+
+
+def link_attributed(partner: Partner | None, asset: Asset) -> bool:
+    """Whether a click on a partner's tracked link counts for the partner and carries its tags.
+
+    A link already shared (a printed QR code, a sent email) always leads to the vendor's public
+    landing page, never to the file; it is attributed only while the asset is visible to the
+    partner (published, in the audience, partner active). After unpublishing, or for a
+    suspended or exited partner, the visitor still lands, anonymously and uncounted.
+    """
+    return partner is not None and asset_visible_to_partner(partner, asset)

@@ -1,0 +1,107 @@
+"""Partner status: what an organisation's status opens (areas), and the refusal that names it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from prm_domain.enums import PartnerStatus
+from prm_domain.errors import PermissionDenied
+from prm_domain.models import Partner, User
+
+
+class Area(StrEnum):
+    """What a partner's people use, as far as the organisation's status decides it."""
+
+    NOTICE = "notice"  # sign in to the portal, read the own account and the status notice
+    ORGANISATION = "organisation"  # API tokens, own profile, users, brand kit, the tier programme
+    CONTENT = "content"  # the library, renders, downloads, tracked links, syndicated items
+    EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats and leads
+
+
+# What each partner status opens. Prospects and onboarding partners prepare (profile, team,
+# brand kit) but get no vendor content and no embeds until the vendor activates them; a
+# suspended partner's people may sign in to read why, nothing else; an exited partner's
+# people cannot sign in at all. Vendor staff are never gated by a partner's status.
+STATUS_AREAS: dict[PartnerStatus, frozenset[Area]] = {
+    PartnerStatus.PROSPECT: frozenset({Area.NOTICE, Area.ORGANISATION}),
+    PartnerStatus.ONBOARDING: frozenset({Area.NOTICE, Area.ORGANISATION}),
+    PartnerStatus.ACTIVE: frozenset(Area),
+    PartnerStatus.SUSPENDED: frozenset({Area.NOTICE}),
+    PartnerStatus.EXITED: frozenset(),
+}
+
+STATUS_NOTICES: dict[PartnerStatus, str] = {
+    PartnerStatus.PROSPECT: (
+        "Your organisation is a prospective partner: the content library, website embeds and "
+        "leads open once the vendor activates the partnership."
+    ),
+    PartnerStatus.ONBOARDING: (
+        "Your organisation is still onboarding: the content library, website embeds and leads "
+        "open once the vendor activates the partnership. Meanwhile, set up your brand kit and team."
+    ),
+    PartnerStatus.ACTIVE: "Your organisation's partnership is active.",
+    PartnerStatus.SUSPENDED: (
+        "Your organisation's partnership is suspended: the portal, the API and your website "
+        "embeds are closed until the vendor lifts the suspension. Contact your channel manager."
+    ),
+    PartnerStatus.EXITED: (
+        "Your organisation's partnership has ended: its accounts can no longer sign in."
+    ),
+}
+
+
+class PartnerInactive(PermissionDenied):
+    """The partner's status does not open this (``code`` names the status: partner_suspended)."""
+
+    def __init__(self, status: PartnerStatus) -> None:
+        super().__init__(STATUS_NOTICES[status], {"partner_status": status.value})
+        self.status = status
+        self.code = f"partner_{status.value}"
+
+
+# -- partner status ---------------------------------------------------------------------------
+
+
+def partner_allows(partner: Partner | None, area: Area) -> bool:
+    return partner is not None and area in STATUS_AREAS[partner.status]
+
+
+def partner_of(actor: User) -> Partner | None:
+    partner = actor.partner
+    if partner is None or partner.id != actor.partner_id:
+        return None  # unknown (an unsaved user): closed, never open by default
+    return partner
+
+
+def status_allows(actor: User, area: Area) -> bool:
+    """Whether the actor's organisation's status opens ``area`` (vendor staff: always)."""
+    if actor.is_vendor:
+        return True
+    return partner_allows(partner_of(actor), area)
+
+
+def ensure_status(actor: User, area: Area) -> None:
+    """PartnerInactive (naming the status) unless the actor's organisation may use ``area``."""
+    if status_allows(actor, area):
+        return
+    partner = partner_of(actor)
+    raise PartnerInactive(partner.status if partner is not None else PartnerStatus.EXITED)
+
+
+def may_sign_in(user: User) -> bool:
+    """Sign-in, sessions and tokens: the account is active and its organisation not exited."""
+    return user.active and status_allows(user, Area.NOTICE)
+
+
+def ensure_may_sign_in(user: User) -> None:
+    ensure_status(user, Area.NOTICE)
+
+
+def status_notice(actor: User) -> str | None:
+    """The notice a partner user sees about their organisation's status; None when active."""
+    if actor.is_vendor:
+        return None
+    partner = partner_of(actor)
+    if partner is not None and partner.status == PartnerStatus.ACTIVE:
+        return None
+    return STATUS_NOTICES[partner.status if partner is not None else PartnerStatus.EXITED]
