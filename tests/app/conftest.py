@@ -11,7 +11,6 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.conftest import PASSWORD
+from tests.seed import add_partner, add_tier, add_user
 from tests.syndication.conftest import CHROMIUM_ARGS, LiveServer
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -81,8 +81,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from app import create_app
     from prm_domain import assets, brandkits, passwords
     from prm_domain.database import upgrade
-    from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-    from prm_domain.models import Partner, Tier, User
+    from prm_domain.enums import Role
+    from prm_domain.models import Partner, User
 
     saved = passwords._hasher, passwords._DUMMY_HASH
     passwords._hasher, passwords._DUMMY_HASH = FAST_HASHER, FAST_HASHER.hash("not-a-password")
@@ -103,46 +103,20 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     flask_app.config["PUBLIC_BASE_URL"] = url
     p = Portal(flask_app, url)
     with flask_app.app_context(), p.sessions() as s:
-        tiers = {}
-        for name, rank in (("Gold", 20), ("Silver", 10)):
-            tiers[name] = Tier(
-                name=name,
-                rank=rank,
-                description="",
-                mdf_share_percent=Decimal("2.50"),
-                discount_percent=Decimal("10.00"),
-                content_access=["standard"],
-            )
-            s.add(tiers[name])
-        s.flush()
+        tiers = {name: add_tier(s, name, rank) for name, rank in (("Gold", 20), ("Silver", 10))}
 
         def partner(name: str, tier: str) -> Partner:
-            made = Partner(
-                name=name,
-                name_key=name.casefold(),
-                type=PartnerType.RESELLER,
-                tier_id=tiers[tier].id,
-                country="DE",
-                region=Region.EMEA,
-                verticals=[],
-                website_domains=[],
-                status=PartnerStatus.ACTIVE,
-            )
-            s.add(made)
-            s.flush()
-            return made
+            return add_partner(s, name, tiers[tier].id)
 
         def user(role: Role, email: str, partner_id: int | None = None) -> User:
-            made = User(
-                email=email,
-                password_hash=FAST_HASHER.hash(PASSWORD),
+            return add_user(
+                s,
+                role,
+                email,
+                partner_id,
+                FAST_HASHER.hash(PASSWORD),
                 display_name=email.split("@")[0].capitalize(),
-                role=role,
-                partner_id=partner_id,
             )
-            s.add(made)
-            s.flush()
-            return made
 
         alpine, bavaria = (
             partner("Alpine IT Solutions", "Gold"),

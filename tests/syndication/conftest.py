@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -227,9 +226,10 @@ def _pdf() -> bytes:
 def embed_world(live_app: LiveApp, partner_site: PartnerSite) -> World:
     """Vendor content and partners' embeds, made through the domain functions (not demo data)."""
     from prm_domain import assets, brandkits
-    from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-    from prm_domain.models import Partner, Tier, User
+    from prm_domain.enums import Role
+    from prm_domain.models import Partner, User
     from prm_domain.syndication import embeds, items
+    from tests.seed import add_partner, add_tier, add_user
 
     app = live_app.app
     storage = app.extensions["cobrand.storage"]
@@ -237,44 +237,13 @@ def embed_world(live_app: LiveApp, partner_site: PartnerSite) -> World:
     landing = f"{partner_site.origin}/landing"
     w = World()
     with app.app_context(), live_app.session_factory() as s:
-        tier = Tier(
-            name="Gold",
-            rank=10,
-            description="",
-            mdf_share_percent=Decimal("2.50"),
-            discount_percent=Decimal("10.00"),
-            content_access=["standard"],
-        )
-        s.add(tier)
-        s.flush()
+        tier = add_tier(s, "Gold", 10)
 
         def partner(name: str) -> Partner:
-            p = Partner(
-                name=name,
-                name_key=name.casefold(),
-                type=PartnerType.RESELLER,
-                tier_id=tier.id,
-                country="DE",
-                region=Region.EMEA,
-                verticals=[],
-                website_domains=[],
-                status=PartnerStatus.ACTIVE,
-            )
-            s.add(p)
-            s.flush()
-            return p
+            return add_partner(s, name, tier.id)
 
         def user(role: Role, email: str, partner_id: int | None = None) -> User:
-            u = User(
-                email=email,
-                password_hash="not-a-login",
-                display_name=email.split("@")[0],
-                role=role,
-                partner_id=partner_id,
-            )
-            s.add(u)
-            s.flush()
-            return u
+            return add_user(s, role, email, partner_id)
 
         a, b = partner("Alpine IT Solutions"), partner("Bavaria Systems")
         vendor = user(Role.VENDOR_ADMIN, "vendor@nimbus.example")
