@@ -209,3 +209,13 @@ def seed_public_site(flask_app: Flask) -> PublicSite:
         return PublicSite(
             embed.key, embed.id, banner, product, form, asset.id, link.code, token, partner.id
         )
+
+
+def public_site(tmp_path: Path, store: str, **config: Any) -> Iterator[tuple[Flask, PublicSite]]:
+    """For a fixture to ``yield from``: a file app (see ``file_app``) with its public site, closed
+    after."""
+    flask_app = file_app(tmp_path, store, **config)
+    try:
+        yield flask_app, seed_public_site(flask_app)
+    finally:
+        close_file_app(flask_app)
