@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,13 +154,13 @@ class LiveApp:
         return f'<script async src="{self.url}/embed.js" data-embed="{key}"{extra}></script>'
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """The real app on a file SQLite database (each request thread its own connection)."""
+@contextmanager
+def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
+    """The real app on a file SQLite database (each request thread its own connection) behind a
+    real socket on a free port; ``config`` adds to or overrides the defaults."""
     from app import create_app
     from prm_domain.database import upgrade
 
-    tmp: Path = tmp_path_factory.mktemp("embed-app")
     flask_app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
@@ -168,15 +169,24 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             "STORAGE_DIR": str(tmp / "storage"),
             "SECRET_KEY": "x",
         }
+        | config
     )
     upgrade(flask_app.extensions["cobrand.db"].engine)
     server = LiveServer(flask_app)
     url = f"http://127.0.0.1:{server.port}"
     flask_app.config["PUBLIC_BASE_URL"] = url
     server.start()
-    yield LiveApp(flask_app, url)
-    server.stop()
-    flask_app.extensions["cobrand.db"].engine.dispose()
+    try:
+        yield LiveApp(flask_app, url)
+    finally:
+        server.stop()
+        flask_app.extensions["cobrand.db"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    with served_app(tmp_path_factory.mktemp("embed-app")) as live:
+        yield live
 
 
 XSS_HEADLINE = "<script>window.pwned=1</script>Nimbus <b>bold</b> offer"
