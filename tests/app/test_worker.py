@@ -56,6 +56,16 @@ def _token_count(url: str) -> int:
     return int(count or 0)
 
 
+def stop_process_group(proc: subprocess.Popen[Any]) -> None:
+    """Stop a worker started in its own session: politely, then for good after 20 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
     redis_url = need_env("TEST_REDIS_URL", "broker for a real worker")
@@ -98,12 +108,7 @@ def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
         raise
     finally:
         log.close()
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
 
 
 @pytest.mark.redis

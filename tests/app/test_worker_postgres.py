@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,12 @@ import redis
 from sqlalchemy import func, select, text
 
 from prm_domain.database import make_engine, make_sessionmaker
-from tests.app.test_worker import _add_tokens, _library_world, _token_count
+from tests.app.test_worker import (
+    _add_tokens,
+    _library_world,
+    _token_count,
+    stop_process_group,
+)
 from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.requirements import need_env
 
@@ -83,12 +87,7 @@ def celery(config: dict[str, str], log: Path, *args: str) -> Iterator[Callable[[
             print(f"--- {log.name}\n{log.read_text()}")  # shown by pytest when the test fails
             raise
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_process_group(proc)
 
 
 def worker_args(config: dict[str, str], concurrency: int = 2) -> list[str]:
