@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,10 +23,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from prm_domain.database import make_engine, upgrade
-from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-from prm_domain.models import Partner, Tier, User
+from prm_domain.enums import Role
+from prm_domain.models import Partner, User
 from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.requirements import need_env, unless
+from tests.seed import add_partner, add_tier, add_user
 
 T = TypeVar("T")
 
@@ -40,43 +40,12 @@ class Committed:
     sessions: sessionmaker[Session]
 
     def partner(self, s: Session, name: str | None = None) -> Partner:
-        tier = Tier(
-            name=f"Tier {uuid.uuid4().hex[:8]}",
-            rank=100,
-            description="",
-            mdf_share_percent=Decimal("2.50"),
-            discount_percent=Decimal("10.00"),
-            content_access=["standard"],
-        )
-        s.add(tier)
-        s.flush()
-        name = name or f"Partner {uuid.uuid4().hex[:8]}"
-        partner = Partner(
-            name=name,
-            name_key=name.casefold(),
-            type=PartnerType.RESELLER,
-            tier_id=tier.id,
-            country="DE",
-            region=Region.EMEA,
-            verticals=[],
-            website_domains=[],
-            status=PartnerStatus.ACTIVE,
-        )
-        s.add(partner)
-        s.flush()
-        return partner
+        tier = add_tier(s, f"Tier {uuid.uuid4().hex[:8]}", 100)
+        return add_partner(s, name or f"Partner {uuid.uuid4().hex[:8]}", tier.id)
 
     def user(self, s: Session, role: Role, partner_id: int | None = None) -> User:
-        user = User(
-            email=f"{role.value}-{uuid.uuid4().hex[:8]}@example.com",
-            password_hash="not-a-login",
-            display_name=role.label,
-            role=role,
-            partner_id=partner_id,
-        )
-        s.add(user)
-        s.flush()
-        return user
+        email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+        return add_user(s, role, email, partner_id, display_name=role.label)
 
 
 def committed_postgres() -> Iterator[Committed]:
@@ -240,3 +209,13 @@ def seed_public_site(flask_app: Flask) -> PublicSite:
         return PublicSite(
             embed.key, embed.id, banner, product, form, asset.id, link.code, token, partner.id
         )
+
+
+def public_site(tmp_path: Path, store: str, **config: Any) -> Iterator[tuple[Flask, PublicSite]]:
+    """For a fixture to ``yield from``: a file app (see ``file_app``) with its public site, closed
+    after."""
+    flask_app = file_app(tmp_path, store, **config)
+    try:
+        yield flask_app, seed_public_site(flask_app)
+    finally:
+        close_file_app(flask_app)

@@ -11,7 +11,6 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,16 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.conftest import PASSWORD
-from tests.syndication.conftest import CHROMIUM_ARGS, LiveServer
+from tests.seed import add_partner, add_tier, add_user
+from tests.syndication import conftest as embed_fixtures
+from tests.syndication.conftest import served_app
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# The embed tests' Chromium (Debian's, with the project's flags), shared rather than copied.
+chromium_path = embed_fixtures.chromium_path
+chromium_browser = embed_fixtures.chromium_browser
 
 
 def png(width: int = 160, height: int = 60, color: tuple[int, int, int] = (28, 95, 184)) -> bytes:
@@ -61,117 +66,65 @@ class Portal:
 
 
 @pytest.fixture(scope="module")
-def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
-    import shutil
-
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) needed")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """The app with: tiers Gold and Silver; partners Alpine (Gold, with a logo) and Bavaria
     (Silver); a marketing manager; each partner's admin; one asset published to everyone."""
-    from app import create_app
     from prm_domain import assets, brandkits, passwords
-    from prm_domain.database import upgrade
-    from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-    from prm_domain.models import Partner, Tier, User
+    from prm_domain.enums import Role
+    from prm_domain.models import Partner, User
 
     saved = passwords._hasher, passwords._DUMMY_HASH
     passwords._hasher, passwords._DUMMY_HASH = FAST_HASHER, FAST_HASHER.hash("not-a-password")
     tmp = tmp_path_factory.mktemp("portal-app")
-    flask_app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
-            "REDIS_URL": None,
-            "TASKS_INLINE": True,
-            "STORAGE_DIR": str(tmp / "storage"),
-            "SECRET_KEY": "x",
-            "SYNDICATION_CACHE_SECONDS": 0,
-        }
-    )
-    upgrade(flask_app.extensions["cobrand.db"].engine)
-    server = LiveServer(flask_app)
-    url = f"http://127.0.0.1:{server.port}"
-    flask_app.config["PUBLIC_BASE_URL"] = url
-    p = Portal(flask_app, url)
-    with flask_app.app_context(), p.sessions() as s:
-        tiers = {}
-        for name, rank in (("Gold", 20), ("Silver", 10)):
-            tiers[name] = Tier(
-                name=name,
-                rank=rank,
-                description="",
-                mdf_share_percent=Decimal("2.50"),
-                discount_percent=Decimal("10.00"),
-                content_access=["standard"],
-            )
-            s.add(tiers[name])
-        s.flush()
+    with served_app(tmp, SYNDICATION_CACHE_SECONDS=0) as live:
+        flask_app = live.app
+        p = Portal(flask_app, live.url)
+        with flask_app.app_context(), p.sessions() as s:
+            tiers = {name: add_tier(s, name, rank) for name, rank in (("Gold", 20), ("Silver", 10))}
 
-        def partner(name: str, tier: str) -> Partner:
-            made = Partner(
-                name=name,
-                name_key=name.casefold(),
-                type=PartnerType.RESELLER,
-                tier_id=tiers[tier].id,
-                country="DE",
-                region=Region.EMEA,
-                verticals=[],
-                website_domains=[],
-                status=PartnerStatus.ACTIVE,
-            )
-            s.add(made)
-            s.flush()
-            return made
+            def partner(name: str, tier: str) -> Partner:
+                return add_partner(s, name, tiers[tier].id)
 
-        def user(role: Role, email: str, partner_id: int | None = None) -> User:
-            made = User(
-                email=email,
-                password_hash=FAST_HASHER.hash(PASSWORD),
-                display_name=email.split("@")[0].capitalize(),
-                role=role,
-                partner_id=partner_id,
-            )
-            s.add(made)
-            s.flush()
-            return made
+            def user(role: Role, email: str, partner_id: int | None = None) -> User:
+                return add_user(
+                    s,
+                    role,
+                    email,
+                    partner_id,
+                    FAST_HASHER.hash(PASSWORD),
+                    display_name=email.split("@")[0].capitalize(),
+                )
 
-        alpine, bavaria = (
-            partner("Alpine IT Solutions", "Gold"),
-            partner("Bavaria Systems", "Silver"),
-        )
-        vendor = user(Role.VENDOR_ADMIN, "vendor@nimbus.example")
-        user(Role.PARTNER_ADMIN, "admin@alpine.example", alpine.id)
-        user(Role.PARTNER_ADMIN, "admin@bavaria.example", bavaria.id)
-        brandkits.set_logo(s, vendor, p.storage, alpine.id, "light", png())
-        brochure = assets.create_asset(
-            s, vendor, "pdf", {"name": "Nimbus brochure", "description": "Twelve pages."}
-        )
-        assets.add_version(s, vendor, p.storage, brochure.id, "brochure.pdf", pdf())
-        assets.publish(s, vendor, brochure.id)
-        # Published long ago: not new for anyone.
-        brochure.published_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
-        s.commit()
-        p.ids |= {
-            "gold": tiers["Gold"].id,
-            "silver": tiers["Silver"].id,
-            "alpine": alpine.id,
-            "bavaria": bavaria.id,
-            "vendor": vendor.id,
-            "brochure": brochure.id,
-        }
-    server.start()
-    yield p
-    server.stop()
-    flask_app.extensions["cobrand.db"].engine.dispose()
+            alpine, bavaria = (
+                partner("Alpine IT Solutions", "Gold"),
+                partner("Bavaria Systems", "Silver"),
+            )
+            vendor = user(Role.VENDOR_ADMIN, "vendor@nimbus.example")
+            user(Role.PARTNER_ADMIN, "admin@alpine.example", alpine.id)
+            user(Role.PARTNER_ADMIN, "admin@bavaria.example", bavaria.id)
+            brandkits.set_logo(s, vendor, p.storage, alpine.id, "light", png())
+            brochure = assets.create_asset(
+                s, vendor, "pdf", {"name": "Nimbus brochure", "description": "Twelve pages."}
+            )
+            assets.add_version(s, vendor, p.storage, brochure.id, "brochure.pdf", pdf())
+            assets.publish(s, vendor, brochure.id)
+            # Published long ago: not new for anyone.
+            brochure.published_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+            s.commit()
+            p.ids |= {
+                "gold": tiers["Gold"].id,
+                "silver": tiers["Silver"].id,
+                "alpine": alpine.id,
+                "bavaria": bavaria.id,
+                "vendor": vendor.id,
+                "brochure": brochure.id,
+            }
+        yield p
     passwords._hasher, passwords._DUMMY_HASH = saved
 
 

@@ -24,6 +24,7 @@ import pytest
 from PIL import Image
 
 from tests.library_fixtures import brochure, png
+from tests.seed import add_partner, add_tier, add_user
 from tests.syndication import conftest as browser
 from tests.syndication.conftest import LiveApp
 
@@ -57,11 +58,8 @@ class Library:
 
 @pytest.fixture(scope="module")
 def library(live_app: LiveApp) -> Library:
-    from decimal import Decimal
-
     from prm_domain import assets, brandkits
-    from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-    from prm_domain.models import Partner, Tier, User
+    from prm_domain.enums import PartnerStatus, Role
     from prm_domain.passwords import hash_password
 
     app = live_app.app
@@ -69,46 +67,15 @@ def library(live_app: LiveApp) -> Library:
     lib = Library()
     hashed = hash_password(PASSWORD)
     with app.app_context(), live_app.session_factory() as s:
-        tiers = {}
-        for rank, name in ((30, "Gold"), (20, "Silver")):
-            tiers[name] = Tier(
-                name=name,
-                rank=rank,
-                description="",
-                mdf_share_percent=Decimal("2.50"),
-                discount_percent=Decimal("10.00"),
-                content_access=["standard"],
-            )
-            s.add(tiers[name])
-        s.flush()
+        tiers = {name: add_tier(s, name, rank) for rank, name in ((30, "Gold"), (20, "Silver"))}
 
         def partner(name: str, tier: str, status: PartnerStatus = PartnerStatus.ACTIVE) -> Any:
-            p = Partner(
-                name=name,
-                name_key=name.casefold(),
-                type=PartnerType.RESELLER,
-                tier_id=tiers[tier].id,
-                country="DE",
-                region=Region.EMEA,
-                verticals=[],
-                website_domains=[],
-                status=status,
-            )
-            s.add(p)
-            s.flush()
-            return p
+            return add_partner(s, name, tiers[tier].id, status=status)
 
         def user(role: Role, email: str, partner_id: int | None = None) -> Any:
-            u = User(
-                email=email,
-                password_hash=hashed,
-                display_name=email.split("@")[0].title(),
-                role=role,
-                partner_id=partner_id,
+            return add_user(
+                s, role, email, partner_id, hashed, display_name=email.split("@")[0].title()
             )
-            s.add(u)
-            s.flush()
-            return u
 
         alpine = partner("Alpine IT Solutions", "Gold")
         bavaria = partner("Bavaria Systems", "Gold")

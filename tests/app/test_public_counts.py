@@ -15,26 +15,20 @@ from prm_domain.models import AssetDownload, TrackedLink
 from tests.concurrency import (
     LIMIT_STORES,
     PublicSite,
-    close_file_app,
-    file_app,
     in_parallel,
+    public_site,
     racy_threads,
-    seed_public_site,
 )
 
 
 @pytest.fixture(params=LIMIT_STORES)
 def public(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flask, PublicSite]]:
-    flask_app = file_app(
+    yield from public_site(
         tmp_path,
         request.param,
         LINK_LIMIT_PER_ADDRESS="10 per minute",
         DOWNLOAD_LIMIT_PER_ADDRESS="10 per minute",
     )
-    try:
-        yield flask_app, seed_public_site(flask_app)
-    finally:
-        close_file_app(flask_app)
 
 
 def _click(flask_app: Flask, code: str, address: str) -> Any:

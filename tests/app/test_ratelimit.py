@@ -20,20 +20,9 @@ from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_has
     text_of,
 )
 from tests.app.test_security import build_app, signed_in_uid
+from tests.concurrency import LIMIT_STORES, REDIS_URL
 from tests.conftest import PASSWORD, csrf_of
 from tests.requirements import unless
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
-STORES = [
-    "memory",
-    pytest.param(
-        "redis",
-        marks=[
-            pytest.mark.redis,
-            unless(bool(REDIS_URL), "TEST_REDIS_URL is not set: no Redis to test against"),
-        ],
-    ),
-]
 
 
 def redis_keys(prefix: str) -> list[bytes]:
@@ -105,7 +94,7 @@ def test_defaults_match_the_policy(app):
     assert "LOGIN_LIMIT_PER_ACCOUNT" not in app.config  # no account-wide lockout
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_five_failures_lock_the_account_from_that_address_only(make_limited_app, make_user, store):
     flask_app = make_limited_app(store)
     client = flask_app.test_client()
@@ -134,7 +123,7 @@ def test_five_failures_lock_the_account_from_that_address_only(make_limited_app,
         assert redis_keys(flask_app.config["RATE_LIMIT_PREFIX"]), "no counters in Redis"
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_strangers_from_many_addresses_never_lock_the_owner_out(make_limited_app, make_user, store):
     """5 wrong passwords from each of 20 addresses (100 failures, as many as the old account-wide
     limit allowed): the owner still gets in with the right password from a fresh address, in a
@@ -163,7 +152,7 @@ def test_strangers_from_many_addresses_never_lock_the_owner_out(make_limited_app
     assert r.status_code == 201, r.json
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_successes_do_not_count(make_limited_app, make_user, store):
     """An office behind one address signs in all day: only failures count against it."""
     flask_app = make_limited_app(store)
@@ -179,7 +168,7 @@ def test_successes_do_not_count(make_limited_app, make_user, store):
     assert attempt(flask_app.test_client(), users[0].email, PASSWORD).status_code == 302
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_success_resets_the_pair_count(make_limited_app, make_user, store):
     client = make_limited_app(store).test_client()
     user = make_user(Role.PARTNER_USER)
@@ -193,7 +182,7 @@ def test_success_resets_the_pair_count(make_limited_app, make_user, store):
     assert attempt(client, user.email, PASSWORD).status_code == 302
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_twenty_failures_from_one_address_lock_it_across_accounts(
     make_limited_app, make_user, store
 ):
@@ -211,7 +200,7 @@ def test_twenty_failures_from_one_address_lock_it_across_accounts(
     assert attempt(client, user.email, PASSWORD, address="198.51.100.10").status_code == 302
 
 
-@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("store", LIMIT_STORES)
 def test_refused_attempts_are_not_checked_or_counted(make_limited_app, make_user, session, store):
     """Once limited, the password is not even checked: no last sign-in, no extra count; and a
     wrong password past the limit answers 429 like a right one, telling the guesser nothing."""

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,16 @@ def _token_count(url: str) -> int:
     return int(count or 0)
 
 
+def stop_process_group(proc: subprocess.Popen[Any]) -> None:
+    """Stop a worker started in its own session: politely, then for good after 20 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
     redis_url = need_env("TEST_REDIS_URL", "broker for a real worker")
@@ -98,12 +108,7 @@ def worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
         raise
     finally:
         log.close()
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
 
 
 @pytest.mark.redis
@@ -153,8 +158,8 @@ def test_without_redis_tasks_run_in_process(tmp_path: Path) -> None:
     app.extensions["cobrand.db"].engine.dispose()
 
 
-def _library_world(url: str, storage_dir: str) -> int:
-    """Two partners with logos and a published PDF asset; returns a started render job's id."""
+def _library_world(url: str, storage_dir: str, names: Sequence[str] = ("Alpha", "Beta")) -> int:
+    """Partners with logos and a published PDF asset; returns a started render job's id."""
     from prm_domain import assets, brandkits, jobs
     from prm_domain.models import Partner, Tier
     from prm_domain.storage import LocalStorage
@@ -162,35 +167,39 @@ def _library_world(url: str, storage_dir: str) -> int:
 
     engine = make_engine(url)
     storage = LocalStorage(storage_dir)
-    with make_sessionmaker(engine)() as s:
-        admin = s.scalar(select(User).where(User.email == "w@example.com"))
-        assert admin is not None
-        tier = Tier(name="T", rank=1, mdf_share_percent=0, discount_percent=0, content_access=[])
-        s.add(tier)
-        s.flush()
-        for name in ("Alpha", "Beta"):
-            p = Partner(
-                name=name,
-                name_key=name.lower(),
-                type="reseller",
-                tier_id=tier.id,
-                country="DE",
-                region="EMEA",
-                status="active",  # batch renders are for partners who may see the asset
+    try:
+        with make_sessionmaker(engine)() as s:
+            admin = s.scalar(select(User).where(User.email == "w@example.com"))
+            assert admin is not None
+            tier = Tier(
+                name="T", rank=1, mdf_share_percent=0, discount_percent=0, content_access=[]
             )
-            s.add(p)
+            s.add(tier)
             s.flush()
-            brandkits.set_logo(s, admin, storage, p.id, "light", png())
-        asset = assets.create_asset(s, admin, "pdf", {"name": "Brochure"})
-        version = assets.add_version(s, admin, storage, asset.id, "b.pdf", brochure(1))
-        assets.set_zones(
-            s, admin, asset.id, version.id, [{"kind": "logo", "box": [0.7, 0.02, 0.25, 0.1]}]
-        )
-        assets.publish(s, admin, asset.id)
-        job = jobs.start_job(s, admin, asset.id, {}, "pdf")
-        s.commit()
-        job_id = job.id
-    engine.dispose()
+            for name in names:
+                p = Partner(
+                    name=name,
+                    name_key=name.lower(),
+                    type="reseller",
+                    tier_id=tier.id,
+                    country="DE",
+                    region="EMEA",
+                    status="active",  # only active partners get renders (docs/access.md)
+                )
+                s.add(p)
+                s.flush()
+                brandkits.set_logo(s, admin, storage, p.id, "light", png())
+            asset = assets.create_asset(s, admin, "pdf", {"name": "Brochure"})
+            version = assets.add_version(s, admin, storage, asset.id, "b.pdf", brochure(1))
+            assets.set_zones(
+                s, admin, asset.id, version.id, [{"kind": "logo", "box": [0.7, 0.02, 0.25, 0.1]}]
+            )
+            assets.publish(s, admin, asset.id)
+            job_id = jobs.start_job(s, admin, asset.id, {}, "pdf").id
+            s.commit()
+    finally:
+        # Even when a step fails: a connection left to the garbage collector warns in a later test.
+        engine.dispose()
     return job_id
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,12 @@ import redis
 from sqlalchemy import func, select, text
 
 from prm_domain.database import make_engine, make_sessionmaker
-from tests.app.test_worker import _add_tokens, _token_count
+from tests.app.test_worker import (
+    _add_tokens,
+    _library_world,
+    _token_count,
+    stop_process_group,
+)
 from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.requirements import need_env
 
@@ -83,12 +87,7 @@ def celery(config: dict[str, str], log: Path, *args: str) -> Iterator[Callable[[
             print(f"--- {log.name}\n{log.read_text()}")  # shown by pytest when the test fails
             raise
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_process_group(proc)
 
 
 def worker_args(config: dict[str, str], concurrency: int = 2) -> list[str]:
@@ -128,51 +127,6 @@ def _inserted_rows(config: dict[str, str], table: str) -> int:
     return int(count or 0)
 
 
-def _render_job(url: str, storage_dir: str, names: list[str]) -> int:
-    """Partners with logos and a published PDF asset; returns a started render job's id."""
-    from prm_domain import assets, brandkits, jobs
-    from prm_domain.models import Partner, Tier, User
-    from prm_domain.storage import LocalStorage
-    from tests.library_fixtures import brochure, png
-
-    engine = make_engine(url)
-    storage = LocalStorage(storage_dir)
-    try:
-        with make_sessionmaker(engine)() as s:
-            admin = s.scalar(select(User).where(User.email == "w@example.com"))
-            assert admin is not None
-            tier = Tier(
-                name="T", rank=1, mdf_share_percent=0, discount_percent=0, content_access=[]
-            )
-            s.add(tier)
-            s.flush()
-            for name in names:
-                p = Partner(
-                    name=name,
-                    name_key=name.lower(),
-                    type="reseller",
-                    tier_id=tier.id,
-                    country="DE",
-                    region="EMEA",
-                    status="active",  # only active partners get renders (docs/access.md)
-                )
-                s.add(p)
-                s.flush()
-                brandkits.set_logo(s, admin, storage, p.id, "light", png())
-            asset = assets.create_asset(s, admin, "pdf", {"name": "Brochure"})
-            version = assets.add_version(s, admin, storage, asset.id, "b.pdf", brochure(1))
-            assets.set_zones(
-                s, admin, asset.id, version.id, [{"kind": "logo", "box": [0.7, 0.02, 0.25, 0.1]}]
-            )
-            assets.publish(s, admin, asset.id)
-            job_id = jobs.start_job(s, admin, asset.id, {}, "pdf").id
-            s.commit()
-    finally:
-        # Even when a step fails: a connection left to the garbage collector warns in a later test.
-        engine.dispose()
-    return job_id
-
-
 def test_a_render_job_delivered_twice_at_once_renders_once(
     stack: dict[str, str], tmp_path: Path
 ) -> None:
@@ -184,7 +138,7 @@ def test_a_render_job_delivered_twice_at_once_renders_once(
     # Enough partners that two deliveries running side by side would meet on one, if the job's
     # row lock did not keep them apart.
     names = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"]
-    job_id = _render_job(stack["DATABASE_URL"], stack["STORAGE_DIR"], names)
+    job_id = _library_world(stack["DATABASE_URL"], stack["STORAGE_DIR"], names)
     app = create_app(stack)
     with app.app_context():
         # Both messages wait in the queue before the worker starts, so its two pool processes

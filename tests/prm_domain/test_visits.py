@@ -17,12 +17,13 @@ from sqlalchemy.orm import sessionmaker
 from prm_domain import assets, brandkits, notifications, partners, visits
 from prm_domain.base import utcnow
 from prm_domain.database import upgrade
-from prm_domain.enums import AssetStatus, PartnerStatus, PartnerType, Region, Role
+from prm_domain.enums import AssetStatus, PartnerStatus, Role
 from prm_domain.errors import ValidationError
-from prm_domain.models import Asset, BrandKit, Notification, Partner, Tier, User
+from prm_domain.models import Asset, BrandKit, Notification
 from prm_domain.storage import LocalStorage
 from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.library_fixtures import brochure, png
+from tests.seed import add_partner, add_tier, add_user
 
 
 @pytest.fixture
@@ -193,35 +194,17 @@ def test_two_publishers_at_once_tell_each_partner_once(tmp_path: Any) -> None:
         upgrade(engine)
         factory = sessionmaker(engine, expire_on_commit=False)
         with factory() as s:
-            tier = Tier(
-                name="Gold",
-                rank=1,
-                description="",
+            tier = add_tier(
+                s,
+                "Gold",
+                1,
                 mdf_share_percent=Decimal("1"),
                 discount_percent=Decimal("1"),
                 content_access=[],
             )
-            s.add(tier)
-            s.flush()
             for n in range(5):
-                s.add(
-                    Partner(
-                        name=f"P{n}",
-                        name_key=f"p{n}",
-                        type=PartnerType.RESELLER,
-                        tier_id=tier.id,
-                        country="DE",
-                        region=Region.EMEA,
-                        verticals=[],
-                        website_domains=[],
-                        status=PartnerStatus.ACTIVE,
-                    )
-                )
-            vendor = User(
-                email="v@example.com", password_hash="x", display_name="V", role=Role.VENDOR_ADMIN
-            )
-            s.add(vendor)
-            s.flush()
+                add_partner(s, f"P{n}", tier.id)
+            vendor = add_user(s, Role.VENDOR_ADMIN, "v@example.com", None, "x", display_name="V")
             asset = assets.create_asset(s, vendor, "pdf", {"name": "Sheet"})
             assets.add_version(s, vendor, LocalStorage(tmp_path), asset.id, "a.pdf", brochure(1))
             asset.published_version_id = asset.latest_version.id

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -154,13 +154,13 @@ class LiveApp:
         return f'<script async src="{self.url}/embed.js" data-embed="{key}"{extra}></script>'
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """The real app on a file SQLite database (each request thread its own connection)."""
+@contextmanager
+def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
+    """The real app on a file SQLite database (each request thread its own connection) behind a
+    real socket on a free port; ``config`` adds to or overrides the defaults."""
     from app import create_app
     from prm_domain.database import upgrade
 
-    tmp: Path = tmp_path_factory.mktemp("embed-app")
     flask_app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
@@ -169,15 +169,24 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             "STORAGE_DIR": str(tmp / "storage"),
             "SECRET_KEY": "x",
         }
+        | config
     )
     upgrade(flask_app.extensions["cobrand.db"].engine)
     server = LiveServer(flask_app)
     url = f"http://127.0.0.1:{server.port}"
     flask_app.config["PUBLIC_BASE_URL"] = url
     server.start()
-    yield LiveApp(flask_app, url)
-    server.stop()
-    flask_app.extensions["cobrand.db"].engine.dispose()
+    try:
+        yield LiveApp(flask_app, url)
+    finally:
+        server.stop()
+        flask_app.extensions["cobrand.db"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    with served_app(tmp_path_factory.mktemp("embed-app")) as live:
+        yield live
 
 
 XSS_HEADLINE = "<script>window.pwned=1</script>Nimbus <b>bold</b> offer"
@@ -227,9 +236,10 @@ def _pdf() -> bytes:
 def embed_world(live_app: LiveApp, partner_site: PartnerSite) -> World:
     """Vendor content and partners' embeds, made through the domain functions (not demo data)."""
     from prm_domain import assets, brandkits
-    from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
-    from prm_domain.models import Partner, Tier, User
+    from prm_domain.enums import Role
+    from prm_domain.models import Partner, User
     from prm_domain.syndication import embeds, items
+    from tests.seed import add_partner, add_tier, add_user
 
     app = live_app.app
     storage = app.extensions["cobrand.storage"]
@@ -237,44 +247,13 @@ def embed_world(live_app: LiveApp, partner_site: PartnerSite) -> World:
     landing = f"{partner_site.origin}/landing"
     w = World()
     with app.app_context(), live_app.session_factory() as s:
-        tier = Tier(
-            name="Gold",
-            rank=10,
-            description="",
-            mdf_share_percent=Decimal("2.50"),
-            discount_percent=Decimal("10.00"),
-            content_access=["standard"],
-        )
-        s.add(tier)
-        s.flush()
+        tier = add_tier(s, "Gold", 10)
 
         def partner(name: str) -> Partner:
-            p = Partner(
-                name=name,
-                name_key=name.casefold(),
-                type=PartnerType.RESELLER,
-                tier_id=tier.id,
-                country="DE",
-                region=Region.EMEA,
-                verticals=[],
-                website_domains=[],
-                status=PartnerStatus.ACTIVE,
-            )
-            s.add(p)
-            s.flush()
-            return p
+            return add_partner(s, name, tier.id)
 
         def user(role: Role, email: str, partner_id: int | None = None) -> User:
-            u = User(
-                email=email,
-                password_hash="not-a-login",
-                display_name=email.split("@")[0],
-                role=role,
-                partner_id=partner_id,
-            )
-            s.add(u)
-            s.flush()
-            return u
+            return add_user(s, role, email, partner_id)
 
         a, b = partner("Alpine IT Solutions"), partner("Bavaria Systems")
         vendor = user(Role.VENDOR_ADMIN, "vendor@nimbus.example")

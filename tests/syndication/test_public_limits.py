@@ -14,21 +14,15 @@ from tests.concurrency import (
     LIMIT_STORES,
     ORIGIN,
     PublicSite,
-    close_file_app,
-    file_app,
     in_parallel,
+    public_site,
     racy_threads,
-    seed_public_site,
 )
 
 
 @pytest.fixture(params=LIMIT_STORES)
 def public(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flask, PublicSite]]:
-    flask_app = file_app(tmp_path, request.param)
-    try:
-        yield flask_app, seed_public_site(flask_app)
-    finally:
-        close_file_app(flask_app)
+    yield from public_site(tmp_path, request.param)
 
 
 def _post(flask_app: Flask, path: str, body: Any, address: str = "203.0.113.5") -> int:
