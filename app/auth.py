@@ -95,6 +95,13 @@ def change_password(dbs: Session, user: User, current: Any, new: Any) -> None:
         if "current_password" in exc.fields:
             limits.consume(limit, *key)
         raise
+    # As in sign_in: guesses sent in parallel all passed the first check; if the limit filled
+    # meanwhile, the right one among them does not get through either.
+    try:
+        limits.check(limit, *key)
+    except RateLimited:
+        dbs.rollback()
+        raise
 
 
 def add_partner_user(dbs: Session, actor: User, partner_id: int, values: Mapping[str, Any]) -> User:

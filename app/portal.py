@@ -367,7 +367,7 @@ def partner_edit(partner_id: int) -> Any:
 
 def _proposals(partner_id: int) -> dict[str, Any]:
     """The proposal form's context on a partner admin's own profile page."""
-    if not access.has(g.user, Right.PROPOSE_PARTNER_CHANGE) or g.user.partner_id != partner_id:
+    if not access.can_propose_partner_change(g.user, partner_id):
         return {}
     page = partner_changes.list_partner_changes(db.session(), g.user, partner_id=partner_id)
     return {"can_propose": True, "proposals": page.items[:5]}

@@ -561,7 +561,7 @@ def embed_stats(embed_id: int) -> Any:
 def _assignable(partner_id: int) -> list[Any]:
     """The active members a lead of ``partner_id`` may go to, if the viewer assigns leads."""
     user = g.user
-    if not access.has(user, Right.ASSIGN_OWN_LEADS) or user.partner_id != partner_id:
+    if not access.can_assign_leads(user, partner_id):
         return []
     page = users.list_partner_users(db.session(), user, partner_id, per_page=200)
     return [u for u in page.items if u.active]

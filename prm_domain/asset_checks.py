@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 import asset_engine
 from prm_domain import access, assets, audience, brandkits, rendering, validation
 from prm_domain.access import Right
-from prm_domain.enums import AssetKind, PartnerStatus
+from prm_domain.enums import AssetKind
 from prm_domain.errors import NotFound, ValidationError
-from prm_domain.models import Asset, AssetVersion, Partner, TrackedLink, User
+from prm_domain.models import Asset, AssetVersion, BrandKit, Partner, TrackedLink, User
 from prm_domain.storage import Storage
 
 # Past this many partners, the worst case is judged on the first ones (by name): a zone editor
@@ -104,8 +104,7 @@ def reach_of(session: Session, asset: Asset) -> Reach:
 # -- text zones -------------------------------------------------------------------------------
 
 
-def _brand(partner: Partner, session: Session) -> asset_engine.BrandKit:
-    kit = brandkits.kit_for(session, partner.id)
+def _brand(partner: Partner, kit: BrandKit) -> asset_engine.BrandKit:
     # Only the words matter for fitting, so no logo is loaded.
     return asset_engine.BrandKit(
         partner_name=partner.name,
@@ -160,15 +159,13 @@ def check_zone_text(
     partners = [
         p
         for p in session.scalars(
-            select(Partner)
-            .where(Partner.status == PartnerStatus.ACTIVE, access.partner_scope(actor, Partner.id))
-            .order_by(Partner.name)
+            select(Partner).where(access.partner_scope(actor, Partner.id)).order_by(Partner.name)
         )
-        if audience.matches(asset, p)
+        if access.partner_allows(p, access.Area.CONTENT) and audience.matches(asset, p)
     ][:MAX_CHECKED_PARTNERS]
-    brands = {p.id: (p, _brand(p, session)) for p in partners}
-    if sample is not None:
-        brands.setdefault(sample.id, (sample, _brand(sample, session)))
+    checked = [*partners, *([sample] if sample is not None else [])]
+    kits = brandkits.kits_for(session, [p.id for p in checked])  # one query, not one per partner
+    brands = {p.id: (p, _brand(p, kits[p.id])) for p in checked}
     results = []
     for index, zone in enumerate(zones):
         if zone.kind != "text":

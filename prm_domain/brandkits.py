@@ -33,21 +33,32 @@ LOGO_VARIANTS = {"light": "logo_key", "dark": "logo_on_dark_key"}
 
 def kit_for(session: Session, partner_id: int) -> BrandKit:
     """The partner's kit, or an unsaved empty one (reading never writes)."""
-    # Read afresh even when this session has seen the kit before: a long-lived session (a
+    return kits_for(session, [partner_id])[partner_id]
+
+
+def kits_for(session: Session, partner_ids: Iterable[int]) -> dict[int, BrandKit]:
+    """The kits of several partners in one query (an unsaved empty one where there is none)."""
+    ids = set(partner_ids)
+    # Read afresh even when this session has seen a kit before: a long-lived session (a
     # batch job's) must not render with a brand another request has changed since.
-    kit = session.scalar(
-        select(BrandKit)
-        .where(BrandKit.partner_id == partner_id)
-        .execution_options(populate_existing=True)
-    )
-    if kit is None:
-        kit = BrandKit(
-            partner_id=partner_id,
+    found = {
+        kit.partner_id: kit
+        for kit in session.scalars(
+            select(BrandKit)
+            .where(BrandKit.partner_id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+    }
+    return {
+        pid: found.get(pid)
+        or BrandKit(
+            partner_id=pid,
             primary_color="#000000",
             version=0,
             **dict.fromkeys(CONTACT_FIELDS, ""),
         )
-    return kit
+        for pid in ids
+    }
 
 
 def get_brand_kit(session: Session, actor: User, partner_id: int) -> BrandKit:

@@ -9,9 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audience
+from prm_domain import access
 from prm_domain.base import utcnow
-from prm_domain.enums import PartnerStatus
 from prm_domain.errors import NotFound
 from prm_domain.models import Asset, Notification, Partner, User
 
@@ -60,8 +59,9 @@ def notify_published(session: Session, asset: Asset, *, updated: bool = False) -
     told = set(
         session.scalars(select(Notification.partner_id).where(Notification.dedupe_key == key))
     )
-    # Exited partners keep their history but are no longer told about new material.
-    candidates = session.scalars(select(Partner).where(Partner.status != PartnerStatus.EXITED))
+    # Told only where the asset is visible (access: published, partner active, in the audience):
+    # a prospect or a suspended partner is not handed news it cannot open.
+    candidates = session.scalars(select(Partner))
     verb = "Updated in the library" if updated else "New in the library"
     now = utcnow()
     rows: list[dict[str, Any]] = [
@@ -74,7 +74,7 @@ def notify_published(session: Session, asset: Asset, *, updated: bool = False) -
             "created_at": now,
         }
         for p in candidates
-        if p.id not in told and audience.matches(asset, p)
+        if p.id not in told and access.asset_visible_to_partner(p, asset)
     ]
     if not rows:
         return 0

@@ -99,7 +99,23 @@ def decide_partner_change(
     if request is None:
         raise NotFound("Proposal not found.")
     decision_note = _note("note", note)
-    if request.status != ChangeRequestStatus.PENDING:
+    # Claimed in one conditional UPDATE: of two managers deciding at once, one wins and the
+    # other gets the conflict; a failed apply below rolls the claim back with it.
+    claimed = session.execute(
+        update(PartnerChangeRequest)
+        .where(
+            PartnerChangeRequest.id == request.id,
+            PartnerChangeRequest.status == ChangeRequestStatus.PENDING,
+        )
+        .values(
+            status=ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED,
+            decided_by_id=actor.id,
+            decided_at=utcnow(),
+            decision_note=decision_note,
+        )
+    )
+    session.refresh(request)
+    if not getattr(claimed, "rowcount", 0):
         raise Conflict(
             f"This proposal is {request.status.value} already.", {"status": "not pending"}
         )
@@ -107,10 +123,6 @@ def decide_partner_change(
         # The vendor's own edit: validated again (a tier or name may have changed since),
         # refused with 409 if the name is taken now, audited as partner.updated.
         partners.update_partner(session, actor, request.partner_id, request.changes)
-    request.status = ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    request.decision_note = decision_note
     session.flush()
     audit.record(
         session,

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
@@ -377,21 +378,15 @@ def resource_thumbnail(key: str, item_id: int) -> Response:
 
 
 def _json_body() -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise _Error(413, "payload_too_large", "The request is too large.")
-    # One byte past the limit is enough to refuse a chunked body: the rest is never read.
-    chunks: list[bytes] = []
-    size = 0
-    while size <= MAX_BODY:
-        chunk = request.stream.read(MAX_BODY + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    if size > MAX_BODY:
-        raise _Error(413, "payload_too_large", "The request is too large.")
+    # A longer body, with Content-Length or chunked, is refused without being read: the app's
+    # request class holds the stream to this limit (app/request.py).
+    request.max_content_length = MAX_BODY
     try:
-        data = json.loads(b"".join(chunks))
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise _Error(413, "payload_too_large", "The request is too large.") from None
+    try:
+        data = json.loads(raw)
     except (ValueError, RecursionError):
         raise _Error(400, "malformed_json", "The request body is not valid JSON.") from None
     bad = validation.surrogate_path(data)

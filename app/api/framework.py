@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 from pydantic.json_schema import models_json_schema
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from app.errors import HTTP_CODES, ApiError
@@ -69,29 +69,17 @@ def _fields(exc: PydanticError) -> dict[str, str]:
     return out
 
 
-def _read_at_most(limit: int) -> bytes:
-    """The body, or its first ``limit + 1`` bytes: a chunked body (no Content-Length) over the
-    JSON limit is refused without reading the rest into memory."""
-    if request.content_length is not None:
-        return request.get_data(cache=True)
-    chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = request.stream.read(limit + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     limit = current_app.config["API_MAX_JSON_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
-    raw = _read_at_most(limit)
-    if len(raw) > limit:
-        raise ApiError(413, "payload_too_large", f"The JSON body is larger than {limit} bytes.")
+    # A longer body, with Content-Length or chunked, is refused without being read into
+    # memory: the app's request class (app/request.py) holds the stream to this limit.
+    request.max_content_length = limit
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ApiError(
+            413, "payload_too_large", f"The JSON body is larger than {limit} bytes."
+        ) from None
     if not raw.strip():
         raise ApiError(400, "malformed_json", "The request needs a JSON object body.")
     try:

@@ -32,6 +32,7 @@ from prm_domain.access.content import (
 )
 from prm_domain.access.leads import (
     LEAD_NOTIFICATION_KINDS,
+    can_assign_leads,
     can_see_lead,
     ensure_can_assign_leads,
     lead_scope,
@@ -46,6 +47,7 @@ from prm_domain.access.rights import (
     can_edit_brand,
     can_edit_partner,
     can_manage_embeds,
+    can_propose_partner_change,
     can_see_partner,
     ensure_can_edit_brand,
     ensure_can_edit_partner,
@@ -87,9 +89,11 @@ __all__ = [
     "asset_is_published",
     "asset_visible_to",
     "asset_visible_to_partner",
+    "can_assign_leads",
     "can_edit_brand",
     "can_edit_partner",
     "can_manage_embeds",
+    "can_propose_partner_change",
     "can_see_lead",
     "can_see_partner",
     "embeds_served_for",

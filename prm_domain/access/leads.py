@@ -39,6 +39,14 @@ def can_see_lead(actor: User, partner_id: int, assigned_user_id: int | None) -> 
     return has(actor, Right.VIEW_LEADS) or (actor.active and assigned_user_id == actor.id)
 
 
+def can_assign_leads(actor: User, partner_id: int) -> bool:
+    try:
+        ensure_can_assign_leads(actor, partner_id)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def ensure_can_assign_leads(actor: User, partner_id: int) -> None:
     """Assigning is the partner's own sales business: its admins do it."""
     if has(actor, Right.ASSIGN_OWN_LEADS) and actor.partner_id == partner_id:

@@ -244,6 +244,14 @@ def ensure_vendor(
         require(actor, right, message)
 
 
+def can_propose_partner_change(actor: User, partner_id: int) -> bool:
+    try:
+        ensure_can_propose_partner_change(actor, partner_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
 def ensure_can_propose_partner_change(actor: User, partner_id: int) -> None:
     ensure_visible(actor, partner_id, "Partner")
     if has(actor, Right.PROPOSE_PARTNER_CHANGE) and actor.partner_id == partner_id:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.app.conftest import Portal, png, screenshot
 from tests.conftest import PASSWORD
+from tests.syndication.conftest import wait_for_js
 
 pytestmark = pytest.mark.browser
 
@@ -506,8 +507,8 @@ def test_your_downloads_counts_a_download_without_a_reload(browse: Any, portal: 
     with page.expect_download() as download:
         page.click("a[download]:has-text('Download PDF')")
     assert download.value.suggested_filename.endswith(".pdf")
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "n => Number(document.querySelector('[data-download-count]').textContent) === n",
-        arg=before + 1,
-        timeout=10_000,
+        before + 1,
     )

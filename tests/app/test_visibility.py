@@ -448,6 +448,8 @@ def test_public_download_is_refused_at_once_even_while_content_is_cached(
     base = f"/syndication/v1/embeds/{world.embed_key}"
     item = world.items["everyone"]
     assert [r["id"] for r in client.get(base, headers={"Origin": SITE}).json["resources"]] == [item]
-    assert world.vendor.post(f"/api/v1/assets/{world.assets['everyone']}/unpublish").status_code
+    assert (
+        world.vendor.post(f"/api/v1/assets/{world.assets['everyone']}/unpublish").status_code == 200
+    )
     assert client.get(f"{base}/resources/{item}").status_code == 404
     assert client.get(f"{base}/resources/{item}/thumbnail").status_code == 404

@@ -123,7 +123,8 @@ def test_compiling_on_a_small_thread_stack_is_safe() -> None:
         """
     )
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
-    assert "compiled" in result.stdout or "refused" in result.stdout
+    # Within the limit, so it must compile: a refusal or an exception on the thread is a failure.
+    assert "compiled" in result.stdout, result.stdout + result.stderr[-2000:]
 
 
 # -- page geometry ------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def world(session: Any, make_tier: Any, make_partner: Any, make_user: Any, tmp_p
         "in": make_partner(tier=gold),
         "out": make_partner(tier=silver),
         "exited": make_partner(tier=gold, status=PartnerStatus.EXITED),
+        "suspended": make_partner(tier=gold, status=PartnerStatus.SUSPENDED),
+        "prospect": make_partner(tier=gold, status=PartnerStatus.PROSPECT),
     }
     w["in_user"] = make_user(Role.PARTNER_ADMIN, w["in"])
     w["out_user"] = make_user(Role.PARTNER_ADMIN, w["out"])
@@ -64,6 +66,9 @@ def test_publishing_notifies_the_audience_once_per_version(session: Any, world: 
     assert asset_notes(session, w["in"].id) == ["New in the library: Price sheet"]
     assert asset_notes(session, w["out"].id) == []  # not in the audience
     assert asset_notes(session, w["exited"].id) == []  # no longer a partner
+    # Not handed news their status does not open (access.asset_visible_to_partner).
+    assert asset_notes(session, w["suspended"].id) == []
+    assert asset_notes(session, w["prospect"].id) == []
     # Retried, re-published, or reported again by hand: nobody is told twice.
     assets.publish(session, w["vendor"], asset.id)
     assets.unpublish(session, w["vendor"], asset.id)

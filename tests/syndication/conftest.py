@@ -10,6 +10,7 @@ the function-scoped ``app``/``client`` fixtures of tests/conftest.py.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -380,9 +381,23 @@ def open_page(chromium_browser: Any) -> Iterator[Callable[..., Any]]:
         page.on("pageerror", lambda e: page.logs.append(("pageerror", str(e))))
         page.goto(url)
         if wait:
-            page.wait_for_function(f"window.__cobrand.{wait}.length >= {count}", timeout=10_000)
+            wait_for_js(page, f"n => window.__cobrand.{wait}.length >= n", count)
         return page
 
     yield open_
     for context in contexts:
         context.close()
+
+
+def wait_for_js(page: Any, function: str, arg: Any = None, timeout: float = 10.0) -> None:
+    """Wait until ``function`` (JS, taking ``arg``) is truthy in the page, polled from Python.
+
+    Playwright's ``wait_for_function`` re-evaluates its predicate with ``eval`` when it has to
+    poll, which a page with a strict CSP (the partner pages here, the portal) refuses: it
+    passed only when the page was already ready, and failed on a loaded machine.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(function, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {function}")
+        page.wait_for_timeout(50)

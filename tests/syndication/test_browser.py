@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.syndication.conftest import wait_for_js
+
 pytestmark = pytest.mark.browser
 
 EMBED_JS = Path(__file__).resolve().parents[2] / "syndication" / "static" / "embed.js"
@@ -35,11 +37,12 @@ def shadow(page: Any, js: str, index: int = 0) -> Any:
 
 def wait_for_images(page: Any, index: int = 0) -> None:
     """Every image of the index-th widget loaded (cross-origin, within the page's CSP)."""
-    page.wait_for_function(
+    wait_for_js(
+        page,
         """i => [...document.querySelectorAll('cobrand-embed')[i].shadowRoot
                    .querySelectorAll('img')].every(img => img.complete && img.naturalWidth > 0)""",
-        arg=index,
-        timeout=5_000,
+        index,
+        timeout=5,
     )
 
 
@@ -631,7 +634,7 @@ def test_impressions_and_clicks_arrive_as_beacons(
     # The same browser comes back at once: the content (and its page-view token) comes from
     # the server again, not from the browser's cache, so this view counts too.
     page.goto(url)
-    page.wait_for_function("window.__cobrand.rendered.length > 0")
+    wait_for_js(page, "() => window.__cobrand.rendered.length > 0")
     with page.context.expect_page() as popup:
         page.locator("cobrand-embed a.btn").click()
     popup.value.close()
