@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from prm_domain import jobs
 from prm_domain.enums import JobStatus, PartnerStatus, Role
+from prm_domain.errors import ValidationError
 from prm_domain.models import Partner, RenderJob, Tier, TrackedLink, User
 from tests.app.test_api_tenancy import fast_hash, snapshot  # noqa: F401
 from tests.conftest import PASSWORD, Api, csrf_of
@@ -263,7 +264,7 @@ def test_batch_job_renders_only_for_partners_who_may_see_the_asset(
     job = session.get(RenderJob, job.id)
     assert job.status == JobStatus.FAILED and job.results == []
     assert "no longer see" in job.failures[0]["error"]
-    with pytest.raises(Exception, match="Publish the asset"):
+    with pytest.raises(ValidationError, match="Publish the asset"):
         jobs.start_job(session, world.vendor_user, asset_id, {}, "pdf")
 
 
