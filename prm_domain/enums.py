@@ -140,3 +140,21 @@ EMBED_SHOWS: dict[EmbedKind, frozenset[ItemKind]] = {
 }
 
 LEAD_FIELDS = ("name", "email", "company", "phone", "country", "message")
+
+
+class ChannelKind(StrEnum):
+    """Where a partner's campaign posts go. ``outbox`` is built in: a labelled preview feed in
+    the portal, so the whole loop works with no outside account."""
+
+    OUTBOX = "outbox"
+    LINKEDIN = "linkedin"
+    X = "x"
+    SMTP = "smtp"
+    WEBHOOK = "webhook"
+
+
+class ChannelStatus(StrEnum):
+    CONNECTED = "connected"
+    # The service refused the credentials (401 after any refresh): the partner must reconnect.
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISABLED = "disabled"

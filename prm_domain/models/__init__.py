@@ -10,6 +10,7 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.channel import Channel
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
@@ -29,6 +30,7 @@ __all__ = [
     "AssetVersion",
     "AuditEvent",
     "BrandKit",
+    "Channel",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
