@@ -158,3 +158,13 @@ class ChannelStatus(StrEnum):
     # The service refused the credentials (401 after any refresh): the partner must reconnect.
     NEEDS_RECONNECT = "needs_reconnect"
     DISABLED = "disabled"
+
+
+class PublicationState(StrEnum):
+    SCHEDULED = "scheduled"
+    # Claimed by a worker; the service's answer may still be on its way. A publication left
+    # here by a dead worker is reconciled with the service's own list before another try.
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    SKIPPED = "skipped"

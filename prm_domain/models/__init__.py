@@ -12,6 +12,7 @@ from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.channel import Channel
 from prm_domain.models.partner import Partner, PartnerChangeRequest
+from prm_domain.models.publication import Publication
 from prm_domain.models.syndication import (
     Embed,
     EmbedDailyStat,
@@ -38,6 +39,7 @@ __all__ = [
     "Notification",
     "Partner",
     "PartnerChangeRequest",
+    "Publication",
     "RenderJob",
     "RenderedFile",
     "SyndicatedItem",
