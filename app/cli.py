@@ -38,9 +38,28 @@ def migrate_command() -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--scale",
+    is_flag=True,
+    help="Add the size-up data set: 1,000 partners, 10,000 assets and items, 1,000 embeds, "
+    "100,000 leads and a year of daily events (for benchmarks).",
+)
+@click.option("--partners", default=1_000, show_default=True, help="With --scale.")
+@click.option("--leads", default=100_000, show_default=True, help="With --scale.")
 @with_appcontext
-def demo_command() -> None:
+def demo_command(scale: bool, partners: int, leads: int) -> None:
     """Load the demo data (idempotent) and print the demo logins."""
+    if scale:
+        from prm_domain import demo_scale
+
+        size = demo_scale.ScaleSize(partners=partners, embeds=partners, leads=leads)
+        with db.get_db().sessionmaker() as session:
+            report = demo_scale.load(session, storage(), size)
+            session.commit()
+        if not report.created:
+            click.echo("the size-up data set is already loaded")
+        for name, count in report.counts.items():
+            click.echo(f"{name}: {count:,}")
     for login in _demo():
         click.echo(f"{login.role}: {login.email} / {login.password}")
 
