@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from prm_domain import validation
 from prm_domain.enums import PartnerStatus, PartnerType, Region
 from prm_domain.errors import ValidationError
 from prm_domain.models import Partner, Tier
+from prm_domain.models.audience import DIMENSIONS, AudienceEntry
 
 FIELDS = ("audience_tier_ids", "audience_regions", "audience_partner_types", "audience_verticals")
 
@@ -134,3 +135,69 @@ _RULES: dict[str, Any] = {
         "audience_verticals", v, max_items=30, max_len=60
     ),
 }
+
+
+def partner_tags(partner: Partner) -> list[str]:
+    """The partner's side of the mirror (prm_domain.models.audience): one tag per value it
+    has in each dimension."""
+    return [
+        f"tier:{partner.tier_id}",
+        f"region:{partner.region.value}",
+        f"type:{partner.type.value}",
+        *(f"vertical:{v}" for v in partner.verticals),
+    ]
+
+
+def sql_matches(model: Any, partner: Partner) -> ColumnElement[bool]:
+    """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or as
+    many of the target's dimensions hold one of the partner's tags as the target has lists.
+    One primary-key probe of the mirror per row; tests hold it equal to ``matches``."""
+    matched = (
+        select(func.count(distinct(AudienceEntry.dimension)))
+        .where(
+            AudienceEntry.target_type == model.__audience_target__,
+            AudienceEntry.target_id == model.id,
+            AudienceEntry.tag.in_(partner_tags(partner)),
+        )
+        .correlate(model)
+        .scalar_subquery()
+    )
+    return or_(model.audience_dims == 0, model.audience_dims == matched)
+
+
+def rebuild_entries(session: Session) -> None:
+    """Rewrite the mirror from the lists, for rows written in bulk past the ORM (the size-up
+    data set); the ORM's own writes keep it by themselves."""
+    from prm_domain.models import Asset, SyndicatedItem
+
+    session.execute(delete(AudienceEntry))
+    for model in (Asset, SyndicatedItem):
+        rows = session.execute(select(model.id, *(getattr(model, f) for f in FIELDS))).all()
+        entries = []
+        dims = []
+        for row in rows:
+            target = dict(zip(FIELDS, row[1:], strict=True))
+            count = sum(1 for f in FIELDS if target[f])
+            if count:
+                dims.append({"tid": row[0], "dims": count})
+            for field, dimension in DIMENSIONS.items():
+                for value in set(target[field] or ()):
+                    entries.append(
+                        {
+                            "target_type": model.__audience_target__,
+                            "target_id": row[0],
+                            "tag": f"{dimension}:{value}",
+                            "dimension": dimension,
+                        }
+                    )
+        table: Any = model.__table__
+        session.execute(update(table).values(audience_dims=0))
+        if dims:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("tid"))
+                .values(audience_dims=bindparam("dims")),
+                dims,
+            )
+        for start in range(0, len(entries), 5000):
+            session.execute(insert(AudienceEntry), entries[start : start + 5000])

@@ -6,9 +6,11 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Numeric, String
+from sqlalchemy import JSON, Boolean, DateTime, Enum, MetaData, Numeric, String
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Named constraints make migrations reproducible on every backend (Alembic can only drop
@@ -113,4 +115,31 @@ def str_enum(enum: type) -> Enum:
         length=32,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
+    )
+
+
+class json_list_has(FunctionElement[bool]):
+    """``value in column`` for a JSON list of strings, in SQL on both backends."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_list_has"
+
+
+@compiles(json_list_has, "sqlite")
+def _json_list_has_sqlite(element: json_list_has, compiler: Any, **kw: Any) -> str:
+    column, value = list(element.clauses)
+    # Both parts are compiled SQL (a column and a bound parameter), never input text.
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({compiler.process(column, **kw)}) "  # noqa: S608
+        f"WHERE json_each.value = {compiler.process(value, **kw)})"
+    )
+
+
+@compiles(json_list_has, "postgresql")
+def _json_list_has_postgresql(element: json_list_has, compiler: Any, **kw: Any) -> str:
+    column, value = list(element.clauses)
+    return (
+        f"(CAST({compiler.process(column, **kw)} AS JSONB) "
+        f"@> jsonb_build_array(CAST({compiler.process(value, **kw)} AS TEXT)))"
     )

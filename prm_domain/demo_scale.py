@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import demo, passwords
+from prm_domain import audience, demo, passwords
 from prm_domain.base import utcnow
 from prm_domain.enums import (
     AssetStatus,
@@ -443,4 +443,6 @@ def add(
                 for _ in range(size.downloads)
             ),
         )
+    # Rows written past the ORM: mirror their audiences for SQL matching.
+    audience.rebuild_entries(session)
     return ScaleReport(created=True, counts=counts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import ColumnElement, and_, exists, false, or_
+
 from prm_domain import audience
 from prm_domain.access.status import (
     Area,
@@ -59,6 +61,37 @@ def item_visible_to_partner(
         and item_is_live(item, now)
         and audience.matches(item, partner)
         and (asset is None or asset_visible_to_partner(partner, asset))
+    )
+
+
+def assets_visible_where(partner: Partner | None) -> ColumnElement[bool]:
+    """:func:`asset_visible_to_partner` as a SQL condition on ``Asset``, for lists: the same
+    rule, held equal to it by tests (tests/prm_domain/test_audience_sql.py)."""
+    if partner is None or not partner_allows(partner, Area.CONTENT):
+        return false()
+    return and_(
+        Asset.status == AssetStatus.PUBLISHED,
+        Asset.published_version_id.is_not(None),
+        audience.sql_matches(Asset, partner),
+    )
+
+
+def items_visible_where(
+    partner: Partner | None, now: dt.datetime | None = None
+) -> ColumnElement[bool]:
+    """:func:`item_visible_to_partner` as a SQL condition on ``SyndicatedItem``."""
+    if partner is None or not partner_allows(partner, Area.CONTENT):
+        return false()
+    now = now or utcnow()
+    return and_(
+        SyndicatedItem.active.is_(True),
+        or_(SyndicatedItem.starts_at.is_(None), SyndicatedItem.starts_at <= now),
+        or_(SyndicatedItem.ends_at.is_(None), SyndicatedItem.ends_at > now),
+        audience.sql_matches(SyndicatedItem, partner),
+        or_(
+            SyndicatedItem.asset_id.is_(None),
+            exists().where(Asset.id == SyndicatedItem.asset_id, assets_visible_where(partner)),
+        ),
     )
 
 

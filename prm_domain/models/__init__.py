@@ -8,6 +8,7 @@ from prm_domain.models.asset import (
     RenderJob,
     TrackedLink,
 )
+from prm_domain.models.audience import AudienceEntry
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.channel import Channel
@@ -29,6 +30,7 @@ __all__ = [
     "Asset",
     "AssetDownload",
     "AssetVersion",
+    "AudienceEntry",
     "AuditEvent",
     "BrandKit",
     "Channel",

@@ -19,6 +19,7 @@ class Asset(Base):
 
     __tablename__ = "asset"
     __table_args__ = NO_ID_REUSE
+    __audience_target__ = "asset"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind))
@@ -30,6 +31,8 @@ class Asset(Base):
     audience_regions: Mapped[list[str]] = mapped_column(default=list)
     audience_partner_types: Mapped[list[str]] = mapped_column(default=list)
     audience_verticals: Mapped[list[str]] = mapped_column(default=list)
+    # How many of the four lists are non-empty; kept by prm_domain.models.audience.
+    audience_dims: Mapped[int] = mapped_column(default=0)
     landing_url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus), default=AssetStatus.DRAFT)
     # The version partners get; set on publish. Newer uploads are drafts until published.

@@ -21,6 +21,8 @@ class SyndicatedItem(Base):
     __tablename__ = "syndicated_item"
     __table_args__ = NO_ID_REUSE
 
+    __audience_target__ = "item"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind))
     title: Mapped[str] = mapped_column(String(200))
@@ -31,6 +33,8 @@ class SyndicatedItem(Base):
     audience_regions: Mapped[list[str]] = mapped_column(default=list)
     audience_partner_types: Mapped[list[str]] = mapped_column(default=list)
     audience_verticals: Mapped[list[str]] = mapped_column(default=list)
+    # How many of the four lists are non-empty; kept by prm_domain.models.audience.
+    audience_dims: Mapped[int] = mapped_column(default=0)
     starts_at: Mapped[dt.datetime | None]
     ends_at: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)

@@ -265,13 +265,9 @@ def list_items(
     if q:
         like = validation.contains_pattern(q)
         stmt = stmt.where(or_(SyndicatedItem.title.ilike(like, escape="\\")))
-    if actor.is_vendor:
-        return paginate(session, stmt, page=page, per_page=per_page)
-    items = [i for i in session.scalars(stmt) if visible_to(session, actor, i)]
-    start = (page - 1) * per_page
-    return Page(
-        items=items[start : start + per_page], total=len(items), page=page, per_page=per_page
-    )
+    if not actor.is_vendor:
+        stmt = stmt.where(access.items_visible_where(access.partner_of(actor)))
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def items_for_partner(
@@ -279,14 +275,11 @@ def items_for_partner(
 ) -> list[SyndicatedItem]:
     """The items visible to the partner (``access.item_visible_to_partner``: live, in the item's
     audience and its asset's); limited to ``ids`` when the embed chose some."""
-    if not access.partner_allows(partner, access.Area.CONTENT):
-        return []
-    stmt = select(SyndicatedItem).where(SyndicatedItem.active.is_(True)).order_by(SyndicatedItem.id)
+    stmt = (
+        select(SyndicatedItem)
+        .where(access.items_visible_where(partner, utcnow()))
+        .order_by(SyndicatedItem.id)
+    )
     if ids is not None:
         stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
-    now = utcnow()
-    return [
-        i
-        for i in session.scalars(stmt)
-        if access.item_visible_to_partner(partner, i, asset_of(session, i), now)
-    ]
+    return list(session.scalars(stmt))
