@@ -1,0 +1,281 @@
+"""The product at real size (issue 12): the size-up data set on Postgres, under gunicorn.
+
+Loads ``cobrand demo --scale`` (1,000 partners, 10,000 assets and items, 1,000 embeds, 100,000
+leads, a year of daily events) into its own Postgres database once, starts gunicorn as in the
+Procfile (2 workers x 4 threads) and measures with wrk on loopback:
+
+- a hello-world JSON route on the same gunicorn (the ceiling: Flask, nothing else);
+- library lists, search and filters through the API, as a partner and as the vendor;
+- embed content for a random mix of the 1,000 embed keys (each with its own allowed origin),
+  so the per-process cache mostly misses;
+- the leads list, an embed's stats and the leads CSV export as a partner.
+
+It prints the query plans (EXPLAIN ANALYZE) of a partner's library page and of an embed's
+content, which show the audience mirror's index being used.
+
+    .venv/bin/python bench/bench_scale.py [--seconds 10] [--database-url URL]
+
+Needs wrk (Debian package ``wrk``) and a Postgres server (default: the local one, database
+``cobrand_scale``, created when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cobrand_scale"
+PARTNER = "admin@scale0003.example"
+PASSWORD = "cobrand-demo"  # noqa: S105 - the demo's published password
+VENDOR = "admin@nimbus.example"
+GOAL_P95_MS = 100.0
+
+# wrk picks one of the embeds at random for every request, with that embed's own origin.
+RANDOM_EMBED_LUA = """
+local embeds = {}
+for line in io.lines("%s") do
+  local key, origin = line:match("([^ ]+) ([^ ]+)")
+  embeds[#embeds + 1] = {key, origin}
+end
+math.randomseed(os.time())
+request = function()
+  local e = embeds[math.random(#embeds)]
+  return wrk.format("GET", "/syndication/v1/embeds/" .. e[1], {["Origin"] = e[2]})
+end
+"""
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    headers: dict[str, str],
+    *,
+    connections: int = 16,
+    script: str | None = None,
+) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for k, v in headers.items():
+        args += ["-H", f"{k}: {v}"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\b", out, re.M)
+        assert m, out
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    # wrk's --latency prints 50/75/90/99; p95 comes from interpolating 90 and 99.
+    p90, p99 = ms("90"), ms("99")
+    return {
+        "rps": rps,
+        "p50": ms("50"),
+        "p95": p90 + (p99 - p90) * (5 / 9),
+        "p99": p99,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+def get_json(url: str, token: str) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def explain(env: dict[str, str]) -> str:
+    """The plans of a partner's library page and of an embed's content query."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from prm_domain import access
+    from prm_domain.database import make_engine
+    from prm_domain.models import Asset, Embed, SyndicatedItem, User
+
+    engine = make_engine(env["DATABASE_URL"])
+    out = []
+    with Session(engine) as session:
+        user = session.scalar(select(User).where(User.email == PARTNER))
+        assert user is not None and user.partner is not None
+        partner = user.partner
+        embed = session.scalar(select(Embed).where(Embed.partner_id == partner.id).limit(1))
+        queries = {
+            "partner library page (24 newest visible assets)": select(Asset.id)
+            .where(access.assets_visible_where(partner))
+            .order_by(Asset.updated_at.desc(), Asset.id.desc())
+            .limit(24),
+            "embed content (items visible to the embed's partner)": select(SyndicatedItem.id)
+            .where(access.items_visible_where(partner))
+            .order_by(SyndicatedItem.id),
+        }
+        for title, stmt in queries.items():
+            sql = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = session.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")).scalars()
+            out.append(f"-- {title}\n" + "\n".join(plan))
+        assert embed is not None
+    engine.dispose()
+    return "\n\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--database-url", default=os.environ.get("SCALE_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="cobrand-scale-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    ensure_database(args.database_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "STORAGE_DIR": str(ROOT / "instance" / "scale-storage"),
+        "SECRET_KEY": "bench",
+        "PUBLIC_BASE_URL": base,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        # The API's sign-in limits would refuse a benchmark's many token requests.
+        "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "10000 per minute",
+    }
+    subprocess.run(["cobrand", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    started = time.perf_counter()
+    load = subprocess.run(
+        ["cobrand", "demo", "--scale"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    print(f"size-up data set: {time.perf_counter() - started:.1f} s")
+    print("\n".join(line for line in load.stdout.splitlines() if ":" in line and "@" not in line))
+
+    embeds_file = tmp / "embeds.txt"
+    import psycopg
+
+    with psycopg.connect(args.database_url) as conn:
+        rows = conn.execute(
+            "SELECT e.key, e.allowed_domains FROM embed e JOIN partner p ON p.id = e.partner_id "
+            "WHERE e.name LIKE 'Website embed %%' AND p.status = 'active'"
+        ).fetchall()
+    embeds_file.write_text(
+        "".join(
+            f"{key} https://{json.loads(d)[0] if isinstance(d, str) else d[0]}\n" for key, d in rows
+        )
+    )
+    lua = tmp / "random_embed.lua"
+    lua.write_text(RANDOM_EMBED_LUA % embeds_file)
+
+    web = subprocess.Popen(
+        [
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+            "bench.scale_app:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"{base}/bench/hello", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            sys.exit("gunicorn did not start")
+        partner = post_json(f"{base}/api/v1/tokens", {"email": PARTNER, "password": PASSWORD})
+        vendor = post_json(f"{base}/api/v1/tokens", {"email": VENDOR, "password": PASSWORD})
+        ph = {"Authorization": f"Bearer {partner['token']}"}
+        vh = {"Authorization": f"Bearer {vendor['token']}"}
+        embed_id = get_json(f"{base}/api/v1/embeds", partner["token"])["items"][0]["id"]
+        sec = args.seconds
+        api = f"{base}/api/v1"
+        results = {
+            "hello-world JSON (ceiling)": wrk(f"{base}/bench/hello", sec, {}),
+            "partner: library page": wrk(f"{api}/assets?per_page=24", sec, ph),
+            "partner: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, ph),
+            "partner: library filters": wrk(
+                f"{api}/assets?kind=pdf&category=Brochures&per_page=24", sec, ph
+            ),
+            "partner: library tag, page 3": wrk(
+                f"{api}/assets?tag=cloud&page=3&per_page=24", sec, ph
+            ),
+            "vendor: library page": wrk(f"{api}/assets?per_page=24", sec, vh),
+            "vendor: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, vh),
+            "partner: leads list": wrk(f"{api}/leads?per_page=50", sec, ph),
+            "vendor: leads list": wrk(f"{api}/leads?per_page=50", sec, vh),
+            "partner: embed stats": wrk(f"{api}/embeds/{embed_id}/stats", sec, ph),
+            "partner: leads CSV export": wrk(f"{api}/leads/export.csv", sec, ph, connections=4),
+            "embed content, random keys": wrk(
+                f"{base}/syndication/v1/embeds/x", sec, {}, script=str(lua), connections=64
+            ),
+        }
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        try:
+            web.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(web.pid, signal.SIGKILL)
+    ceiling = results["hello-world JSON (ceiling)"]["rps"]
+    print(f"\nwrk -t2 -d{sec}s, 16 connections (64 for embed content, 4 for the CSV export)")
+    print("| request | req/s | vs hello | p50 ms | p95 ms | p99 ms | non-2xx |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['rps']:,.0f} | {r['rps'] / ceiling:.2f} | {r['p50']:.1f} | "
+            f"{r['p95']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |"
+        )
+    slow = [n for n, r in results.items() if r["p95"] > GOAL_P95_MS and "CSV" not in n]
+    print(f"\npages and lists over {GOAL_P95_MS:.0f} ms at p95: {slow or 'none'}")
+    print("\n" + explain(env))
+
+
+if __name__ == "__main__":
+    main()
