@@ -271,15 +271,21 @@ def list_items(
 
 
 def items_for_partner(
-    session: Session, partner: Partner, ids: list[int] | None
+    session: Session,
+    partner: Partner,
+    ids: list[int] | None,
+    kind: ItemKind | None = None,
+    newest: int | None = None,
 ) -> list[SyndicatedItem]:
     """The items visible to the partner (``access.item_visible_to_partner``: live, in the item's
-    audience and its asset's); limited to ``ids`` when the embed chose some."""
-    stmt = (
-        select(SyndicatedItem)
-        .where(access.items_visible_where(partner, utcnow()))
-        .order_by(SyndicatedItem.id)
-    )
+    audience and its asset's), in id order; limited to ``ids`` when the embed chose some, to
+    one ``kind``, and to the ``newest`` so many."""
+    stmt = select(SyndicatedItem).where(access.items_visible_where(partner, utcnow()))
     if ids is not None:
         stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
-    return list(session.scalars(stmt))
+    if kind is not None:
+        stmt = stmt.where(SyndicatedItem.kind == kind)
+    if newest is not None:
+        stmt = stmt.order_by(SyndicatedItem.id.desc()).limit(newest)
+        return sorted(session.scalars(stmt), key=lambda i: i.id)
+    return list(session.scalars(stmt.order_by(SyndicatedItem.id)))

@@ -58,11 +58,24 @@ def embed_for_key(session: Session, key: str) -> Embed:
     return embed
 
 
+# What one embed shows of each kind at most: the newest. An embed of "all items" on a large
+# library stays a page-sized answer (and a widget a page-sized widget).
+MAX_ITEMS_PER_KIND = 24
+
+
 def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
+    """What the embed shows now, in id order: the partner's visible items of the kinds the
+    embed shows (of those it chose, if it chose), the newest MAX_ITEMS_PER_KIND of each."""
     partner = session.get(Partner, embed.partner_id)
     assert partner is not None
-    shows = EMBED_SHOWS[embed.kind]
-    return [i for i in items_for_partner(session, partner, embed.item_ids) if i.kind in shows]
+    shown = [
+        item
+        for kind in sorted(EMBED_SHOWS[embed.kind])
+        for item in items_for_partner(
+            session, partner, embed.item_ids, kind=kind, newest=MAX_ITEMS_PER_KIND
+        )
+    ]
+    return sorted(shown, key=lambda i: i.id)
 
 
 def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partner, Asset]:

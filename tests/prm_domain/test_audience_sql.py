@@ -13,8 +13,17 @@ from sqlalchemy.orm import Session
 
 from prm_domain import access, audience
 from prm_domain.base import utcnow
-from prm_domain.enums import AssetKind, AssetStatus, ItemKind, PartnerStatus, PartnerType, Region
-from prm_domain.models import Asset, AssetVersion, Partner, SyndicatedItem, Tier
+from prm_domain.enums import (
+    AssetKind,
+    AssetStatus,
+    ItemKind,
+    PartnerStatus,
+    PartnerType,
+    Region,
+    Role,
+)
+from prm_domain.models import Asset, AssetVersion, Partner, SyndicatedItem, Tier, User
+from prm_domain.syndication import embeds, items, public
 
 VERTICALS = ["finance", "retail", "health"]
 
@@ -134,3 +143,40 @@ def test_sql_rule_equals_python_rule(
     audience.rebuild_entries(session)
     for partner in partners[:8]:
         assert _visible_sql(session, partner) == _visible_python(session, partner)
+
+
+def test_an_embed_shows_the_newest_items_of_each_kind_up_to_the_cap(
+    session: Session, make_user: Callable[..., User], make_partner: Callable[..., Partner]
+) -> None:
+    vendor = make_user(Role.VENDOR_ADMIN)
+    partner = make_partner()
+    admin = make_user(Role.PARTNER_ADMIN, partner=partner)
+    cap = public.MAX_ITEMS_PER_KIND
+    banners = [
+        items.create_item(
+            session, vendor, {"kind": "banner", "title": f"B{n}", "content": {"headline": "x"}}
+        )
+        for n in range(cap + 3)
+    ]
+    product = items.create_item(
+        session, vendor, {"kind": "product", "title": "P", "content": {"name": "P"}}
+    )
+    block = embeds.create_embed(
+        session, admin, partner.id, {"kind": "block", "allowed_domains": ["shop.example.com"]}
+    )
+    shown = public.live_items(session, block)
+    assert [i.id for i in shown] == sorted([b.id for b in banners[-cap:]] + [product.id])
+    # Of the items an embed chose, too: the newest of them.
+    chosen = embeds.create_embed(
+        session,
+        admin,
+        partner.id,
+        {
+            "kind": "banner",
+            "allowed_domains": ["shop.example.com"],
+            "items": [b.id for b in banners[: cap + 1]],
+        },
+    )
+    assert [i.id for i in public.live_items(session, chosen)] == [
+        b.id for b in banners[1 : cap + 1]
+    ]
