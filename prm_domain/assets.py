@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import asset_engine
 from prm_domain import access, audience, audit, notifications, validation
@@ -112,6 +112,9 @@ def list_assets(
         stmt = stmt.where(
             or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
         )
+    if actor.is_vendor:
+        # The vendor's list shows each asset's versions: one query for the page, not one each.
+        stmt = stmt.options(selectinload(Asset.versions))
     stmt = stmt.order_by(Asset.updated_at.desc(), Asset.id.desc())
     return paginate(session, stmt, page=page, per_page=per_page)
 

@@ -149,20 +149,20 @@ def partner_tags(partner: Partner) -> list[str]:
 
 
 def sql_matches(model: Any, partner: Partner) -> ColumnElement[bool]:
-    """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or as
-    many of the target's dimensions hold one of the partner's tags as the target has lists.
-    One primary-key probe of the mirror per row; tests hold it equal to ``matches``."""
-    matched = (
-        select(func.count(distinct(AudienceEntry.dimension)))
+    """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or the
+    target's entries among the partner's tags cover all of its dimensions. The subquery does
+    not depend on the row, so the database runs it once (an index range per tag, grouped by
+    target) and probes its result; tests hold it equal to ``matches``."""
+    matching = (
+        select(AudienceEntry.target_id)
         .where(
             AudienceEntry.target_type == model.__audience_target__,
-            AudienceEntry.target_id == model.id,
             AudienceEntry.tag.in_(partner_tags(partner)),
         )
-        .correlate(model)
-        .scalar_subquery()
+        .group_by(AudienceEntry.target_id, AudienceEntry.target_dims)
+        .having(func.count(distinct(AudienceEntry.dimension)) == AudienceEntry.target_dims)
     )
-    return or_(model.audience_dims == 0, model.audience_dims == matched)
+    return or_(model.audience_dims == 0, model.id.in_(matching))
 
 
 def rebuild_entries(session: Session) -> None:
@@ -188,6 +188,7 @@ def rebuild_entries(session: Session) -> None:
                             "target_id": row[0],
                             "tag": f"{dimension}:{value}",
                             "dimension": dimension,
+                            "target_dims": count,
                         }
                     )
         table: Any = model.__table__

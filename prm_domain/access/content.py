@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from prm_domain import audience
 from prm_domain.access.status import (
@@ -90,7 +90,7 @@ def items_visible_where(
         audience.sql_matches(SyndicatedItem, partner),
         or_(
             SyndicatedItem.asset_id.is_(None),
-            exists().where(Asset.id == SyndicatedItem.asset_id, assets_visible_where(partner)),
+            SyndicatedItem.asset_id.in_(select(Asset.id).where(assets_visible_where(partner))),
         ),
     )
 

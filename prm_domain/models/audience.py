@@ -2,18 +2,19 @@
 
 An asset's or syndicated item's audience is four JSON lists (tier ids, regions, partner types,
 verticals; prm_domain.audience). Each value is mirrored here as a tag ("region:EMEA") and the
-target keeps ``audience_dims``, the number of non-empty lists. A partner matches when the
-target's distinct dimensions among the partner's own tags number ``audience_dims``: that is
-one index probe per target (the primary key leads with target), not a Python pass over every
-row. The lists stay the source of truth; the listeners below rewrite the mirror in the same
-flush whenever a target's lists change, so no service can forget to.
+target keeps ``audience_dims``, the number of non-empty lists (each entry carries it too). A
+partner matches a target when the target's entries among the partner's own tags cover all its
+dimensions: one indexed pass over the entries with the partner's tags, grouped by target,
+gives every matching target at once (prm_domain.audience.sql_matches), not a Python pass
+over every row. The lists stay the source of truth; the listeners below rewrite the mirror in
+the same flush whenever a target's lists change, so no service can forget to.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, delete, event, insert, inspect
+from sqlalchemy import Index, String, delete, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from prm_domain.base import Base
@@ -30,12 +31,15 @@ _PENDING = "cobrand.audience_pending"
 
 class AudienceEntry(Base):
     __tablename__ = "audience_entry"
+    __table_args__ = (Index("ix_audience_entry_target_type_tag", "target_type", "tag"),)
 
     # "asset" | "item": the ``__audience_target__`` of the target's class.
     target_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     target_id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(String(80), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16))
+    # The target's audience_dims, so one GROUP BY over the entries decides a match.
+    target_dims: Mapped[int]
 
 
 def entries_of(target: Any) -> list[tuple[str, str]]:
@@ -92,7 +96,13 @@ def _mirror_entries(session: Session, _flush: UOWTransaction) -> None:
             )
         )
     rows = [
-        {"target_type": target_type(obj), "target_id": obj.id, "tag": tag, "dimension": dim}
+        {
+            "target_type": target_type(obj),
+            "target_id": obj.id,
+            "tag": tag,
+            "dimension": dim,
+            "target_dims": obj.audience_dims,
+        }
         for obj in pending
         if obj not in gone
         for dim, tag in set(entries_of(obj))

@@ -34,8 +34,10 @@ def upgrade() -> None:
         sa.Column("target_id", sa.Integer(), nullable=False),
         sa.Column("tag", sa.String(length=80), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("target_dims", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("target_type", "target_id", "tag", name=op.f("pk_audience_entry")),
     )
+    op.create_index("ix_audience_entry_target_type_tag", "audience_entry", ["target_type", "tag"])
     for table in TARGETS:
         with op.batch_alter_table(table) as batch:
             batch.add_column(
@@ -49,6 +51,7 @@ def upgrade() -> None:
         sa.column("target_id"),
         sa.column("tag"),
         sa.column("dimension"),
+        sa.column("target_dims"),
     )
     for table, target_type in TARGETS.items():
         columns = ", ".join(DIMENSIONS)
@@ -72,7 +75,13 @@ def upgrade() -> None:
             bind.execute(
                 sa.insert(entry),
                 [
-                    {"target_type": target_type, "target_id": row["id"], "tag": t, "dimension": d}
+                    {
+                        "target_type": target_type,
+                        "target_id": row["id"],
+                        "tag": t,
+                        "dimension": d,
+                        "target_dims": dims,
+                    }
                     for d, t in sorted(tags)
                 ],
             )
