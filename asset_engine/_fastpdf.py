@@ -24,16 +24,26 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream
 
+from ._active import (
+    _ACTION_KEYS,
+    _ACTIVE_ANNOTATIONS,
+    _DESCRIPTIONS,
+    _INERT,
+    _SAFE_ACTIONS,
+    _SAFE_NAMED,
+    _SAFE_SCHEMES,
+)
 from ._cache import ByteBoundedCache, digest
 from ._images import load_logo
 from ._model import BrandKit, Zone
 from ._pdf import MAX_LOGO_PIXELS, MAX_PAGES, _build_overlay, page_geometry
 
-_STARTXREF = re.compile(rb"startxref\s*(\d+)\s*%%EOF", re.DOTALL)
 _HEADER = re.compile(rb"%PDF-(\d)\.(\d)")
 # What qpdf and our own reading raise on a file that is not as plain as it looked.
 _FALLBACK = (
     pikepdf.PdfError,
+    pikepdf.PasswordError,
+    OSError,
     ValueError,
     TypeError,
     KeyError,
@@ -113,10 +123,83 @@ def _header_version(data: bytes) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (1, 4)
 
 
+def _safe_action(action: Dictionary) -> bool:
+    kind = str(action.get("/S"))
+    if kind not in _SAFE_ACTIONS:
+        return False
+    if kind == "/Named":
+        return str(action.get("/N")) in _SAFE_NAMED
+    if kind == "/URI":
+        uri = action.get("/URI")
+        if not isinstance(uri, pikepdf.String):
+            return False
+        return bytes(uri).decode("latin-1").strip().lower().startswith(_SAFE_SCHEMES)
+    return True
+
+
+def _is_unsafe_action(value: object) -> bool:
+    return isinstance(value, Dictionary) and "/S" in value and not _safe_action(value)
+
+
+def _has_active_content(pdf: Pdf) -> bool:
+    """Whether a viewer could reach active content from the document's root: the same walk
+    as _active.reachable_active_content, on qpdf's objects. It only has to say whether there
+    is any (the pypdf path then says what, and strips it), so it errs on the side of yes."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [pdf.trailer]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, Stream):
+            obj = obj.stream_dict
+        if isinstance(obj, Dictionary):
+            if _active_here(obj):
+                return True
+            stack.extend(v for k, v in obj.items() if k not in _INERT)
+        elif isinstance(obj, Array):
+            stack.extend(obj)
+    return False
+
+
+def _active_here(d: Dictionary) -> bool:
+    if any(key in d for key in ("/AA", "/JS", "/XFA", "/Collection", "/NeedsRendering")):
+        return True
+    if str(d.get("/S")) in _DESCRIPTIONS:
+        return True  # an action on its own (or a structure element's /S: erring on yes)
+    names = d.get("/Names")
+    if isinstance(names, Dictionary) and "/JavaScript" in names:
+        return True
+    if any(_is_unsafe_action(d.get(key)) for key in _ACTION_KEYS):
+        return True
+    chain = d.get("/Next")
+    if chain is not None:
+        items = list(chain) if isinstance(chain, Array) else [chain]
+        if any(_is_unsafe_action(item) for item in items):
+            return True
+    annots = d.get("/Annots")
+    if isinstance(annots, Array):
+        for annot in annots:
+            if isinstance(annot, Dictionary) and str(annot.get("/Subtype")) in (
+                _ACTIVE_ANNOTATIONS
+            ):
+                return True
+    return False
+
+
 def cobrand_fast(
-    data: bytes, prev: int, brand: BrandKit, zones: Sequence[Zone], texts: dict[int, str]
+    data: bytes,
+    prev: int,
+    brand: BrandKit,
+    zones: Sequence[Zone],
+    texts: dict[int, str],
+    *,
+    check_active: bool,
 ) -> bytes | None:
-    """The incremental update for a plain file, or None to take the pypdf path instead."""
+    """The incremental update for a plain file, or None to take the pypdf path instead
+    (also when ``check_active`` finds active content: that path strips it and rewrites)."""
     try:
         pdf = Pdf.open(io.BytesIO(data))
     except _FALLBACK:
@@ -124,6 +207,8 @@ def cobrand_fast(
     try:
         with pdf:
             if pdf.is_encrypted or pdf.get_warnings():
+                return None
+            if check_active and _has_active_content(pdf):
                 return None
             out = _cobrand(pdf, data, prev, brand, zones, texts)
             # qpdf reads objects lazily: a damaged one may only show now.

@@ -349,9 +349,9 @@ def cobrand_pdf(
         if z.kind == "logo":
             load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
     prev = last_xref_offset(data) if incremental else None
-    if prev is not None and sanitized:
-        # Nothing to look for first: qpdf reads the page tree, without pypdf at all.
-        fast = cobrand_fast(data, prev, brand, zones, texts)
+    if prev is not None:
+        # qpdf reads the page tree (and looks for active content), without pypdf at all.
+        fast = cobrand_fast(data, prev, brand, zones, texts, check_active=not sanitized)
         if fast is not None:
             return fast
     reader = _read(data)
@@ -377,10 +377,6 @@ def _cobrand(
         # them from the reader's objects and rewrite, which copies only what is still reachable.
         strip_active_content(reader)
         prev = None
-    elif not sanitized and prev is not None:
-        fast = cobrand_fast(data, prev, brand, zones, texts)
-        if fast is not None:
-            return fast
     version = _header_version(reader)
     sink: Sink
     if prev is not None and not all(
