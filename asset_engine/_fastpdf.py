@@ -18,7 +18,7 @@ import io
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pikepdf
@@ -149,30 +149,40 @@ def _has_active_content(pdf: Pdf) -> bool:
     stack: list[object] = [pdf.trailer]
     while stack:
         obj = stack.pop()
-        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
-            if obj.objgen in seen:
-                continue
-            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Object):
+            objgen = obj.objgen  # (0, 0) for a direct object
+            if objgen != (0, 0):
+                if objgen in seen:
+                    continue
+                seen.add(objgen)
         if isinstance(obj, Stream):
             obj = obj.stream_dict
         if isinstance(obj, Dictionary):
-            if _active_here(obj):
+            # One call into qpdf per dictionary: each lookup costs microseconds, and a long
+            # document has thousands of dictionaries on the way.
+            items = dict(obj.items())
+            if _active_here(items):
                 return True
-            stack.extend(v for k, v in obj.items() if k not in _INERT)
+            stack.extend(
+                v for k, v in items.items() if k not in _INERT and isinstance(v, pikepdf.Object)
+            )
         elif isinstance(obj, Array):
-            stack.extend(obj)
+            stack.extend(v for v in obj if isinstance(v, pikepdf.Object))
     return False
 
 
-def _active_here(d: Dictionary) -> bool:
-    if any(key in d for key in ("/AA", "/JS", "/XFA", "/Collection", "/NeedsRendering")):
+_ALWAYS_ACTIVE = frozenset({"/AA", "/JS", "/XFA", "/Collection", "/NeedsRendering"})
+
+
+def _active_here(d: Mapping[str, object]) -> bool:
+    if not _ALWAYS_ACTIVE.isdisjoint(d):
         return True
-    if str(d.get("/S")) in _DESCRIPTIONS:
+    if "/S" in d and str(d["/S"]) in _DESCRIPTIONS:
         return True  # an action on its own (or a structure element's /S: erring on yes)
     names = d.get("/Names")
     if isinstance(names, Dictionary) and "/JavaScript" in names:
         return True
-    if any(_is_unsafe_action(d.get(key)) for key in _ACTION_KEYS):
+    if any(key in d and _is_unsafe_action(d[key]) for key in _ACTION_KEYS):
         return True
     chain = d.get("/Next")
     if chain is not None:
