@@ -211,7 +211,7 @@ def cobrand_fast(
     """The incremental update for a plain file, or None to take the pypdf path instead
     (also when ``check_active`` finds active content: that path strips it and rewrites)."""
     try:
-        pdf = Pdf.open(io.BytesIO(data))
+        pdf = Pdf.open(io.BytesIO(data), inherit_page_attributes=False)
     except _FALLBACK:
         return None
     try:
@@ -291,7 +291,7 @@ def _cobrand(
         return None  # qpdf would reuse numbers the file lists as free
     touched: dict[tuple[int, int], pikepdf.Object] = {}
     images = {name: _image(pdf, logo) for name, logo in logos.values()}
-    with Pdf.open(io.BytesIO(overlay_pdf)) as overlay:
+    with Pdf.open(io.BytesIO(overlay_pdf), inherit_page_attributes=False) as overlay:
         forms = []
         for (width, height, _), opage in zip(keys, overlay.pages, strict=True):
             content = opage.obj.Contents

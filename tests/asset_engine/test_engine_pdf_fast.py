@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 
 from PIL import Image, ImageChops
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
@@ -100,3 +101,37 @@ def test_the_update_follows_the_pages_not_the_megabytes() -> None:
     reader = PdfReader(io.BytesIO(cobrand_pdf(large, brand, ZONES[:2], sanitized=True)))
     forms = {page["/Resources"]["/XObject"].raw_get("/Cobrand0").idnum for page in reader.pages}
     assert len(forms) == 1
+
+
+def _inheriting_pdf() -> bytes:
+    """Two pages whose /MediaBox, /Rotate and /Resources (the font of their text) sit on the
+    /Pages node: the fast path must look them up there, as pypdf's flattening does."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([{"rotate": 90}, {}]))))
+    node = writer.root_object["/Pages"].get_object()
+    first = writer.pages[0]
+    for key in ("/Resources", "/MediaBox", "/Rotate"):
+        node[NameObject(key)] = first[key]
+        for page in writer.pages:
+            del page[key]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_inherited_page_attributes_are_honoured() -> None:
+    pdf = _inheriting_pdf()
+    raw = PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Pages"]["/Kids"][0].get_object()
+    assert "/MediaBox" not in raw and "/Resources" not in raw
+    brand = make_brand()
+    fast = cobrand_pdf(pdf, brand, ZONES, sanitized=True)
+    assert fast.startswith(pdf) and b"/CobrandLogo" in fast[len(pdf) :]
+    reference = cobrand_pdf(pdf, brand, ZONES, incremental=False)
+    for page in (1, 2):
+        a, b = render(fast, page, 1.0), render(reference, page, 1.0)
+        assert a.size == b.size  # the inherited rotation is applied to both
+        assert matching_bbox(a, "red") == matching_bbox(b, "red") is not None
+        # The page's own text (its font inherited from /Pages) is still drawn.
+        assert matching_bbox(a, "dark") == matching_bbox(b, "dark") is not None
+        diff = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v > 64 else 0)
+        box = diff.getbbox()
+        assert box is None or (box[2] - box[0]) * (box[3] - box[1]) <= 4, (page, box)
