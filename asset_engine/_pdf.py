@@ -6,7 +6,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -138,8 +138,23 @@ def _box(page: DictionaryObject, key: str) -> tuple[float, float, float, float] 
 
 
 def _geometry(page: DictionaryObject) -> _Geometry:
-    media = _box(page, "/MediaBox") or (0.0, 0.0, 612.0, 792.0)
-    crop = _box(page, "/CropBox") or media
+    rotation = page.get("/Rotate")
+    return page_geometry(
+        _box(page, "/MediaBox"),
+        _box(page, "/CropBox"),
+        rotation.get_object() if rotation is not None else None,
+    )
+
+
+def page_geometry(
+    media: tuple[float, float, float, float] | None,
+    crop: tuple[float, float, float, float] | None,
+    raw_rotation: object,
+) -> _Geometry:
+    """The page as seen from its (normalised) boxes and its raw /Rotate value, whichever
+    library read them."""
+    media = media or (0.0, 0.0, 612.0, 792.0)
+    crop = crop or media
     # Viewers show the intersection of the two boxes; a CropBox outside the MediaBox is ignored.
     llx, lly = max(media[0], crop[0]), max(media[1], crop[1])
     urx, ury = min(media[2], crop[2]), min(media[3], crop[3])
@@ -147,9 +162,8 @@ def _geometry(page: DictionaryObject) -> _Geometry:
         llx, lly, urx, ury = media
     if urx - llx <= 0 or ury - lly <= 0:
         raise InvalidPdfError("A page of the PDF has an empty MediaBox.")
-    raw_rotation = page.get("/Rotate")
     try:
-        rotation = int(float(raw_rotation.get_object())) if raw_rotation is not None else 0
+        rotation = int(float(raw_rotation)) if raw_rotation is not None else 0  # type: ignore[arg-type]
     except (TypeError, ValueError):
         rotation = 0
     rotation = (round(rotation / 90) * 90) % 360
@@ -195,6 +209,7 @@ def _draw_zone(
     text: str,
     width: float,
     height: float,
+    logo_xobject: Callable[[bytes], tuple[str, int, int]] | None = None,
 ) -> None:
     box = zone_rect(zone, width, height)
 
@@ -208,9 +223,16 @@ def _draw_zone(
     canvas.clipPath(clip, stroke=0, fill=0)
     if zone.kind == "logo":
         logo_bytes = brand.logo_on_dark if zone.on_dark and brand.logo_on_dark else brand.logo
-        reader, logo_w, logo_h, alpha = _logo_reader(logo_bytes)
-        place = place_logo(box, logo_w, logo_h, zone)
-        canvas.drawImage(reader, *flip(place), mask="auto" if alpha else None)
+        if logo_xobject is not None:
+            # The fast path adds the prepared image XObject itself: reportlab would encode
+            # the pixels again (in pure-Python ASCII85) on every render.
+            name, logo_w, logo_h = logo_xobject(logo_bytes)
+            x, y, w, h = flip(place_logo(box, logo_w, logo_h, zone))
+            canvas.addLiteral(f"q {w:.4f} 0 0 {h:.4f} {x:.4f} {y:.4f} cm {name} Do Q")
+        else:
+            reader, logo_w, logo_h, alpha = _logo_reader(logo_bytes)
+            place = place_logo(box, logo_w, logo_h, zone)
+            canvas.drawImage(reader, *flip(place), mask="auto" if alpha else None)
     elif zone.kind == "text":
         r, g, b = parse_color(zone.color or brand.primary_color)
         canvas.setFillColorRGB(r / 255, g / 255, b / 255)
@@ -275,6 +297,7 @@ def _build_overlay(
     brand: BrandKit,
     zones: Sequence[Zone],
     texts: dict[int, str],
+    logo_xobject: Callable[[bytes], tuple[str, int, int]] | None = None,
 ) -> bytes:
     out = io.BytesIO()
     # Compressed here because pypdf copies the font and image streams into the output as-is.
@@ -282,7 +305,7 @@ def _build_overlay(
     for width, height, indices in keys:
         canvas.setPageSize((width, height))
         for i in indices:
-            _draw_zone(canvas, zones[i], brand, texts.get(i, ""), width, height)
+            _draw_zone(canvas, zones[i], brand, texts.get(i, ""), width, height, logo_xobject)
         canvas.showPage()
     canvas.save()
     return out.getvalue()
@@ -321,13 +344,19 @@ def cobrand_pdf(
     if not all(isinstance(z, Zone) for z in zones):
         raise AssetError("zones must be Zone objects.")
     data = _check_bytes(template)
-    reader = _read(data)
     texts = {i: render_zone_text(z.text, brand) for i, z in enumerate(zones) if z.kind == "text"}
     for z in zones:
         if z.kind == "logo":
             load_logo(brand.logo_on_dark if z.on_dark and brand.logo_on_dark else brand.logo)
+    prev = last_xref_offset(data) if incremental else None
+    if prev is not None:
+        # qpdf reads the page tree (and looks for active content), without pypdf at all.
+        fast = cobrand_fast(data, prev, brand, zones, texts, check_active=not sanitized)
+        if fast is not None:
+            return fast
+    reader = _read(data)
     try:
-        return _cobrand(data, reader, brand, zones, texts, incremental, sanitized)
+        return _cobrand(data, reader, brand, zones, texts, prev, sanitized)
     except AssetError:
         raise
     except _READ_ERRORS as exc:
@@ -340,10 +369,9 @@ def _cobrand(
     brand: BrandKit,
     zones: list[Zone],
     texts: dict[int, str],
-    incremental: bool,
+    prev: int | None,
     sanitized: bool,
 ) -> bytes:
-    prev = last_xref_offset(data) if incremental else None
     if not sanitized and reachable_active_content(reader):
         # An update appended to the original bytes would leave the scripts in the file: strip
         # them from the reader's objects and rewrite, which copies only what is still reachable.
@@ -528,3 +556,7 @@ def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
         raise InvalidPdfError(f"The PDF page cannot be drawn ({exc}).") from exc
     finally:
         document.close()
+
+
+# At the end: the fast path builds on this module's overlay and geometry.
+from ._fastpdf import cobrand_fast  # noqa: E402
