@@ -221,7 +221,7 @@ def mark_needs_reconnect(session: Session, channel: Channel, reason: str) -> Non
             Notification(
                 partner_id=channel.partner_id,
                 kind="channel",
-                text=f"Reconnect your {channel.kind.value} channel {label}: posts wait until you do."[
+                text=f"Reconnect your {channel.kind.value} channel {label}: posts wait till then."[
                     :500
                 ],
                 link="/channels",

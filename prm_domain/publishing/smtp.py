@@ -62,8 +62,8 @@ class SmtpPublisher:
         if creds.get("insecure_tls"):  # a self-signed test or intranet server, set explicitly
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        server: smtplib.SMTP | None = None
         try:
-            server: smtplib.SMTP
             if security == "ssl":
                 server = smtplib.SMTP_SSL(host, port, timeout=self.config.timeout, context=context)
             else:
@@ -72,19 +72,28 @@ class SmtpPublisher:
                     server.starttls(context=context)
             if creds.get("username"):
                 server.login(str(creds["username"]), str(creds.get("password", "")))
+        except BaseException:
+            if server is not None:
+                server.close()
+            raise
+        return server
+
+    def _open(self, creds: dict[str, Any]) -> smtplib.SMTP:
+        host, port = str(creds.get("host", "")), int(creds.get("port") or 587)
+        try:
+            return self._connect(creds)
         except smtplib.SMTPAuthenticationError as exc:
             raise Rejected(f"The SMTP server refused the login: {exc.smtp_code}") from None
         except (OSError, smtplib.SMTPException) as exc:
             # Nothing was sent yet.
             raise RetryLater(f"Cannot use the SMTP server {host}:{port}: {exc!r}") from None
-        return server
 
     def publish(self, channel: Channel, post: OutgoingPost) -> Posted:
         creds = unseal(self.config.secret_key, channel.secret)
         sender = str(creds.get("from") or channel.account)
         if not post.recipients:
             return Posted(external_id=f"smtp:{post.key}:0")
-        server = self._connect(creds)
+        server = self._open(creds)
         sent = 0
         try:
             for recipient in post.recipients:
