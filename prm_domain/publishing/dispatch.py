@@ -9,8 +9,8 @@ The states and who moves them:
 - ``start_attempt`` (the publish task, committed before any network call): bumps ``attempts``
   only when it still equals the value the claim saw. A duplicate delivery finds it bumped
   and does nothing; so does a delivery for a row already settled.
-- ``attempt_publish``: calls the publisher and records the outcome, again only while the row
-  is still this attempt's (``attempts`` fences a reconciler that took over).
+- ``send`` then ``record``: calls the publisher, then records the outcome in a transaction of
+  its own, only while the row is still this attempt's (``attempts`` fences a reconciler).
 - ``reconcile``: a row left ``publishing`` past ``STALE_AFTER`` (its worker died, or its answer
   was lost) is looked up in the service's own list; found, it is published; not found, it is
   scheduled again at once. ``STALE_AFTER`` exceeds the publish task's hard time limit, so a
@@ -40,7 +40,6 @@ from prm_domain.publishing import (
     Posted,
     PublishError,
     PublishingConfig,
-    Rejected,
     RetryLater,
     publisher_for,
 )
@@ -230,43 +229,79 @@ def mark_needs_reconnect(session: Session, channel: Channel, reason: str) -> Non
         )
 
 
-def attempt_publish(session: Session, config: PublishingConfig, publication_id: int) -> str:
-    """Publish a publication whose attempt was started; record what happened. Returns
-    "published", "retry", "failed", "unknown", "reconnect" or "gone"."""
-    pub = session.get(Publication, publication_id)
+@dataclass
+class Attempt:
+    """What one publish attempt came back with, to be recorded in its own transaction: the
+    network call is never repeated when only the recording has to be (a locked SQLite)."""
+
+    publication_id: int
+    attempts: int
+    channel_id: int | None
+    outcome: Posted | PublishError | None  # None: the channel is gone
+    secret: bytes | None = None  # tokens refreshed during the attempt
+    token_expires_at: dt.datetime | None = None
+
+
+def send(session: Session, config: PublishingConfig, publication_id: int) -> Attempt | None:
+    """Publish a publication whose attempt was started. Writes nothing: the caller rolls back
+    and hands the result to :func:`record`. None when the row is no longer this attempt's."""
+    pub = session.get(Publication, publication_id, populate_existing=True)
     if pub is None or pub.state is not S.PUBLISHING:
-        return "gone"
-    attempts = pub.attempts
-    channel = session.get(Channel, pub.channel_id) if pub.channel_id else None
+        return None
+    channel = (
+        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
+    )
+    attempt = Attempt(pub.id, pub.attempts, channel.id if channel else None, None)
     if channel is None:
-        _settle(session, pub.id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
-        return "failed"
+        return attempt
+    before = channel.secret
+    post = outgoing_post(session, pub, config)
     try:
-        posted = publisher_for(channel.kind, config).publish(
-            channel, outgoing_post(session, pub, config)
-        )
-    except RetryLater as exc:
-        return _retry(session, pub.id, attempts, exc)
-    except (NeedsReconnect, SecretUnreadable) as exc:
-        mark_needs_reconnect(session, channel, str(exc))
+        attempt.outcome = publisher_for(channel.kind, config).publish(channel, post)
+    except SecretUnreadable as exc:
+        attempt.outcome = NeedsReconnect(str(exc))
+    except PublishError as exc:
+        attempt.outcome = exc
+    if channel.secret != before:
+        attempt.secret, attempt.token_expires_at = channel.secret, channel.token_expires_at
+    return attempt
+
+
+def record(session: Session, attempt: Attempt) -> str:
+    """Record an attempt's outcome (idempotent: every change is conditional). Returns
+    "published", "retry", "failed", "unknown", "reconnect" or "gone"."""
+    pub_id, attempts, outcome = attempt.publication_id, attempt.attempts, attempt.outcome
+    channel = (
+        session.get(Channel, attempt.channel_id, populate_existing=True)
+        if attempt.channel_id
+        else None
+    )
+    if channel is not None and attempt.secret is not None:
+        channel.secret, channel.token_expires_at = attempt.secret, attempt.token_expires_at
+    if channel is None:
+        _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
+        return "failed"
+    if isinstance(outcome, Posted):
+        return "published" if _published(session, pub_id, attempts, outcome) else "gone"
+    if isinstance(outcome, RetryLater):
+        return _retry(session, pub_id, attempts, outcome)
+    if isinstance(outcome, NeedsReconnect):
+        mark_needs_reconnect(session, channel, str(outcome))
         _settle(
             session,
-            pub.id,
+            pub_id,
             attempts,
             state=S.SCHEDULED,
             claimed_at=None,
-            last_error=f"Waiting for the channel to be reconnected: {exc}"[:500],
+            last_error=f"Waiting for the channel to be reconnected: {outcome}"[:500],
         )
         return "reconnect"
-    except OutcomeUnknown as exc:
+    if isinstance(outcome, OutcomeUnknown):
         # Left "publishing": the reconciler asks the service once the attempt is stale.
-        _settle(session, pub.id, attempts, last_error=f"Outcome unknown: {exc}"[:500])
+        _settle(session, pub_id, attempts, last_error=f"Outcome unknown: {outcome}"[:500])
         return "unknown"
-    except (Rejected, PublishError) as exc:
-        _settle(session, pub.id, attempts, state=S.FAILED, last_error=str(exc)[:500])
-        return "failed"
-    _published(session, pub.id, attempts, posted)
-    return "published"
+    _settle(session, pub_id, attempts, state=S.FAILED, last_error=str(outcome)[:500])
+    return "failed"
 
 
 def stale_ids(session: Session, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
@@ -285,13 +320,15 @@ def reconcile(session: Session, config: PublishingConfig, publication_id: int) -
     """Settle one stale ``publishing`` row: the service's own list says whether the lost
     attempt went out. Returns "published", "rescheduled", "failed", "later" or "gone"."""
     now = utcnow()
-    pub = session.get(Publication, publication_id)
+    pub = session.get(Publication, publication_id, populate_existing=True)
     if pub is None or pub.state is not S.PUBLISHING or pub.claimed_at is None:
         return "gone"
     if pub.claimed_at >= now - STALE_AFTER:
         return "gone"
     attempts = pub.attempts
-    channel = session.get(Channel, pub.channel_id) if pub.channel_id else None
+    channel = (
+        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
+    )
     if channel is None:
         _settle(session, pub.id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
         return "failed"
