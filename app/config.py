@@ -108,6 +108,9 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # SECRET_KEY; set it to rotate the session key without losing connected channels.
         "CHANNEL_SECRET_KEY": env.get("CHANNEL_SECRET_KEY", ""),
         "PUBLISH_TIMEOUT": float(env.get("PUBLISH_TIMEOUT", "20")),
+        # A publication "publishing" for longer was left by a dead worker and is reconciled.
+        # Keep it above the publish task's hard time limit (50 s); tests shorten it.
+        "PUBLISH_STALE_SECONDS": float(env.get("PUBLISH_STALE_SECONDS", "60")),
         # Behind a TLS-terminating proxy (Heroku-style routers), trust its X-Forwarded-* headers.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

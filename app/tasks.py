@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -111,9 +112,14 @@ def _dispatch_lock() -> Iterator[bool]:
         return
     import redis
 
+    from app.celery_app import schedule
+
+    # Held at most a little less than the interval: a dispatcher killed while holding it
+    # delays the next run by one tick, not more.
+    ttl = max(5.0, schedule(current_app)["cobrand.dispatch_publications"] - 5.0)
     client = redis.Redis.from_url(url)
     lock = client.lock(
-        f"{current_app.config['CELERY_QUEUE']}:dispatch-lock", timeout=55, blocking=False
+        f"{current_app.config['CELERY_QUEUE']}:dispatch-lock", timeout=ttl, blocking=False
     )
     got = bool(lock.acquire())
     try:
@@ -131,19 +137,22 @@ def dispatch_publications() -> int:
     """Reconcile stale attempts, then claim due publications and enqueue one task for each
     (after the claim's commit). Returns how many were enqueued; -1 when another dispatcher
     held the lock."""
+    from flask import current_app
+
     from app.celery_app import enqueue
     from app.publishing import publishing_config
     from prm_domain.publishing import dispatch
 
     config = publishing_config()
+    stale = dt.timedelta(seconds=float(current_app.config["PUBLISH_STALE_SECONDS"]))
     with _dispatch_lock() as mine:
         if not mine:
             return -1
         enqueued = 0
         with db.get_db().sessionmaker() as session:
-            for pub_id in dispatch.stale_ids(session):
+            for pub_id in dispatch.stale_ids(session, stale_after=stale):
                 session.rollback()
-                _committed(session, partial(dispatch.reconcile, session, config, pub_id))
+                _committed(session, partial(dispatch.reconcile, session, config, pub_id, stale))
             _committed(session, lambda: dispatch.skip_orphans(session))
             while True:
                 claimed = _committed(session, lambda: dispatch.claim_due(session))

@@ -304,8 +304,13 @@ def record(session: Session, attempt: Attempt) -> str:
     return "failed"
 
 
-def stale_ids(session: Session, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
-    cutoff = (now or utcnow()) - STALE_AFTER
+def stale_ids(
+    session: Session,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+    stale_after: dt.timedelta = STALE_AFTER,
+) -> list[int]:
+    cutoff = (now or utcnow()) - stale_after
     return list(
         session.scalars(
             select(Publication.id)
@@ -316,14 +321,19 @@ def stale_ids(session: Session, now: dt.datetime | None = None, limit: int = 200
     )
 
 
-def reconcile(session: Session, config: PublishingConfig, publication_id: int) -> str:
+def reconcile(
+    session: Session,
+    config: PublishingConfig,
+    publication_id: int,
+    stale_after: dt.timedelta = STALE_AFTER,
+) -> str:
     """Settle one stale ``publishing`` row: the service's own list says whether the lost
     attempt went out. Returns "published", "rescheduled", "failed", "later" or "gone"."""
     now = utcnow()
     pub = session.get(Publication, publication_id, populate_existing=True)
     if pub is None or pub.state is not S.PUBLISHING or pub.claimed_at is None:
         return "gone"
-    if pub.claimed_at >= now - STALE_AFTER:
+    if pub.claimed_at >= now - stale_after:
         return "gone"
     attempts = pub.attempts
     channel = (
@@ -340,7 +350,7 @@ def reconcile(session: Session, config: PublishingConfig, publication_id: int) -
         )
     except (RetryLater, OutcomeUnknown):
         # Ask again on the next run; pushing claimed_at keeps one run from hammering it.
-        _settle(session, pub.id, attempts, claimed_at=now - STALE_AFTER + dt.timedelta(seconds=30))
+        _settle(session, pub.id, attempts, claimed_at=now - stale_after / 2)
         return "later"
     except (NeedsReconnect, SecretUnreadable) as exc:
         mark_needs_reconnect(session, channel, str(exc))
