@@ -40,7 +40,8 @@ def test_partner_admins_connect_list_and_remove_channels_without_seeing_secrets(
         {"kind": "x", "access_token": "x-access-token", "user_id": "2244994945"},
         {"kind": "smtp", "host": "smtp.partner.example", "port": 465, "security": "ssl",
          "from": "news@partner.example", "username": "news", "password": "smtp-password-1"},
-        {"kind": "webhook", "url": "https://hooks.partner.example/in", "secret": "hook-secret-123456"},
+        {"kind": "webhook", "url": "https://hooks.partner.example/in",
+         "secret": "hook-secret-123456"},
         {"kind": "outbox"},
     ]  # fmt: skip
     created = []
@@ -78,7 +79,8 @@ def test_bad_channels_are_refused_with_field_errors_and_nothing_stored(
         ({"kind": "linkedin", "author": "urn:li:organization:1"}, "access_token"),
         ({"kind": "x", "access_token": "t", "user_id": "@handle"}, "user_id"),
         ({"kind": "smtp", "host": "h.example", "from": "not an address"}, "from"),
-        ({"kind": "smtp", "host": "h.example", "from": "a@b.example", "security": "tls9"}, "security"),
+        ({"kind": "smtp", "host": "h.example", "from": "a@b.example", "security": "tls9"},
+         "security"),
         ({"kind": "webhook", "url": "http://127.0.0.1:6379/", "secret": "x" * 20}, "url"),
         ({"kind": "webhook", "url": "https://h.example/x", "secret": "short"}, "secret"),
         ({"kind": "carrier-pigeon"}, "kind"),
