@@ -171,8 +171,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._refuse("X-Restli-Protocol-Version must be 2.0.0")
             if not LINKEDIN_VERSION.match(self.headers.get("LinkedIn-Version") or ""):
                 return self._refuse("LinkedIn-Version (YYYYMM) is required")
-        if path.startswith(("/rest/", "/2/")) and not self._bearer_ok():
+        if path.startswith(("/rest/", "/2/", "/v2/")) and not self._bearer_ok():
             return 401, {"message": "Invalid access token", "status": 401}, {}
+        if path == "/v2/userinfo":  # LinkedIn's OpenID Connect userinfo
+            return 200, {"sub": "782bbtaQ", "name": "Pat Partner"}, {}
+        if path == "/2/users/me":
+            return 200, {"data": {"id": "2244994945", "username": "partner"}}, {}
         if path == "/rest/posts" and self.command == "POST":
             return self._linkedin_post(raw)
         if path == "/rest/posts" and self.command == "GET":
