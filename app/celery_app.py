@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
     "cobrand.purge_view_events": 3600.0,
+    # Due campaign posts: claimed in the database each minute (never long ETAs), see
+    # prm_domain/publishing/dispatch.py.
+    "cobrand.dispatch_publications": 60.0,
 }
 
 

@@ -87,6 +87,30 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.
         "SESSION_COOKIE_SECURE": bool(public_base_url and public_base_url.startswith("https://")),
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_MAX_HOURS", "12")) * 3600,
+        # Publishing (issue 9): each service's API base is a setting, so a stand-in can take its
+        # place; OAuth 2 client credentials and endpoints for connecting and refreshing.
+        "LINKEDIN_API_BASE": env.get("LINKEDIN_API_BASE", "https://api.linkedin.com"),
+        "LINKEDIN_VERSION": env.get("LINKEDIN_VERSION", "202511"),
+        "LINKEDIN_CLIENT_ID": env.get("LINKEDIN_CLIENT_ID", ""),
+        "LINKEDIN_CLIENT_SECRET": env.get("LINKEDIN_CLIENT_SECRET", ""),
+        "LINKEDIN_AUTHORIZE_URL": env.get(
+            "LINKEDIN_AUTHORIZE_URL", "https://www.linkedin.com/oauth/v2/authorization"
+        ),
+        "LINKEDIN_TOKEN_URL": env.get(
+            "LINKEDIN_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken"
+        ),
+        "X_API_BASE": env.get("X_API_BASE", "https://api.x.com"),
+        "X_CLIENT_ID": env.get("X_CLIENT_ID", ""),
+        "X_CLIENT_SECRET": env.get("X_CLIENT_SECRET", ""),
+        "X_AUTHORIZE_URL": env.get("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize"),
+        "X_TOKEN_URL": env.get("X_TOKEN_URL", "https://api.x.com/2/oauth2/token"),
+        # Channel credentials are encrypted under a key derived from this (HKDF), else from
+        # SECRET_KEY; set it to rotate the session key without losing connected channels.
+        "CHANNEL_SECRET_KEY": env.get("CHANNEL_SECRET_KEY", ""),
+        "PUBLISH_TIMEOUT": float(env.get("PUBLISH_TIMEOUT", "20")),
+        # A publication "publishing" for longer was left by a dead worker and is reconciled.
+        # Keep it above the publish task's hard time limit (50 s); tests shorten it.
+        "PUBLISH_STALE_SECONDS": float(env.get("PUBLISH_STALE_SECONDS", "60")),
         # Behind a TLS-terminating proxy (Heroku-style routers), trust its X-Forwarded-* headers.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

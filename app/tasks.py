@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from functools import partial
 from typing import TypeVar
 
 from celery import shared_task
@@ -80,3 +84,109 @@ def run_render_job(job_id: int, base_url: str) -> None:
         raise
     if more:
         enqueue("cobrand.run_render_job", job_id, base_url)
+
+
+# -- Publishing (issue 9): beat runs the dispatcher every minute; each due publication is
+# claimed in the database and published by a task of its own, with its idempotency key.
+
+# Below dispatch.STALE_AFTER (60 s): a live attempt is never taken for a dead one.
+PUBLISH_SOFT_LIMIT, PUBLISH_HARD_LIMIT = 40, 50
+_local_dispatch = threading.Lock()
+
+
+@contextmanager
+def _dispatch_lock() -> Iterator[bool]:
+    """One dispatcher at a time: a Redis lock across processes (two beats, or a beat tick that
+    overlaps the last), a process lock in the embedded default. The conditional claims already
+    make a second dispatcher harmless; the lock makes it idle."""
+    from flask import current_app
+
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        got = _local_dispatch.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                _local_dispatch.release()
+        return
+    import redis
+
+    from app.celery_app import schedule
+
+    # Held at most a little less than the interval: a dispatcher killed while holding it
+    # delays the next run by one tick, not more.
+    ttl = max(5.0, schedule(current_app)["cobrand.dispatch_publications"] - 5.0)
+    client = redis.Redis.from_url(url)
+    lock = client.lock(
+        f"{current_app.config['CELERY_QUEUE']}:dispatch-lock", timeout=ttl, blocking=False
+    )
+    got = bool(lock.acquire())
+    try:
+        yield got
+    finally:
+        if got:
+            # Expired meanwhile: nothing of ours to release.
+            with suppress(redis.exceptions.LockError):
+                lock.release()
+        client.close()
+
+
+@shared_task(name="cobrand.dispatch_publications", ignore_result=False, time_limit=58)
+def dispatch_publications() -> int:
+    """Reconcile stale attempts, then claim due publications and enqueue one task for each
+    (after the claim's commit). Returns how many were enqueued; -1 when another dispatcher
+    held the lock."""
+    from flask import current_app
+
+    from app.celery_app import enqueue
+    from app.publishing import publishing_config
+    from prm_domain.publishing import dispatch
+
+    config = publishing_config()
+    stale = dt.timedelta(seconds=float(current_app.config["PUBLISH_STALE_SECONDS"]))
+    with _dispatch_lock() as mine:
+        if not mine:
+            return -1
+        enqueued = 0
+        with db.get_db().sessionmaker() as session:
+            for pub_id in dispatch.stale_ids(session, stale_after=stale):
+                session.rollback()
+                _committed(session, partial(dispatch.reconcile, session, config, pub_id, stale))
+            _committed(session, lambda: dispatch.skip_orphans(session))
+            while True:
+                claimed = _committed(session, lambda: dispatch.claim_due(session))
+                for c in claimed:
+                    enqueue("cobrand.publish_publication", c.id, c.key, c.attempt)
+                enqueued += len(claimed)
+                if len(claimed) < dispatch.BATCH:
+                    break
+        return enqueued
+
+
+@shared_task(
+    name="cobrand.publish_publication",
+    ignore_result=False,
+    soft_time_limit=PUBLISH_SOFT_LIMIT,
+    time_limit=PUBLISH_HARD_LIMIT,
+)
+def publish_publication(publication_id: int, key: str, attempt: int) -> str:
+    """One publish. Idempotent: only the delivery that starts the claimed attempt publishes;
+    a duplicate (or a late one) returns "duplicate" and does nothing."""
+    from app.publishing import publishing_config
+    from prm_domain.publishing import dispatch
+
+    config = publishing_config()
+    with db.get_db().sessionmaker() as session:
+        started = _committed(
+            session, lambda: dispatch.start_attempt(session, publication_id, key, attempt)
+        )
+        if not started:
+            return "duplicate"
+        # Committed: from here a dead worker leaves a stale "publishing" row to reconcile.
+        # The network call runs once; only the recording is retried (_committed).
+        result = dispatch.send(session, config, publication_id)
+        session.rollback()
+        if result is None:
+            return "gone"
+        return _committed(session, lambda: dispatch.record(session, result))

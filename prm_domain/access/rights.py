@@ -34,6 +34,9 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    # Connect, list and remove the organisation's publishing channels (LinkedIn, X, SMTP,
+    # webhook): its own accounts and credentials, so its admins only; never the vendor.
+    MANAGE_OWN_CHANNELS = "manage_own_channels"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,6 +48,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_EMBEDS,
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
+        Right.MANAGE_OWN_CHANNELS,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
@@ -67,6 +71,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_LEADS,
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
+            Right.MANAGE_OWN_CHANNELS,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -90,6 +95,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.VIEW_LEADS: Area.EMBEDS,
     Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    # Connecting accounts is preparation (a prospect may do it); posts go out only for
+    # partners whose status opens campaigns.
+    Right.MANAGE_OWN_CHANNELS: Area.ORGANISATION,
 }
 
 

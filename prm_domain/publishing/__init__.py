@@ -32,6 +32,13 @@ class PublishingConfig:
     secret_key: str = ""
     # Base of the portal's URLs, for outbox links and unsubscribe links.
     public_base_url: str = ""
+    # OAuth 2 token endpoints and this app's client credentials (refresh_token grant).
+    linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"  # noqa: S105 (a URL)
+    linkedin_client_id: str = ""
+    linkedin_client_secret: str = ""
+    x_token_url: str = "https://api.x.com/2/oauth2/token"  # noqa: S105 (a URL)
+    x_client_id: str = ""
+    x_client_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,3 +145,25 @@ class OutboxPublisher:
 
 
 PUBLISHERS[ChannelKind.OUTBOX] = OutboxPublisher
+
+# The publishers register themselves in PUBLISHERS; imported last, as they import the contract.
+from prm_domain.publishing import linkedin, smtp, webhook, x  # noqa: E402
+
+__all__ = [
+    "PUBLISHERS",
+    "NeedsReconnect",
+    "OutboxPublisher",
+    "OutcomeUnknown",
+    "OutgoingPost",
+    "Posted",
+    "PublishError",
+    "Publisher",
+    "PublishingConfig",
+    "Rejected",
+    "RetryLater",
+    "linkedin",
+    "publisher_for",
+    "smtp",
+    "webhook",
+    "x",
+]

@@ -32,6 +32,7 @@ class World:
     lead_item: int
     lead: int  # a lead of partner A's embed
     proposal: int  # partner A's pending change request
+    channel: int  # partner A's X channel
     token: str = ""
     page_view: str = ""  # a page-view token of the embed, as its content answer gives one
 
@@ -287,6 +288,19 @@ CASES: dict[tuple[str, str], Case] = {
         },
     ),
     (EM, "DELETE"): Case("admin", lambda w: f"/api/v1/embeds/{w.embed}", "none"),
+    ("/api/v1/channels", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/channels",
+        "json",
+        lambda w: {
+            "kind": "webhook",
+            "url": "https://hooks.partner.example/cobrand",
+            "secret": "a-long-webhook-secret",
+        },
+    ),
+    ("/api/v1/channels/<id:channel_id>", "DELETE"): Case(
+        "admin", lambda w: f"/api/v1/channels/{w.channel}", "none"
+    ),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         "admin",
         lambda w: f"/api/v1/leads/{w.lead}",

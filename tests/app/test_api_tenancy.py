@@ -56,6 +56,7 @@ class Target:
     embed: int = GHOST
     lead: int = GHOST
     proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
+    channel: int = GHOST  # B's publishing channel
 
 
 @dataclass
@@ -145,11 +146,16 @@ def world(
     item, embed, lead = _syndication(
         vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id, session
     )
+    r = api_as(members["b", Role.PARTNER_ADMIN]).post(
+        "/api/v1/channels",
+        {"kind": "linkedin", "access_token": "b-token", "author": "urn:li:organization:77"},
+    )
+    assert r.status_code == 201, r.json
     return World(
         a=a,
         b=b,
         members=members,
-        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead),
+        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead, channel=r.json["id"]),
         a_asset=a_asset,
         tier=b.tier,
         vendor=vendor_user,
@@ -184,6 +190,7 @@ AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
+CH = "/api/v1/channels/<id:channel_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
@@ -278,6 +285,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
     ),
+    (CH, "GET"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
+    (CH, "DELETE"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -335,6 +344,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Partner users see only leads assigned to them; B's lead is assigned to nobody.
     ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
+    # Channels are the partner admins' (credentials): a partner user is refused by role.
+    (CH, "GET"): (200, 403),
+    (CH, "DELETE"): (204, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

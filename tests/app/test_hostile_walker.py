@@ -384,6 +384,13 @@ def _build(
         "/api/v1/embeds",
         json={"kind": "lead_form", "allowed_domains": ["a.example"]},
     )
+    channel = _json(
+        api,
+        a,
+        "POST",
+        "/api/v1/channels",
+        json={"kind": "x", "access_token": "t", "user_id": "12"},
+    )["id"]
     with app.app_context():
         token = form_token(embed["key"], int(time.time()) - 30)
     lead_embed = session.get(Embed, embed["id"])
@@ -408,6 +415,7 @@ def _build(
         lead_item=lead_item,
         lead=lead.id,
         proposal=proposal.id,
+        channel=channel,
         token=token,
         page_view=page_views.issue(app.config["SECRET_KEY"], embed["key"]),
     )

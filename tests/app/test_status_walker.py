@@ -101,6 +101,11 @@ def closed(
             f"/api/v1/partners/{partner.id}/change-requests", {"verticals": ["health"]}
         )
         assert proposal.status_code == 201, proposal.json
+        channel = own.post(
+            "/api/v1/channels",
+            {"kind": "x", "access_token": "t", "user_id": "12"},
+        )
+        assert channel.status_code == 201, channel.json
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -128,6 +133,7 @@ def closed(
             "code": link,
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
+            "channel_id": str(channel.json["id"]),
         }
         return Closed(partner, admin, values, own, portal)
 

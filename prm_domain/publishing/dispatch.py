@@ -1,0 +1,390 @@
+"""The dispatch engine: due publications are claimed in the database, published once, and
+settled (published, failed, retried later, or reconciled after a dead worker).
+
+The states and who moves them:
+
+- ``claim_due`` (the periodic job): ``scheduled`` -> ``publishing`` by one conditional UPDATE
+  per batch (``WHERE state = 'scheduled'``), RETURNING the rows it won; two dispatchers running
+  at once each win different rows. Each won row is then enqueued with its ``attempts`` value.
+- ``start_attempt`` (the publish task, committed before any network call): bumps ``attempts``
+  only when it still equals the value the claim saw. A duplicate delivery finds it bumped
+  and does nothing; so does a delivery for a row already settled.
+- ``send`` then ``record``: calls the publisher, then records the outcome in a transaction of
+  its own, only while the row is still this attempt's (``attempts`` fences a reconciler).
+- ``reconcile``: a row left ``publishing`` past ``STALE_AFTER`` (its worker died, or its answer
+  was lost) is looked up in the service's own list; found, it is published; not found, it is
+  scheduled again at once. ``STALE_AFTER`` exceeds the publish task's hard time limit, so a
+  live attempt is never reconciled under its feet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from prm_domain.base import utcnow
+from prm_domain.enums import ChannelStatus, PublicationState
+from prm_domain.models.channel import Channel
+from prm_domain.models.publication import Publication
+from prm_domain.models.syndication import Notification
+from prm_domain.publishing import (
+    NeedsReconnect,
+    OutcomeUnknown,
+    OutgoingPost,
+    Posted,
+    PublishError,
+    PublishingConfig,
+    RetryLater,
+    publisher_for,
+)
+from prm_domain.publishing.secrets import SecretUnreadable
+
+log = logging.getLogger(__name__)
+
+# Beyond the publish task's hard time limit (app/tasks.py), so only dead attempts are stale.
+STALE_AFTER = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 30.0  # seconds, doubled per attempt
+BACKOFF_CAP = 3600.0
+BATCH = 500
+
+S = PublicationState
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    attempt: int
+
+
+def outgoing_post(
+    session: Session, publication: Publication, config: PublishingConfig
+) -> OutgoingPost:
+    """SEAM for the lead to wire at merge: the campaigns side renders a Publication into an
+    OutgoingPost (``outgoing_post(session, publication, config)`` there, image bytes from the
+    storage, ``email_recipients(...)`` with unsubscribe URLs). Until then: the frozen content."""
+    c: dict[str, Any] = publication.content or {}
+    return OutgoingPost(
+        key=publication.key,
+        text=str(c.get("text") or ""),
+        link=c.get("link") or None,
+        subject=c.get("subject") or None,
+        preheader=c.get("preheader") or None,
+        html=c.get("html") or None,
+        recipients=tuple(c.get("recipients") or ()),
+        unsubscribe_urls=dict(c.get("unsubscribe_urls") or {}),
+    )
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before try ``attempts + 1``: exponential, capped, jittered so that retries of a
+    burst do not march on the service together."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    jitter: float = random.uniform(0.8, 1.2)  # noqa: S311 (spreading load, not a secret)
+    return float(delay) * jitter
+
+
+def _due(now: dt.datetime) -> Any:
+    return and_(
+        Publication.state == S.SCHEDULED,
+        Publication.due_at <= now,
+        or_(Publication.next_attempt_at.is_(None), Publication.next_attempt_at <= now),
+    )
+
+
+def skip_orphans(session: Session, now: dt.datetime | None = None) -> int:
+    """Due publications whose channel was removed: skipped, with the reason."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Publication)
+        .where(_due(now), Publication.channel_id.is_(None))
+        .values(state=S.SKIPPED, last_error="The channel was removed.", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim_due(
+    session: Session, now: dt.datetime | None = None, limit: int = BATCH
+) -> list[Claimed]:
+    """Claim up to ``limit`` due publications on connected channels (``scheduled`` ->
+    ``publishing``). The UPDATE re-checks ``state = 'scheduled'`` on each row it locks, so a
+    concurrent claimer never wins the same row (Postgres re-evaluates the WHERE after the
+    other's commit; SQLite has one writer at a time)."""
+    now = now or utcnow()
+    candidates = (
+        select(Publication.id)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(_due(now), Channel.status == ChannelStatus.CONNECTED)
+        .order_by(Publication.due_at, Publication.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        update(Publication)
+        .where(Publication.id.in_(candidates), Publication.state == S.SCHEDULED)
+        .values(state=S.PUBLISHING, claimed_at=now, updated_at=now)
+        .returning(Publication.id, Publication.key, Publication.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [Claimed(id=r[0], key=r[1], attempt=r[2]) for r in rows]
+
+
+def start_attempt(session: Session, publication_id: int, key: str, attempt: int) -> bool:
+    """Make this delivery the one attempt of the claim; False for a duplicate or a stale one."""
+    now = utcnow()
+    result = session.execute(
+        update(Publication)
+        .where(
+            Publication.id == publication_id,
+            Publication.key == key,
+            Publication.state == S.PUBLISHING,
+            Publication.attempts == attempt,
+        )
+        .values(attempts=attempt + 1, claimed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _settle(session: Session, publication_id: int, attempts: int, **values: Any) -> bool:
+    result = session.execute(
+        update(Publication)
+        .where(
+            Publication.id == publication_id,
+            Publication.state == S.PUBLISHING,
+            Publication.attempts == attempts,
+        )
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _published(session: Session, pub_id: int, attempts: int, posted: Posted) -> bool:
+    return _settle(
+        session,
+        pub_id,
+        attempts,
+        state=S.PUBLISHED,
+        published_at=utcnow(),
+        external_id=posted.external_id[:200],
+        external_url=posted.external_url[:500],
+        last_error="",
+    )
+
+
+def _retry(session: Session, pub_id: int, attempts: int, error: RetryLater) -> str:
+    if attempts >= MAX_ATTEMPTS:
+        _settle(
+            session,
+            pub_id,
+            attempts,
+            state=S.FAILED,
+            last_error=f"Gave up after {attempts} attempts: {error}"[:500],
+        )
+        return "failed"
+    delay = error.retry_after if error.retry_after is not None else backoff(attempts)
+    _settle(
+        session,
+        pub_id,
+        attempts,
+        state=S.SCHEDULED,
+        next_attempt_at=utcnow() + dt.timedelta(seconds=max(1.0, delay)),
+        claimed_at=None,
+        last_error=str(error)[:500],
+    )
+    return "retry"
+
+
+def mark_needs_reconnect(session: Session, channel: Channel, reason: str) -> None:
+    """The channel's credentials were refused: nothing more goes out on it until the partner
+    reconnects, and the partner is told once per loss (the status change is conditional)."""
+    changed = session.execute(
+        update(Channel)
+        .where(Channel.id == channel.id, Channel.status == ChannelStatus.CONNECTED)
+        .values(status=ChannelStatus.NEEDS_RECONNECT, last_error=reason[:500], updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0):
+        stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
+        label = channel.name or channel.account
+        session.add(
+            Notification(
+                partner_id=channel.partner_id,
+                kind="channel",
+                text=f"Reconnect your {channel.kind.value} channel {label}: posts wait till then."[
+                    :500
+                ],
+                link="/channels",
+                dedupe_key=f"channel:{channel.id}:reconnect:{stamp}"[:120],
+            )
+        )
+
+
+@dataclass
+class Attempt:
+    """What one publish attempt came back with, to be recorded in its own transaction: the
+    network call is never repeated when only the recording has to be (a locked SQLite)."""
+
+    publication_id: int
+    attempts: int
+    channel_id: int | None
+    outcome: Posted | PublishError | None  # None: the channel is gone
+    secret: bytes | None = None  # tokens refreshed during the attempt
+    token_expires_at: dt.datetime | None = None
+
+
+def send(session: Session, config: PublishingConfig, publication_id: int) -> Attempt | None:
+    """Publish a publication whose attempt was started. Writes nothing: the caller rolls back
+    and hands the result to :func:`record`. None when the row is no longer this attempt's."""
+    pub = session.get(Publication, publication_id, populate_existing=True)
+    if pub is None or pub.state is not S.PUBLISHING:
+        return None
+    channel = (
+        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
+    )
+    attempt = Attempt(pub.id, pub.attempts, channel.id if channel else None, None)
+    if channel is None:
+        return attempt
+    before = channel.secret
+    post = outgoing_post(session, pub, config)
+    try:
+        attempt.outcome = publisher_for(channel.kind, config).publish(channel, post)
+    except SecretUnreadable as exc:
+        attempt.outcome = NeedsReconnect(str(exc))
+    except PublishError as exc:
+        attempt.outcome = exc
+    if channel.secret != before:
+        attempt.secret, attempt.token_expires_at = channel.secret, channel.token_expires_at
+    return attempt
+
+
+def record(session: Session, attempt: Attempt) -> str:
+    """Record an attempt's outcome (idempotent: every change is conditional). Returns
+    "published", "retry", "failed", "unknown", "reconnect" or "gone"."""
+    pub_id, attempts, outcome = attempt.publication_id, attempt.attempts, attempt.outcome
+    channel = (
+        session.get(Channel, attempt.channel_id, populate_existing=True)
+        if attempt.channel_id
+        else None
+    )
+    if channel is not None and attempt.secret is not None:
+        channel.secret, channel.token_expires_at = attempt.secret, attempt.token_expires_at
+    if channel is None:
+        _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
+        return "failed"
+    if isinstance(outcome, Posted):
+        return "published" if _published(session, pub_id, attempts, outcome) else "gone"
+    if isinstance(outcome, RetryLater):
+        return _retry(session, pub_id, attempts, outcome)
+    if isinstance(outcome, NeedsReconnect):
+        mark_needs_reconnect(session, channel, str(outcome))
+        _settle(
+            session,
+            pub_id,
+            attempts,
+            state=S.SCHEDULED,
+            claimed_at=None,
+            last_error=f"Waiting for the channel to be reconnected: {outcome}"[:500],
+        )
+        return "reconnect"
+    if isinstance(outcome, OutcomeUnknown):
+        # Left "publishing": the reconciler asks the service once the attempt is stale.
+        _settle(session, pub_id, attempts, last_error=f"Outcome unknown: {outcome}"[:500])
+        return "unknown"
+    _settle(session, pub_id, attempts, state=S.FAILED, last_error=str(outcome)[:500])
+    return "failed"
+
+
+def stale_ids(
+    session: Session,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+    stale_after: dt.timedelta = STALE_AFTER,
+) -> list[int]:
+    cutoff = (now or utcnow()) - stale_after
+    return list(
+        session.scalars(
+            select(Publication.id)
+            .where(Publication.state == S.PUBLISHING, Publication.claimed_at < cutoff)
+            .order_by(Publication.claimed_at)
+            .limit(limit)
+        )
+    )
+
+
+def reconcile(
+    session: Session,
+    config: PublishingConfig,
+    publication_id: int,
+    stale_after: dt.timedelta = STALE_AFTER,
+) -> str:
+    """Settle one stale ``publishing`` row: the service's own list says whether the lost
+    attempt went out. Returns "published", "rescheduled", "failed", "later" or "gone"."""
+    now = utcnow()
+    pub = session.get(Publication, publication_id, populate_existing=True)
+    if pub is None or pub.state is not S.PUBLISHING or pub.claimed_at is None:
+        return "gone"
+    if pub.claimed_at >= now - stale_after:
+        return "gone"
+    attempts = pub.attempts
+    channel = (
+        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
+    )
+    if channel is None:
+        _settle(session, pub.id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
+        return "failed"
+    # Look back from before the claim: the service's clock and ours differ a little.
+    since = min(pub.claimed_at, pub.due_at) - dt.timedelta(minutes=5)
+    try:
+        found = publisher_for(channel.kind, config).find_published(
+            channel, outgoing_post(session, pub, config), since
+        )
+    except (RetryLater, OutcomeUnknown):
+        # Ask again on the next run; pushing claimed_at keeps one run from hammering it.
+        _settle(session, pub.id, attempts, claimed_at=now - stale_after / 2)
+        return "later"
+    except (NeedsReconnect, SecretUnreadable) as exc:
+        mark_needs_reconnect(session, channel, str(exc))
+        _settle(
+            session,
+            pub.id,
+            attempts,
+            state=S.SCHEDULED,
+            claimed_at=None,
+            last_error=f"Waiting for the channel to be reconnected: {exc}"[:500],
+        )
+        return "later"
+    except PublishError as exc:
+        _settle(session, pub.id, attempts, state=S.FAILED, last_error=str(exc)[:500])
+        return "failed"
+    if found is not None:
+        _published(session, pub.id, attempts, found)
+        return "published"
+    if attempts >= MAX_ATTEMPTS:
+        _settle(
+            session,
+            pub.id,
+            attempts,
+            state=S.FAILED,
+            last_error=f"Gave up after {attempts} attempts with no answer."[:500],
+        )
+        return "failed"
+    _settle(
+        session,
+        pub.id,
+        attempts,
+        state=S.SCHEDULED,
+        claimed_at=None,
+        next_attempt_at=None,
+        last_error="The last attempt got no answer and the post is not on the service; retried.",
+    )
+    return "rescheduled"

@@ -1,0 +1,135 @@
+"""A small JSON-over-HTTP client on ``http.client`` that tells the scheduler what happened.
+
+The line that matters is whether the request left: a failure to connect means the service
+never saw it (retry safely), a timeout or reset after sending means it may have acted on it
+(reconcile before any retry). ``urllib.request`` hides that line, so this drives
+``http.client`` directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import http.client
+import json
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from prm_domain.publishing import OutcomeUnknown, Rejected, RetryLater
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+    def error_text(self) -> str:
+        data = self.json()
+        if isinstance(data, dict):
+            for key in ("message", "detail", "title", "error_description", "error"):
+                if isinstance(data.get(key), str):
+                    return f"HTTP {self.status}: {data[key]}"[:400]
+        return f"HTTP {self.status}: {self.body[:200].decode('utf-8', 'replace')}"[:400]
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    json_body: Any = None,
+    form: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    timeout: float = 20.0,
+) -> Response:
+    """One exchange. Raises RetryLater when nothing was sent, OutcomeUnknown when the request
+    went out and no complete answer came back. Any status is returned as is."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Rejected(f"Not an HTTP URL: {url[:100]}")
+    out_headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        out_headers.setdefault("Content-Type", "application/json")
+    elif form is not None:
+        body = urlencode(form).encode()
+        out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    path = parts.path or "/"
+    query = parts.query
+    if params:
+        query = "&".join(filter(None, [query, urlencode(params)]))
+    if query:
+        path = f"{path}?{query}"
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        try:
+            conn.connect()
+        except (OSError, ssl.SSLError) as exc:
+            raise RetryLater(f"Cannot reach {parts.hostname}: {exc}") from None
+        try:
+            conn.request(method, path, body=body, headers=out_headers)
+            reply = conn.getresponse()
+            data = reply.read()
+        except (OSError, http.client.HTTPException) as exc:
+            # Sent, or partly sent: the service may have acted on it.
+            raise OutcomeUnknown(f"No answer from {parts.hostname}: {exc!r}") from None
+        return Response(
+            status=reply.status,
+            headers={k.lower(): v for k, v in reply.getheaders()},
+            body=data,
+        )
+    finally:
+        conn.close()
+
+
+def retry_after_seconds(response: Response, now: float | None = None) -> float | None:
+    """Retry-After (seconds or an HTTP date), else X's ``x-rate-limit-reset`` (epoch seconds)."""
+    now = time.time() if now is None else now
+    value = response.headers.get("retry-after", "").strip()
+    if value:
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            return max(0.0, when.timestamp() - now)
+    reset = response.headers.get("x-rate-limit-reset", "").strip()
+    if reset.isdigit():
+        return max(0.0, float(reset) - now)
+    return None
+
+
+def raise_for_status(response: Response) -> None:
+    """2xx passes; 429 and 5xx say try later; any other status refuses the post for good.
+    (401 is handled by the publishers before this: refresh once, then NeedsReconnect.)"""
+    if 200 <= response.status < 300:
+        return
+    if response.status == 429:
+        raise RetryLater(response.error_text(), retry_after_seconds(response))
+    if response.status == 504:
+        # The gateway gave up waiting for the service, which may still have acted.
+        raise OutcomeUnknown(response.error_text())
+    if response.status >= 500:
+        raise RetryLater(response.error_text(), retry_after_seconds(response))
+    raise Rejected(response.error_text())

@@ -1,0 +1,127 @@
+"""Email through the partner's own SMTP server: one message per recipient (each with its own
+unsubscribe link), STARTTLS or implicit TLS, a Message-ID derived from the publication's key,
+and RFC 8058 one-click unsubscribe headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+from prm_domain.enums import ChannelKind
+from prm_domain.models.channel import Channel
+from prm_domain.publishing import (
+    PUBLISHERS,
+    OutgoingPost,
+    Posted,
+    PublishingConfig,
+    Rejected,
+    RetryLater,
+)
+from prm_domain.publishing.secrets import unseal
+
+SECURITY = ("starttls", "ssl", "none")
+
+
+def message_id(key: str, recipient: str, sender: str) -> str:
+    """Stable per publication and recipient: a resent copy carries the same id, which mail
+    clients and many servers use to drop duplicates."""
+    domain = sender.rpartition("@")[2] or "cobrand.invalid"
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    return f"<{key}.{digest}@{domain}>"
+
+
+def build_message(post: OutgoingPost, sender: str, recipient: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = post.subject or post.text[:78]
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id(post.key, recipient, sender)
+    if url := post.unsubscribe_urls.get(recipient):
+        msg["List-Unsubscribe"] = f"<{url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(post.text)
+    if post.html:
+        msg.add_alternative(post.html, subtype="html")
+    return msg
+
+
+class SmtpPublisher:
+    def __init__(self, config: PublishingConfig) -> None:
+        self.config = config
+
+    def _connect(self, creds: dict[str, Any]) -> smtplib.SMTP:
+        host, port = str(creds.get("host", "")), int(creds.get("port") or 587)
+        security = str(creds.get("security") or "starttls")
+        context = ssl.create_default_context()
+        if creds.get("insecure_tls"):  # a self-signed test or intranet server, set explicitly
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        server: smtplib.SMTP | None = None
+        try:
+            if security == "ssl":
+                server = smtplib.SMTP_SSL(host, port, timeout=self.config.timeout, context=context)
+            else:
+                server = smtplib.SMTP(host, port, timeout=self.config.timeout)
+                if security == "starttls":
+                    server.starttls(context=context)
+            if creds.get("username"):
+                server.login(str(creds["username"]), str(creds.get("password", "")))
+        except BaseException:
+            if server is not None:
+                server.close()
+            raise
+        return server
+
+    def _open(self, creds: dict[str, Any]) -> smtplib.SMTP:
+        host, port = str(creds.get("host", "")), int(creds.get("port") or 587)
+        try:
+            return self._connect(creds)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise Rejected(f"The SMTP server refused the login: {exc.smtp_code}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            # Nothing was sent yet.
+            raise RetryLater(f"Cannot use the SMTP server {host}:{port}: {exc!r}") from None
+
+    def publish(self, channel: Channel, post: OutgoingPost) -> Posted:
+        creds = unseal(self.config.secret_key, channel.secret)
+        sender = str(creds.get("from") or channel.account)
+        if not post.recipients:
+            return Posted(external_id=f"smtp:{post.key}:0")
+        server = self._open(creds)
+        sent = 0
+        try:
+            for recipient in post.recipients:
+                try:
+                    server.send_message(build_message(post, sender, recipient))
+                except smtplib.SMTPRecipientsRefused:
+                    continue  # that address is refused; the others still get theirs
+                except (OSError, smtplib.SMTPException) as exc:
+                    if sent == 0:
+                        raise RetryLater(f"SMTP failed before any message: {exc!r}") from None
+                    # Part went out: resending would mail those twice, so stop here, say so.
+                    raise Rejected(
+                        f"SMTP stopped after {sent} of {len(post.recipients)} messages: {exc!r}"
+                    ) from None
+                sent += 1
+        finally:
+            try:
+                server.quit()
+            except (OSError, smtplib.SMTPException):
+                server.close()
+        return Posted(external_id=f"smtp:{post.key}:{sent}")
+
+    def find_published(
+        self, channel: Channel, post: OutgoingPost, since: dt.datetime
+    ) -> Posted | None:
+        # An SMTP server keeps no list to ask; a worker that died mid-session is retried, and
+        # the stable Message-ID lets receivers drop the copies they already have.
+        return None
+
+
+PUBLISHERS[ChannelKind.SMTP] = SmtpPublisher

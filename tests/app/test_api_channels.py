@@ -1,0 +1,105 @@
+"""The channels API: partner admins connect channels; credentials are sealed, never returned;
+bad input is a 422 naming the fields, with nothing stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prm_domain.enums import Role
+from prm_domain.models import Partner, User
+from prm_domain.models.channel import Channel
+from prm_domain.publishing.secrets import unseal
+
+SECRETS = (
+    "li-access-token",
+    "li-refresh-token",
+    "x-access-token",
+    "smtp-password-1",
+    "hook-secret-123456",
+)
+
+
+def test_partner_admins_connect_list_and_remove_channels_without_seeing_secrets(
+    app: Flask,
+    api_as: Any,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    session: Session,
+) -> None:
+    partner = make_partner()
+    api = api_as(make_user(Role.PARTNER_ADMIN, partner))
+    bodies: list[dict[str, Any]] = [
+        {"kind": "linkedin", "access_token": "li-access-token", "refresh_token": "li-refresh-token",
+         "author": "urn:li:organization:5515715"},
+        {"kind": "x", "access_token": "x-access-token", "user_id": "2244994945"},
+        {"kind": "smtp", "host": "smtp.partner.example", "port": 465, "security": "ssl",
+         "from": "news@partner.example", "username": "news", "password": "smtp-password-1"},
+        {"kind": "webhook", "url": "https://hooks.partner.example/in",
+         "secret": "hook-secret-123456"},
+        {"kind": "outbox"},
+    ]  # fmt: skip
+    created = []
+    for body in bodies:
+        r = api.post("/api/v1/channels", body)
+        assert r.status_code == 201, r.json
+        assert r.json["status"] == "connected"
+        created.append(r.json)
+    assert [c["account"] for c in created] == [
+        "urn:li:organization:5515715", "2244994945", "news@partner.example",
+        "https://hooks.partner.example/in", "outbox",
+    ]  # fmt: skip
+    listing = api.get("/api/v1/channels")
+    assert listing.status_code == 200 and listing.json["total"] == 5
+    seen = json.dumps([listing.json, created, api.get(f"/api/v1/channels/{created[0]['id']}").json])
+    assert not any(s in seen for s in SECRETS)  # never returned
+    row = session.get(Channel, created[0]["id"])
+    assert row is not None and row.secret is not None and b"li-access-token" not in row.secret
+    creds = unseal(app.config["SECRET_KEY"], row.secret)
+    assert creds == {"access_token": "li-access-token", "refresh_token": "li-refresh-token"}
+    assert api.delete(f"/api/v1/channels/{created[0]['id']}").status_code == 204
+    assert api.get(f"/api/v1/channels/{created[0]['id']}").status_code == 404
+
+
+def test_bad_channels_are_refused_with_field_errors_and_nothing_stored(
+    api_as: Any,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    session: Session,
+) -> None:
+    partner = make_partner()
+    api = api_as(make_user(Role.PARTNER_ADMIN, partner))
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"kind": "linkedin", "access_token": "t", "author": "someone"}, "author"),
+        ({"kind": "linkedin", "author": "urn:li:organization:1"}, "access_token"),
+        ({"kind": "x", "access_token": "t", "user_id": "@handle"}, "user_id"),
+        ({"kind": "smtp", "host": "h.example", "from": "not an address"}, "from"),
+        ({"kind": "smtp", "host": "h.example", "from": "a@b.example", "security": "tls9"},
+         "security"),
+        ({"kind": "webhook", "url": "http://127.0.0.1:6379/", "secret": "x" * 20}, "url"),
+        ({"kind": "webhook", "url": "https://h.example/x", "secret": "short"}, "secret"),
+        ({"kind": "carrier-pigeon"}, "kind"),
+        ({"kind": "x", "access_token": 5, "user_id": "1"}, "access_token"),
+    ]  # fmt: skip
+    for body, field in cases:
+        r = api.post("/api/v1/channels", body)
+        assert r.status_code == 422, (body, r.status_code, r.json)
+        assert field in json.dumps(r.json["error"]), (body, r.json)
+    assert session.scalar(select(func.count()).select_from(Channel)) == 0
+
+
+def test_only_partner_admins_manage_channels(
+    api_as: Any, make_partner: Callable[..., Partner], make_user: Callable[..., User]
+) -> None:
+    partner = make_partner()
+    body = {"kind": "x", "access_token": "t", "user_id": "1"}
+    for role in (Role.PARTNER_USER, Role.VENDOR_ADMIN, Role.MARKETING_MANAGER):
+        user = make_user(role, partner) if role is Role.PARTNER_USER else make_user(role)
+        api = api_as(user)
+        assert api.get("/api/v1/channels").status_code == 403, role
+        assert api.post("/api/v1/channels", body).status_code == 403, role
