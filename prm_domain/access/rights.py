@@ -34,6 +34,10 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    # Package, launch, pause and duplicate campaigns; see every partner's enrolment and results.
+    MANAGE_CAMPAIGNS = "manage_campaigns"
+    # Approve, edit, opt out of and pause the organisation's campaigns; its mailing contacts.
+    RUN_OWN_CAMPAIGNS = "run_own_campaigns"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,6 +49,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_EMBEDS,
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
+        Right.RUN_OWN_CAMPAIGNS,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
@@ -56,7 +61,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
-        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS}
+        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS, Right.MANAGE_CAMPAIGNS}
     ),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -67,6 +72,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_LEADS,
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
+            Right.RUN_OWN_CAMPAIGNS,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -90,6 +96,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.VIEW_LEADS: Area.EMBEDS,
     Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    Right.MANAGE_CAMPAIGNS: Area.CONTENT,
+    # Campaigns are vendor content in the partner's brand: active partners only.
+    Right.RUN_OWN_CAMPAIGNS: Area.CONTENT,
 }
 
 
@@ -97,7 +106,7 @@ RIGHT_AREAS: dict[Right, Area] = {
 # type, region, verticals, DPA date) is the vendor's: tier, type, region and verticals decide
 # which content a partner gets. The name is the vendor's too: names are unique, and a
 # partner trying names would learn other tenants' (see PROPOSABLE_PARTNER_FIELDS).
-PARTNER_PROFILE_FIELDS = frozenset({"business_model", "website_domains"})
+PARTNER_PROFILE_FIELDS = frozenset({"business_model", "website_domains", "timezone"})
 # What a partner admin may ask the vendor to change (a PartnerChangeRequest the vendor decides).
 PROPOSABLE_PARTNER_FIELDS = frozenset({"name", "type", "region", "verticals"})
 

@@ -10,6 +10,7 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.campaign import Campaign, CampaignItem, Contact, Enrolment
 from prm_domain.models.channel import Channel
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.publication import Publication
@@ -31,10 +32,14 @@ __all__ = [
     "AssetVersion",
     "AuditEvent",
     "BrandKit",
+    "Campaign",
+    "CampaignItem",
     "Channel",
+    "Contact",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
+    "Enrolment",
     "Lead",
     "Notification",
     "Partner",
