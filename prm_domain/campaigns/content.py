@@ -18,7 +18,7 @@ from prm_domain import rendering, timezones
 from prm_domain.brandkits import engine_contact
 from prm_domain.enums import CampaignItemKind
 from prm_domain.errors import ValidationError
-from prm_domain.models import Asset, BrandKit, CampaignItem, Partner
+from prm_domain.models import Asset, BrandKit, CampaignItem, Partner, TrackedLink
 
 # Left in the email's HTML and text for the sender to fill per recipient (each reader gets
 # their own unsubscribe link; the List-Unsubscribe header carries the same URL).
@@ -59,12 +59,22 @@ def partner_brand(session: Session, partner: Partner) -> asset_engine.BrandKit:
     )
 
 
-def item_link(session: Session, partner: Partner, item: CampaignItem, base_url: str) -> str:
+def item_link(
+    session: Session, partner: Partner, item: CampaignItem, base_url: str, *, create: bool = True
+) -> str:
     """``{{ link }}``: the partner's tracked link to the item's asset (clicks and leads are
-    attributed to the partner), else the partner's own website."""
+    attributed to the partner), else the partner's own website. A preview (``create`` false)
+    makes no link: it shows the existing one or a stand-in."""
     if item.asset_id is not None:
         asset = session.get(Asset, item.asset_id)
         if asset is not None and asset.landing_url:
+            if not create:
+                code = session.scalar(
+                    select(TrackedLink.code).where(
+                        TrackedLink.partner_id == partner.id, TrackedLink.asset_id == asset.id
+                    )
+                )
+                return f"{base_url.rstrip('/')}/r/{code or 'your-link'}"
             link = rendering.link_for(session, partner.id, asset.id)
             return rendering.link_url(base_url, link)
     brand = session.scalar(
@@ -79,10 +89,13 @@ def fill(
     item: CampaignItem,
     edits: Mapping[str, str],
     base_url: str,
+    *,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """The post as the partner approves it, frozen into ``Publication.content``."""
+    """The post as the partner approves it, frozen into ``Publication.content`` (``preview``:
+    the same without writing anything, for the partner's preview page)."""
     brand = partner_brand(session, partner)
-    link = item_link(session, partner, item, base_url)
+    link = item_link(session, partner, item, base_url, create=not preview)
     texts = {
         field: edits.get(field, getattr(item, field)) for field in ("text", "subject", "preheader")
     }

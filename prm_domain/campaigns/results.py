@@ -15,8 +15,17 @@ from sqlalchemy.orm import Session
 from prm_domain import access, validation
 from prm_domain.access import Right
 from prm_domain.campaigns.campaigns import get_campaign
-from prm_domain.enums import EnrolmentStatus, PublicationState
-from prm_domain.models import Asset, Enrolment, Lead, Partner, Publication, TrackedLink, User
+from prm_domain.enums import ChannelKind, EnrolmentStatus, PublicationState
+from prm_domain.models import (
+    Asset,
+    Channel,
+    Enrolment,
+    Lead,
+    Partner,
+    Publication,
+    TrackedLink,
+    User,
+)
 from prm_domain.pagination import Page, paginate
 from prm_domain.rendering import slug
 
@@ -165,3 +174,39 @@ def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary
     out.leads = sum(leads.values())
     out.by_day = sorted(by_day.items())
     return out
+
+
+def calendar(
+    session: Session, actor: User, start: dt.datetime, end: dt.datetime
+) -> list[Publication]:
+    """What goes out (or went out) between ``start`` and ``end``: the partner's own, or every
+    partner's for the vendor. Held and skipped posts are left out."""
+    stmt = (
+        select(Publication)
+        .where(
+            access.partner_scope(actor, Publication.partner_id, access.Area.CONTENT),
+            Publication.due_at >= start,
+            Publication.due_at < end,
+            Publication.state != PublicationState.SKIPPED,
+        )
+        .order_by(Publication.due_at, Publication.id)
+        .limit(2000)
+    )
+    return list(session.scalars(stmt))
+
+
+def outbox_feed(
+    session: Session, actor: User, *, page: int = 1, per_page: int = 20
+) -> Page[Publication]:
+    """The built-in outbox channel's feed: posts "published" there, newest first."""
+    stmt = (
+        select(Publication)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(
+            access.partner_scope(actor, Publication.partner_id, access.Area.CONTENT),
+            Channel.kind == ChannelKind.OUTBOX,
+            Publication.state == PublicationState.PUBLISHED,
+        )
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+    )
+    return paginate(session, stmt, page=page, per_page=per_page)
