@@ -357,7 +357,7 @@ def enrolment_approve(enrolment_id: int) -> Any:
     return redirect(url_for(".campaign_page", campaign_id=campaign_id))
 
 
-@bp.post("/enrolments/<id:enrolment_id>/<any(opt-out, pause, resume):step>")
+@bp.post("/enrolments/<id:enrolment_id>/<any('opt-out', pause, resume):step>")
 @login_required
 def enrolment_step(enrolment_id: int, step: str) -> Any:
     session = db.session()

@@ -263,6 +263,13 @@ def _schedule(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError.for_fields(
                 {"at": "give either a fixed moment or day and time, not both"}
             )
+        if isinstance(at, str):
+            try:
+                at = dt.datetime.fromisoformat(at)
+            except ValueError:
+                raise validation.fail(
+                    "at", "must be a date and time such as 2027-03-01T15:00Z"
+                ) from None
         return {"at": validation.aware_datetime("at", at), "day": None, "time": None}
     problems: dict[str, str] = {}
     if day is None:
