@@ -278,7 +278,7 @@ def _schedule(values: Mapping[str, Any]) -> dict[str, Any]:
         problems["day"] = f"must be a whole number of days from 0 to {MAX_DAY}"
     if time is None:
         time = "09:00"
-    if not isinstance(time, str) or not _TIME.match(time):
+    if not isinstance(time, str) or not _TIME.fullmatch(time):
         problems["time"] = "must be a local time as HH:MM (00:00 to 23:59)"
     if problems:
         raise ValidationError.for_fields(problems)

@@ -130,18 +130,6 @@ def approve(
     campaign = enrolment.campaign
     if campaign.status == CampaignStatus.DRAFT:
         raise NotFound("Enrolment not found.")
-    if enrolment.status == EnrolmentStatus.APPROVED:
-        return enrolment  # the same request again: nothing more to schedule
-    if enrolment.status != EnrolmentStatus.INVITED:
-        raise Conflict(
-            f"This invitation is {enrolment.status.label.lower()}; "
-            + (
-                "resume it instead."
-                if enrolment.status == EnrolmentStatus.PAUSED
-                else "it is closed."
-            ),
-            {"status": enrolment.status.value},
-        )
     unknown = {f: "unknown field" for f in values if f not in ("channel_ids", "edits", "item_ids")}
     if unknown:
         raise ValidationError.for_fields(unknown)
@@ -160,7 +148,9 @@ def approve(
     edits: dict[str, dict[str, str]] = {}
     problems: dict[str, str] = {}
     for key, fields in raw_edits.items():
-        item = items.get(int(key)) if str(key).isdigit() else None
+        digits = str(key)
+        # ASCII digits only: "²" passes str.isdigit() and int() refuses it.
+        item = items.get(int(digits)) if digits.isascii() and digits.isdigit() else None
         if item is None:
             problems[f"edits.{key}"] = "not an item of this campaign"
             continue
@@ -170,6 +160,18 @@ def approve(
             problems.update(exc.fields)
     if problems:
         raise ValidationError.for_fields(problems)
+    if enrolment.status == EnrolmentStatus.APPROVED:
+        return enrolment  # the same request again: nothing more to schedule
+    if enrolment.status != EnrolmentStatus.INVITED:
+        raise Conflict(
+            f"This invitation is {enrolment.status.label.lower()}; "
+            + (
+                "resume it instead."
+                if enrolment.status == EnrolmentStatus.PAUSED
+                else "it is closed."
+            ),
+            {"status": enrolment.status.value},
+        )
     now = utcnow()
     won = session.execute(
         update(Enrolment)
