@@ -102,3 +102,29 @@ def test_another_organisation_gets_404_and_the_owner_gets_through(
     assert "Secret text" in text_of(calls[(CA, "GET")]())
     assert calls[(EN + "/approve", "POST")]().status_code == 302
     assert calls[(CA + "/edit", "POST")]().status_code == 403  # the vendor's to change
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(app, client, sign_in_as, session, world):
+    c, e = world["campaign"], world["enrolment"]
+    paths = {
+        "portal_campaigns.campaign_create": "/campaigns",
+        "portal_campaigns.campaign_update": f"/campaigns/{c}/edit",
+        "portal_campaigns.item_add": f"/campaigns/{c}/items",
+        "portal_campaigns.campaign_action": f"/campaigns/{c}/pause",
+        "portal_campaigns.enrolment_approve": f"/enrolments/{e}/approve",
+        "portal_campaigns.enrolment_step": f"/enrolments/{e}/opt-out",
+        "portal_campaigns.contact_add": "/contacts",
+        "portal_campaigns.contact_import": "/contacts/import",
+    }
+    posts = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_campaigns.") and "POST" in rule.methods
+    }
+    assert posts == set(paths)
+    sign_in_as(world["owner_admin"])
+    before = snapshot(session)
+    for endpoint, path in paths.items():
+        assert client.post(path, data={"name": "x"}).status_code == 400, endpoint
+        assert client.post(path, data={"csrf_token": "forged"}).status_code == 400, endpoint
+    assert snapshot(session) == before
