@@ -16,7 +16,6 @@ from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.campaigns import holds
 from prm_domain.enums import (
-    AssetKind,
     CampaignItemKind,
     CampaignStatus,
     EnrolmentStatus,
@@ -290,13 +289,11 @@ def _asset(session: Session, kind: CampaignItemKind, value: Any) -> int | None:
         if kind == CampaignItemKind.ASSET:
             raise ValidationError.for_fields({"asset_id": "an asset item needs a library asset"})
         return None
+    # Any library asset: its landing page is the post's tracked {{ link }} (a social template
+    # is also the post's image, an email template the email's design).
     asset = session.get(Asset, _id("asset_id", value))
     if asset is None:
         raise ValidationError.for_fields({"asset_id": "is not a known asset"})
-    if kind == CampaignItemKind.SOCIAL and asset.kind != AssetKind.SOCIAL:
-        raise ValidationError.for_fields({"asset_id": "a social post's image is a social asset"})
-    if kind == CampaignItemKind.EMAIL and asset.kind != AssetKind.EMAIL:
-        raise ValidationError.for_fields({"asset_id": "an email item takes an email asset"})
     return asset.id
 
 
