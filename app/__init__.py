@@ -34,12 +34,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         links,
         portal,
         portal_channels,
+        portal_campaigns,
         portal_library,
         portal_syndication,
         ratelimit,
         request,
         security,
         storage,
+        unsubscribe,
     )
     from syndication import public as syndication_public
 
@@ -56,6 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_library.init_app(app)
     portal_syndication.init_app(app)
     portal_channels.init_app(app)
+    portal_campaigns.init_app(app)
+    unsubscribe.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

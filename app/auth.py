@@ -200,7 +200,16 @@ NOTICE_ENDPOINTS = frozenset(
     }
 )
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "favicon", "links.follow", "links.logo", "api.create_token", "api_docs.openapi"}
+    {
+        "static",
+        "favicon",
+        "links.follow",
+        "links.logo",
+        "api.create_token",
+        "api_docs.openapi",
+        "unsubscribe.page",
+        "unsubscribe.confirm",
+    }
 )
 
 

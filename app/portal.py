@@ -247,6 +247,8 @@ def _partner_form_values(form: MultiDict[str, str], *, vendor: bool) -> dict[str
         "website_domains": _list_field(form, "website_domains"),
         "business_model": form.get("business_model") or None,
     }
+    if form.get("timezone"):
+        values["timezone"] = form.get("timezone", "").strip()
     if vendor:
         values |= {"name": form.get("name", ""), "verticals": _list_field(form, "verticals")}
         tier = form.get("tier_id", "")

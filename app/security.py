@@ -27,7 +27,10 @@ def csrf_token() -> str:
 def _check_csrf() -> None:
     # The API authenticates state changes with bearer tokens, which a browser never attaches on
     # its own; syndication endpoints are public and carry no session. Everything else is a page.
-    if request.method in SAFE_METHODS or request.path.startswith(("/api/", "/syndication/")):
+    # Unsubscribe links are public one-click POSTs from mail clients (RFC 8058): the secret
+    # token in the URL is their authority, not a session (app/unsubscribe.py).
+    public = ("/api/", "/syndication/", "/unsubscribe/")
+    if request.method in SAFE_METHODS or request.path.startswith(public):
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")

@@ -35,10 +35,12 @@ from ._layout import MIN_TEXT_SIZE, TextFit, fit_zone_text
 from ._model import BrandKit, Contact, PageSize, RenderedEmail, Zone
 from ._pdf import cobrand_pdf, inspect_pdf, render_preview, sanitize_pdf
 from ._social import render_social
+from ._text import VARIABLES, render_text
 
 __all__ = [
     "MIN_TEXT_SIZE",
     "PARTNER_FOOTER_MJML",
+    "VARIABLES",
     "AssetError",
     "BrandKit",
     "ByteBoundedCache",
@@ -67,6 +69,7 @@ __all__ = [
     "render_email",
     "render_preview",
     "render_social",
+    "render_text",
     "sanitize_pdf",
     "thumbnail",
     "validate_logo",

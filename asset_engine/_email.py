@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from ._errors import AssetError, TemplateError
 from ._model import BrandKit, RenderedEmail
-from ._text import brand_context
+from ._text import Record, brand_context
 
 MAX_MJML_CHARS = 2_000_000
 MAX_VALUE_CHARS = 10_000
@@ -388,6 +388,9 @@ def _lookup(name: str, values: Mapping[str, object]) -> tuple[bool, object]:
         return False, None
     value: object = values[root]
     for key in path:
+        if isinstance(value, Record) and key in value.fields:
+            value = value.fields[key]
+            continue
         if not isinstance(value, Mapping) or key not in value:
             raise TemplateError(f"The email template uses {{{{ {name} }}}}, which has no value.")
         value = value[key]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import TemplateError as JinjaTemplateError
+from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ._errors import TemplateError
@@ -57,8 +58,49 @@ def _env() -> ImmutableSandboxedEnvironment:
     )
 
 
+class Record(str):
+    """A name that also has fields: ``{{ partner }}`` is the partner's name and
+    ``{{ partner.name }}``, ``{{ partner.phone }}`` ... its details, in zone texts, post texts
+    and emails alike (templates written before either form keep working)."""
+
+    fields: dict[str, str]
+
+    def __new__(cls, text: str, fields: Mapping[str, str]) -> Record:
+        record = super().__new__(cls, text)
+        record.fields = dict(fields)
+        return record
+
+    def __getattr__(self, key: str) -> str:
+        # Only called when str itself has no such attribute; the sandbox keeps "_" names out.
+        try:
+            return self.fields[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+# The one set of variables for zone texts, post texts and emails (``link`` and
+# ``unsubscribe_url`` where a post or an email has them).
+VARIABLES = (
+    "partner.name",
+    "partner.email",
+    "partner.phone",
+    "partner.website",
+    "partner.address",
+    "contact.name",
+    "contact.title",
+    "contact.email",
+    "contact.phone",
+    "contact.website",
+    "contact.address",
+    "brand.primary_color",
+    "brand.logo_url",
+    "tracking_url",
+    "link",
+)
+
+
 def brand_context(brand: BrandKit) -> dict[str, Any]:
-    """The only names a zone template can reach: plain data, no objects with methods."""
+    """The only names a template can reach: plain data, no objects with methods."""
     contact = {
         "name": brand.contact.name,
         "title": brand.contact.title,
@@ -67,6 +109,16 @@ def brand_context(brand: BrandKit) -> dict[str, Any]:
         "website": brand.contact.website,
         "address": brand.contact.address,
     }
+    partner = Record(
+        brand.partner_name,
+        {
+            "name": brand.partner_name,
+            "email": brand.contact.email,
+            "phone": brand.contact.phone,
+            "website": brand.contact.website,
+            "address": brand.contact.address,
+        },
+    )
     brand_data = {
         "partner_name": brand.partner_name,
         "name": brand.partner_name,
@@ -76,10 +128,11 @@ def brand_context(brand: BrandKit) -> dict[str, Any]:
         "contact": contact,
     }
     return {
-        "partner": brand.partner_name,
+        "partner": partner,
         "partner_name": brand.partner_name,
         "contact": contact,
         "brand": brand_data,
+        "tracking_url": brand.tracking_url or "",
     }
 
 
@@ -118,6 +171,12 @@ def _compile(source: str) -> Any:
 
 
 def render_zone_text(source: str, brand: BrandKit) -> str:
+    return render_text(source, brand)
+
+
+def render_text(source: str, brand: BrandKit, extra: Mapping[str, str] | None = None) -> str:
+    """A text template (zone text, post text, subject) filled with the partner's variables
+    and ``extra`` (``link``); an unknown variable is a TemplateError that names it."""
     if len(source) > MAX_TEMPLATE_CHARS:
         raise TemplateError(
             f"A text template is limited to {MAX_TEMPLATE_CHARS} characters "
@@ -125,7 +184,12 @@ def render_zone_text(source: str, brand: BrandKit) -> str:
         )
     template = _compile(source)
     try:
-        out = str(template.render(brand_context(brand)))
+        out = str(template.render({**brand_context(brand), **(extra or {})}))
+    except UndefinedError as exc:
+        raise TemplateError(
+            f"The text template {source!r} uses a variable that does not exist ({exc}); "
+            f"use: {', '.join(VARIABLES)}."
+        ) from exc
     except JinjaTemplateError as exc:
         raise TemplateError(f"The text template {source!r} failed: {exc}") from exc
     except (TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:

@@ -101,6 +101,7 @@ PARTNERS: list[dict[str, Any]] = [
         "tier": "Registered",
         "country": "BR",
         "region": "LATAM",
+        "timezone": "America/Sao_Paulo",
         "verticals": ["retail"],
         "business_model": "services",
         "website_domains": ["coral-integradores.example"],
@@ -416,6 +417,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})
         _load_items(session, staff_admin)
+        from prm_domain.campaigns import demo as campaign_demo
+
+        campaign_demo.load(session, staff_admin)
     return logins(session)
 
 

@@ -168,3 +168,39 @@ class PublicationState(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    LAUNCHED = "launched"  # the audience is invited; approved partners' posts go out
+    PAUSED = "paused"  # the vendor holds every partner's scheduled posts
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CampaignItemKind(StrEnum):
+    SOCIAL = "social"  # a post: text with brand variables, a tracked link, an optional image
+    EMAIL = "email"  # an email to the partner's contacts: subject, preheader, body
+    ASSET = "asset"  # a co-branded library asset offered to the partner (not published)
+
+
+class EnrolmentStatus(StrEnum):
+    """A partner's participation in a launched campaign."""
+
+    INVITED = "invited"
+    APPROVED = "approved"
+    OPTED_OUT = "opted_out"
+    PAUSED = "paused"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class ContactStatus(StrEnum):
+    SUBSCRIBED = "subscribed"
+    # Never mailed again, whatever a later import says.
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, auth, validation
+from prm_domain import access, audit, auth, timezones, validation
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
 from prm_domain.errors import Conflict, NotFound, ValidationError
@@ -50,6 +50,7 @@ def clean_values(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "status": lambda v: validation.choice("status", v, PartnerStatus),
         "dpa_signed_on": lambda v: validation.past_date("dpa_signed_on", v),
+        "timezone": lambda v: timezones.clean("timezone", v),
     }
     problems = {f: "unknown field" for f in values if f not in rules}
     clean: dict[str, Any] = {}
@@ -124,9 +125,13 @@ def create_partner(session: Session, actor: User, values: Mapping[str, Any]) -> 
     missing = {f: "is required" for f in REQUIRED if f not in values}
     if missing:
         raise ValidationError.for_fields(missing)
+    if values.get("timezone", "") is None:  # not given: the country's default below
+        values = {k: v for k, v in values.items() if k != "timezone"}
     clean = clean_values(session, values)
     _ensure_unique_name(session, clean["name_key"])
-    partner = Partner(**{"verticals": [], "website_domains": [], **clean})
+    # The country's zone where it has one; else UTC until the partner sets its own.
+    zone = timezones.default_for_country(clean["country"])
+    partner = Partner(**{"verticals": [], "website_domains": [], "timezone": zone, **clean})
     session.add(partner)
     session.flush()
     audit.record(

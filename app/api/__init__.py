@@ -22,7 +22,8 @@ def openapi() -> Any:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
-    from app.api import channels, core, library, syndication  # noqa: F401 - registers the operations on bp
+    # Imported for their effect: each registers its operations on bp.
+    from app.api import campaigns, channels, core, library, syndication  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(docs)

@@ -128,6 +128,11 @@ class PartnerIn(In):
     dpa_signed_on: dt.date | None = Field(
         None, description="date the current data processing addendum was signed"
     )
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="IANA time zone (Europe/Berlin); default: the country's, else UTC",
+    )
 
 
 class PartnerPatch(In):
@@ -141,6 +146,7 @@ class PartnerPatch(In):
     website_domains: list[str] | None = Field(None, max_length=20)
     status: PartnerStatus | None = None
     dpa_signed_on: dt.date | None = None
+    timezone: str | None = Field(None, max_length=64, description="IANA time zone name")
 
 
 class PartnerChangeIn(In):
@@ -187,6 +193,7 @@ class PartnerOut(Out):
     website_domains: list[str]
     status: PartnerStatus
     dpa_signed_on: dt.date | None
+    timezone: str
     created_at: dt.datetime
     updated_at: dt.datetime
 

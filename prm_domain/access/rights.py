@@ -37,6 +37,10 @@ class Right(StrEnum):
     # Connect, list and remove the organisation's publishing channels (LinkedIn, X, SMTP,
     # webhook): its own accounts and credentials, so its admins only; never the vendor.
     MANAGE_OWN_CHANNELS = "manage_own_channels"
+    # Package, launch, pause and duplicate campaigns; see every partner's enrolment and results.
+    MANAGE_CAMPAIGNS = "manage_campaigns"
+    # Approve, edit, opt out of and pause the organisation's campaigns; its mailing contacts.
+    RUN_OWN_CAMPAIGNS = "run_own_campaigns"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -49,6 +53,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
         Right.MANAGE_OWN_CHANNELS,
+        Right.RUN_OWN_CAMPAIGNS,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
@@ -60,7 +65,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
-        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS}
+        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS, Right.MANAGE_CAMPAIGNS}
     ),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -72,6 +77,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
             Right.MANAGE_OWN_CHANNELS,
+            Right.RUN_OWN_CAMPAIGNS,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -98,6 +104,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     # Connecting accounts is preparation (a prospect may do it); posts go out only for
     # partners whose status opens campaigns.
     Right.MANAGE_OWN_CHANNELS: Area.ORGANISATION,
+    Right.MANAGE_CAMPAIGNS: Area.CONTENT,
+    # Campaigns are vendor content in the partner's brand: active partners only.
+    Right.RUN_OWN_CAMPAIGNS: Area.CONTENT,
 }
 
 
@@ -105,7 +114,7 @@ RIGHT_AREAS: dict[Right, Area] = {
 # type, region, verticals, DPA date) is the vendor's: tier, type, region and verticals decide
 # which content a partner gets. The name is the vendor's too: names are unique, and a
 # partner trying names would learn other tenants' (see PROPOSABLE_PARTNER_FIELDS).
-PARTNER_PROFILE_FIELDS = frozenset({"business_model", "website_domains"})
+PARTNER_PROFILE_FIELDS = frozenset({"business_model", "website_domains", "timezone"})
 # What a partner admin may ask the vendor to change (a PartnerChangeRequest the vendor decides).
 PROPOSABLE_PARTNER_FIELDS = frozenset({"name", "type", "region", "verticals"})
 

@@ -11,6 +11,7 @@ from prm_domain.models.asset import (
 from prm_domain.models.audience import AudienceEntry
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.campaign import Campaign, CampaignItem, Contact, Enrolment
 from prm_domain.models.channel import Channel
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.publication import Publication
@@ -33,10 +34,14 @@ __all__ = [
     "AudienceEntry",
     "AuditEvent",
     "BrandKit",
+    "Campaign",
+    "CampaignItem",
     "Channel",
+    "Contact",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
+    "Enrolment",
     "Lead",
     "Notification",
     "Partner",

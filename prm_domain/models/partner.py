@@ -41,6 +41,8 @@ class Partner(Base):
         str_enum(PartnerStatus), default=PartnerStatus.PROSPECT
     )
     dpa_signed_on: Mapped[dt.date | None]
+    # IANA zone name: campaign posts at "day N, 09:00" go out at 09:00 here.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

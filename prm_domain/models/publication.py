@@ -34,9 +34,13 @@ class Publication(Base):
         ForeignKey("channel.id", ondelete="SET NULL"), index=True
     )
     # The campaign's tables reference these (campaign, campaign_item, enrolment).
-    campaign_id: Mapped[int | None] = mapped_column(index=True)
-    item_id: Mapped[int | None]
-    enrolment_id: Mapped[int | None] = mapped_column(index=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_item.id", ondelete="CASCADE"))
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))  # "social" | "email"
     key: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[PublicationState] = mapped_column(

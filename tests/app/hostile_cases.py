@@ -35,6 +35,10 @@ class World:
     channel: int  # partner A's X channel
     token: str = ""
     page_view: str = ""  # a page-view token of the embed, as its content answer gives one
+    campaign: int = 0  # a launched campaign partner A is invited to
+    campaign_item: int = 0  # its social post (editable text)
+    enrolment: int = 0  # partner A's invitation
+    contact_token: str = ""  # the unsubscribe token of one of partner A's contacts
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ P = "/api/v1/partners/<id:partner_id>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
 LIB = "/library/<id:asset_id>"
+CA = "/api/v1/campaigns/<id:campaign_id>"
+EN = "/api/v1/enrolments/<id:enrolment_id>"
 SYN = "/syndication/v1/embeds/<key>"
 PARTNER_FORM = {
     "name": "Walker Partner",
@@ -522,6 +528,145 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("/notifications/read", "POST"): Case(
         "admin", lambda w: "/notifications/read", "form", lambda w: {"next": "/"}
+    ),
+    # -- campaigns (API, then portal, then the public unsubscribe link) ---------------------------
+    ("/api/v1/campaigns", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/campaigns",
+        "json",
+        lambda w: {
+            "name": "Walk campaign",
+            "goal": "More leads",
+            "audience_regions": ["EMEA"],
+            "audience_verticals": ["Health"],
+            "starts_on": "2027-01-01",
+            "mdf_fund_id": 5,
+        },
+    ),
+    (CA, "PATCH"): Case(
+        "vendor",
+        lambda w: f"/api/v1/campaigns/{w.campaign}",
+        "json",
+        lambda w: {"name": "Renamed", "goal": "g", "starts_on": "2027-02-01"},
+    ),
+    **{
+        (CA + f"/{action}", "POST"): Case(
+            "vendor", lambda w, action=action: f"/api/v1/campaigns/{w.campaign}/{action}", "none"
+        )
+        for action in ("launch", "pause", "resume", "duplicate")
+    },
+    (CA + "/items", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/campaigns/{w.campaign}/items",
+        "json",
+        lambda w: {
+            "kind": "social",
+            "title": "Post",
+            "text": "Hi from {{ partner.name }}: {{ link }}",
+            "editable": ["text"],
+            "max_length": 200,
+            "day": 1,
+            "time": "10:00",
+        },
+    ),
+    (EN + "/approve", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/enrolments/{w.enrolment}/approve",
+        "json",
+        lambda w: {
+            "item_ids": [w.campaign_item],
+            "edits": {str(w.campaign_item): {"text": "Mine"}},
+        },
+    ),
+    **{
+        (EN + f"/{step}", "POST"): Case(
+            "admin", lambda w, step=step: f"/api/v1/enrolments/{w.enrolment}/{step}", "none"
+        )
+        for step in ("opt-out", "pause", "resume")
+    },
+    ("/api/v1/contacts", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/contacts",
+        "json",
+        lambda w: {"email": "walk@example.com", "name": "Walk", "consent_source": "fair 2026"},
+    ),
+    ("/api/v1/contacts/import", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/contacts/import?consent_source=fair",
+        "raw",
+        upload=lambda: b"email,name\nwalk2@example.com,Walk\n",
+    ),
+    ("/campaigns", "POST"): Case(
+        "vendor",
+        lambda w: "/campaigns",
+        "form",
+        lambda w: {
+            "name": "Walk portal campaign",
+            "goal": "g",
+            "starts_on": "2027-01-01",
+            "audience_regions": "EMEA",
+            "audience_verticals": "Health",
+            "mdf_fund_id": "5",
+        },
+    ),
+    ("/campaigns/<id:campaign_id>/edit", "POST"): Case(
+        "vendor",
+        lambda w: f"/campaigns/{w.campaign}/edit",
+        "form",
+        lambda w: {"name": "Renamed", "goal": "g", "starts_on": "2027-01-01", "mdf_fund_id": "7"},
+    ),
+    ("/campaigns/<id:campaign_id>/items", "POST"): Case(
+        "vendor",
+        lambda w: f"/campaigns/{w.campaign}/items",
+        "form",
+        lambda w: {
+            "kind": "email",
+            "title": "Mail",
+            "subject": "News from {{ partner.name }}",
+            "preheader": "p",
+            "text": "Hello",
+            "editable": "subject",
+            "max_length": "100",
+            "day": "2",
+            "time": "08:30",
+            "at": "",
+        },
+    ),
+    ("/campaigns/<id:campaign_id>/<any(launch, pause, resume, duplicate):action>", "POST"): Case(
+        "vendor", lambda w: f"/campaigns/{w.campaign}/pause", "form"
+    ),
+    ("/enrolments/<id:enrolment_id>/approve", "POST"): Case(
+        "admin",
+        lambda w: f"/enrolments/{w.enrolment}/approve",
+        "form",
+        lambda w: {
+            "scope": "some",
+            f"include-{w.campaign_item}": "on",
+            f"edit-{w.campaign_item}-text": "Mine",
+            "channel_ids": "1",
+        },
+    ),
+    ("/enrolments/<id:enrolment_id>/<any('opt-out', pause, resume):step>", "POST"): Case(
+        "admin", lambda w: f"/enrolments/{w.enrolment}/pause", "form"
+    ),
+    ("/contacts", "POST"): Case(
+        "admin",
+        lambda w: "/contacts",
+        "form",
+        lambda w: {"email": "walk3@example.com", "name": "W", "consent_source": "fair"},
+    ),
+    ("/contacts/import", "POST"): Case(
+        "admin",
+        lambda w: "/contacts/import",
+        "form",
+        lambda w: {"consent_source": "fair"},
+        upload=lambda: b"email,name\nwalk4@example.com,W\n",
+    ),
+    ("/unsubscribe/<token>", "POST"): Case(
+        "anon",
+        lambda w: f"/unsubscribe/{w.contact_token}",
+        "form",
+        lambda w: {"List-Unsubscribe": "One-Click"},
     ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(

@@ -186,7 +186,7 @@ def test_get_one_partner(
     assert r.json["tier_name"] == "Gold"
     assert set(r.json) == {
         "id", "name", "type", "tier_id", "tier_name", "country", "region", "verticals",
-        "business_model", "website_domains", "status", "dpa_signed_on", "created_at",
+        "business_model", "website_domains", "status", "dpa_signed_on", "timezone", "created_at",
         "updated_at",
     }  # fmt: skip
 

@@ -57,6 +57,8 @@ class Target:
     lead: int = GHOST
     proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
     channel: int = GHOST  # B's publishing channel
+    campaign: int = GHOST  # a launched campaign for B's tier only
+    enrolment: int = GHOST  # B's invitation to it
 
 
 @dataclass
@@ -92,6 +94,18 @@ def _syndication(vendor: Any, b_admin: Any, b_tier: int, session: Session) -> tu
     )
     session.commit()
     return item, embed.id, lead.id
+
+
+def _campaign(vendor: Any, b_admin: Any, b_tier: int) -> tuple[int, int]:
+    """A launched campaign for B's tier only, and B's invitation to it."""
+    r = vendor.post("/api/v1/campaigns", {"name": "For B", "audience_tier_ids": [b_tier]})
+    assert r.status_code == 201, r.json
+    campaign = r.json["id"]
+    r = vendor.post(f"/api/v1/campaigns/{campaign}/items", {"kind": "social", "text": "Hi"})
+    assert r.status_code == 201, r.json
+    assert vendor.post(f"/api/v1/campaigns/{campaign}/launch").status_code == 200
+    enrolment = b_admin.get("/api/v1/enrolments").json["items"][0]["id"]
+    return campaign, enrolment
 
 
 @pytest.fixture(autouse=True)
@@ -151,11 +165,23 @@ def world(
         {"kind": "linkedin", "access_token": "b-token", "author": "urn:li:organization:77"},
     )
     assert r.status_code == 201, r.json
+    campaign, enrolment = _campaign(vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id)
     return World(
         a=a,
         b=b,
         members=members,
-        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead, channel=r.json["id"]),
+        b_ids=Target(
+            b.id,
+            b_asset,
+            b_version,
+            job.id,
+            item,
+            embed,
+            lead,
+            channel=r.json["id"],
+            campaign=campaign,
+            enrolment=enrolment,
+        ),
         a_asset=a_asset,
         tier=b.tier,
         vendor=vendor_user,
@@ -192,6 +218,10 @@ IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
 CH = "/api/v1/channels/<id:channel_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
+CA = "/api/v1/campaigns/<id:campaign_id>"
+EN = "/api/v1/enrolments/<id:enrolment_id>"
+# A partner sees a campaign it is invited to (A is not); changing one is the vendor's.
+INVITED_ONLY = "a campaign another tenant is invited to: its existence is private"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
@@ -287,6 +317,26 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     (CH, "GET"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
     (CH, "DELETE"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
+    (CA, "GET"): Case(lambda t: f"/api/v1/campaigns/{t.campaign}", why=INVITED_ONLY),
+    (CA, "PATCH"): Case(
+        lambda t: f"/api/v1/campaigns/{t.campaign}", lambda: {"name": "Mine"}, why=INVITED_ONLY
+    ),
+    **{
+        (CA + f"/{action}", "POST"): Case(
+            lambda t, action=action: f"/api/v1/campaigns/{t.campaign}/{action}", why=INVITED_ONLY
+        )
+        for action in ("launch", "pause", "resume", "duplicate")
+    },
+    (CA + "/items", "GET"): Case(lambda t: f"/api/v1/campaigns/{t.campaign}/items"),
+    (CA + "/items", "POST"): Case(
+        lambda t: f"/api/v1/campaigns/{t.campaign}/items", lambda: {"kind": "social", "text": "x"}
+    ),
+    (CA + "/results", "GET"): Case(lambda t: f"/api/v1/campaigns/{t.campaign}/results"),
+    (EN, "GET"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}"),
+    (EN + "/approve", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/approve", dict),
+    (EN + "/opt-out", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/opt-out"),
+    (EN + "/pause", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/pause"),
+    (EN + "/resume", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/resume"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -347,6 +397,22 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Channels are the partner admins' (credentials): a partner user is refused by role.
     (CH, "GET"): (200, 403),
     (CH, "DELETE"): (204, 403),
+    (CA, "GET"): (200, 200),
+    (CA, "PATCH"): (403, 403),
+    (CA + "/launch", "POST"): (403, 403),
+    (CA + "/pause", "POST"): (403, 403),
+    (CA + "/resume", "POST"): (403, 403),
+    (CA + "/duplicate", "POST"): (403, 403),
+    (CA + "/items", "GET"): (200, 200),
+    (CA + "/items", "POST"): (403, 403),
+    (CA + "/results", "GET"): (403, 403),
+    (EN, "GET"): (200, 200),
+    # In this order (the control walk keeps it): approve, then opt out; paused or resumed
+    # only from approved or paused, so the admin gets 409s after opting out.
+    (EN + "/approve", "POST"): (200, 403),
+    (EN + "/opt-out", "POST"): (200, 403),
+    (EN + "/pause", "POST"): (409, 403),
+    (EN + "/resume", "POST"): (409, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from prm_domain import auth, partner_changes, passwords
 from prm_domain.enums import Role
-from prm_domain.models import Embed
+from prm_domain.models import Contact, Embed
 from prm_domain.syndication import leads
 from tests.app.hostile_cases import CASES, Case, World
 from tests.app.test_portal import FAST_DUMMY, FAST_HASHER
@@ -399,6 +399,30 @@ def _build(
         session, lead_embed, form_id=lead_item, fields={"email": "l@buyer.example"}, consent=True
     )
     session.commit()
+    campaign = _json(
+        api,
+        v,
+        "POST",
+        "/api/v1/campaigns",
+        json={"name": "Walk", "audience_tier_ids": [tier.id]},
+    )["id"]
+    campaign_item = _json(
+        api,
+        v,
+        "POST",
+        f"/api/v1/campaigns/{campaign}/items",
+        json={"kind": "social", "text": "Hi {{ link }}", "editable": ["text"], "max_length": 300},
+    )["id"]
+    _json(api, v, "POST", f"/api/v1/campaigns/{campaign}/launch")
+    enrolment = _json(api, a, "GET", "/api/v1/enrolments")["items"][0]["id"]
+    contact = _json(
+        api,
+        a,
+        "POST",
+        "/api/v1/contacts",
+        json={"email": "reader@example.com", "consent_source": "fair"},
+    )["id"]
+    contact_token = session.get(Contact, contact).token  # type: ignore[union-attr]
     world = World(
         vendor=vendor,
         admin=admin,
@@ -418,6 +442,10 @@ def _build(
         channel=channel,
         token=token,
         page_view=page_views.issue(app.config["SECRET_KEY"], embed["key"]),
+        campaign=campaign,
+        campaign_item=campaign_item,
+        enrolment=enrolment,
+        contact_token=contact_token,
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
     for name, user in signed_in.items():

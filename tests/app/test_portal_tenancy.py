@@ -102,7 +102,11 @@ VENDOR_ONLY_CASES: dict[tuple[str, str], Case] = {
 
 # Feature blueprints keep their cross-tenant cases beside their own tests; each such module
 # checks its list against the URL map and runs every case (404, nothing changed).
-FEATURE_MODULES = ("tests.app.test_portal_library", "tests.app.test_portal_syndication")
+FEATURE_MODULES = (
+    "tests.app.test_portal_library",
+    "tests.app.test_portal_syndication",
+    "tests.app.test_portal_campaigns",
+)
 
 
 def feature_cases() -> set[tuple[str, str]]:
@@ -119,6 +123,8 @@ PUBLIC_ENDPOINTS = {
     "static": "the app's own CSS and JS",
     "links.follow": "short links /r/<code> handed out publicly by partners; anyone may follow one",
     "links.logo": "the partner's logo behind such a link, shown in their co-branded emails",
+    "unsubscribe.page": "a mail recipient's unsubscribe link: the token is the authority",
+    "unsubscribe.confirm": "its one-click POST (RFC 8058), sent by mail clients without a session",
 }
 
 

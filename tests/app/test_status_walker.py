@@ -30,7 +30,13 @@ from app.auth import NOTICE_ENDPOINTS, PUBLIC_ENDPOINTS
 from prm_domain import access, auth, jobs
 from prm_domain.enums import PartnerStatus, Role
 from prm_domain.models import Partner, TrackedLink, User
-from tests.app.test_api_tenancy import _asset, _syndication, fast_hash, snapshot  # noqa: F401
+from tests.app.test_api_tenancy import (  # noqa: F401 - fast_hash is a fixture
+    _asset,
+    _campaign,
+    _syndication,
+    fast_hash,
+    snapshot,
+)
 from tests.conftest import PASSWORD, Api, csrf_of
 from tests.library_fixtures import png
 
@@ -53,6 +59,8 @@ PUBLIC = {
     "links.logo": "the logo in sent emails: see test_link_logo_follows_the_partner_status",
     "api.create_token": "sign-in: see test_tokens_and_sign_in_per_status",
     "api_docs.openapi": "the API's description, the same for everyone",
+    "unsubscribe.page": "a mail recipient's unsubscribe link: no user, the token is the authority",
+    "unsubscribe.confirm": "its one-click POST (RFC 8058), which mail clients send",
 }
 
 
@@ -106,6 +114,7 @@ def closed(
             {"kind": "x", "access_token": "t", "user_id": "12"},
         )
         assert channel.status_code == 201, channel.json
+        campaign, enrolment = _campaign(vendor, own, partner.tier_id)
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -134,6 +143,11 @@ def closed(
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
             "channel_id": str(channel.json["id"]),
+            "campaign_id": str(campaign),
+            "enrolment_id": str(enrolment),
+            "action": "pause",
+            "step": "pause",
+            "token": "x" * 43,
         }
         return Closed(partner, admin, values, own, portal)
 

@@ -100,7 +100,8 @@ def test_require_raises_with_message() -> None:
 
 def test_profile_fields() -> None:
     # Verticals, type, region (content gating) and the name are the vendor's: proposed only.
-    assert frozenset({"business_model", "website_domains"}) == PARTNER_PROFILE_FIELDS
+    # The time zone is the partner's own: it only says when its campaign posts go out.
+    assert frozenset({"business_model", "website_domains", "timezone"}) == PARTNER_PROFILE_FIELDS
     assert {"name", "type", "region", "verticals"} == access.PROPOSABLE_PARTNER_FIELDS
 
 

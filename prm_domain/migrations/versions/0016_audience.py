@@ -1,7 +1,7 @@
 """audience entries: content audiences mirrored as rows, matched in SQL with an index
 
 Revision ID: 0016_audience
-Revises: 0010_channels
+Revises: 0014_campaigns
 Create Date: 2026-11-29
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0016_audience"
-down_revision: str | Sequence[str] | None = "0010_channels"
+down_revision: str | Sequence[str] | None = "0014_campaigns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

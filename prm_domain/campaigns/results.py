@@ -1,0 +1,212 @@
+"""Publications and results: per item and partner (published time, external link, clicks on
+the tracked link, leads attributed) and per campaign (partners invited, approved, opted
+out; posts published and failed; clicks; leads; MDF drawn)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prm_domain import access, validation
+from prm_domain.access import Right
+from prm_domain.campaigns.campaigns import get_campaign
+from prm_domain.enums import ChannelKind, EnrolmentStatus, PublicationState
+from prm_domain.models import (
+    Asset,
+    Channel,
+    Enrolment,
+    Lead,
+    Partner,
+    Publication,
+    TrackedLink,
+    User,
+)
+from prm_domain.pagination import Page, paginate
+from prm_domain.rendering import slug
+
+
+def list_publications(
+    session: Session,
+    actor: User,
+    *,
+    campaign_id: int | None = None,
+    partner_id: int | None = None,
+    state: PublicationState | None = None,
+    channel_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Publication]:
+    """Vendors see every partner's; a partner's people see their own only."""
+    stmt = select(Publication).where(
+        access.partner_scope(actor, Publication.partner_id, access.Area.CONTENT)
+    )
+    for column, value in (
+        (Publication.campaign_id, campaign_id),
+        (Publication.partner_id, partner_id),
+        (Publication.channel_id, channel_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == (value if 0 < value <= validation.MAX_ID else 0))
+    if state is not None:
+        stmt = stmt.where(Publication.state == state)
+    stmt = stmt.order_by(Publication.due_at, Publication.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+@dataclass
+class Row:
+    """One item for one partner."""
+
+    partner_id: int
+    partner_name: str
+    item_id: int
+    item_title: str
+    state: str
+    published_at: dt.datetime | None
+    external_url: str
+    clicks: int
+    leads: int
+
+
+@dataclass
+class Summary:
+    invited: int = 0
+    approved: int = 0
+    opted_out: int = 0
+    paused: int = 0
+    published: int = 0
+    failed: int = 0
+    scheduled: int = 0
+    clicks: int = 0
+    leads: int = 0
+    # MDF drawn: the MDF feature fills it (a seam: the fund ledger is not part of campaigns).
+    mdf_drawn: Decimal | None = None
+    by_day: list[tuple[dt.date, int]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+
+def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary:
+    campaign = get_campaign(session, actor, campaign_id)
+    access.require(actor, Right.MANAGE_CAMPAIGNS, "Only the vendor's marketing team sees results.")
+    out = Summary()
+    statuses = Counter(
+        session.scalars(select(Enrolment.status).where(Enrolment.campaign_id == campaign.id))
+    )
+    out.invited = sum(statuses.values())
+    out.approved = statuses[EnrolmentStatus.APPROVED] + statuses[EnrolmentStatus.PAUSED]
+    out.opted_out = statuses[EnrolmentStatus.OPTED_OUT]
+    out.paused = statuses[EnrolmentStatus.PAUSED]
+    states = dict(
+        session.execute(
+            select(Publication.state, func.count())
+            .where(Publication.campaign_id == campaign.id)
+            .group_by(Publication.state)
+        ).all()
+    )
+    out.published = states.get(PublicationState.PUBLISHED, 0)
+    out.failed = states.get(PublicationState.FAILED, 0)
+    out.scheduled = states.get(PublicationState.SCHEDULED, 0)
+    items = {item.id: item for item in campaign.items}
+    names = dict(
+        session.execute(
+            select(Partner.id, Partner.name)
+            .join(Enrolment, Enrolment.partner_id == Partner.id)
+            .where(Enrolment.campaign_id == campaign.id)
+        ).all()
+    )
+    clicks: dict[tuple[int, int], int] = {}
+    leads: dict[tuple[int, int], int] = {}
+    asset_items = {item.asset_id: item.id for item in items.values() if item.asset_id}
+    if asset_items and names:
+        for link in session.scalars(
+            select(TrackedLink).where(
+                TrackedLink.asset_id.in_(list(asset_items)), TrackedLink.partner_id.in_(list(names))
+            )
+        ):
+            clicks[(link.partner_id, asset_items[link.asset_id])] = link.clicks
+        slugs = {
+            slug(a.name): asset_items[a.id]
+            for a in session.scalars(select(Asset).where(Asset.id.in_(list(asset_items))))
+        }
+        since = campaign.launched_at or campaign.created_at
+        for partner_id, utm in session.execute(
+            select(Lead.partner_id, Lead.utm).where(
+                Lead.partner_id.in_(list(names)), Lead.created_at >= since
+            )
+        ):
+            item_id = slugs.get(str((utm or {}).get("utm_campaign", "")))
+            if item_id is not None:
+                leads[(partner_id, item_id)] = leads.get((partner_id, item_id), 0) + 1
+    by_day: Counter[dt.date] = Counter()
+    seen: set[tuple[int, int]] = set()
+    for pub in session.scalars(
+        select(Publication)
+        .where(Publication.campaign_id == campaign.id)
+        .order_by(Publication.partner_id, Publication.item_id, Publication.id)
+    ):
+        if pub.published_at is not None:
+            by_day[pub.published_at.date()] += 1
+        if pub.item_id is None:
+            continue
+        pair = (pub.partner_id, pub.item_id)
+        item = items.get(pub.item_id)
+        out.rows.append(
+            Row(
+                partner_id=pub.partner_id,
+                partner_name=names.get(pub.partner_id, ""),
+                item_id=pub.item_id,
+                item_title=(item.title or item.kind.value) if item else "",
+                state=pub.state.value,
+                published_at=pub.published_at,
+                external_url=pub.external_url,
+                # Clicks and leads belong to the (partner, item), shown on its first row.
+                clicks=0 if pair in seen else clicks.get(pair, 0),
+                leads=0 if pair in seen else leads.get(pair, 0),
+            )
+        )
+        seen.add(pair)
+    out.clicks = sum(clicks.values())
+    out.leads = sum(leads.values())
+    out.by_day = sorted(by_day.items())
+    return out
+
+
+def calendar(
+    session: Session, actor: User, start: dt.datetime, end: dt.datetime
+) -> list[Publication]:
+    """What goes out (or went out) between ``start`` and ``end``: the partner's own, or every
+    partner's for the vendor. Held and skipped posts are left out."""
+    stmt = (
+        select(Publication)
+        .where(
+            access.partner_scope(actor, Publication.partner_id, access.Area.CONTENT),
+            Publication.due_at >= start,
+            Publication.due_at < end,
+            Publication.state != PublicationState.SKIPPED,
+        )
+        .order_by(Publication.due_at, Publication.id)
+        .limit(2000)
+    )
+    return list(session.scalars(stmt))
+
+
+def outbox_feed(
+    session: Session, actor: User, *, page: int = 1, per_page: int = 20
+) -> Page[Publication]:
+    """The built-in outbox channel's feed: posts "published" there, newest first."""
+    stmt = (
+        select(Publication)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(
+            access.partner_scope(actor, Publication.partner_id, access.Area.CONTENT),
+            Channel.kind == ChannelKind.OUTBOX,
+            Publication.state == PublicationState.PUBLISHED,
+        )
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+    )
+    return paginate(session, stmt, page=page, per_page=per_page)

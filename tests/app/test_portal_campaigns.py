@@ -1,0 +1,130 @@
+"""Campaign pages across tenants: another organisation's campaign (one it is not invited to)
+and invitation are 404 on every page with an id, and nothing changes; the own one works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from prm_domain.campaigns import campaigns
+from prm_domain.enums import Role
+from prm_domain.models import Enrolment
+from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
+    fast_argon2,
+    password_hash,
+    post_form,
+    text_of,
+)
+from tests.app.test_portal_tenancy import snapshot
+
+CA = "/campaigns/<id:campaign_id>"
+EN = "/enrolments/<id:enrolment_id>"
+CROSS_TENANT_CASES: list[tuple[str, str]] = [
+    (CA, "GET"),
+    (CA + "/edit", "POST"),
+    (CA + "/items", "POST"),
+    (CA + "/<any(launch, pause, resume, duplicate):action>", "POST"),
+    (CA + "/results.csv", "GET"),
+    (EN + "/approve", "POST"),
+    (EN + "/<any('opt-out', pause, resume):step>", "POST"),
+]
+
+
+@pytest.fixture
+def world(make_partner, make_user, session) -> dict[str, Any]:
+    owner = make_partner(name="Invited Owner Ltd")
+    intruder = make_partner(name="Intruder Org GmbH")
+    marketing = make_user(Role.MARKETING_MANAGER)
+    campaign = campaigns.create_campaign(
+        session, marketing, {"name": "Owner-only launch", "audience_tier_ids": [owner.tier_id]}
+    )
+    campaigns.add_item(session, marketing, campaign.id, {"kind": "social", "text": "Secret text"})
+    campaigns.launch_campaign(session, marketing, campaign.id)
+    enrolment = session.scalars(select(Enrolment).where(Enrolment.campaign_id == campaign.id)).one()
+    session.commit()
+    return {
+        "campaign": campaign.id,
+        "enrolment": enrolment.id,
+        "owner_admin": make_user(Role.PARTNER_ADMIN, partner=owner),
+        "intruders": [
+            make_user(Role.PARTNER_ADMIN, partner=intruder),
+            make_user(Role.PARTNER_USER, partner=intruder),
+        ],
+    }
+
+
+def _calls(client: Any, w: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    c, e = w["campaign"], w["enrolment"]
+    return {
+        (CA, "GET"): lambda: client.get(f"/campaigns/{c}"),
+        (CA + "/edit", "POST"): lambda: post_form(client, f"/campaigns/{c}/edit", {"name": "X"}),
+        (CA + "/items", "POST"): lambda: post_form(
+            client, f"/campaigns/{c}/items", {"kind": "social", "text": "planted"}
+        ),
+        (CA + "/<any(launch, pause, resume, duplicate):action>", "POST"): lambda: post_form(
+            client, f"/campaigns/{c}/pause"
+        ),
+        (CA + "/results.csv", "GET"): lambda: client.get(f"/campaigns/{c}/results.csv"),
+        (EN + "/approve", "POST"): lambda: post_form(client, f"/enrolments/{e}/approve"),
+        (EN + "/<any('opt-out', pause, resume):step>", "POST"): lambda: post_form(
+            client, f"/enrolments/{e}/opt-out"
+        ),
+    }
+
+
+def test_cross_tenant_cases_cover_every_campaign_route_with_an_id(app):
+    rules = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_campaigns.") and rule.arguments
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert rules == set(CROSS_TENANT_CASES)
+
+
+def test_another_organisation_gets_404_and_the_owner_gets_through(
+    client, sign_in_as, session, world
+):
+    calls = _calls(client, world)
+    assert set(calls) == set(CROSS_TENANT_CASES)
+    for actor in world["intruders"]:
+        sign_in_as(actor)
+        before = snapshot(session)
+        for key, call in calls.items():
+            r = call()
+            assert r.status_code == 404, f"{key}: {r.status_code}"
+            assert "Owner-only launch" not in text_of(r) and "Secret text" not in text_of(r)
+        assert snapshot(session) == before
+        assert "Owner-only launch" not in text_of(client.get("/campaigns"))
+    sign_in_as(world["owner_admin"])
+    assert "Secret text" in text_of(calls[(CA, "GET")]())
+    assert calls[(EN + "/approve", "POST")]().status_code == 302
+    assert calls[(CA + "/edit", "POST")]().status_code == 403  # the vendor's to change
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(app, client, sign_in_as, session, world):
+    c, e = world["campaign"], world["enrolment"]
+    paths = {
+        "portal_campaigns.campaign_create": "/campaigns",
+        "portal_campaigns.campaign_update": f"/campaigns/{c}/edit",
+        "portal_campaigns.item_add": f"/campaigns/{c}/items",
+        "portal_campaigns.campaign_action": f"/campaigns/{c}/pause",
+        "portal_campaigns.enrolment_approve": f"/enrolments/{e}/approve",
+        "portal_campaigns.enrolment_step": f"/enrolments/{e}/opt-out",
+        "portal_campaigns.contact_add": "/contacts",
+        "portal_campaigns.contact_import": "/contacts/import",
+    }
+    posts = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_campaigns.") and "POST" in rule.methods
+    }
+    assert posts == set(paths)
+    sign_in_as(world["owner_admin"])
+    before = snapshot(session)
+    for endpoint, path in paths.items():
+        assert client.post(path, data={"name": "x"}).status_code == 400, endpoint
+        assert client.post(path, data={"csrf_token": "forged"}).status_code == 400, endpoint
+    assert snapshot(session) == before
