@@ -34,6 +34,13 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    # Market development funds: see balances, requests, claims, ROI (own organisation's only
+    # for partner admins); the vendor's funds and allocations, payment and export; deciding
+    # requests and claims; a partner admin's requests and claims.
+    VIEW_MDF = "view_mdf"
+    MANAGE_MDF = "manage_mdf"
+    APPROVE_MDF = "approve_mdf"
+    REQUEST_MDF = "request_mdf"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,9 +52,13 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_EMBEDS,
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
+        Right.REQUEST_MDF,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
+            Right.VIEW_MDF,
+            Right.MANAGE_MDF,
+            Right.APPROVE_MDF,
             Right.VIEW_ALL_PARTNERS,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
@@ -56,7 +67,13 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
-        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS}
+        {
+            Right.VIEW_ALL_PARTNERS,
+            Right.MANAGE_ASSETS,
+            Right.VIEW_LEADS,
+            Right.VIEW_MDF,
+            Right.APPROVE_MDF,
+        }
     ),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -67,6 +84,8 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_LEADS,
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
+            Right.VIEW_MDF,
+            Right.REQUEST_MDF,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -90,6 +109,10 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.VIEW_LEADS: Area.EMBEDS,
     Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    Right.VIEW_MDF: Area.MDF,
+    Right.MANAGE_MDF: Area.MDF,
+    Right.APPROVE_MDF: Area.MDF,
+    Right.REQUEST_MDF: Area.MDF,
 }
 
 

@@ -10,6 +10,15 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.mdf import (
+    MdfAllocation,
+    MdfClaim,
+    MdfFund,
+    MdfIdempotencyKey,
+    MdfLedgerEntry,
+    MdfProof,
+    MdfRequest,
+)
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
@@ -33,6 +42,13 @@ __all__ = [
     "EmbedDailyStat",
     "EmbedViewEvent",
     "Lead",
+    "MdfAllocation",
+    "MdfClaim",
+    "MdfFund",
+    "MdfIdempotencyKey",
+    "MdfLedgerEntry",
+    "MdfProof",
+    "MdfRequest",
     "Notification",
     "Partner",
     "PartnerChangeRequest",
