@@ -206,11 +206,11 @@ def submit_claim(
 
 
 def get_claim(session: Session, actor: User, claim_id: int) -> MdfClaim:
-    require(actor, Right.VIEW_MDF)
     claim = session.get(MdfClaim, claim_id)
     if claim is None:
         raise NotFound("Claim not found.")
     ensure_visible(actor, claim.partner_id, "Claim", Area.MDF)
+    require(actor, Right.VIEW_MDF)
     return claim
 
 
@@ -221,11 +221,11 @@ def proofs_of(session: Session, claim: MdfClaim) -> list[MdfProof]:
 
 
 def get_proof(session: Session, actor: User, proof_id: int) -> MdfProof:
-    require(actor, Right.VIEW_MDF)
     proof = session.get(MdfProof, proof_id)
     if proof is None:
         raise NotFound("File not found.")
     ensure_visible(actor, proof.partner_id, "File", Area.MDF)
+    require(actor, Right.VIEW_MDF)
     return proof
 
 
@@ -367,8 +367,8 @@ def add_proofs(
 ) -> MdfClaim:
     """The partner answers a request for information with more files; the claim is submitted
     again."""
-    require(actor, Right.REQUEST_MDF)
     claim = get_claim(session, actor, claim_id)
+    require(actor, Right.REQUEST_MDF)
     if claim.status is not C.INFO_REQUESTED:
         raise Conflict(f"This claim is {claim.status.label.lower()}: no information was asked.")
     if not proofs:

@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prm_domain import audit
-from prm_domain.access import Area, Right, ensure_visible, partner_scope, require
+from prm_domain.access import (
+    Area,
+    Right,
+    ensure_status,
+    ensure_visible,
+    has,
+    partner_scope,
+    require,
+)
 from prm_domain.enums import MdfAllocationRule, MdfEntryKind, PartnerStatus
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.mdf import ledger
@@ -87,7 +95,7 @@ def list_funds(
 ) -> Page[MdfFund]:
     require(actor, Right.VIEW_MDF)
     stmt: Select[Any] = select(MdfFund).order_by(MdfFund.starts_on.desc(), MdfFund.id.desc())
-    if not actor.is_vendor:
+    if not has(actor, Right.VIEW_ALL_PARTNERS):
         # A partner sees the funds it holds money in.
         stmt = stmt.where(
             MdfFund.id.in_(
@@ -98,12 +106,15 @@ def list_funds(
 
 
 def get_fund(session: Session, actor: User, fund_id: int) -> MdfFund:
-    require(actor, Right.VIEW_MDF)
     fund = session.get(MdfFund, fund_id)
-    if fund is None:
+    # A partner sees the funds it holds money in; others are a 404 like a missing one.
+    if fund is None or (
+        not has(actor, Right.VIEW_ALL_PARTNERS)
+        and allocation_of(session, fund.id, actor.partner_id) is None
+    ):
         raise NotFound("Fund not found.")
-    if not actor.is_vendor and allocation_of(session, fund.id, actor.partner_id) is None:
-        raise NotFound("Fund not found.")
+    ensure_status(actor, Area.MDF)
+    require(actor, Right.VIEW_MDF)
     return fund
 
 

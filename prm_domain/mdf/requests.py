@@ -183,11 +183,13 @@ def _values_of(req: MdfRequest) -> dict[str, Any]:
 
 
 def get_request(session: Session, actor: User, request_id: int) -> MdfRequest:
-    require(actor, Right.VIEW_MDF)
+    # Tenancy before the role: another tenant's request is a 404 for every partner role, the
+    # same answer as a missing one.
     req = session.get(MdfRequest, request_id)
     if req is None:
         raise NotFound("Request not found.")
     ensure_visible(actor, req.partner_id, "Request", Area.MDF)
+    require(actor, Right.VIEW_MDF)
     return req
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -56,6 +57,10 @@ class Target:
     embed: int = GHOST
     lead: int = GHOST
     proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
+    fund: int = GHOST  # an MDF fund B holds money in (A holds none there)
+    mdf_request: int = GHOST
+    claim: int = GHOST
+    proof: int = GHOST
 
 
 @dataclass
@@ -93,6 +98,29 @@ def _syndication(vendor: Any, b_admin: Any, b_tier: int, session: Session) -> tu
     return item, embed.id, lead.id
 
 
+def _mdf(session: Session, app: Flask, make_user: Any, b: Partner, b_admin: User) -> list[int]:
+    """B's MDF: a fund with B's allocation, an approved request, a claim with a proof file."""
+    from prm_domain.mdf import claims, funds, requests
+    from prm_domain.storage import LocalStorage
+    from tests.mdf_fixtures import TODAY, event_proofs, fund_values, request_values
+
+    vendor = make_user(Role.VENDOR_ADMIN)
+    fund = funds.create_fund(session, vendor, fund_values())
+    funds.allocate(session, vendor, fund.id, {"partner_id": b.id, "amount": Decimal("5000.00")})
+    req = requests.submit_request(session, b_admin, request_values(fund.id))
+    requests.approve_request(session, vendor, req.id, Decimal("400.00"), "part")
+    claim = claims.submit_claim(
+        session,
+        b_admin,
+        LocalStorage(app.config["STORAGE_DIR"]),
+        {"request_id": req.id, "amount": Decimal("10.00"), "actual_cost": Decimal("10.00")},
+        event_proofs(),
+        TODAY,
+    )
+    session.commit()
+    return [fund.id, req.id, claim.id, claims.proofs_of(session, claim)[0].id]
+
+
 @pytest.fixture(autouse=True)
 def fast_hash(monkeypatch: pytest.MonkeyPatch, password_hash: str) -> None:
     # Control cases create users; argon2 is slow and not what these tests are about.
@@ -128,6 +156,7 @@ def world(
     make_user: Callable[..., User],
     api_as: Any,
     session: Session,
+    app: Flask,
 ) -> World:
     a, b = make_partner(), make_partner()  # each on its own tier
     members = {(name, role): make_user(role, p) for name, p in (("a", a), ("b", b)) for role in
@@ -145,11 +174,12 @@ def world(
     item, embed, lead = _syndication(
         vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id, session
     )
+    mdf = _mdf(session, app, make_user, b, members["b", Role.PARTNER_ADMIN])
     return World(
         a=a,
         b=b,
         members=members,
-        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead),
+        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead, GHOST, *mdf),
         a_asset=a_asset,
         tier=b.tier,
         vendor=vendor_user,
@@ -184,6 +214,9 @@ AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
+FUND = "/api/v1/mdf/funds/<id:fund_id>"
+MREQ = "/api/v1/mdf/requests/<id:request_id>"
+CLAIM = "/api/v1/mdf/claims/<id:claim_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
@@ -278,6 +311,53 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
     ),
+    (FUND, "GET"): Case(lambda t: f"/api/v1/mdf/funds/{t.fund}"),
+    (FUND + "/allocations", "GET"): Case(lambda t: f"/api/v1/mdf/funds/{t.fund}/allocations"),
+    (FUND + "/allocations", "POST"): Case(
+        lambda t: f"/api/v1/mdf/funds/{t.fund}/allocations",
+        lambda: {"partner_id": 1, "amount": "1.00"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (FUND + "/reallocations", "POST"): Case(
+        lambda t: f"/api/v1/mdf/funds/{t.fund}/reallocations",
+        lambda: {"from_partner_id": 1, "to_partner_id": 2, "amount": "1.00", "reason": "x"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (MREQ, "GET"): Case(lambda t: f"/api/v1/mdf/requests/{t.mdf_request}"),
+    (MREQ + "/resubmit", "POST"): Case(
+        lambda t: f"/api/v1/mdf/requests/{t.mdf_request}/resubmit", lambda: {"description": "M"}
+    ),
+    **{
+        (MREQ + f"/{verb}", "POST"): Case(
+            lambda t, verb=verb: f"/api/v1/mdf/requests/{t.mdf_request}/{verb}",
+            lambda: {"reason": "mine"},
+            refusal=403,
+            why=VENDOR_ONLY,
+        )
+        for verb in ("approve", "reject", "request-changes")
+    },
+    (CLAIM, "GET"): Case(lambda t: f"/api/v1/mdf/claims/{t.claim}"),
+    (CLAIM + "/proofs", "POST"): Case(
+        lambda t: f"/api/v1/mdf/claims/{t.claim}/proofs", data=lambda: png(10, 10)
+    ),
+    **{
+        (CLAIM + f"/{verb}", "POST"): Case(
+            lambda t, verb=verb: f"/api/v1/mdf/claims/{t.claim}/{verb}",
+            lambda: {"reason": "mine"},
+            refusal=403,
+            why=VENDOR_ONLY,
+        )
+        for verb in ("approve", "reject", "request-info")
+    },
+    (CLAIM + "/pay", "POST"): Case(
+        lambda t: f"/api/v1/mdf/claims/{t.claim}/pay",
+        lambda: {"reference": "mine", "paid_on": "2026-01-01"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): Case(lambda t: f"/api/v1/mdf/proofs/{t.proof}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -335,6 +415,23 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Partner users see only leads assigned to them; B's lead is assigned to nobody.
     ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
+    # MDF is money: a partner's admins only; B's claim is submitted, so more proofs are a 409.
+    (FUND, "GET"): (200, 403),
+    (FUND + "/allocations", "GET"): (200, 403),
+    (FUND + "/allocations", "POST"): (403, 403),
+    (FUND + "/reallocations", "POST"): (403, 403),
+    (MREQ, "GET"): (200, 403),
+    (MREQ + "/resubmit", "POST"): (409, 403),
+    (MREQ + "/approve", "POST"): (403, 403),
+    (MREQ + "/reject", "POST"): (403, 403),
+    (MREQ + "/request-changes", "POST"): (403, 403),
+    (CLAIM, "GET"): (200, 403),
+    (CLAIM + "/proofs", "POST"): (409, 403),
+    (CLAIM + "/approve", "POST"): (403, 403),
+    (CLAIM + "/reject", "POST"): (403, 403),
+    (CLAIM + "/request-info", "POST"): (403, 403),
+    (CLAIM + "/pay", "POST"): (403, 403),
+    ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): (200, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
