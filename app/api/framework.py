@@ -160,11 +160,20 @@ def _parse_form(model: type[BaseModel]) -> BaseModel:
 
 def _read_files(names: tuple[str, ...]) -> dict[str, list[tuple[str, bytes]]]:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    too_large = ApiError(413, "payload_too_large", f"The upload is larger than {limit} bytes.")
     if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, "payload_too_large", f"The upload is larger than {limit // 2**20} MB.")
-    return {
-        name: [(f.filename or "", f.read()) for f in request.files.getlist(name)] for name in names
-    }
+        raise too_large
+    request.max_content_length = limit  # also for a chunked body, which has no length
+    try:
+        if request.mimetype != "multipart/form-data":
+            request.get_data(cache=True)  # read (and refuse when too large) like any body
+            return {name: [] for name in names}
+        return {
+            name: [(f.filename or "", f.read()) for f in request.files.getlist(name)]
+            for name in names
+        }
+    except RequestEntityTooLarge:
+        raise too_large from None
 
 
 def _respond(result: Any, status: int) -> Response:

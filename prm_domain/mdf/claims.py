@@ -16,12 +16,12 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import audit
+from prm_domain import audit, validation
 from prm_domain.access import Area, Right, ensure_visible, partner_scope, require
 from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfRequestStatus
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.mdf import ledger
-from prm_domain.mdf.funds import _money, allocation_of
+from prm_domain.mdf.funds import _money, allocation_of, text
 from prm_domain.mdf.requests import get_request
 from prm_domain.models import MdfClaim, MdfFund, MdfProof, MdfRequest, User
 from prm_domain.pagination import Page, paginate
@@ -82,6 +82,12 @@ def sniff(data: bytes) -> str | None:
         if lines and all(("," in line or ";" in line) for line in lines[:5]):
             return "text/csv"
     return None
+
+
+def _filename(name: str) -> str:
+    """The uploaded name, kept for people to read: only visible, storable characters."""
+    kept = "".join(c for c in name if not validation.hidden_character(c) and c not in "\\/")
+    return kept.encode("utf-8", "ignore").decode()[:200].strip() or "proof"
 
 
 def _check_proofs(activity: MdfActivity, proofs: list[ProofFile]) -> list[tuple[ProofFile, str]]:
@@ -163,9 +169,11 @@ def submit_claim(
         problems["available"] = str(committed)
     elif amount is not None and actual is not None and amount > actual:
         problems["amount"] = "must not be more than actual_cost"
-    results = str(values.get("results") or "")
-    if len(results) > 4000:
-        problems["results"] = "at most 4000 characters"
+    try:
+        results = text("results", values.get("results"), 4000, required=False, lines=True)
+    except ValidationError as exc:
+        problems.update(exc.fields)
+        results = ""
     if problems:
         raise ValidationError.for_fields(problems)
     typed = _check_proofs(req.activity_type, proofs)
@@ -188,7 +196,7 @@ def submit_claim(
                 claim_id=claim.id,
                 partner_id=claim.partner_id,
                 key=storage.put(proof.data),
-                filename=proof.filename[:200] or "proof",
+                filename=_filename(proof.filename),
                 media_type=media,
                 size=len(proof.data),
             )
@@ -260,6 +268,7 @@ def approve_claim(
     """Approve in full or in part; the request's unused commitment goes back to available."""
     require(actor, Right.APPROVE_MDF)
     claim = get_claim(session, actor, claim_id)
+    reason = text("reason", reason, 1000, required=False, lines=True)
     problems: dict[str, str] = {}
     if amount is not None:
         _money(amount, "amount", problems)
@@ -343,8 +352,7 @@ def _decide(
 ) -> MdfClaim:
     require(actor, Right.APPROVE_MDF)
     claim = get_claim(session, actor, claim_id)
-    if not reason.strip():
-        raise ValidationError.for_fields({"reason": "is required"})
+    reason = text("reason", reason, 1000, lines=True)
     _move(session, claim, (C.SUBMITTED,), to, what, decision_reason=reason[:1000])
     audit.record(
         session,
@@ -380,11 +388,12 @@ def add_proofs(
                 claim_id=claim.id,
                 partner_id=claim.partner_id,
                 key=storage.put(proof.data),
-                filename=proof.filename[:200] or "proof",
+                filename=_filename(proof.filename),
                 media_type=media,
                 size=len(proof.data),
             )
         )
+    note = text("note", note, 4000, required=False, lines=True)
     results = (claim.results + ("\n" + note if note else ""))[:4000]
     _move(session, claim, (C.INFO_REQUESTED,), C.SUBMITTED, "resubmitted", results=results)
     audit.record(
@@ -403,9 +412,7 @@ def pay_claim(
 ) -> MdfClaim:
     require(actor, Right.MANAGE_MDF)
     claim = get_claim(session, actor, claim_id)
-    reference = reference.strip()
-    if not reference or len(reference) > 120:
-        raise ValidationError.for_fields({"reference": "is required (at most 120 characters)"})
+    reference = text("reference", reference, 120)
     fund = session.get(MdfFund, claim.fund_id)
     assert fund is not None
     _move(

@@ -10,7 +10,7 @@ from sqlalchemy import Select, Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from prm_domain import audit
+from prm_domain import audit, validation
 from prm_domain.access import (
     Area,
     Right,
@@ -27,6 +27,19 @@ from prm_domain.models import MdfAllocation, MdfFund, MdfLedgerEntry, Partner, T
 from prm_domain.pagination import Page, paginate
 
 CURRENCIES = frozenset({"EUR", "USD", "GBP", "CHF", "SGD", "BRL", "AUD", "CAD", "JPY"})
+
+
+def text(
+    field: str, value: object, max_len: int, *, required: bool = True, lines: bool = False
+) -> str:
+    """Storable text (no NUL, surrogates or invisible controls); ``lines`` admits line breaks."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise validation.fail(field, "must be text")
+    flat = value.replace("\r\n", "\n").replace("\n", " ") if lines else value
+    validation.text(field, flat, max_len=max_len, required=required)
+    return value.replace("\r\n", "\n").strip()
 
 
 def _money(value: Any, field: str, problems: dict[str, str], *, zero: bool = False) -> Any:
@@ -48,9 +61,7 @@ def _money(value: Any, field: str, problems: dict[str, str], *, zero: bool = Fal
 def create_fund(session: Session, actor: User, values: dict[str, Any]) -> MdfFund:
     require(actor, Right.MANAGE_MDF)
     problems: dict[str, str] = {}
-    name = str(values.get("name") or "").strip()
-    if not name or len(name) > 120:
-        problems["name"] = "is required (at most 120 characters)"
+    name = text("name", values.get("name"), 120)
     currency = str(values.get("currency") or "")
     if currency not in CURRENCIES:
         problems["currency"] = "must be one of " + ", ".join(sorted(CURRENCIES))
@@ -66,6 +77,7 @@ def create_fund(session: Session, actor: User, values: dict[str, Any]) -> MdfFun
         _money(threshold, "second_approval_above", problems)
     tiers: dict[str, str] = {}
     for tier_name, amount in (values.get("tier_amounts") or {}).items():
+        text("tier_amounts", tier_name, 80)
         if _money(amount, f"tier_amounts.{tier_name}", problems) is not None:
             tiers[str(tier_name)] = str(amount)
     if session.scalar(select(MdfFund.id).where(MdfFund.name == name)) is not None:
@@ -184,7 +196,7 @@ def allocate(session: Session, actor: User, fund_id: int, values: dict[str, Any]
     if partner is None or partner.status == PartnerStatus.EXITED:
         raise ValidationError.for_fields({"partner_id": "no such partner (or it has exited)"})
     rule = MdfAllocationRule(values.get("rule") or MdfAllocationRule.FIXED)
-    reason = str(values.get("reason") or "")[:500]
+    reason = text("reason", values.get("reason"), 500, required=False)
     problems: dict[str, str] = {}
     if rule is MdfAllocationRule.FIXED:
         amount = _money(values.get("amount"), "amount", problems)
@@ -282,9 +294,7 @@ def reallocate(
     fund = get_fund(session, actor, fund_id)
     problems: dict[str, str] = {}
     amount = _money(values.get("amount"), "amount", problems)
-    reason = str(values.get("reason") or "").strip()
-    if not reason:
-        problems["reason"] = "is required"
+    reason = text("reason", values.get("reason"), 500)
     source = allocation_of(session, fund.id, values.get("from_partner_id"))
     if source is None:
         problems["from_partner_id"] = "has no allocation in this fund"

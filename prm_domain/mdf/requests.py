@@ -18,7 +18,7 @@ from prm_domain.access import Area, Right, ensure_visible, partner_scope, requir
 from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfRequestStatus
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from prm_domain.mdf import ledger
-from prm_domain.mdf.funds import _money, allocation_of
+from prm_domain.mdf.funds import _money, allocation_of, text
 from prm_domain.models import MdfClaim, MdfFund, MdfRequest, User
 from prm_domain.pagination import Page, paginate
 
@@ -58,9 +58,11 @@ def _check(session: Session, fund: MdfFund, values: dict[str, Any]) -> dict[str,
     except ValueError:
         problems["activity_type"] = "must be one of " + ", ".join(a.value for a in MdfActivity)
         activity = MdfActivity.OTHER
-    description = str(values.get("description") or "").strip()
-    if not description or len(description) > 4000:
-        problems["description"] = "is required (at most 4000 characters)"
+    try:
+        description = text("description", values.get("description"), 4000, lines=True)
+    except ValidationError as exc:
+        problems.update(exc.fields)
+        description = ""
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if not isinstance(starts, dt.date):
         problems["starts_on"] = "is required"
@@ -235,6 +237,7 @@ def approve_request(
     req = get_request(session, actor, request_id)
     fund = session.get(MdfFund, req.fund_id)
     assert fund is not None
+    reason = text("reason", reason, 1000, required=False, lines=True)
     problems: dict[str, str] = {}
     if amount is not None:
         _money(amount, "amount", problems)
@@ -317,8 +320,7 @@ def _decide(
 ) -> MdfRequest:
     require(actor, Right.APPROVE_MDF)
     req = get_request(session, actor, request_id)
-    if not reason.strip():
-        raise ValidationError.for_fields({"reason": "is required"})
+    reason = text("reason", reason, 1000, lines=True)
     _move(session, req, DECIDABLE, to, what, decision_reason=reason[:1000])
     audit.record(
         session,

@@ -30,7 +30,13 @@ from app.auth import NOTICE_ENDPOINTS, PUBLIC_ENDPOINTS
 from prm_domain import access, auth, jobs
 from prm_domain.enums import PartnerStatus, Role
 from prm_domain.models import Partner, TrackedLink, User
-from tests.app.test_api_tenancy import _asset, _syndication, fast_hash, snapshot  # noqa: F401
+from tests.app.test_api_tenancy import (  # noqa: F401
+    _asset,
+    _mdf,
+    _syndication,
+    fast_hash,
+    snapshot,
+)
 from tests.conftest import PASSWORD, Api, csrf_of
 from tests.library_fixtures import png
 
@@ -101,6 +107,7 @@ def closed(
             f"/api/v1/partners/{partner.id}/change-requests", {"verticals": ["health"]}
         )
         assert proposal.status_code == 201, proposal.json
+        fund_id, _, claim_id, proof_id = _mdf(session, app, make_user, partner, admin)
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -128,6 +135,9 @@ def closed(
             "code": link,
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
+            "fund_id": str(fund_id),
+            "claim_id": str(claim_id),
+            "proof_id": str(proof_id),
         }
         return Closed(partner, admin, values, own, portal)
 
