@@ -293,3 +293,24 @@ def test_ledger_is_append_only(session: Session, world: MdfWorld) -> None:
     entry.amount = Decimal("1.00")
     with pytest.raises(RuntimeError):
         session.flush()
+
+
+def test_daily_job_reminds_once_and_lapses(
+    session: Session, world: MdfWorld, make_user: Any
+) -> None:
+    from prm_domain import notifications
+    from prm_domain.mdf import reminders
+
+    req = requests.submit_request(session, world.admin, request_values(world.fund.id))
+    requests.approve_request(session, world.vendor, req.id)
+    day = req.claim_due_on - dt.timedelta(days=3)
+    assert reminders.run_daily(session, day).reminded == 1
+    assert reminders.run_daily(session, day).reminded == 0
+    texts = [n.text for n in notifications.unread(session, world.admin)]
+    assert any(f"#{req.id}" in t and str(req.claim_due_on) in t for t in texts)
+    member = make_user(Role.PARTNER_USER, world.partner)
+    assert notifications.unread(session, member) == []  # money: admins only
+    done = reminders.run_daily(session, req.claim_due_on + dt.timedelta(days=1))
+    assert done.lapsed == 1
+    expiring = reminders.run_daily(session, world.fund.expiry_date - dt.timedelta(days=5))
+    assert expiring.reminded >= 1
