@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         links,
         portal,
         portal_library,
+        portal_mdf,
         portal_syndication,
         ratelimit,
         request,
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     portal.init_app(app)
     portal_library.init_app(app)
+    portal_mdf.init_app(app)
     portal_syndication.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
