@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, Table, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,13 @@ from prm_domain.mdf import ledger
 from prm_domain.models import MdfAllocation, MdfFund, MdfLedgerEntry, Partner, Tier, User
 from prm_domain.pagination import Page, paginate
 
+T = TypeVar("T")
 CURRENCIES = frozenset({"EUR", "USD", "GBP", "CHF", "SGD", "BRL", "AUD", "CAD", "JPY"})
+
+
+def _get(session: Session, model: type[T], value: Any) -> T | None:
+    """The row with this id, None for anything that is not an id (no query for None)."""
+    return session.get(model, value) if isinstance(value, int) and value > 0 else None
 
 
 def text(
@@ -192,7 +198,7 @@ def allocate(session: Session, actor: User, fund_id: int, values: dict[str, Any]
     """Give a partner money: a fixed amount, its tier's amount, or open an accrual."""
     require(actor, Right.MANAGE_MDF)
     fund = get_fund(session, actor, fund_id)
-    partner = session.get(Partner, values.get("partner_id"))
+    partner = _get(session, Partner, values.get("partner_id"))
     if partner is None or partner.status == PartnerStatus.EXITED:
         raise ValidationError.for_fields({"partner_id": "no such partner (or it has exited)"})
     rule = MdfAllocationRule(values.get("rule") or MdfAllocationRule.FIXED)
@@ -298,7 +304,7 @@ def reallocate(
     source = allocation_of(session, fund.id, values.get("from_partner_id"))
     if source is None:
         problems["from_partner_id"] = "has no allocation in this fund"
-    target_partner = session.get(Partner, values.get("to_partner_id"))
+    target_partner = _get(session, Partner, values.get("to_partner_id"))
     if target_partner is None or target_partner.status == PartnerStatus.EXITED:
         problems["to_partner_id"] = "no such partner (or it has exited)"
     elif values.get("to_partner_id") == values.get("from_partner_id"):

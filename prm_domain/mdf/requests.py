@@ -18,7 +18,7 @@ from prm_domain.access import Area, Right, ensure_visible, partner_scope, requir
 from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfRequestStatus
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from prm_domain.mdf import ledger
-from prm_domain.mdf.funds import _money, allocation_of, text
+from prm_domain.mdf.funds import _get, _money, allocation_of, text
 from prm_domain.models import MdfClaim, MdfFund, MdfRequest, User
 from prm_domain.pagination import Page, paginate
 
@@ -108,7 +108,7 @@ def _check(session: Session, fund: MdfFund, values: dict[str, Any]) -> dict[str,
 def submit_request(session: Session, actor: User, values: dict[str, Any]) -> MdfRequest:
     """A partner admin asks for money from its own allocation in a fund."""
     require(actor, Right.REQUEST_MDF)
-    fund = session.get(MdfFund, values.get("fund_id"))
+    fund = _get(session, MdfFund, values.get("fund_id"))
     allocation = allocation_of(session, fund.id, actor.partner_id) if fund else None
     if fund is None or allocation is None:
         raise ValidationError.for_fields({"fund_id": "no allocation for you in this fund"})

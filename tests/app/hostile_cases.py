@@ -638,6 +638,42 @@ CASES: dict[tuple[str, str], Case] = {
         "json",
         lambda w: {"reference": "SEPA-1", "paid_on": "2026-06-01"},
     ),
+    ("/mdf/requests", "POST"): Case(
+        "admin",
+        lambda w: "/mdf/requests",
+        "form",
+        lambda w: {
+            "fund_id": str(w.mdf_fund),
+            "activity_type": "webinar",
+            "description": "Walk webinar",
+            "starts_on": str(MDF_DAY),
+            "ends_on": str(MDF_DAY),
+            "total_cost": "20.00",
+            "requested_amount": "10.00",
+            "expected_leads": "5",
+            "campaign_id": "7",
+        },
+    ),
+    ("/mdf/requests/<id:request_id>/decision", "POST"): Case(
+        "vendor",
+        lambda w: f"/mdf/requests/{w.mdf_submitted}/decision",
+        "form",
+        lambda w: {"decision": "approve", "amount": "1.00", "reason": "walk"},
+    ),
+    ("/mdf/requests/<id:request_id>/claims", "POST"): Case(
+        "admin",
+        lambda w: f"/mdf/requests/{w.mdf_request}/claims",
+        "form",
+        lambda w: {"amount": "1.00", "actual_cost": "2.00", "results": "ok", "leads_reported": "2"},
+        upload=lambda: png(8, 8),
+        file_field="proof",
+    ),
+    ("/mdf/claims/<id:claim_id>/decision", "POST"): Case(
+        "vendor",
+        lambda w: f"/mdf/claims/{w.mdf_claim}/decision",
+        "form",
+        lambda w: {"decision": "pay", "reference": "R-1", "paid_on": "2026-06-01", "reason": "w"},
+    ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(
         "public", lambda w: f"/syndication/v1/embeds/{w.embed_key}/leads", "public", _lead_body

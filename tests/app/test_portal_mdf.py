@@ -180,3 +180,29 @@ def test_vendor_queue_decisions_and_payment(
     session.expire_all()
     assert session.get(MdfClaim, cid).status is MdfClaimStatus.PAID
     assert png()  # the fixtures' image helper stays importable for the demo proofs
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(
+    client: Any, sign_in_as: Any, session: Session, world: dict[str, Any], app: Any
+) -> None:
+    rid, cid = world["req"].id, world["claim"].id
+    paths = {
+        "portal_mdf.request_create": ("admin", "/mdf/requests"),
+        "portal_mdf.claim_create": ("admin", f"/mdf/requests/{rid}/claims"),
+        "portal_mdf.request_decide": ("vendor", f"/mdf/requests/{rid}/decision"),
+        "portal_mdf.claim_decide": ("vendor", f"/mdf/claims/{cid}/decision"),
+    }
+    posts = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_mdf.") and "POST" in rule.methods
+    }
+    assert posts == set(paths)
+    for endpoint, (who, path) in paths.items():
+        sign_in_as(world[who])
+        client.get("/")
+        before = snapshot(session)
+        data = {"decision": "approve", "fund_id": str(world["fund"].id), "amount": "1.00"}
+        assert client.post(path, data=data).status_code == 400, endpoint
+        assert client.post(path, data=data | {"csrf_token": "forged"}).status_code == 400
+        assert snapshot(session) == before
