@@ -33,9 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         links,
         portal,
-        portal_channels,
         portal_campaigns,
+        portal_channels,
         portal_library,
+        portal_mdf,
         portal_syndication,
         ratelimit,
         request,
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     portal.init_app(app)
     portal_library.init_app(app)
+    portal_mdf.init_app(app)
     portal_syndication.init_app(app)
     portal_channels.init_app(app)
     portal_campaigns.init_app(app)

@@ -27,6 +27,7 @@ SCHEDULE: dict[str, float] = {
     # Due campaign posts: claimed in the database each minute (never long ETAs), see
     # prm_domain/publishing/dispatch.py.
     "cobrand.dispatch_publications": 60.0,
+    "cobrand.mdf_daily": 6 * 3600.0,  # idempotent: lapses, expiry and reminders once each
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import db
 from prm_domain import auth
 from prm_domain.database import is_locked
+from prm_domain.mdf import reminders
 from prm_domain.syndication import events
 
 T = TypeVar("T")
@@ -53,6 +54,14 @@ def purge_dead_tokens() -> int:
 def purge_view_events() -> int:
     with db.get_db().sessionmaker() as session:
         return _committed(session, lambda: events.purge_view_events(session))
+
+
+@shared_task(name="cobrand.mdf_daily", ignore_result=False)
+def mdf_daily() -> list[int]:
+    """Lapse overdue MDF requests, expire unspent funds, send deadline reminders."""
+    with db.get_db().sessionmaker() as session:
+        done = _committed(session, lambda: reminders.run_daily(session, dt.date.today()))
+        return [done.lapsed, done.expired, done.reminded]
 
 
 @shared_task(name="cobrand.ping", ignore_result=False)

@@ -194,6 +194,63 @@ class EnrolmentStatus(StrEnum):
     OPTED_OUT = "opted_out"
     PAUSED = "paused"
 
+
+class MdfActivity(StrEnum):
+    EVENT = "event"
+    DIGITAL_ADVERTISING = "digital_advertising"
+    EMAIL_CAMPAIGN = "email_campaign"
+    WEBINAR = "webinar"
+    TRADE_SHOW = "trade_show"
+    CONTENT_SYNDICATION = "content_syndication"
+    TELEMARKETING = "telemarketing"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class MdfAllocationRule(StrEnum):
+    FIXED = "fixed"  # an amount the vendor sets
+    TIER = "tier"  # the amount the partner's tier gets (MDF_TIER_AMOUNTS in prm_domain.mdf)
+    ACCRUAL = "accrual"  # co-op: a percentage of closed-won revenue, credited as deals close
+
+
+class MdfEntryKind(StrEnum):
+    """A movement between balances; ``prm_domain.mdf.ledger.EFFECTS`` says which."""
+
+    ALLOCATE = "allocate"
+    ACCRUE = "accrue"
+    REALLOCATE_OUT = "reallocate_out"
+    REALLOCATE_IN = "reallocate_in"
+    COMMIT = "commit"  # a request approved
+    CLAIM = "claim"  # a claim approved: committed -> claimed
+    RELEASE = "release"  # unused commitment back to available (settled below, lapsed)
+    PAY = "pay"
+    EXPIRE = "expire"
+
+
+class MdfRequestStatus(StrEnum):
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CLAIMED = "claimed"  # settled by a claim; what it did not use went back
+    LAPSED = "lapsed"  # no claim by the deadline; the commitment went back
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class MdfClaimStatus(StrEnum):
+    SUBMITTED = "submitted"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()

@@ -59,6 +59,10 @@ class Operation:
     upload: bool = False
     # Media types of a binary response (downloads), instead of a JSON model.
     produces: tuple[str, ...] = ()
+    # A multipart form: its text fields parsed into this model (the view gets ``form``), and
+    # the file fields named in ``files`` (the view gets ``files``: name -> [(filename, bytes)]).
+    form: type[BaseModel] | None = None
+    files: tuple[str, ...] = ()
 
 
 def _fields(exc: PydanticError) -> dict[str, str]:
@@ -140,6 +144,38 @@ def _read_upload() -> bytes:
     return request.get_data(cache=False)
 
 
+def _parse_form(model: type[BaseModel]) -> BaseModel:
+    # Another body type carries no form fields: the model then names what is missing.
+    try:
+        # Form values are text: numbers and ids arrive as strings, so not strict here.
+        return model.model_validate(
+            {k: v for k, v in request.form.items() if k in model.model_fields}, strict=False
+        )
+    except PydanticError as exc:
+        fields = _fields(exc)
+        raise ApiError(
+            422, "invalid_fields", "Invalid value for: " + ", ".join(sorted(fields)) + ".", fields
+        ) from None
+
+
+def _read_files(names: tuple[str, ...]) -> dict[str, list[tuple[str, bytes]]]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    too_large = ApiError(413, "payload_too_large", f"The upload is larger than {limit} bytes.")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    request.max_content_length = limit  # also for a chunked body, which has no length
+    try:
+        if request.mimetype != "multipart/form-data":
+            request.get_data(cache=True)  # read (and refuse when too large) like any body
+            return {name: [] for name in names}
+        return {
+            name: [(f.filename or "", f.read()) for f in request.files.getlist(name)]
+            for name in names
+        }
+    except RequestEntityTooLarge:
+        raise too_large from None
+
+
 def _respond(result: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -166,9 +202,23 @@ def operation(
     errors: tuple[int, ...] = (),
     upload: bool = False,
     produces: tuple[str, ...] = (),
+    form: type[BaseModel] | None = None,
+    files: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     meta = Operation(
-        summary, method, tag, body, query, response, status, auth, errors, upload, produces
+        summary,
+        method,
+        tag,
+        body,
+        query,
+        response,
+        status,
+        auth,
+        errors,
+        upload,
+        produces,
+        form,
+        files,
     )
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,6 +235,9 @@ def operation(
                 kwargs["body"] = _parse_body(meta.body)
             if meta.upload:
                 kwargs["data"] = _read_upload()
+            if meta.form is not None:
+                kwargs["files"] = _read_files(meta.files)
+                kwargs["form"] = _parse_form(meta.form)
             return _respond(fn(**kwargs), meta.status)
 
         view.api = meta  # type: ignore[attr-defined]
@@ -290,6 +343,29 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                     "multipart/form-data": {
                         "schema": {"type": "object", "properties": {"file": binary["schema"]}}
                     },
+                },
+            }
+            codes_upload = {413, 422}
+        elif meta.form is not None:
+            form_schema = meta.form.model_json_schema(ref_template="#/components/schemas/{model}")
+            for def_name, definition in form_schema.pop("$defs", {}).items():
+                schemas.setdefault(def_name, definition)
+            properties = dict(form_schema.get("properties", {}))
+            for name in meta.files:
+                properties[name] = {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                }
+            op["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": list(form_schema.get("required", [])) + list(meta.files),
+                            "properties": properties,
+                        }
+                    }
                 },
             }
             codes_upload = {413, 422}

@@ -56,6 +56,8 @@ def ensure_can_assign_leads(actor: User, partner_id: int) -> None:
 
 # Notifications that carry lead data (a new lead's name or email).
 LEAD_NOTIFICATION_KINDS = frozenset({"lead"})
+# MDF reminders speak of money: for those who see the organisation's MDF (its admins).
+MDF_NOTIFICATION_KINDS = frozenset({"mdf"})
 
 
 def notification_scope(
@@ -71,4 +73,6 @@ def notification_scope(
     general: ColumnElement[bool] = user_id_column.is_(None)
     if not has(actor, Right.VIEW_LEADS):
         general = and_(general, kind_column.not_in(LEAD_NOTIFICATION_KINDS))
+    if not has(actor, Right.VIEW_MDF):
+        general = and_(general, kind_column.not_in(MDF_NOTIFICATION_KINDS))
     return and_(partner_id_column == actor.partner_id, or_(user_id_column == actor.id, general))

@@ -41,6 +41,13 @@ class Right(StrEnum):
     MANAGE_CAMPAIGNS = "manage_campaigns"
     # Approve, edit, opt out of and pause the organisation's campaigns; its mailing contacts.
     RUN_OWN_CAMPAIGNS = "run_own_campaigns"
+    # Market development funds: see balances, requests, claims, ROI (own organisation's only
+    # for partner admins); the vendor's funds and allocations, payment and export; deciding
+    # requests and claims; a partner admin's requests and claims.
+    VIEW_MDF = "view_mdf"
+    MANAGE_MDF = "manage_mdf"
+    APPROVE_MDF = "approve_mdf"
+    REQUEST_MDF = "request_mdf"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -54,9 +61,13 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.PROPOSE_PARTNER_CHANGE,
         Right.MANAGE_OWN_CHANNELS,
         Right.RUN_OWN_CAMPAIGNS,
+        Right.REQUEST_MDF,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
+            Right.VIEW_MDF,
+            Right.MANAGE_MDF,
+            Right.APPROVE_MDF,
             Right.VIEW_ALL_PARTNERS,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
@@ -65,7 +76,14 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
-        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS, Right.MANAGE_CAMPAIGNS}
+        {
+            Right.VIEW_ALL_PARTNERS,
+            Right.MANAGE_ASSETS,
+            Right.VIEW_LEADS,
+            Right.MANAGE_CAMPAIGNS,
+            Right.VIEW_MDF,
+            Right.APPROVE_MDF,
+        }
     ),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -78,6 +96,8 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.PROPOSE_PARTNER_CHANGE,
             Right.MANAGE_OWN_CHANNELS,
             Right.RUN_OWN_CAMPAIGNS,
+            Right.VIEW_MDF,
+            Right.REQUEST_MDF,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -107,6 +127,10 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.MANAGE_CAMPAIGNS: Area.CONTENT,
     # Campaigns are vendor content in the partner's brand: active partners only.
     Right.RUN_OWN_CAMPAIGNS: Area.CONTENT,
+    Right.VIEW_MDF: Area.MDF,
+    Right.MANAGE_MDF: Area.MDF,
+    Right.APPROVE_MDF: Area.MDF,
+    Right.REQUEST_MDF: Area.MDF,
 }
 
 

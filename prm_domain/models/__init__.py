@@ -13,6 +13,15 @@ from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.campaign import Campaign, CampaignItem, Contact, Enrolment
 from prm_domain.models.channel import Channel
+from prm_domain.models.mdf import (
+    MdfAllocation,
+    MdfClaim,
+    MdfFund,
+    MdfIdempotencyKey,
+    MdfLedgerEntry,
+    MdfProof,
+    MdfRequest,
+)
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.publication import Publication
 from prm_domain.models.syndication import (
@@ -43,6 +52,13 @@ __all__ = [
     "EmbedViewEvent",
     "Enrolment",
     "Lead",
+    "MdfAllocation",
+    "MdfClaim",
+    "MdfFund",
+    "MdfIdempotencyKey",
+    "MdfLedgerEntry",
+    "MdfProof",
+    "MdfRequest",
     "Notification",
     "Partner",
     "PartnerChangeRequest",

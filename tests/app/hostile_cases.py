@@ -5,6 +5,7 @@ Used by tests/app/test_hostile_walker.py, which fails when a write route has no 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,13 @@ class World:
     campaign_item: int = 0  # its social post (editable text)
     enrolment: int = 0  # partner A's invitation
     contact_token: str = ""  # the unsubscribe token of one of partner A's contacts
+    # MDF: a fund partner A holds money in, another partner there, an approved request (an
+    # "other" activity: one image proves it), a submitted one, and a submitted claim.
+    mdf_fund: int = 0
+    mdf_other_partner: int = 0
+    mdf_request: int = 0
+    mdf_submitted: int = 0
+    mdf_claim: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,13 +54,15 @@ class Case:
     """A write route with a valid body. ``kind`` says how the body travels:
     json (API), form (portal, CSRF token added), page (a portal page's script: JSON, the
     session cookie and the CSRF token in X-CSRF-Token), raw (an upload), public (the embed's
-    JSON), none (no body)."""
+    JSON), multipart (API: form fields and ``upload`` as ``file_field``, with the token),
+    none (no body)."""
 
     actor: str  # vendor | admin | member | public | anon
     url: Callable[[World], str]
     kind: str
     body: Callable[[World], dict[str, Any]] = lambda w: {}
     upload: Callable[[], bytes] | None = None  # the file of an upload route
+    file_field: str | None = None  # the multipart field of the upload (default: file / logo)
     # A success ends the actor's sessions and tokens (a password change): the walker gives
     # the actor its password, a token and a session back, so every value meets a valid body.
     ends_sessions: bool = False
@@ -76,6 +86,10 @@ LIB = "/library/<id:asset_id>"
 CA = "/api/v1/campaigns/<id:campaign_id>"
 EN = "/api/v1/enrolments/<id:enrolment_id>"
 SYN = "/syndication/v1/embeds/<key>"
+MF = "/api/v1/mdf/funds/<id:fund_id>"
+MR = "/api/v1/mdf/requests/<id:request_id>"
+MC = "/api/v1/mdf/claims/<id:claim_id>"
+MDF_DAY = dt.date.today()
 PARTNER_FORM = {
     "name": "Walker Partner",
     "type": "reseller",
@@ -667,6 +681,157 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/unsubscribe/{w.contact_token}",
         "form",
         lambda w: {"List-Unsubscribe": "One-Click"},
+    ),
+    # -- MDF ------------------------------------------------------------------------------------
+    ("/api/v1/mdf/funds", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/mdf/funds",
+        "json",
+        lambda w: {
+            "name": "Walk fund",
+            "currency": "EUR",
+            "budget": "1000.00",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+            "claim_days": 60,
+            "expires_on": "2027-03-01",
+            "second_approval_above": "500.00",
+            "tier_amounts": {"Gold": "10.00"},
+        },
+    ),
+    (MF + "/allocations", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/mdf/funds/{w.mdf_fund}/allocations",
+        "json",
+        lambda w: {"partner_id": w.partner.id, "rule": "fixed", "amount": "1.00", "reason": "w"},
+    ),
+    (MF + "/reallocations", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/mdf/funds/{w.mdf_fund}/reallocations",
+        "json",
+        lambda w: {
+            "from_partner_id": w.partner.id,
+            "to_partner_id": w.mdf_other_partner,
+            "amount": "1.00",
+            "reason": "walk",
+        },
+    ),
+    ("/api/v1/mdf/requests", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/mdf/requests",
+        "json",
+        lambda w: {
+            "fund_id": w.mdf_fund,
+            "activity_type": "webinar",
+            "description": "Walk webinar",
+            "starts_on": str(MDF_DAY),
+            "ends_on": str(MDF_DAY),
+            "total_cost": "20.00",
+            "requested_amount": "10.00",
+            "expected_leads": 5,
+            "expected_pipeline": "100.00",
+            "campaign_id": 7,
+        },
+    ),
+    (MR + "/resubmit", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/mdf/requests/{w.mdf_submitted}/resubmit",
+        "json",
+        lambda w: {"description": "Changed", "requested_amount": "5.00"},
+    ),
+    (MR + "/approve", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/mdf/requests/{w.mdf_submitted}/approve",
+        "json",
+        lambda w: {"amount": "1.00", "reason": "walk"},
+    ),
+    **{
+        (MR + f"/{verb}", "POST"): Case(
+            "vendor",
+            lambda w, verb=verb: f"/api/v1/mdf/requests/{w.mdf_submitted}/{verb}",
+            "json",
+            lambda w: {"reason": "walk"},
+        )
+        for verb in ("reject", "request-changes")
+    },
+    ("/api/v1/mdf/claims", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/mdf/claims",
+        "multipart",
+        lambda w: {
+            "request_id": str(w.mdf_request),
+            "amount": "1.00",
+            "actual_cost": "2.00",
+            "results": "done",
+            "leads_reported": "3",
+        },
+        upload=lambda: png(8, 8),
+        file_field="proof",
+    ),
+    (MC + "/proofs", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/mdf/claims/{w.mdf_claim}/proofs",
+        "multipart",
+        lambda w: {"note": "more"},
+        upload=lambda: png(8, 8),
+        file_field="proof",
+    ),
+    (MC + "/approve", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/mdf/claims/{w.mdf_claim}/approve",
+        "json",
+        lambda w: {"amount": "1.00", "reason": "walk"},
+    ),
+    **{
+        (MC + f"/{verb}", "POST"): Case(
+            "vendor",
+            lambda w, verb=verb: f"/api/v1/mdf/claims/{w.mdf_claim}/{verb}",
+            "json",
+            lambda w: {"reason": "walk"},
+        )
+        for verb in ("reject", "request-info")
+    },
+    (MC + "/pay", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/mdf/claims/{w.mdf_claim}/pay",
+        "json",
+        lambda w: {"reference": "SEPA-1", "paid_on": "2026-06-01"},
+    ),
+    ("/mdf/requests", "POST"): Case(
+        "admin",
+        lambda w: "/mdf/requests",
+        "form",
+        lambda w: {
+            "fund_id": str(w.mdf_fund),
+            "activity_type": "webinar",
+            "description": "Walk webinar",
+            "starts_on": str(MDF_DAY),
+            "ends_on": str(MDF_DAY),
+            "total_cost": "20.00",
+            "requested_amount": "10.00",
+            "expected_leads": "5",
+            "campaign_id": "7",
+        },
+    ),
+    ("/mdf/requests/<id:request_id>/decision", "POST"): Case(
+        "vendor",
+        lambda w: f"/mdf/requests/{w.mdf_submitted}/decision",
+        "form",
+        lambda w: {"decision": "approve", "amount": "1.00", "reason": "walk"},
+    ),
+    ("/mdf/requests/<id:request_id>/claims", "POST"): Case(
+        "admin",
+        lambda w: f"/mdf/requests/{w.mdf_request}/claims",
+        "form",
+        lambda w: {"amount": "1.00", "actual_cost": "2.00", "results": "ok", "leads_reported": "2"},
+        upload=lambda: png(8, 8),
+        file_field="proof",
+    ),
+    ("/mdf/claims/<id:claim_id>/decision", "POST"): Case(
+        "vendor",
+        lambda w: f"/mdf/claims/{w.mdf_claim}/decision",
+        "form",
+        lambda w: {"decision": "pay", "reference": "R-1", "paid_on": "2026-06-01", "reason": "w"},
     ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(

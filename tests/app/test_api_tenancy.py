@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -59,6 +60,10 @@ class Target:
     channel: int = GHOST  # B's publishing channel
     campaign: int = GHOST  # a launched campaign for B's tier only
     enrolment: int = GHOST  # B's invitation to it
+    fund: int = GHOST  # an MDF fund B holds money in (A holds none there)
+    mdf_request: int = GHOST
+    claim: int = GHOST
+    proof: int = GHOST
 
 
 @dataclass
@@ -108,6 +113,29 @@ def _campaign(vendor: Any, b_admin: Any, b_tier: int) -> tuple[int, int]:
     return campaign, enrolment
 
 
+def _mdf(session: Session, app: Flask, make_user: Any, b: Partner, b_admin: User) -> list[int]:
+    """B's MDF: a fund with B's allocation, an approved request, a claim with a proof file."""
+    from prm_domain.mdf import claims, funds, requests
+    from prm_domain.storage import LocalStorage
+    from tests.mdf_fixtures import TODAY, event_proofs, fund_values, request_values
+
+    vendor = make_user(Role.VENDOR_ADMIN)
+    fund = funds.create_fund(session, vendor, fund_values())
+    funds.allocate(session, vendor, fund.id, {"partner_id": b.id, "amount": Decimal("5000.00")})
+    req = requests.submit_request(session, b_admin, request_values(fund.id))
+    requests.approve_request(session, vendor, req.id, Decimal("400.00"), "part")
+    claim = claims.submit_claim(
+        session,
+        b_admin,
+        LocalStorage(app.config["STORAGE_DIR"]),
+        {"request_id": req.id, "amount": Decimal("10.00"), "actual_cost": Decimal("10.00")},
+        event_proofs(),
+        TODAY,
+    )
+    session.commit()
+    return [fund.id, req.id, claim.id, claims.proofs_of(session, claim)[0].id]
+
+
 @pytest.fixture(autouse=True)
 def fast_hash(monkeypatch: pytest.MonkeyPatch, password_hash: str) -> None:
     # Control cases create users; argon2 is slow and not what these tests are about.
@@ -143,6 +171,7 @@ def world(
     make_user: Callable[..., User],
     api_as: Any,
     session: Session,
+    app: Flask,
 ) -> World:
     a, b = make_partner(), make_partner()  # each on its own tier
     members = {(name, role): make_user(role, p) for name, p in (("a", a), ("b", b)) for role in
@@ -166,6 +195,7 @@ def world(
     )
     assert r.status_code == 201, r.json
     campaign, enrolment = _campaign(vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id)
+    mdf = _mdf(session, app, make_user, b, members["b", Role.PARTNER_ADMIN])
     return World(
         a=a,
         b=b,
@@ -181,6 +211,10 @@ def world(
             channel=r.json["id"],
             campaign=campaign,
             enrolment=enrolment,
+            fund=mdf[0],
+            mdf_request=mdf[1],
+            claim=mdf[2],
+            proof=mdf[3],
         ),
         a_asset=a_asset,
         tier=b.tier,
@@ -217,6 +251,9 @@ LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
 CH = "/api/v1/channels/<id:channel_id>"
+FUND = "/api/v1/mdf/funds/<id:fund_id>"
+MREQ = "/api/v1/mdf/requests/<id:request_id>"
+CLAIM = "/api/v1/mdf/claims/<id:claim_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CA = "/api/v1/campaigns/<id:campaign_id>"
 EN = "/api/v1/enrolments/<id:enrolment_id>"
@@ -337,6 +374,53 @@ CASES: dict[tuple[str, str], Case] = {
     (EN + "/opt-out", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/opt-out"),
     (EN + "/pause", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/pause"),
     (EN + "/resume", "POST"): Case(lambda t: f"/api/v1/enrolments/{t.enrolment}/resume"),
+    (FUND, "GET"): Case(lambda t: f"/api/v1/mdf/funds/{t.fund}"),
+    (FUND + "/allocations", "GET"): Case(lambda t: f"/api/v1/mdf/funds/{t.fund}/allocations"),
+    (FUND + "/allocations", "POST"): Case(
+        lambda t: f"/api/v1/mdf/funds/{t.fund}/allocations",
+        lambda: {"partner_id": 1, "amount": "1.00"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (FUND + "/reallocations", "POST"): Case(
+        lambda t: f"/api/v1/mdf/funds/{t.fund}/reallocations",
+        lambda: {"from_partner_id": 1, "to_partner_id": 2, "amount": "1.00", "reason": "x"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    (MREQ, "GET"): Case(lambda t: f"/api/v1/mdf/requests/{t.mdf_request}"),
+    (MREQ + "/resubmit", "POST"): Case(
+        lambda t: f"/api/v1/mdf/requests/{t.mdf_request}/resubmit", lambda: {"description": "M"}
+    ),
+    **{
+        (MREQ + f"/{verb}", "POST"): Case(
+            lambda t, verb=verb: f"/api/v1/mdf/requests/{t.mdf_request}/{verb}",
+            lambda: {"reason": "mine"},
+            refusal=403,
+            why=VENDOR_ONLY,
+        )
+        for verb in ("approve", "reject", "request-changes")
+    },
+    (CLAIM, "GET"): Case(lambda t: f"/api/v1/mdf/claims/{t.claim}"),
+    (CLAIM + "/proofs", "POST"): Case(
+        lambda t: f"/api/v1/mdf/claims/{t.claim}/proofs", data=lambda: png(10, 10)
+    ),
+    **{
+        (CLAIM + f"/{verb}", "POST"): Case(
+            lambda t, verb=verb: f"/api/v1/mdf/claims/{t.claim}/{verb}",
+            lambda: {"reason": "mine"},
+            refusal=403,
+            why=VENDOR_ONLY,
+        )
+        for verb in ("approve", "reject", "request-info")
+    },
+    (CLAIM + "/pay", "POST"): Case(
+        lambda t: f"/api/v1/mdf/claims/{t.claim}/pay",
+        lambda: {"reference": "mine", "paid_on": "2026-01-01"},
+        refusal=403,
+        why=VENDOR_ONLY,
+    ),
+    ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): Case(lambda t: f"/api/v1/mdf/proofs/{t.proof}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -413,6 +497,23 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (EN + "/opt-out", "POST"): (200, 403),
     (EN + "/pause", "POST"): (409, 403),
     (EN + "/resume", "POST"): (409, 403),
+    # MDF is money: a partner's admins only; B's claim is submitted, so more proofs are a 409.
+    (FUND, "GET"): (200, 403),
+    (FUND + "/allocations", "GET"): (200, 403),
+    (FUND + "/allocations", "POST"): (403, 403),
+    (FUND + "/reallocations", "POST"): (403, 403),
+    (MREQ, "GET"): (200, 403),
+    (MREQ + "/resubmit", "POST"): (409, 403),
+    (MREQ + "/approve", "POST"): (403, 403),
+    (MREQ + "/reject", "POST"): (403, 403),
+    (MREQ + "/request-changes", "POST"): (403, 403),
+    (CLAIM, "GET"): (200, 403),
+    (CLAIM + "/proofs", "POST"): (409, 403),
+    (CLAIM + "/approve", "POST"): (403, 403),
+    (CLAIM + "/reject", "POST"): (403, 403),
+    (CLAIM + "/request-info", "POST"): (403, 403),
+    (CLAIM + "/pay", "POST"): (403, 403),
+    ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): (200, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

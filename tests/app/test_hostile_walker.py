@@ -150,7 +150,8 @@ def _multipart(key: tuple[str, str], data: dict[str, Any], case: Case) -> dict[s
         else str(v).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         for k, v in data.items()
     }
-    out["logo" if "/logos/" in key[0] else "file"] = (io.BytesIO(case.upload()), "upload.bin")
+    name = case.file_field or ("logo" if "/logos/" in key[0] else "file")
+    out[name] = (io.BytesIO(case.upload()), "upload.bin")
     return out
 
 
@@ -200,9 +201,10 @@ class Walker:
             self.renew(case.actor)
         if status >= 500 or (expect is not None and status != expect):
             self.problems.append(f"{method} {key[0]} {label} -> {status}")
-        elif (case.kind in ("json", "public", "raw", "none") or key[0].startswith("/api/")) and (
-            status >= 400 and not (response.is_json and "error" in (response.json or {}))
-        ):
+        elif (
+            case.kind in ("json", "public", "raw", "none", "multipart")
+            or key[0].startswith("/api/")
+        ) and (status >= 400 and not (response.is_json and "error" in (response.json or {}))):
             self.problems.append(f"{method} {key[0]} {label} -> {status} without a JSON error")
 
     def csrf(self, actor: str) -> str:
@@ -228,15 +230,17 @@ class Walker:
                     self.send(
                         key, f"{path}={value!r:.40}", data=body, content_type="application/json"
                     )
-        elif case.kind == "form":
+        elif case.kind in ("form", "multipart"):
             # The CSRF check runs before any view: the Unicode class is enough for its token.
             fields = [(path, hostile_values(v, form=True, storage_only=self.storage_only))
                       for path, v in base.items()]  # fmt: skip
-            fields.append(("csrf_token", STORAGE if self.storage_only else UNICODE))
+            if case.kind == "form":
+                fields.append(("csrf_token", STORAGE if self.storage_only else UNICODE))
             for path, values in fields:
                 for value in values:
                     # Asked each time: a password change gives the browser a new session.
-                    data = base | {"csrf_token": self.csrf(case.actor)} | {path: value}
+                    token = {"csrf_token": self.csrf(case.actor)} if case.kind == "form" else {}
+                    data = base | token | {path: value}
                     if case.upload is not None:
                         self.send(key, f"{path}={value!r:.40}", data=_multipart(key, data, case))
                     else:
@@ -423,6 +427,7 @@ def _build(
         json={"email": "reader@example.com", "consent_source": "fair"},
     )["id"]
     contact_token = session.get(Contact, contact).token  # type: ignore[union-attr]
+    mdf = _mdf_world(app, session, vendor, admin, partner, make_partner)
     world = World(
         vendor=vendor,
         admin=admin,
@@ -440,6 +445,7 @@ def _build(
         lead=lead.id,
         proposal=proposal.id,
         channel=channel,
+        **mdf,
         token=token,
         page_view=page_views.issue(app.config["SECRET_KEY"], embed["key"]),
         campaign=campaign,
@@ -460,6 +466,53 @@ def _build(
         _signed_in(clients[name], user)
 
     return Walker(app, world, clients, tokens, renew)
+
+
+def _mdf_world(
+    app: Flask, session: Session, vendor: Any, admin: Any, partner: Any, make_partner: Any
+) -> dict[str, int]:
+    import datetime as dt
+    from decimal import Decimal
+
+    from prm_domain.mdf import claims, funds, requests
+    from tests.mdf_fixtures import fund_values, request_values
+
+    today = dt.date.today()
+    fund = funds.create_fund(
+        session,
+        vendor,
+        fund_values(starts_on=today - dt.timedelta(days=30), ends_on=today + dt.timedelta(days=30)),
+    )
+    other = make_partner()
+    for p in (partner, other):
+        funds.allocate(session, vendor, fund.id, {"partner_id": p.id, "amount": Decimal("900.00")})
+    day = {
+        "starts_on": today,
+        "ends_on": today,
+        "activity_type": "other",
+        "requested_amount": Decimal("50.00"),
+    }
+    approved = requests.submit_request(session, admin, request_values(fund.id, **day))
+    requests.approve_request(session, vendor, approved.id)
+    submitted = requests.submit_request(session, admin, request_values(fund.id, **day))
+    claimed = requests.submit_request(session, admin, request_values(fund.id, **day))
+    requests.approve_request(session, vendor, claimed.id)
+    claim = claims.submit_claim(
+        session,
+        admin,
+        app.extensions["cobrand.storage"],
+        {"request_id": claimed.id, "amount": Decimal("5.00"), "actual_cost": Decimal("5.00")},
+        [claims.ProofFile("p.png", png())],
+        today,
+    )
+    session.commit()
+    return {
+        "mdf_fund": fund.id,
+        "mdf_other_partner": other.id,
+        "mdf_request": approved.id,
+        "mdf_submitted": submitted.id,
+        "mdf_claim": claim.id,
+    }
 
 
 def _signed_in(client: FlaskClient, user: Any) -> FlaskClient:

@@ -106,6 +106,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_library",
     "tests.app.test_portal_syndication",
     "tests.app.test_portal_campaigns",
+    "tests.app.test_portal_mdf",
 )
 
 

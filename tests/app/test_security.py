@@ -161,6 +161,7 @@ CSRF_CHECKED_ELSEWHERE = {
     "portal_library.": "test_portal_library.py::test_every_post_route_refuses_a_missing_csrf_token",
     "portal_syndication.": "test_portal_syndication.py (the same test)",
     "portal_campaigns.": "test_portal_campaigns.py (the same test)",
+    "portal_mdf.": "test_portal_mdf.py (the same test)",
 }
 
 

@@ -33,6 +33,7 @@ from prm_domain.models import Partner, TrackedLink, User
 from tests.app.test_api_tenancy import (  # noqa: F401 - fast_hash is a fixture
     _asset,
     _campaign,
+    _mdf,
     _syndication,
     fast_hash,
     snapshot,
@@ -115,6 +116,7 @@ def closed(
         )
         assert channel.status_code == 201, channel.json
         campaign, enrolment = _campaign(vendor, own, partner.tier_id)
+        fund_id, _, claim_id, proof_id = _mdf(session, app, make_user, partner, admin)
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -148,6 +150,9 @@ def closed(
             "action": "pause",
             "step": "pause",
             "token": "x" * 43,
+            "fund_id": str(fund_id),
+            "claim_id": str(claim_id),
+            "proof_id": str(proof_id),
         }
         return Closed(partner, admin, values, own, portal)
 

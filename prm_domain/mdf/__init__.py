@@ -1,0 +1,1 @@
+"""Market development funds: funds and allocations, the ledger, requests, claims, ROI."""

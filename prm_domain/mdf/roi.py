@@ -1,0 +1,167 @@
+"""What MDF brought: leads, pipeline and revenue per activity, cost per lead, return per unit paid.
+
+Attribution of leads (documented in docs/mdf.md): a lead counts for a request when it is the
+request's partner's, arrived between the activity's first day and its claim deadline (UTC,
+both days included), and its page carried ``utm_campaign=mdf-<request id>`` or, for a request
+that names a campaign, ``utm_campaign=campaign-<campaign id>`` (the tracked link or embed page
+the partner used for the activity).
+
+Deals (pipeline, closed-won revenue) come from the deals feature, built separately:
+:func:`deal_figures_for_request` is the one seam and returns zero until it is wired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prm_domain.access import Area, Right, partner_scope, require
+from prm_domain.enums import MdfClaimStatus, MdfRequestStatus
+from prm_domain.mdf.ledger import CENT
+from prm_domain.models import Lead, MdfClaim, MdfRequest, Partner, Tier, User
+
+ZERO = decimal.Decimal("0.00")
+ATTRIBUTION = (
+    "A lead counts for an activity when it is the partner's, arrived between the activity's "
+    "start and its claim deadline, and its page carried utm_campaign=mdf-<request id> (or "
+    "campaign-<campaign id> for a request in a campaign). Pipeline and revenue come from deals."
+)
+
+
+@dataclass(frozen=True)
+class DealFigures:
+    deals: int
+    pipeline: decimal.Decimal
+    closed_won: decimal.Decimal
+
+
+def deal_figures_for_request(session: Session, request: MdfRequest) -> DealFigures:
+    """MERGE SEAM with the deals feature: the deals, open pipeline and closed-won revenue
+    attributed to this request (through its campaign and its leads). Zero until deals exist."""
+    return DealFigures(0, ZERO, ZERO)
+
+
+def campaign_tags(request: MdfRequest) -> set[str]:
+    tags = {f"mdf-{request.id}"}
+    if request.campaign_id is not None:
+        tags.add(f"campaign-{request.campaign_id}")
+    return tags
+
+
+def attributed_leads(session: Session, request: MdfRequest) -> int:
+    start = dt.datetime.combine(request.starts_on, dt.time(), dt.UTC)
+    end = dt.datetime.combine(request.claim_due_on + dt.timedelta(days=1), dt.time(), dt.UTC)
+    tags = campaign_tags(request)
+    utms = session.scalars(
+        select(Lead.utm).where(
+            Lead.partner_id == request.partner_id, Lead.created_at >= start, Lead.created_at < end
+        )
+    )
+    return sum(1 for utm in utms if (utm or {}).get("utm_campaign") in tags)
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    requests: int = 0
+    paid: decimal.Decimal = ZERO
+    leads: int = 0
+    pipeline: decimal.Decimal = ZERO
+    closed_won: decimal.Decimal = ZERO
+    ids: list[int] = field(default_factory=list)
+
+    def add(self, other: Row) -> None:
+        self.requests += other.requests
+        self.paid += other.paid
+        self.leads += other.leads
+        self.pipeline += other.pipeline
+        self.closed_won += other.closed_won
+
+    @property
+    def cost_per_lead(self) -> decimal.Decimal | None:
+        """Paid per lead, rounded half up to the cent; None without leads."""
+        if not self.leads:
+            return None
+        return (self.paid / self.leads).quantize(CENT, rounding=decimal.ROUND_HALF_UP)
+
+    @property
+    def return_per_unit(self) -> decimal.Decimal | None:
+        """Closed-won revenue per unit paid (2 places, half up); None when nothing was paid."""
+        if not self.paid:
+            return None
+        return (self.closed_won / self.paid).quantize(CENT, rounding=decimal.ROUND_HALF_UP)
+
+
+@dataclass
+class Report:
+    activities: list[Row]
+    by_partner: list[Row]
+    by_activity_type: list[Row]
+    by_tier: list[Row]
+    by_quarter: list[Row]
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def roi_report(session: Session, actor: User, *, fund_id: int | None = None) -> Report:
+    require(actor, Right.VIEW_MDF)
+    stmt = (
+        select(MdfRequest, Partner, Tier)
+        .join(Partner, Partner.id == MdfRequest.partner_id)
+        .join(Tier, Tier.id == Partner.tier_id)
+        .where(
+            partner_scope(actor, MdfRequest.partner_id, Area.MDF),
+            MdfRequest.status.in_([MdfRequestStatus.APPROVED, MdfRequestStatus.CLAIMED]),
+        )
+        .order_by(MdfRequest.starts_on, MdfRequest.id)
+    )
+    if fund_id is not None:
+        stmt = stmt.where(MdfRequest.fund_id == fund_id)
+    rows = list(session.execute(stmt))
+    paid: dict[int, decimal.Decimal] = defaultdict(lambda: ZERO)
+    for request_id, amount in session.execute(
+        select(MdfClaim.request_id, MdfClaim.approved_amount).where(
+            MdfClaim.status == MdfClaimStatus.PAID,
+            MdfClaim.request_id.in_([r.id for r, _, _ in rows]),
+        )
+    ):
+        paid[request_id] += amount or ZERO
+    activities: list[Row] = []
+    groups: dict[str, dict[str, Row]] = {k: {} for k in ("partner", "type", "tier", "quarter")}
+    keys: dict[str, Callable[[MdfRequest, Partner, Tier], tuple[str, str]]] = {
+        "partner": lambda r, p, t: (str(p.id), p.name),
+        "type": lambda r, p, t: (r.activity_type.value, r.activity_type.label),
+        "tier": lambda r, p, t: (str(t.id), t.name),
+        "quarter": lambda r, p, t: (_quarter(r.starts_on), _quarter(r.starts_on)),
+    }
+    for req, partner, tier in rows:
+        deals = deal_figures_for_request(session, req)
+        row = Row(
+            key=str(req.id),
+            label=f"#{req.id} {req.activity_type.label} ({partner.name})",
+            requests=1,
+            paid=paid[req.id],
+            leads=attributed_leads(session, req),
+            pipeline=deals.pipeline,
+            closed_won=deals.closed_won,
+        )
+        activities.append(row)
+        for group, key_of in keys.items():
+            key, label = key_of(req, partner, tier)
+            groups[group].setdefault(key, Row(key=key, label=label)).add(row)
+    return Report(
+        activities=activities,
+        by_partner=list(groups["partner"].values()),
+        by_activity_type=list(groups["type"].values()),
+        by_tier=list(groups["tier"].values()),
+        by_quarter=sorted(groups["quarter"].values(), key=lambda r: r.key),
+    )
