@@ -140,3 +140,12 @@ EMBED_SHOWS: dict[EmbedKind, frozenset[ItemKind]] = {
 }
 
 LEAD_FIELDS = ("name", "email", "company", "phone", "country", "message")
+
+
+class DealStatus(StrEnum):
+    PENDING = "pending"  # submitted, awaiting the vendor's review
+    APPROVED = "approved"  # protected until protected_until
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # protection ran out
+    WON = "won"
+    LOST = "lost"

@@ -10,6 +10,15 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.deal import (
+    CrmAccount,
+    DealMatchKey,
+    DealRegistration,
+    DealTierPolicy,
+    DealWebhook,
+    Opportunity,
+    WebhookDelivery,
+)
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
@@ -29,11 +38,17 @@ __all__ = [
     "AssetVersion",
     "AuditEvent",
     "BrandKit",
+    "CrmAccount",
+    "DealMatchKey",
+    "DealRegistration",
+    "DealTierPolicy",
+    "DealWebhook",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
     "Lead",
     "Notification",
+    "Opportunity",
     "Partner",
     "PartnerChangeRequest",
     "RenderJob",
@@ -43,4 +58,5 @@ __all__ = [
     "TrackedLink",
     "User",
     "UserSession",
+    "WebhookDelivery",
 ]

@@ -1,0 +1,181 @@
+"""Score a company name against known names: pure, shared by the database check and the bench.
+
+A candidate is first *shortlisted* by exact keys (``names.shortlist_keys``: distinctive words,
+first-word prefix, acronym, whole name, email domain), then scored with rapidfuzz over its
+normalised name and aliases. Acronyms derived from a name count from three letters ("IBM");
+two-letter ones ("GE") are too ambiguous to guess and count only as declared aliases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from prm_domain.deals import names
+
+# Tuned on bench/data/deal_name_pairs.csv (docs/benchmarks.md): below it, "General Motors"
+# meets "General Mills"; above it, typos like "Microsfot" are missed.
+THRESHOLD = 88.0
+ACRONYM_SCORE = 92.0
+DOMAIN_SCORE = 100.0
+WORD_FLOOR = 80.0
+CONTAINED_SCORE = 90.0
+
+
+def _similarity(a: str, b: str, *, processor: None = None, score_cutoff: float = 0) -> float:
+    """Best of plain ratio, word-order-free ratio and ratio without spaces ("Air Lines")."""
+    best = max(
+        fuzz.ratio(a, b),
+        fuzz.token_sort_ratio(a, b),
+        fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
+    )
+    if best < score_cutoff:
+        return 0.0
+    if best < 100:
+        # Same number of words: each word must be close to its counterpart, so a one-letter
+        # typo passes but "Deutsche Bank" never becomes "Deutsche Bahn".
+        wa, wb = a.split(), b.split()
+        if len(wa) == len(wb) >= 2:
+            in_order = min(fuzz.ratio(x, y) for x, y in zip(wa, wb, strict=True))
+            ws = zip(sorted(wa), sorted(wb), strict=True)
+            any_order = min(fuzz.ratio(x, y) for x, y in ws)
+            if max(in_order, any_order) < WORD_FLOOR:
+                return 0.0
+    return best
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A known company: an account, an opportunity's account, or a registration."""
+
+    ref: int
+    name: str
+    aliases: tuple[str, ...] = ()
+    domain: str = ""
+    # Precomputed once: normalised name and aliases, acronym, domain, lookup keys.
+    variants: tuple[str, ...] = field(init=False)
+    own: frozenset[str] = field(init=False)  # the variants of the name itself, not aliases
+    initials: str = field(init=False)
+    keys: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        variants = [names.normalise(n) for n in (self.name, *self.aliases)]
+        variants += [names.core(n) for n in (self.name, *self.aliases)]
+        variants += [names.compact(n) for n in (self.name, *self.aliases)]
+        object.__setattr__(self, "variants", tuple(v for v in dict.fromkeys(variants) if v))
+        own = {names.normalise(self.name), names.core(self.name), names.compact(self.name)}
+        object.__setattr__(self, "own", frozenset(own - {""}))
+        initials = names.acronym(self.name)
+        object.__setattr__(self, "initials", initials if len(initials) >= 3 else "")
+        keys: set[str] = set()
+        for n in (self.name, *self.aliases):
+            keys |= names.shortlist_keys(n)
+        if self.initials:
+            keys.add("t:" + self.initials)  # someone typing "IBM" finds it by word
+        domain = names.company_domain(self.domain)
+        object.__setattr__(self, "domain", domain)
+        if domain:
+            keys.add("d:" + domain)
+        object.__setattr__(self, "keys", frozenset(keys))
+
+
+def _ends_with(cand: Candidate, query: str) -> bool:
+    """ "Louis Vuitton" in "LVMH Moet Hennessy Louis Vuitton": two or more words, one of them
+    distinctive, that end a longer name (a shared *first* part, "Palo Alto ...", is not enough)."""
+    words = query.split()
+    if len(words) < 2 or all(w in names.GENERIC for w in words):
+        return False
+    return any(v.endswith(" " + query) for v in cand.variants)
+
+
+@dataclass(frozen=True)
+class Hit:
+    ref: int
+    score: float
+    how: str  # "name", "alias", "acronym", "domain"
+    matched: str  # the normalised variant that matched
+
+
+def query_keys(company: str, email: str | None = None) -> set[str]:
+    keys = names.shortlist_keys(company)
+    domain = names.email_domain(email)
+    if domain:
+        keys.add("d:" + domain)
+    return keys
+
+
+def score(company: str, candidates: Iterable[Candidate], email: str | None = None) -> list[Hit]:
+    """The candidates that match ``company`` (or the contact's email domain), best first."""
+    query = names.normalise(company)
+    queries = [q for q in dict.fromkeys((query, names.core(company), names.compact(company))) if q]
+    q_initials = query.replace(" ", "") if " " not in query else names.acronym(company)
+    domain = names.email_domain(email)
+    pool = list(candidates)
+    best: dict[int, Hit] = {}
+
+    def keep(hit: Hit) -> None:
+        if hit.ref not in best or hit.score > best[hit.ref].score:
+            best[hit.ref] = hit
+
+    if query:
+        choices: dict[tuple[int, int], str] = {}
+        for n, cand in enumerate(pool):
+            for v, variant in enumerate(cand.variants):
+                choices[(n, v)] = variant
+        for q in queries:
+            for variant, value, (n, v) in process.extract(
+                q, choices, scorer=_similarity, score_cutoff=THRESHOLD, limit=None
+            ):
+                how = "name" if variant in pool[n].own else "alias"
+                keep(Hit(pool[n].ref, round(float(value), 1), how, variant))
+            for n, cand in enumerate(pool):
+                if _ends_with(cand, q):
+                    keep(Hit(cand.ref, CONTAINED_SCORE, "name", cand.variants[0]))
+        for cand in pool:
+            if not cand.variants:
+                continue
+            if len(q_initials) >= 3 and cand.initials == q_initials:
+                keep(Hit(cand.ref, ACRONYM_SCORE, "acronym", cand.variants[0]))
+            elif len(q_initials) >= 3 and " " in query and q_initials in cand.variants[1:]:
+                # "General Electric" typed, "GE" a declared alias of the account
+                keep(Hit(cand.ref, ACRONYM_SCORE, "acronym", q_initials))
+    if domain:
+        for cand in pool:
+            if cand.domain and (domain == cand.domain or domain.endswith("." + cand.domain)):
+                keep(Hit(cand.ref, DOMAIN_SCORE, "domain", cand.domain))
+    return sorted(best.values(), key=lambda h: (-h.score, h.ref))
+
+
+def matches(company: str, name: str, aliases: Sequence[str] = (), domain: str = "") -> bool:
+    """Whether one pair conflicts (the labelled-pair tests and the bench use it)."""
+    return bool(score(company, [Candidate(0, name, tuple(aliases), domain)]))
+
+
+class NameIndex:
+    """Candidates held in memory with an inverted index from key to candidates."""
+
+    def __init__(self, candidates: Iterable[Candidate] = ()) -> None:
+        self._by_ref: dict[int, Candidate] = {}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for cand in candidates:
+            self.add(cand)
+
+    def __len__(self) -> int:
+        return len(self._by_ref)
+
+    def add(self, cand: Candidate) -> None:
+        self._by_ref[cand.ref] = cand
+        for key in cand.keys:
+            self._postings[key].append(cand.ref)
+
+    def shortlist(self, company: str, email: str | None = None) -> list[Candidate]:
+        refs: set[int] = set()
+        for key in query_keys(company, email):
+            refs.update(self._postings.get(key, ()))
+        return [self._by_ref[r] for r in refs]
+
+    def search(self, company: str, email: str | None = None) -> list[Hit]:
+        return score(company, self.shortlist(company, email), email)
