@@ -34,6 +34,10 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    # The vendor's direct pipeline (accounts, opportunities) and the review of registrations.
+    MANAGE_ACCOUNTS = "manage_accounts"
+    REVIEW_DEALS = "review_deals"
+    REGISTER_DEALS = "register_deals"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,9 +49,12 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_EMBEDS,
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
+        Right.REGISTER_DEALS,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
+            Right.MANAGE_ACCOUNTS,
+            Right.REVIEW_DEALS,
             Right.VIEW_ALL_PARTNERS,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
@@ -67,9 +74,10 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_LEADS,
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
+            Right.REGISTER_DEALS,
         }
     ),
-    Role.PARTNER_USER: frozenset(),
+    Role.PARTNER_USER: frozenset({Right.REGISTER_DEALS}),
 }
 
 
@@ -90,6 +98,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.VIEW_LEADS: Area.EMBEDS,
     Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    Right.MANAGE_ACCOUNTS: Area.ORGANISATION,
+    Right.REVIEW_DEALS: Area.ORGANISATION,
+    Right.REGISTER_DEALS: Area.DEALS,
 }
 
 

@@ -16,6 +16,7 @@ class Area(StrEnum):
     ORGANISATION = "organisation"  # API tokens, own profile, users, brand kit, the tier programme
     CONTENT = "content"  # the library, renders, downloads, tracked links, syndicated items
     EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats and leads
+    DEALS = "deals"  # deal registrations and the conflict check
 
 
 # What each partner status opens. Prospects and onboarding partners prepare (profile, team,

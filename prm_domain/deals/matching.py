@@ -9,7 +9,7 @@ two-letter ones ("GE") are too ambiguous to guess and count only as declared ali
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -25,14 +25,18 @@ WORD_FLOOR = 80.0
 CONTAINED_SCORE = 90.0
 
 
-def _similarity(a: str, b: str, *, processor: None = None, score_cutoff: float = 0) -> float:
+def _similarity(
+    a: Sequence[Hashable], b: Sequence[Hashable], /, *, score_cutoff: float | None = None
+) -> float:
     """Best of plain ratio, word-order-free ratio and ratio without spaces ("Air Lines")."""
+    assert isinstance(a, str) and isinstance(b, str)  # rapidfuzz types choices loosely
+    cutoff = score_cutoff or 0.0
     best = max(
         fuzz.ratio(a, b),
         fuzz.token_sort_ratio(a, b),
         fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
     )
-    if best < score_cutoff:
+    if best < cutoff:
         return 0.0
     if best < 100:
         # Same number of words: each word must be close to its counterpart, so a one-letter
@@ -126,12 +130,12 @@ def score(company: str, candidates: Iterable[Candidate], email: str | None = Non
             for v, variant in enumerate(cand.variants):
                 choices[(n, v)] = variant
         for q in queries:
-            for variant, value, (n, v) in process.extract(
+            for variant, value, (n, _v) in process.extract(
                 q, choices, scorer=_similarity, score_cutoff=THRESHOLD, limit=None
             ):
                 how = "name" if variant in pool[n].own else "alias"
                 keep(Hit(pool[n].ref, round(float(value), 1), how, variant))
-            for n, cand in enumerate(pool):
+            for cand in pool:
                 if _ends_with(cand, q):
                     keep(Hit(cand.ref, CONTAINED_SCORE, "name", cand.variants[0]))
         for cand in pool:
