@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
     "cobrand.purge_view_events": 3600.0,
+    # Deal protection reminders (30/60/90 days in) and expiry: once a day is enough.
+    "cobrand.deal_reminders": 24 * 3600.0,
+    # Webhook events a change could not deliver at once are retried here.
+    "cobrand.deliver_deal_webhooks": 300.0,
 }
 
 

@@ -80,3 +80,20 @@ def run_render_job(job_id: int, base_url: str) -> None:
         raise
     if more:
         enqueue("cobrand.run_render_job", job_id, base_url)
+
+
+@shared_task(name="cobrand.deliver_deal_webhooks", ignore_result=False)
+def deliver_deal_webhooks() -> int:
+    """Send the deal events not yet delivered; failed ones stay for the next run (periodic)."""
+    from prm_domain.deals import webhooks
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: webhooks.deliver_pending(session))
+
+
+@shared_task(name="cobrand.deal_reminders", ignore_result=False)
+def deal_reminders() -> int:
+    from prm_domain.deals import registrations
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: registrations.send_reminders(session))
