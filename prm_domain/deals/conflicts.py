@@ -69,7 +69,7 @@ def find_conflicts(
                 select(Partner.id, Partner.name).where(
                     Partner.id.in_({d.partner_id for d in deals.values()})
                 )
-            ).tuples()
+            ).all()
         )
         for hit in matching.score(company, cands, contact_email):
             deal = deals[hit.ref]

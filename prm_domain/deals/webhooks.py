@@ -119,7 +119,7 @@ def deliver_pending(session: Session, send: Sender = http_send, *, limit: int = 
         .limit(limit)
     )
     delivered = 0
-    for delivery, hook in session.execute(stmt).tuples():
+    for delivery, hook in session.execute(stmt).all():
         body = delivery.body.encode()
         timestamp = int(time.time())
         headers = {
