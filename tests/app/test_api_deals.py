@@ -21,7 +21,6 @@ from prm_domain.models import (
     CrmAccount,
     DealRegistration,
     DealTierPolicy,
-    DealWebhook,
     Notification,
     Partner,
     User,
@@ -60,7 +59,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
     got: list[tuple[dict[str, str], bytes]] = []  # noqa: RUF012 - filled per test
     fail_next = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if Receiver.fail_next:
             Receiver.fail_next -= 1
@@ -90,10 +89,10 @@ def test_accounts_import_check_and_redacted_registration_conflicts(
     world: Any, session: Session
 ) -> None:
     csv_ok = (
-        "name,domain,aliases,owner,stage\n"
-        "General Electric Company,ge.com,GE;G.E.,Kim,Customer\n"
-        "Initech LLC,initech.example,,Lee,Prospect\n"
-    ).encode()
+        b"name,domain,aliases,owner,stage\n"
+        b"General Electric Company,ge.com,GE;G.E.,Kim,Customer\n"
+        b"Initech LLC,initech.example,,Lee,Prospect\n"
+    )
     # A bad file stores nothing and names row and field.
     bad = csv_ok + b"Globex Corp,not a domain,,,\n,x.example,,,\n"
     r = world.vendor.post("/api/v1/accounts/import", data=bad)
