@@ -33,7 +33,8 @@ class World:
     lead: int  # a lead of partner A's embed
     proposal: int  # partner A's pending change request
     token: str = ""
-    page_view: str = ""  # a page-view token of the embed, as its content answer gives one
+    page_view: str = ""
+    deal: int = 0  # partner A's deal registration  # a page-view token of the embed, as its content answer gives one
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,16 @@ PROPOSAL = {
     "region": "NA",
     "verticals": ["Retail"],
     "note": "We moved.",
+}
+DEAL = {
+    "company": "Walker Freight GmbH",
+    "contact_name": "Ada Berg",
+    "contact_email": "ada@walker.example",
+    "country": "DE",
+    "products": ["Suite"],
+    "estimated_value": "1500.00",
+    "expected_close": "2027-02-28",
+    "notes": "Forty seats",
 }
 TEXT_ZONES = [
     {"kind": "text", "box": [0.1, 0.1, 0.5, 0.1], "text": "Call {{ partner_name }}"},
@@ -292,6 +303,41 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/api/v1/leads/{w.lead}",
         "json",
         lambda w: {"assigned_user_id": w.other.id},
+    ),
+    ("/api/v1/accounts", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/accounts",
+        "json",
+        lambda w: {
+            "name": f"Walker Account {uuid.uuid4().hex[:8]}",
+            "domain": "walker-account.example",
+            "aliases": ["WA"],
+            "owner": "Kim",
+            "stage": "Customer",
+            "opportunities": [{"name": "Fleet", "stage": "Proposal", "is_open": True}],
+        },
+    ),
+    ("/api/v1/accounts/import", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/accounts/import",
+        "raw",
+        upload=lambda: (
+            "name,domain,aliases,owner,stage\n"
+            f"Walker Import {uuid.uuid4().hex[:8]},wi.example,WI;W.I.,Kim,Customer\n"
+        ).encode(),
+    ),
+    ("/api/v1/deals/check", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/deals/check",
+        "json",
+        lambda w: {"company": "Walker Freight GmbH", "contact_email": "ada@walker.example"},
+    ),
+    ("/api/v1/deals", "POST"): Case("admin", lambda w: "/api/v1/deals", "json", lambda w: DEAL),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): Case(
+        "vendor",
+        lambda w: f"/api/v1/deals/{w.deal}",
+        "json",
+        lambda w: {"stage": "Proposal", "decision_reason": "CRM sync"},
     ),
     # -- portal ---------------------------------------------------------------------------------
     ("/sign-in", "POST"): Case(

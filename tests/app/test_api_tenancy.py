@@ -56,6 +56,7 @@ class Target:
     embed: int = GHOST
     lead: int = GHOST
     proposal: int = GHOST  # vendor-only decisions: refused by role, whatever the id
+    deal: int = GHOST  # B's deal registration
 
 
 @dataclass
@@ -91,6 +92,22 @@ def _syndication(vendor: Any, b_admin: Any, b_tier: int, session: Session) -> tu
     )
     session.commit()
     return item, embed.id, lead.id
+
+
+def _deal(session: Session, b_admin: User) -> int:
+    from prm_domain import deals
+
+    values = {
+        "company": "Blue Harbour Freight",
+        "contact_name": "Ada",
+        "contact_email": "ada@blueharbour.example",
+        "country": "DE",
+        "estimated_value": "1000.00",
+        "expected_close": "2027-01-31",
+    }
+    deal = deals.register_deal(session, b_admin, values)
+    session.commit()
+    return deal.id
 
 
 @pytest.fixture(autouse=True)
@@ -145,11 +162,12 @@ def world(
     item, embed, lead = _syndication(
         vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id, session
     )
+    deal = _deal(session, members["b", Role.PARTNER_ADMIN])
     return World(
         a=a,
         b=b,
         members=members,
-        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead),
+        b_ids=Target(b.id, b_asset, b_version, job.id, item, embed, lead, deal=deal),
         a_asset=a_asset,
         tier=b.tier,
         vendor=vendor_user,
@@ -278,6 +296,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
     ),
+    ("/api/v1/deals/<id:deal_id>", "GET"): Case(lambda t: f"/api/v1/deals/{t.deal}"),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): Case(
+        lambda t: f"/api/v1/deals/{t.deal}", lambda: {"notes": "taken over"}
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -335,6 +357,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Partner users see only leads assigned to them; B's lead is assigned to nobody.
     ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
+    # Every member of the organisation registers and edits its deals.
+    ("/api/v1/deals/<id:deal_id>", "GET"): (200, 200),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): (200, 200),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

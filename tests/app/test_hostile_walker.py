@@ -392,7 +392,13 @@ def _build(
         session, lead_embed, form_id=lead_item, fields={"email": "l@buyer.example"}, consent=True
     )
     session.commit()
+    from prm_domain import deals
+    from tests.app.hostile_cases import DEAL
+
+    deal = deals.register_deal(session, admin, DEAL)
+    session.commit()
     world = World(
+        deal=deal.id,
         vendor=vendor,
         admin=admin,
         other=other,

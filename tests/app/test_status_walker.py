@@ -101,6 +101,18 @@ def closed(
             f"/api/v1/partners/{partner.id}/change-requests", {"verticals": ["health"]}
         )
         assert proposal.status_code == 201, proposal.json
+        deal = own.post(
+            "/api/v1/deals",
+            {
+                "company": "Blue Harbour Freight",
+                "contact_name": "Ada",
+                "contact_email": "ada@blueharbour.example",
+                "country": "DE",
+                "estimated_value": "1000.00",
+                "expected_close": "2027-01-31",
+            },
+        )
+        assert deal.status_code == 201, deal.json
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -128,6 +140,7 @@ def closed(
             "code": link,
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
+            "deal_id": str(deal.json["id"]),
         }
         return Closed(partner, admin, values, own, portal)
 
