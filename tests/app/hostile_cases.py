@@ -33,8 +33,8 @@ class World:
     lead: int  # a lead of partner A's embed
     proposal: int  # partner A's pending change request
     token: str = ""
-    page_view: str = ""
-    deal: int = 0  # partner A's deal registration  # a page-view token of the embed, as its content answer gives one
+    page_view: str = ""  # a page-view token of the embed, as its content answer gives one
+    deal: int = 0  # partner A's deal registration
 
 
 @dataclass(frozen=True)
