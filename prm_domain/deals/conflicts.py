@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from prm_domain.deals import matching, names
@@ -29,9 +29,19 @@ def find_conflicts(
     keys = matching.query_keys(company, contact_email)
     if not keys:
         return []
+    # Keys shared by too many names shortlist nothing (matching.MAX_POSTING); counted first,
+    # on the index, so a common word never loads thousands of rows.
+    counts = session.execute(
+        select(DealMatchKey.key, func.count())
+        .where(DealMatchKey.key.in_(keys))
+        .group_by(DealMatchKey.key)
+    ).all()
+    useful = [k for k, n in counts if n <= matching.MAX_POSTING or k.startswith(matching.ALWAYS)]
+    if not useful:
+        return []
     refs = session.execute(
         select(DealMatchKey.source, DealMatchKey.ref_id)
-        .where(DealMatchKey.key.in_(keys))
+        .where(DealMatchKey.key.in_(useful))
         .distinct()
     ).all()
     account_ids = {r for s, r in refs if s == "account"}

@@ -22,6 +22,11 @@ THRESHOLD = 88.0
 ACRONYM_SCORE = 92.0
 DOMAIN_SCORE = 100.0
 WORD_FLOOR = 80.0
+# A word or prefix shared by more names than this ("logistics", "river") identifies none of
+# them: it is not used to shortlist (the name's other keys still are). Learnt from the data,
+# like a search engine's stop words, so no list has to guess them.
+MAX_POSTING = 500
+ALWAYS = ("n:", "d:", "a:")  # whole names, domains and acronyms are always looked up
 CONTAINED_SCORE = 90.0
 
 
@@ -86,13 +91,12 @@ class Candidate:
         object.__setattr__(self, "keys", frozenset(keys))
 
 
-def _ends_with(cand: Candidate, query: str) -> bool:
-    """ "Louis Vuitton" in "LVMH Moet Hennessy Louis Vuitton": two or more words, one of them
-    distinctive, that end a longer name (a shared *first* part, "Palo Alto ...", is not enough)."""
+def _may_end(query: str) -> bool:
+    """Whether ``query`` may match as the end of a longer name ("Louis Vuitton" in "LVMH Moet
+    Hennessy Louis Vuitton"): two or more words, one of them distinctive. A shared *first*
+    part ("Palo Alto ...") is not enough."""
     words = query.split()
-    if len(words) < 2 or all(w in names.GENERIC for w in words):
-        return False
-    return any(v.endswith(" " + query) for v in cand.variants)
+    return len(words) >= 2 and not all(w in names.GENERIC for w in words)
 
 
 @dataclass(frozen=True)
@@ -125,19 +129,35 @@ def score(company: str, candidates: Iterable[Candidate], email: str | None = Non
             best[hit.ref] = hit
 
     if query:
-        choices: dict[tuple[int, int], str] = {}
+        # rapidfuzz's own scorers (C speed) pick the survivors over the whole shortlist; only
+        # those get the word-by-word check of ``_similarity``.
+        owner: list[int] = []
+        choices: list[str] = []
         for n, cand in enumerate(pool):
-            for v, variant in enumerate(cand.variants):
-                choices[(n, v)] = variant
+            owner.extend([n] * len(cand.variants))
+            choices.extend(cand.variants)
+        compact = [c.replace(" ", "") for c in choices]
         for q in queries:
-            for variant, value, (n, _v) in process.extract(
-                q, choices, scorer=_similarity, score_cutoff=THRESHOLD, limit=None
+            survivors: set[int] = set()
+            for scorer, q_form, forms in (
+                (fuzz.ratio, q, choices),
+                (fuzz.token_sort_ratio, q, choices),
+                (fuzz.ratio, q.replace(" ", ""), compact),
             ):
-                how = "name" if variant in pool[n].own else "alias"
-                keep(Hit(pool[n].ref, round(float(value), 1), how, variant))
-            for cand in pool:
-                if _ends_with(cand, q):
-                    keep(Hit(cand.ref, CONTAINED_SCORE, "name", cand.variants[0]))
+                found = process.extract(
+                    q_form, forms, scorer=scorer, score_cutoff=THRESHOLD, limit=None
+                )
+                survivors.update(i for _, _, i in found)
+            for i in survivors:
+                value = _similarity(q, choices[i])
+                if value >= THRESHOLD:
+                    cand = pool[owner[i]]
+                    how = "name" if choices[i] in cand.own else "alias"
+                    keep(Hit(cand.ref, round(float(value), 1), how, choices[i]))
+            if _may_end(q):
+                for cand in pool:
+                    if any(v.endswith(" " + q) for v in cand.variants):
+                        keep(Hit(cand.ref, CONTAINED_SCORE, "name", cand.variants[0]))
         for cand in pool:
             if not cand.variants:
                 continue
@@ -178,7 +198,9 @@ class NameIndex:
     def shortlist(self, company: str, email: str | None = None) -> list[Candidate]:
         refs: set[int] = set()
         for key in query_keys(company, email):
-            refs.update(self._postings.get(key, ()))
+            posting = self._postings.get(key, ())
+            if len(posting) <= MAX_POSTING or key.startswith(ALWAYS):
+                refs.update(posting)
         return [self._by_ref[r] for r in refs]
 
     def search(self, company: str, email: str | None = None) -> list[Hit]:

@@ -145,9 +145,11 @@ def shortlist_keys(name: str) -> set[str]:
         keys.add("t:" + short)
     keys |= {"t:" + w for w in words if w not in GENERIC and len(w) >= 2}
     keys.add("p:" + words[0][:3])
-    if len(words) == 1:
-        keys.add("a:" + words[0])  # "GE" typed: look for names whose initials are GE
+    # Initials count from three letters (matching.py): "IBM" typed finds the names whose
+    # initials are IBM. Two-letter ones would shortlist thousands and match none.
+    if len(words) == 1 and len(words[0]) >= 3:
+        keys.add("a:" + words[0])
     initials = acronym(name)
-    if initials:
+    if len(initials) >= 3:
         keys.add("a:" + initials)
     return keys
