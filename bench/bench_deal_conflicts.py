@@ -13,6 +13,7 @@ a SQLite file, and the same through the in-memory ``NameIndex``. Goal: median un
     .venv/bin/python bench/bench_deal_conflicts.py [--accounts 100000] [--queries 1000] [--no-db]
 """
 
+# ruff: noqa: S311, SIM905 - seeded generators make reproducible data; word lists read better as text
 from __future__ import annotations
 
 import argparse
