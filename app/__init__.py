@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal,
         portal_campaigns,
         portal_channels,
+        portal_deals,
         portal_library,
         portal_mdf,
         portal_syndication,
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_channels.init_app(app)
     portal_campaigns.init_app(app)
     unsubscribe.init_app(app)
+    portal_deals.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

@@ -28,6 +28,10 @@ SCHEDULE: dict[str, float] = {
     # prm_domain/publishing/dispatch.py.
     "cobrand.dispatch_publications": 60.0,
     "cobrand.mdf_daily": 6 * 3600.0,  # idempotent: lapses, expiry and reminders once each
+    # Deal protection reminders (30/60/90 days in) and expiry: once a day is enough.
+    "cobrand.deal_reminders": 24 * 3600.0,
+    # Webhook events a change could not deliver at once are retried here.
+    "cobrand.deliver_deal_webhooks": 300.0,
 }
 
 

@@ -199,3 +199,20 @@ def publish_publication(publication_id: int, key: str, attempt: int) -> str:
         if result is None:
             return "gone"
         return _committed(session, lambda: dispatch.record(session, result))
+
+
+@shared_task(name="cobrand.deliver_deal_webhooks", ignore_result=False)
+def deliver_deal_webhooks() -> int:
+    """Send the deal events not yet delivered; failed ones stay for the next run (periodic)."""
+    from prm_domain.deals import webhooks
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: webhooks.deliver_pending(session))
+
+
+@shared_task(name="cobrand.deal_reminders", ignore_result=False)
+def deal_reminders() -> int:
+    from prm_domain.deals import registrations
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: registrations.send_reminders(session))

@@ -261,3 +261,12 @@ class ContactStatus(StrEnum):
     # Never mailed again, whatever a later import says.
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+
+
+class DealStatus(StrEnum):
+    PENDING = "pending"  # submitted, awaiting the vendor's review
+    APPROVED = "approved"  # protected until protected_until
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # protection ran out
+    WON = "won"
+    LOST = "lost"

@@ -48,6 +48,10 @@ class Right(StrEnum):
     MANAGE_MDF = "manage_mdf"
     APPROVE_MDF = "approve_mdf"
     REQUEST_MDF = "request_mdf"
+    # The vendor's direct pipeline (accounts, opportunities) and the review of registrations.
+    MANAGE_ACCOUNTS = "manage_accounts"
+    REVIEW_DEALS = "review_deals"
+    REGISTER_DEALS = "register_deals"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -62,12 +66,15 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_CHANNELS,
         Right.RUN_OWN_CAMPAIGNS,
         Right.REQUEST_MDF,
+        Right.REGISTER_DEALS,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
             Right.VIEW_MDF,
             Right.MANAGE_MDF,
             Right.APPROVE_MDF,
+            Right.MANAGE_ACCOUNTS,
+            Right.REVIEW_DEALS,
             Right.VIEW_ALL_PARTNERS,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
@@ -98,9 +105,10 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.RUN_OWN_CAMPAIGNS,
             Right.VIEW_MDF,
             Right.REQUEST_MDF,
+            Right.REGISTER_DEALS,
         }
     ),
-    Role.PARTNER_USER: frozenset(),
+    Role.PARTNER_USER: frozenset({Right.REGISTER_DEALS}),
 }
 
 
@@ -131,6 +139,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.MANAGE_MDF: Area.MDF,
     Right.APPROVE_MDF: Area.MDF,
     Right.REQUEST_MDF: Area.MDF,
+    Right.MANAGE_ACCOUNTS: Area.ORGANISATION,
+    Right.REVIEW_DEALS: Area.ORGANISATION,
+    Right.REGISTER_DEALS: Area.DEALS,
 }
 
 

@@ -17,6 +17,7 @@ class Area(StrEnum):
     CONTENT = "content"  # the library, renders, downloads, tracked links, syndicated items
     EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats and leads
     MDF = "mdf"  # market development funds: balances, requests, claims (money: active only)
+    DEALS = "deals"  # deal registrations and the conflict check
 
 
 # What each partner status opens. Prospects and onboarding partners prepare (profile, team,

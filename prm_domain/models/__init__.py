@@ -13,6 +13,15 @@ from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.campaign import Campaign, CampaignItem, Contact, Enrolment
 from prm_domain.models.channel import Channel
+from prm_domain.models.deal import (
+    CrmAccount,
+    DealMatchKey,
+    DealRegistration,
+    DealTierPolicy,
+    DealWebhook,
+    Opportunity,
+    WebhookDelivery,
+)
 from prm_domain.models.mdf import (
     MdfAllocation,
     MdfClaim,
@@ -47,6 +56,11 @@ __all__ = [
     "CampaignItem",
     "Channel",
     "Contact",
+    "CrmAccount",
+    "DealMatchKey",
+    "DealRegistration",
+    "DealTierPolicy",
+    "DealWebhook",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
@@ -60,6 +74,7 @@ __all__ = [
     "MdfProof",
     "MdfRequest",
     "Notification",
+    "Opportunity",
     "Partner",
     "PartnerChangeRequest",
     "Publication",
@@ -70,4 +85,5 @@ __all__ = [
     "TrackedLink",
     "User",
     "UserSession",
+    "WebhookDelivery",
 ]

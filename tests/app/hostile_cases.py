@@ -47,6 +47,7 @@ class World:
     mdf_request: int = 0
     mdf_submitted: int = 0
     mdf_claim: int = 0
+    deal: int = 0  # partner A's deal registration
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,16 @@ PROPOSAL = {
     "region": "NA",
     "verticals": ["Retail"],
     "note": "We moved.",
+}
+DEAL = {
+    "company": "Walker Freight GmbH",
+    "contact_name": "Ada Berg",
+    "contact_email": "ada@walker.example",
+    "country": "DE",
+    "products": ["Suite"],
+    "estimated_value": "1500.00",
+    "expected_close": "2027-02-28",
+    "notes": "Forty seats",
 }
 TEXT_ZONES = [
     {"kind": "text", "box": [0.1, 0.1, 0.5, 0.1], "text": "Call {{ partner_name }}"},
@@ -326,6 +337,41 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/api/v1/leads/{w.lead}",
         "json",
         lambda w: {"assigned_user_id": w.other.id},
+    ),
+    ("/api/v1/accounts", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/accounts",
+        "json",
+        lambda w: {
+            "name": f"Walker Account {uuid.uuid4().hex[:8]}",
+            "domain": "walker-account.example",
+            "aliases": ["WA"],
+            "owner": "Kim",
+            "stage": "Customer",
+            "opportunities": [{"name": "Fleet", "stage": "Proposal", "is_open": True}],
+        },
+    ),
+    ("/api/v1/accounts/import", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/accounts/import",
+        "raw",
+        upload=lambda: (
+            "name,domain,aliases,owner,stage\n"
+            f"Walker Import {uuid.uuid4().hex[:8]},wi.example,WI;W.I.,Kim,Customer\n"
+        ).encode(),
+    ),
+    ("/api/v1/deals/check", "POST"): Case(
+        "admin",
+        lambda w: "/api/v1/deals/check",
+        "json",
+        lambda w: {"company": "Walker Freight GmbH", "contact_email": "ada@walker.example"},
+    ),
+    ("/api/v1/deals", "POST"): Case("admin", lambda w: "/api/v1/deals", "json", lambda w: DEAL),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): Case(
+        "vendor",
+        lambda w: f"/api/v1/deals/{w.deal}",
+        "json",
+        lambda w: {"stage": "Proposal", "decision_reason": "CRM sync"},
     ),
     # -- portal ---------------------------------------------------------------------------------
     ("/sign-in", "POST"): Case(

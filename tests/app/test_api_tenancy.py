@@ -64,6 +64,7 @@ class Target:
     mdf_request: int = GHOST
     claim: int = GHOST
     proof: int = GHOST
+    deal: int = GHOST  # B's deal registration
 
 
 @dataclass
@@ -136,6 +137,22 @@ def _mdf(session: Session, app: Flask, make_user: Any, b: Partner, b_admin: User
     return [fund.id, req.id, claim.id, claims.proofs_of(session, claim)[0].id]
 
 
+def _deal(session: Session, b_admin: User) -> int:
+    from prm_domain import deals
+
+    values = {
+        "company": "Blue Harbour Freight",
+        "contact_name": "Ada",
+        "contact_email": "ada@blueharbour.example",
+        "country": "DE",
+        "estimated_value": "1000.00",
+        "expected_close": "2027-01-31",
+    }
+    deal = deals.register_deal(session, b_admin, values)
+    session.commit()
+    return deal.id
+
+
 @pytest.fixture(autouse=True)
 def fast_hash(monkeypatch: pytest.MonkeyPatch, password_hash: str) -> None:
     # Control cases create users; argon2 is slow and not what these tests are about.
@@ -196,6 +213,7 @@ def world(
     assert r.status_code == 201, r.json
     campaign, enrolment = _campaign(vendor, api_as(members["b", Role.PARTNER_ADMIN]), b.tier_id)
     mdf = _mdf(session, app, make_user, b, members["b", Role.PARTNER_ADMIN])
+    deal = _deal(session, members["b", Role.PARTNER_ADMIN])
     return World(
         a=a,
         b=b,
@@ -215,6 +233,7 @@ def world(
             mdf_request=mdf[1],
             claim=mdf[2],
             proof=mdf[3],
+            deal=deal,
         ),
         a_asset=a_asset,
         tier=b.tier,
@@ -421,6 +440,10 @@ CASES: dict[tuple[str, str], Case] = {
         why=VENDOR_ONLY,
     ),
     ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): Case(lambda t: f"/api/v1/mdf/proofs/{t.proof}"),
+    ("/api/v1/deals/<id:deal_id>", "GET"): Case(lambda t: f"/api/v1/deals/{t.deal}"),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): Case(
+        lambda t: f"/api/v1/deals/{t.deal}", lambda: {"notes": "taken over"}
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -514,6 +537,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (CLAIM + "/request-info", "POST"): (403, 403),
     (CLAIM + "/pay", "POST"): (403, 403),
     ("/api/v1/mdf/proofs/<id:proof_id>", "GET"): (200, 403),
+    # Every member of the organisation registers and edits its deals.
+    ("/api/v1/deals/<id:deal_id>", "GET"): (200, 200),
+    ("/api/v1/deals/<id:deal_id>", "PATCH"): (200, 200),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

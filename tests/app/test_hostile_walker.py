@@ -428,7 +428,13 @@ def _build(
     )["id"]
     contact_token = session.get(Contact, contact).token  # type: ignore[union-attr]
     mdf = _mdf_world(app, session, vendor, admin, partner, make_partner)
+    from prm_domain import deals
+    from tests.app.hostile_cases import DEAL
+
+    deal = deals.register_deal(session, admin, DEAL)
+    session.commit()
     world = World(
+        deal=deal.id,
         vendor=vendor,
         admin=admin,
         other=other,

@@ -117,6 +117,18 @@ def closed(
         assert channel.status_code == 201, channel.json
         campaign, enrolment = _campaign(vendor, own, partner.tier_id)
         fund_id, _, claim_id, proof_id = _mdf(session, app, make_user, partner, admin)
+        deal = own.post(
+            "/api/v1/deals",
+            {
+                "company": "Blue Harbour Freight",
+                "contact_name": "Ada",
+                "contact_email": "ada@blueharbour.example",
+                "country": "DE",
+                "estimated_value": "1000.00",
+                "expected_close": "2027-01-31",
+            },
+        )
+        assert deal.status_code == 201, deal.json
         # The portal session, also opened before the status changed.
         portal = app.test_client()
         portal.get("/sign-in")
@@ -153,6 +165,7 @@ def closed(
             "fund_id": str(fund_id),
             "claim_id": str(claim_id),
             "proof_id": str(proof_id),
+            "deal_id": str(deal.json["id"]),
         }
         return Closed(partner, admin, values, own, portal)
 

@@ -1,0 +1,184 @@
+"""Portal pages of deal registration: the partner's form (with a live conflict warning), list
+and detail; the vendor's review queue and the direct-pipeline import. Same pattern as
+``app.portal``: parse, call the domain (which decides who may do what), commit once, respond."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app import db
+from app.auth import login_required
+from app.errors import status_of
+from app.portal import _int_arg
+from prm_domain import DomainError, NotFound, access, deals
+from prm_domain.enums import DealStatus
+from prm_domain.models import Partner
+
+bp = Blueprint("portal_deals", __name__)
+PER_PAGE = 25
+STATUS_LABELS = {
+    DealStatus.PENDING: "Awaiting review",
+    DealStatus.APPROVED: "Approved",
+    DealStatus.REJECTED: "Rejected",
+    DealStatus.EXPIRED: "Expired",
+    DealStatus.WON: "Won",
+    DealStatus.LOST: "Lost",
+}
+FORM_FIELDS = deals.registrations.FORM_FIELDS
+
+
+def _form_values(form: MultiDict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {f: form.get(f, "").strip() for f in FORM_FIELDS}
+    values["products"] = [p.strip() for p in form.get("products", "").split(",") if p.strip()]
+    return values
+
+
+def _partner_names(ids: set[int]) -> dict[int, str]:
+    if not ids or not g.user.is_vendor:
+        return {}
+    rows = db.session().execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids)))
+    return {pid: name for pid, name in rows.all()}
+
+
+@bp.get("/deals")
+@login_required
+def deal_list() -> Any:
+    raw_status = request.args.get("status", "")
+    status = DealStatus(raw_status) if raw_status in set(DealStatus) else None
+    q = request.args.get("q", "").strip()[:200]
+    page = deals.list_deals(
+        db.session(), g.user, status=status, q=q, page=_int_arg("page"), per_page=PER_PAGE
+    )
+    return render_template(
+        "deals/list.html",
+        page=page,
+        status=status,
+        q=q,
+        labels=STATUS_LABELS,
+        partner_names=_partner_names({d.partner_id for d in page.items}),
+        may_register=not g.user.is_vendor and access.has(g.user, access.Right.REGISTER_DEALS),
+    )
+
+
+@bp.route("/deals/new", methods=["GET", "POST"])
+@login_required
+def deal_new() -> Any:
+    access.ensure_can_register_deals(g.user)
+    form: MultiDict[str, str] = request.form if request.method == "POST" else MultiDict()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            deal = deals.register_deal(db.session(), g.user, _form_values(form))
+        except DomainError as exc:
+            db.session().rollback()
+            if isinstance(exc, NotFound) or not exc.fields:
+                raise
+            errors = exc.fields
+        else:
+            db.session().commit()
+            from app.celery_app import enqueue
+
+            enqueue("cobrand.deliver_deal_webhooks")
+            flash(
+                "Deal registered: it overlaps with an existing customer, the vendor will review it."
+                if deal.flagged
+                else f"Deal registered: {STATUS_LABELS[deal.status].lower()}.",
+                "success",
+            )
+            return redirect(url_for("portal_deals.deal_detail", deal_id=deal.id))
+    return render_template("deals/new.html", form=form, errors=errors), 422 if errors else 200
+
+
+@bp.post("/deals/check")
+@login_required
+def deal_check() -> Any:
+    """The form's live warning: JSON ``{"company", "contact_email"}``, CSRF in X-CSRF-Token."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    try:
+        found = deals.check(
+            db.session(), g.user, body.get("company"), body.get("contact_email") or None
+        )
+    except DomainError as exc:
+        return jsonify({"error": {"message": exc.message, "fields": exc.fields}}), status_of(exc)
+    return jsonify({"conflicts": found})
+
+
+@bp.route("/deals/<id:deal_id>", methods=["GET", "POST"])
+@login_required
+def deal_detail(deal_id: int) -> Any:
+    session = db.session()
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        reason = request.form.get("reason", "").strip()
+        changes: dict[str, Any] = {
+            "approve": {"status": "approved", "decision_reason": reason},
+            "reject": {"status": "rejected", "decision_reason": reason},
+            "won": {"status": "won", "decision_reason": reason},
+            "lost": {"status": "lost", "decision_reason": reason},
+            "extend": {"extension": "approved"},
+            "deny_extension": {"extension": "denied"},
+            "request_extension": {"extension": "requested", "extension_reason": reason},
+        }.get(action, {"action": action})
+        try:
+            deals.update_deal(session, g.user, deal_id, changes)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            session.rollback()
+            flash(exc.message + " " + "; ".join(exc.fields.values()), "error")
+        else:
+            session.commit()
+            from app.celery_app import enqueue
+
+            enqueue("cobrand.deliver_deal_webhooks")
+            flash("Deal updated.", "success")
+        return redirect(url_for("portal_deals.deal_detail", deal_id=deal_id))
+    deal = deals.get_deal(session, g.user, deal_id)
+    return render_template(
+        "deals/detail.html",
+        deal=deal,
+        conflicts=deals.visible_conflicts(deal, g.user),
+        labels=STATUS_LABELS,
+        partner_name=_partner_names({deal.partner_id}).get(deal.partner_id, ""),
+        may_review=access.has(g.user, access.Right.REVIEW_DEALS),
+        is_owner=g.user.partner_id == deal.partner_id,
+    )
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@login_required
+def account_list() -> Any:
+    """The vendor's direct accounts, and the CSV import (all rows or none)."""
+    session = db.session()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        file = request.files.get("file")
+        data = file.read() if file is not None else b""
+        try:
+            count = deals.import_accounts(session, g.user, data)
+        except DomainError as exc:
+            session.rollback()
+            if isinstance(exc, NotFound) or not exc.fields:
+                raise
+            errors = exc.fields
+        else:
+            session.commit()
+            flash(f"{count} accounts imported.", "success")
+            return redirect(url_for("portal_deals.account_list"))
+    q = request.args.get("q", "").strip()[:200]
+    page = deals.list_accounts(session, g.user, q=q, page=_int_arg("page"), per_page=PER_PAGE)
+    return render_template("deals/accounts.html", page=page, q=q, errors=errors), (
+        422 if errors else 200
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
