@@ -34,6 +34,8 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    # The vendor's own leads: add them (API, CSV import) and set the routing rules.
+    MANAGE_LEAD_ROUTING = "manage_lead_routing"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -53,6 +55,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.MANAGE_PARTNERS,
             Right.MANAGE_ALL_PARTNER_USERS,
             Right.VIEW_AUDIT,
+            Right.MANAGE_LEAD_ROUTING,
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
@@ -90,6 +93,7 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.VIEW_LEADS: Area.EMBEDS,
     Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    Right.MANAGE_LEAD_ROUTING: Area.ORGANISATION,
 }
 
 

@@ -10,6 +10,7 @@ from prm_domain.models.asset import (
 )
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
+from prm_domain.models.leads import LeadOffer, LeadRoutingRule
 from prm_domain.models.partner import Partner, PartnerChangeRequest
 from prm_domain.models.syndication import (
     Embed,
@@ -33,6 +34,8 @@ __all__ = [
     "EmbedDailyStat",
     "EmbedViewEvent",
     "Lead",
+    "LeadOffer",
+    "LeadRoutingRule",
     "Notification",
     "Partner",
     "PartnerChangeRequest",
