@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
     "cobrand.purge_view_events": 3600.0,
+    # Offers lapse on the hour's scale (LEAD_ACCEPT_HOURS); five minutes late is on time.
+    "cobrand.expire_lead_offers": 300.0,
 }
 
 

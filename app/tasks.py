@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import db
 from prm_domain import auth
 from prm_domain.database import is_locked
+from prm_domain.leads import lifecycle
 from prm_domain.syndication import events
 
 T = TypeVar("T")
@@ -49,6 +52,14 @@ def purge_dead_tokens() -> int:
 def purge_view_events() -> int:
     with db.get_db().sessionmaker() as session:
         return _committed(session, lambda: events.purge_view_events(session))
+
+
+@shared_task(name="cobrand.expire_lead_offers", ignore_result=False)
+def expire_lead_offers() -> int:
+    """Leads not accepted in time move on to the next eligible partner (idempotent)."""
+    within = dt.timedelta(hours=current_app.config["LEAD_ACCEPT_HOURS"])
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: lifecycle.expire_offers(session, accept_within=within))
 
 
 @shared_task(name="cobrand.ping", ignore_result=False)
