@@ -326,9 +326,11 @@ def claim_lead(session: Session, actor: User, lead_id: int) -> Lead:
     if lead is None or partner is None:
         raise NotFound("Lead not found.")
     if lead.partner_id is not None:
-        if lead.partner_id != actor.partner_id:
-            raise NotFound("Lead not found.")
-        raise Conflict("This lead is already yours.")
+        if lead.partner_id == actor.partner_id:
+            raise Conflict("This lead is already yours.")
+        if _claimed_from_pool_under(session, lead, partner):
+            raise Conflict("Another partner claimed this lead first.")
+        raise NotFound("Lead not found.")
     if lead.state != LeadState.POOL or not routing.may_claim(session, lead, partner):
         raise NotFound("Lead not found.")
     try:
@@ -355,6 +357,17 @@ def claim_lead(session: Session, actor: User, lead_id: int) -> Lead:
     )
     session.flush()
     return lead
+
+
+def _claimed_from_pool_under(session: Session, lead: Lead, partner: Partner) -> bool:
+    """Whether ``partner`` lost a race for this lead: it was claimed from the pool while this
+    partner could have claimed it too (so it saw it in its pool; nothing new is revealed)."""
+    claimed = session.scalar(
+        select(LeadOffer.id).where(
+            LeadOffer.lead_id == lead.id, LeadOffer.outcome == OfferOutcome.CLAIMED
+        )
+    )
+    return claimed is not None and routing.may_claim(session, lead, partner)
 
 
 def _own_lead(session: Session, actor: User, lead_id: int) -> Lead:
