@@ -148,7 +148,7 @@ def _rule_values(form: Any) -> dict[str, Any]:
 
 def _rules_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200) -> Any:
     session = db.session()
-    rules = routing.list_rules(session, g.user)
+    rules = routing.list_rules(session, g.user).items
     tier_list = tiers.list_tiers(session, g.user)
     return (
         render_template(

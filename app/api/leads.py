@@ -189,11 +189,13 @@ def lose_lead(lead_id: int, body: LeadLostIn) -> LeadOut:
     "GET",
     summary="Lead routing rules, in the order they are tried",
     tag="leads",
-    response=list[RuleOut],
+    query=PageQuery,
+    response=PageOut[RuleOut],
     errors=(403,),
 )
-def list_rules() -> list[RuleOut]:
-    return [RuleOut.model_validate(r) for r in routing.list_rules(db.session(), g.user)]
+def list_rules(query: PageQuery) -> PageOut[RuleOut]:
+    page = routing.list_rules(db.session(), g.user, **query.model_dump())
+    return page_out(page, RuleOut.model_validate)
 
 
 @operation(

@@ -320,19 +320,28 @@ def decline_lead(
 
 def claim_lead(session: Session, actor: User, lead_id: int) -> Lead:
     """Take a pool lead for the actor's organisation: of two claims at once, one wins."""
-    access.ensure_can_claim_leads(actor)
+    # Looked up before the role is asked, so a lead the actor's organisation could not claim
+    # is a 404 for every member alike, exactly like a missing one.
+    access.ensure_status(actor, access.Area.EMBEDS)
     lead = session.get(Lead, lead_id)
     partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
     if lead is None or partner is None:
+        if actor.is_vendor:
+            access.ensure_can_claim_leads(actor)
         raise NotFound("Lead not found.")
     if lead.partner_id is not None:
-        if lead.partner_id == actor.partner_id:
+        if lead.partner_id == actor.partner_id and access.can_see_lead(
+            actor, lead.partner_id, lead.assigned_user_id
+        ):
             raise Conflict("This lead is already yours.")
-        if _claimed_from_pool_under(session, lead, partner):
+        if lead.partner_id != actor.partner_id and _claimed_from_pool_under(
+            session, lead, partner
+        ):
             raise Conflict("Another partner claimed this lead first.")
         raise NotFound("Lead not found.")
     if lead.state != LeadState.POOL or not routing.may_claim(session, lead, partner):
         raise NotFound("Lead not found.")
+    access.ensure_can_claim_leads(actor)
     try:
         _move(
             session,

@@ -13,6 +13,7 @@ from prm_domain.enums import LEAD_OPEN_STATES, PartnerStatus, PartnerType, Regio
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.leads.certifications import partner_certifications
 from prm_domain.models import Lead, LeadOffer, LeadRoutingRule, Partner, Tier, User
+from prm_domain.pagination import Page, paginate
 
 MAX_POSITION = 10_000
 MAX_CAPACITY = 100_000
@@ -97,10 +98,12 @@ def _fail(field: str, why: str) -> Any:
     raise validation.fail(field, why)
 
 
-def list_rules(session: Session, actor: User) -> list[LeadRoutingRule]:
+def list_rules(
+    session: Session, actor: User, *, page: int = 1, per_page: int = 200
+) -> Page[LeadRoutingRule]:
     access.ensure_vendor(actor, access.Right.MANAGE_LEAD_ROUTING)
     stmt = select(LeadRoutingRule).order_by(LeadRoutingRule.position, LeadRoutingRule.id)
-    return list(session.scalars(stmt))
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def get_rule(session: Session, actor: User, rule_id: int) -> LeadRoutingRule:
@@ -189,11 +192,11 @@ class Eligibility:
             return False
         if rule.countries and partner.country not in rule.countries:
             return False
-        if rule.regions and partner.region.value not in rule.regions:
+        if rule.regions and partner.region not in rule.regions:
             return False
         if rule.verticals and self.lead.vertical not in partner.verticals:
             return False
-        if rule.partner_types and partner.type.value not in rule.partner_types:
+        if rule.partner_types and partner.type not in rule.partner_types:
             return False
         if rule.tier_ids and partner.tier_id not in rule.tier_ids:
             return False

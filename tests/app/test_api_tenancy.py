@@ -184,6 +184,8 @@ AS = "/api/v1/assets/<id:asset_id>"
 LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
+LD = "/api/v1/leads/<id:lead_id>"
+RR = "/api/v1/lead-routing-rules/<id:rule_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
@@ -278,6 +280,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
     ),
+    **{
+        (LD + f"/{action}", "POST"): Case(lambda t, a=action: f"/api/v1/leads/{t.lead}/{a}")
+        for action in ("accept", "decline", "claim", "working")
+    },
+    (LD + "/convert", "POST"): Case(lambda t: f"/api/v1/leads/{t.lead}/convert", lambda: {}),
+    (LD + "/lost", "POST"): Case(
+        lambda t: f"/api/v1/leads/{t.lead}/lost", lambda: {"reason": "no budget"}
+    ),
+    # Routing rules are the vendor's: refused by role before any lookup.
+    (RR, "PATCH"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}", lambda: {}),
+    (RR, "DELETE"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -335,6 +348,17 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Partner users see only leads assigned to them; B's lead is assigned to nobody.
     ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
+    # B's website lead is B's own (accepted): an admin works it, then converts it (the cases
+    # run in the order listed, so after that it is converted and cannot be lost); a member
+    # it is not assigned to does not see it.
+    (LD + "/accept", "POST"): (409, 404),
+    (LD + "/decline", "POST"): (409, 404),
+    (LD + "/claim", "POST"): (409, 404),
+    (LD + "/working", "POST"): (200, 404),
+    (LD + "/convert", "POST"): (200, 404),
+    (LD + "/lost", "POST"): (409, 404),
+    (RR, "PATCH"): (404, 404),
+    (RR, "DELETE"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
