@@ -386,6 +386,9 @@ def _build(
     )
     with app.app_context():
         token = form_token(embed["key"], int(time.time()) - 30)
+    rule = _json(
+        api, v, "POST", "/api/v1/lead-routing-rules", json={"name": "Walk", "regions": ["EMEA"]}
+    )["id"]
     lead_embed = session.get(Embed, embed["id"])
     assert lead_embed is not None
     lead, _ = leads.submit_lead(
@@ -410,6 +413,7 @@ def _build(
         proposal=proposal.id,
         token=token,
         page_view=page_views.issue(app.config["SECRET_KEY"], embed["key"]),
+        rule=rule,
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
     for name, user in signed_in.items():

@@ -160,3 +160,27 @@ def test_pool_claim_and_vendor_pages(client, sign_in_as, session, world):
     assert post_form(client, f"/lead-routing/{rule_id}/delete").status_code == 302
     session.expire_all()
     assert session.get(LeadRoutingRule, rule_id) is None
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, session, world, app):
+    rule_id = session.query(LeadRoutingRule.id).scalar()
+    lead = world["offered"]
+    paths = {
+        "portal_leads.lead_move": ("acme_admin", f"/leads/{lead.id}/move", {"action": "accept"}),
+        "portal_leads.lead_import": ("vendor", "/leads/import", {}),
+        "portal_leads.rule_create": ("vendor", "/lead-routing", {"name": "Forged"}),
+        "portal_leads.rule_delete": ("vendor", f"/lead-routing/{rule_id}/delete", {}),
+    }
+    posts = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_leads.") and "POST" in rule.methods
+    }
+    assert posts == set(paths)
+    for endpoint, (who, path, data) in paths.items():
+        sign_in_as(world[who])
+        client.get("/")  # a page: the session holds a token now
+        before = snapshot(session)
+        assert client.post(path, data=data).status_code == 400, endpoint
+        assert client.post(path, data=data | {"csrf_token": "forged"}).status_code == 400
+        assert snapshot(session) == before, endpoint

@@ -128,6 +128,7 @@ def closed(
             "code": link,
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
+            "rule_id": "1",  # routing rules are the vendor's: refused by status or role first
         }
         return Closed(partner, admin, values, own, portal)
 
