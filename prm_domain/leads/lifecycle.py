@@ -334,9 +334,7 @@ def claim_lead(session: Session, actor: User, lead_id: int) -> Lead:
             actor, lead.partner_id, lead.assigned_user_id
         ):
             raise Conflict("This lead is already yours.")
-        if lead.partner_id != actor.partner_id and _claimed_from_pool_under(
-            session, lead, partner
-        ):
+        if lead.partner_id != actor.partner_id and _claimed_from_pool_under(session, lead, partner):
             raise Conflict("Another partner claimed this lead first.")
         raise NotFound("Lead not found.")
     if lead.state != LeadState.POOL or not routing.may_claim(session, lead, partner):
