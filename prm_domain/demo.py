@@ -412,6 +412,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
                     partner.id,
                     {"email": email, "password": DEMO_PASSWORD, "display_name": name, "role": role},
                 )
+    from prm_domain.leads import demo as lead_demo
+
+    lead_demo.load(session, staff_admin)
     if storage is not None:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})
