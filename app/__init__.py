@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal_campaigns,
         portal_channels,
         portal_deals,
+        portal_leads,
         portal_library,
         portal_mdf,
         portal_syndication,
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_campaigns.init_app(app)
     unsubscribe.init_app(app)
     portal_deals.init_app(app)
+    portal_leads.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

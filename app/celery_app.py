@@ -32,6 +32,8 @@ SCHEDULE: dict[str, float] = {
     "cobrand.deal_reminders": 24 * 3600.0,
     # Webhook events a change could not deliver at once are retried here.
     "cobrand.deliver_deal_webhooks": 300.0,
+    # Offers lapse on the hour's scale (LEAD_ACCEPT_HOURS); five minutes late is on time.
+    "cobrand.expire_lead_offers": 300.0,
 }
 
 

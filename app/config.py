@@ -65,6 +65,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
+        # How long a partner has to accept a lead offered to it before it moves on.
+        "LEAD_ACCEPT_HOURS": float(env.get("LEAD_ACCEPT_HOURS", "48")),
         # Failed sign-ins only: per account from one address, and per address over all
         # accounts. Never per account from anywhere: strangers could lock the owner out.
         "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": env.get(

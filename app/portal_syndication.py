@@ -38,13 +38,17 @@ from prm_domain.base import utcnow
 from prm_domain.enums import (
     EMBED_SHOWS,
     LEAD_FIELDS,
+    LEAD_OWNED_STATES,
+    LEAD_TRANSITIONS,
     AssetKind,
     AssetStatus,
     EmbedKind,
     ItemKind,
+    LeadState,
     PartnerType,
     Region,
 )
+from prm_domain.leads import lifecycle as lead_lifecycle
 from prm_domain.models import Embed, Partner, SyndicatedItem
 from prm_domain.syndication import embeds, events, items, leads
 from prm_domain.syndication.public import live_items
@@ -573,21 +577,36 @@ def lead_list() -> Any:
     session = db.session()
     embed_page = embeds.list_embeds(session, g.user, per_page=200)
     embed_id = _digits(request.args.get("embed_id", ""), 9)
+    state = request.args.get("state", "")
+    chosen = LeadState(state) if state in {s.value for s in LeadState} else None
     page = leads.list_leads(
-        session, g.user, page=_int_arg("page"), per_page=LEADS_PER_PAGE, embed_id=embed_id
+        session,
+        g.user,
+        page=_int_arg("page"),
+        per_page=LEADS_PER_PAGE,
+        embed_id=embed_id,
+        state=chosen,
     )
     return render_template(
         "syndication/portal/lead_list.html",
         page=page,
         embed_id=embed_id,
+        state=chosen,
+        states=list(LeadState),
         embed_choices=embed_page.items,
         embed_labels={e.id: e.name or EMBED_KIND_LABELS[e.kind] for e in embed_page.items},
-        partner_names=_partner_names({lead.partner_id for lead in page.items})
+        partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})
         if g.user.is_vendor
         else {},
         assignees={u.id: u.display_name for u in _assignable(g.user.partner_id or 0)}
         or {g.user.id: "You"},
         show_assignee=not g.user.is_vendor,
+        hidden={
+            lead.id
+            for lead in page.items
+            if not access.can_see_lead_contact(g.user, lead.state, lead.partner_id)
+        },
+        can_import=access.has(g.user, Right.MANAGE_LEAD_ROUTING),
     )
 
 
@@ -598,19 +617,34 @@ def lead_detail(lead_id: int) -> Any:
     lead = leads.get_lead(session, g.user, lead_id)
     embed = session.get(Embed, lead.embed_id) if lead.embed_id else None
     form = session.get(SyndicatedItem, lead.item_id) if lead.item_id else None
+    contact = access.can_see_lead_contact(g.user, lead.state, lead.partner_id)
+    offers = lead_lifecycle.offers_of(session, g.user, lead.id)
+    names = _partner_names({o.partner_id for o in offers} | {lead.partner_id or 0})
     return render_template(
         "syndication/portal/lead_detail.html",
         lead=lead,
-        fields=[(LEAD_FIELD_LABELS[f], getattr(lead, f)) for f in LEAD_FIELDS],
+        fields=[
+            (LEAD_FIELD_LABELS[f], getattr(lead, f))
+            for f in LEAD_FIELDS
+            if contact or f not in ("email", "phone")
+        ],
+        contact_hidden=not contact,
         embed=embed,
         embed_label=(embed.name or EMBED_KIND_LABELS[embed.kind]) if embed else None,
         form_title=form.title if form else None,
         page_link=_http_url(lead.page_url),
         referrer_link=_http_url(lead.referrer),
-        partner_name=_partner_names({lead.partner_id}).get(lead.partner_id, "")
-        if g.user.is_vendor
-        else "",
-        members=_assignable(lead.partner_id),
+        partner_name=names.get(lead.partner_id or 0, "") if g.user.is_vendor else "",
+        partner_names=names,
+        members=_assignable(lead.partner_id)
+        if lead.partner_id and lead.state in LEAD_OWNED_STATES
+        else [],
+        offers=offers,
+        may_answer=lead.state == LeadState.ASSIGNED
+        and lead.partner_id is not None
+        and access.can_assign_leads(g.user, lead.partner_id),
+        may_work=access.can_work_lead(g.user, lead.partner_id, lead.assigned_user_id),
+        next_states=LEAD_TRANSITIONS[lead.state],
     )
 
 

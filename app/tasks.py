@@ -12,12 +12,14 @@ from functools import partial
 from typing import TypeVar
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import db
 from prm_domain import auth
 from prm_domain.database import is_locked
+from prm_domain.leads import lifecycle
 from prm_domain.mdf import reminders
 from prm_domain.syndication import events
 
@@ -62,6 +64,14 @@ def mdf_daily() -> list[int]:
     with db.get_db().sessionmaker() as session:
         done = _committed(session, lambda: reminders.run_daily(session, dt.date.today()))
         return [done.lapsed, done.expired, done.reminded]
+
+
+@shared_task(name="cobrand.expire_lead_offers", ignore_result=False)
+def expire_lead_offers() -> int:
+    """Leads not accepted in time move on to the next eligible partner (idempotent)."""
+    within = dt.timedelta(hours=current_app.config["LEAD_ACCEPT_HOURS"])
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: lifecycle.expire_offers(session, accept_within=within))
 
 
 @shared_task(name="cobrand.ping", ignore_result=False)

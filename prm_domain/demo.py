@@ -416,6 +416,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
     from prm_domain.deals import demo as deals_demo
 
     deals_demo.load(session, staff_admin)
+    from prm_domain.leads import demo as lead_demo
+
+    lead_demo.load(session, staff_admin)
     if storage is not None:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})

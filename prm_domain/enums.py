@@ -270,3 +270,41 @@ class DealStatus(StrEnum):
     EXPIRED = "expired"  # protection ran out
     WON = "won"
     LOST = "lost"
+
+
+class LeadState(StrEnum):
+    """Where a lead stands. Offered leads wait for the partner's answer; pool leads for a claim."""
+
+    POOL = "pool"  # nobody's yet: eligible partners may claim it
+    ASSIGNED = "assigned"  # offered to one partner, to be accepted before ``accept_by``
+    ACCEPTED = "accepted"
+    WORKING = "working"
+    CONVERTED = "converted"  # became a deal registration
+    LOST = "lost"
+
+
+# States in which a partner owns the lead and may read its contact details.
+LEAD_OWNED_STATES = frozenset(
+    {LeadState.ACCEPTED, LeadState.WORKING, LeadState.CONVERTED, LeadState.LOST}
+)
+# States that count against a partner's capacity (its open leads).
+LEAD_OPEN_STATES = frozenset({LeadState.ASSIGNED, LeadState.ACCEPTED, LeadState.WORKING})
+# The state machine: a transition outside it is a 409.
+LEAD_TRANSITIONS: dict[LeadState, frozenset[LeadState]] = {
+    LeadState.POOL: frozenset({LeadState.ACCEPTED, LeadState.ASSIGNED}),
+    LeadState.ASSIGNED: frozenset({LeadState.ACCEPTED, LeadState.ASSIGNED, LeadState.POOL}),
+    LeadState.ACCEPTED: frozenset({LeadState.WORKING, LeadState.CONVERTED, LeadState.LOST}),
+    LeadState.WORKING: frozenset({LeadState.CONVERTED, LeadState.LOST}),
+    LeadState.CONVERTED: frozenset(),
+    LeadState.LOST: frozenset(),
+}
+
+
+class OfferOutcome(StrEnum):
+    """How one partner's turn with a lead ended (the assignment history)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # not accepted in time: the lead moved on
+    CLAIMED = "claimed"  # taken from the pool

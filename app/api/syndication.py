@@ -7,6 +7,7 @@ from flask import Response, g
 from app import db
 from app.api import bp
 from app.api.framework import operation
+from app.api.leads import lead_out
 from app.api.library import base_url
 from app.api.schemas import PageOut, PageQuery, page_out
 from app.api.syndication_schemas import (
@@ -228,7 +229,7 @@ def embed_stats(embed_id: int, query: StatsQuery) -> StatsOut:
 )
 def list_leads(query: LeadQuery) -> PageOut[LeadOut]:
     page = leads.list_leads(db.session(), g.user, **query.model_dump())
-    return page_out(page, LeadOut.model_validate)
+    return page_out(page, lead_out)
 
 
 @operation(
@@ -248,7 +249,7 @@ def export_leads() -> Response:
 
 @operation(bp, "/leads/<id:lead_id>", "GET", summary="One lead", tag="leads", response=LeadOut)
 def get_lead(lead_id: int) -> LeadOut:
-    return LeadOut.model_validate(leads.get_lead(db.session(), g.user, lead_id))
+    return lead_out(leads.get_lead(db.session(), g.user, lead_id))
 
 
 @operation(
@@ -264,4 +265,4 @@ def get_lead(lead_id: int) -> LeadOut:
 def assign_lead(lead_id: int, body: LeadPatch) -> LeadOut:
     lead = leads.assign_lead(db.session(), g.user, lead_id, body.assigned_user_id)
     db.session().commit()
-    return LeadOut.model_validate(lead)
+    return lead_out(lead)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.api.schemas import Id, In, Out, PageQuery
-from prm_domain.enums import EmbedKind, ItemKind, PartnerType, Region
+from prm_domain.enums import EmbedKind, ItemKind, LeadState, PartnerType, Region
 
 
 class ItemIn(In):
@@ -107,7 +107,7 @@ class EmbedOut(Out):
 
 class LeadOut(Out):
     id: int
-    partner_id: int
+    partner_id: int | None = Field(description="null while the lead is in the pool")
     embed_id: Id | None
     item_id: int | None
     source: str
@@ -124,6 +124,18 @@ class LeadOut(Out):
     consent_given_at: dt.datetime | None
     created_at: dt.datetime
     assigned_user_id: int | None
+    state: LeadState
+    region: str
+    vertical: str
+    accept_by: dt.datetime | None = Field(description="an offered lead moves on after this")
+    state_changed_at: dt.datetime | None
+    lost_reason: str
+    converted_deal_id: int | None
+    contact_hidden: bool = Field(
+        False,
+        description="email and phone are withheld (empty) until your organisation accepts "
+        "or claims the lead",
+    )
 
 
 class LeadPatch(In):
@@ -134,6 +146,7 @@ class LeadPatch(In):
 
 class LeadQuery(PageQuery):
     embed_id: Id | None = None
+    state: LeadState | None = None
 
 
 class StatsQuery(BaseModel):

@@ -52,6 +52,8 @@ class Right(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     REVIEW_DEALS = "review_deals"
     REGISTER_DEALS = "register_deals"
+    # The vendor's own leads: add them (API, CSV import) and set the routing rules.
+    MANAGE_LEAD_ROUTING = "manage_lead_routing"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -80,6 +82,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.MANAGE_PARTNERS,
             Right.MANAGE_ALL_PARTNER_USERS,
             Right.VIEW_AUDIT,
+            Right.MANAGE_LEAD_ROUTING,
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
@@ -142,6 +145,7 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.MANAGE_ACCOUNTS: Area.ORGANISATION,
     Right.REVIEW_DEALS: Area.ORGANISATION,
     Right.REGISTER_DEALS: Area.DEALS,
+    Right.MANAGE_LEAD_ROUTING: Area.ORGANISATION,
 }
 
 

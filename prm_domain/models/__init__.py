@@ -22,6 +22,7 @@ from prm_domain.models.deal import (
     Opportunity,
     WebhookDelivery,
 )
+from prm_domain.models.leads import LeadOffer, LeadRoutingRule
 from prm_domain.models.mdf import (
     MdfAllocation,
     MdfClaim,
@@ -66,6 +67,8 @@ __all__ = [
     "EmbedViewEvent",
     "Enrolment",
     "Lead",
+    "LeadOffer",
+    "LeadRoutingRule",
     "MdfAllocation",
     "MdfClaim",
     "MdfFund",

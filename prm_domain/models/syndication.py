@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
-from prm_domain.enums import EmbedKind, ItemKind
+from prm_domain.enums import EmbedKind, ItemKind, LeadState
 
 
 class SyndicatedItem(Base):
@@ -68,12 +68,15 @@ class Embed(Base):
 
 
 class Lead(Base):
-    """A lead from a partner's website, attributed to that partner."""
+    """A lead: from a partner's website (that partner's at once), or the vendor's (CSV, API),
+    routed to a partner by the routing rules or left in the pool (``partner_id`` None)."""
 
     __tablename__ = "lead"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(
+    # None while the lead is in the pool: only vendor staff see it whole; partners see it
+    # through ``access.can_claim_lead``, without contact details.
+    partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("partner.id", ondelete="CASCADE"), index=True
     )
     embed_id: Mapped[int | None] = mapped_column(
@@ -105,6 +108,20 @@ class Lead(Base):
     assigned_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
+    # Website leads are the partner's own, so they start accepted (as do those stored before
+    # routing existed); vendor leads start assigned (offered) or in the pool.
+    state: Mapped[LeadState] = mapped_column(
+        str_enum(LeadState), default=LeadState.ACCEPTED, server_default="accepted", index=True
+    )
+    region: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    vertical: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # An offered lead moves on to the next eligible partner when this passes.
+    accept_by: Mapped[dt.datetime | None] = mapped_column(index=True)
+    state_changed_at: Mapped[dt.datetime | None]
+    lost_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The deal registration it became. No foreign key on purpose: the deal table belongs to
+    # the deals feature, wired at merge.
+    converted_deal_id: Mapped[int | None]
 
 
 class EmbedDailyStat(Base):

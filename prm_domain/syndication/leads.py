@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, spreadsheet, validation
 from prm_domain.base import utcnow
-from prm_domain.enums import ItemKind
-from prm_domain.errors import DomainError, NotFound, ValidationError
+from prm_domain.enums import LEAD_OWNED_STATES, ItemKind, LeadState
+from prm_domain.errors import Conflict, DomainError, NotFound, ValidationError
 from prm_domain.models import Embed, Lead, Notification, User
 from prm_domain.pagination import Page, paginate
 from prm_domain.syndication import events
@@ -169,11 +169,19 @@ def _visible(actor: User) -> Any:
 
 
 def list_leads(
-    session: Session, actor: User, *, page: int = 1, per_page: int = 50, embed_id: int | None = None
+    session: Session,
+    actor: User,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    embed_id: int | None = None,
+    state: LeadState | None = None,
 ) -> Page[Lead]:
     stmt = select(Lead).where(_visible(actor)).order_by(Lead.id.desc())
     if embed_id is not None:
         stmt = stmt.where(Lead.embed_id == embed_id)
+    if state is not None:
+        stmt = stmt.where(Lead.state == state)
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
@@ -188,7 +196,13 @@ def get_lead(session: Session, actor: User, lead_id: int) -> Lead:
 def assign_lead(session: Session, actor: User, lead_id: int, user_id: Any) -> Lead:
     """Give a lead to one of the organisation's active members (None: nobody); they are told."""
     lead = get_lead(session, actor, lead_id)
+    if lead.partner_id is None:
+        raise NotFound("Lead not found.")  # a pool lead is nobody's to assign
     access.ensure_can_assign_leads(actor, lead.partner_id)
+    if lead.state not in LEAD_OWNED_STATES:
+        # An offered lead is the organisation's only once accepted (and only then shows
+        # how to reach the person); until then it is not handed to anyone.
+        raise Conflict("Accept the lead before assigning it.")
     assignee = None
     if user_id is not None:
         valid = isinstance(user_id, int) and not isinstance(user_id, bool)
@@ -255,6 +269,9 @@ CSV_COLUMNS = (
     "utm_campaign",
     "consent_text",
     "assigned_user_id",
+    "state",
+    "lost_reason",
+    "converted_deal_id",
 )
 
 
@@ -272,5 +289,10 @@ def export_csv(session: Session, actor: User) -> str:
         row = {c: getattr(lead, c, "") for c in CSV_COLUMNS if not c.startswith("utm_")}
         row |= {c: lead.utm.get(c, "") for c in CSV_COLUMNS if c.startswith("utm_")}
         row["created_at"] = lead.created_at.isoformat()
+        if not access.can_see_lead_contact(actor, lead.state, lead.partner_id):
+            row["email"] = row["phone"] = ""  # offered, not yet accepted: no contact details
+        row["state"] = lead.state.value
+        row["partner_id"] = "" if lead.partner_id is None else lead.partner_id
+        row["converted_deal_id"] = lead.converted_deal_id or ""
         writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()

@@ -48,6 +48,7 @@ class World:
     mdf_submitted: int = 0
     mdf_claim: int = 0
     deal: int = 0  # partner A's deal registration
+    rule: int = 0  # a lead routing rule
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,31 @@ def _lead_body(w: World) -> dict[str, Any]:
 
 
 A = "/api/v1/assets/<id:asset_id>"
+LD = "/api/v1/leads/<id:lead_id>"
+RR = "/api/v1/lead-routing-rules/<id:rule_id>"
+VENDOR_LEAD = {
+    "email": "vendor-lead@buyer.example",
+    "name": "Vera",
+    "company": "Buyer GmbH",
+    "phone": "+49 30 2",
+    "country": "DE",
+    "region": "EMEA",
+    "vertical": "Health",
+    "message": "Please call.",
+}
+LEAD_CSV = b"email,name,country,region\nimport@buyer.example,Ines,DE,EMEA\n"
+RULE = {
+    "name": "Walker rule",
+    "position": 3,
+    "active": True,
+    "countries": ["DE"],
+    "regions": ["EMEA"],
+    "partner_types": ["msp"],
+    "verticals": ["Health"],
+    "required_certifications": ["SEC-1"],
+    "tier_ids": [],
+    "capacity": 5,
+}
 P = "/api/v1/partners/<id:partner_id>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
@@ -373,6 +399,34 @@ CASES: dict[tuple[str, str], Case] = {
         "json",
         lambda w: {"stage": "Proposal", "decision_reason": "CRM sync"},
     ),
+    ("/api/v1/leads", "POST"): Case(
+        "vendor", lambda w: "/api/v1/leads", "json", lambda w: VENDOR_LEAD
+    ),
+    ("/api/v1/leads/import", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/leads/import",
+        "raw",
+        upload=lambda: LEAD_CSV,
+    ),
+    **{
+        (LD + f"/{action}", "POST"): Case(
+            "admin", lambda w, a=action: f"/api/v1/leads/{w.lead}/{a}", "none"
+        )
+        for action in ("accept", "decline", "claim", "working")
+    },
+    (LD + "/convert", "POST"): Case(
+        "admin", lambda w: f"/api/v1/leads/{w.lead}/convert", "json", lambda w: {"deal_id": 12}
+    ),
+    (LD + "/lost", "POST"): Case(
+        "admin", lambda w: f"/api/v1/leads/{w.lead}/lost", "json", lambda w: {"reason": "No budget"}
+    ),
+    ("/api/v1/lead-routing-rules", "POST"): Case(
+        "vendor", lambda w: "/api/v1/lead-routing-rules", "json", lambda w: dict(RULE)
+    ),
+    (RR, "PATCH"): Case(
+        "vendor", lambda w: f"/api/v1/lead-routing-rules/{w.rule}", "json", lambda w: dict(RULE)
+    ),
+    (RR, "DELETE"): Case("vendor", lambda w: f"/api/v1/lead-routing-rules/{w.rule}", "none"),
     # -- portal ---------------------------------------------------------------------------------
     ("/sign-in", "POST"): Case(
         "anon",
@@ -585,6 +639,35 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/leads/{w.lead}/assign",
         "form",
         lambda w: {"assigned_user_id": str(w.other.id)},
+    ),
+    ("/leads/<id:lead_id>/move", "POST"): Case(
+        "admin",
+        lambda w: f"/leads/{w.lead}/move",
+        "form",
+        lambda w: {"action": "lost", "reason": "No budget", "deal_id": "12"},
+    ),
+    ("/leads/import", "POST"): Case(
+        "vendor", lambda w: "/leads/import", "form", upload=lambda: LEAD_CSV
+    ),
+    ("/lead-routing", "POST"): Case(
+        "vendor",
+        lambda w: "/lead-routing",
+        "form",
+        lambda w: {
+            "name": "Walker rule",
+            "position": "3",
+            "countries": "DE, FR",
+            "regions": "EMEA",
+            "partner_types": "msp",
+            "tier_ids": str(w.tier.id),
+            "verticals": "Health",
+            "required_certifications": "SEC-1",
+            "capacity": "5",
+            "active": "on",
+        },
+    ),
+    ("/lead-routing/<id:rule_id>/delete", "POST"): Case(
+        "vendor", lambda w: f"/lead-routing/{w.rule}/delete", "form"
     ),
     ("/notifications/read", "POST"): Case(
         "admin", lambda w: "/notifications/read", "form", lambda w: {"next": "/"}

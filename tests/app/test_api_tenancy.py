@@ -273,6 +273,8 @@ CH = "/api/v1/channels/<id:channel_id>"
 FUND = "/api/v1/mdf/funds/<id:fund_id>"
 MREQ = "/api/v1/mdf/requests/<id:request_id>"
 CLAIM = "/api/v1/mdf/claims/<id:claim_id>"
+LD = "/api/v1/leads/<id:lead_id>"
+RR = "/api/v1/lead-routing-rules/<id:rule_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
 CA = "/api/v1/campaigns/<id:campaign_id>"
 EN = "/api/v1/enrolments/<id:enrolment_id>"
@@ -444,6 +446,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/deals/<id:deal_id>", "PATCH"): Case(
         lambda t: f"/api/v1/deals/{t.deal}", lambda: {"notes": "taken over"}
     ),
+    **{
+        (LD + f"/{action}", "POST"): Case(lambda t, a=action: f"/api/v1/leads/{t.lead}/{a}")
+        for action in ("accept", "decline", "claim", "working")
+    },
+    (LD + "/convert", "POST"): Case(lambda t: f"/api/v1/leads/{t.lead}/convert", lambda: {}),
+    (LD + "/lost", "POST"): Case(
+        lambda t: f"/api/v1/leads/{t.lead}/lost", lambda: {"reason": "no budget"}
+    ),
+    # Routing rules are the vendor's: refused by role before any lookup.
+    (RR, "PATCH"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}", lambda: {}),
+    (RR, "DELETE"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}"),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -540,6 +553,17 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Every member of the organisation registers and edits its deals.
     ("/api/v1/deals/<id:deal_id>", "GET"): (200, 200),
     ("/api/v1/deals/<id:deal_id>", "PATCH"): (200, 200),
+    # B's website lead is B's own (accepted): an admin works it, then converts it (the cases
+    # run in the order listed, so after that it is converted and cannot be lost); a member
+    # it is not assigned to does not see it.
+    (LD + "/accept", "POST"): (409, 404),
+    (LD + "/decline", "POST"): (409, 404),
+    (LD + "/claim", "POST"): (409, 404),
+    (LD + "/working", "POST"): (200, 404),
+    (LD + "/convert", "POST"): (200, 404),
+    (LD + "/lost", "POST"): (409, 404),
+    (RR, "PATCH"): (404, 404),
+    (RR, "DELETE"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

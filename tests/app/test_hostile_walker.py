@@ -397,6 +397,9 @@ def _build(
     )["id"]
     with app.app_context():
         token = form_token(embed["key"], int(time.time()) - 30)
+    rule = _json(
+        api, v, "POST", "/api/v1/lead-routing-rules", json={"name": "Walk", "regions": ["EMEA"]}
+    )["id"]
     lead_embed = session.get(Embed, embed["id"])
     assert lead_embed is not None
     lead, _ = leads.submit_lead(
@@ -458,6 +461,7 @@ def _build(
         campaign_item=campaign_item,
         enrolment=enrolment,
         contact_token=contact_token,
+        rule=rule,
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
     for name, user in signed_in.items():

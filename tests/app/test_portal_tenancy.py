@@ -107,6 +107,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_syndication",
     "tests.app.test_portal_campaigns",
     "tests.app.test_portal_mdf",
+    "tests.app.test_portal_leads",
 )
 
 

@@ -162,6 +162,7 @@ CSRF_CHECKED_ELSEWHERE = {
     "portal_syndication.": "test_portal_syndication.py (the same test)",
     "portal_campaigns.": "test_portal_campaigns.py (the same test)",
     "portal_mdf.": "test_portal_mdf.py (the same test)",
+    "portal_leads.": "test_portal_leads.py (the same test)",
 }
 
 

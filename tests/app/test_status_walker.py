@@ -166,6 +166,7 @@ def closed(
             "claim_id": str(claim_id),
             "proof_id": str(proof_id),
             "deal_id": str(deal.json["id"]),
+            "rule_id": "1",  # routing rules are the vendor's: refused by status or role first
         }
         return Closed(partner, admin, values, own, portal)
 
