@@ -426,6 +426,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
         from prm_domain.campaigns import demo as campaign_demo
 
         campaign_demo.load(session, staff_admin)
+        from prm_domain.mdf.demo import load_mdf
+
+        load_mdf(session, storage)
     return logins(session)
 
 

@@ -216,3 +216,14 @@ def test_roi_counts_leads_tagged_for_the_activity(mdf: dict[str, Any], session: 
     assert row["closed_won"] == "0.00"  # deals are not wired yet (roi.deal_figures_for_request)
     assert mdf["stranger"].get("/api/v1/mdf/roi").get_json()["activities"] == []
     assert Decimal(report["by_quarter"][0]["paid"]) == Decimal("400.00")
+
+
+def test_daily_job_is_a_periodic_task(app: Any, mdf: dict[str, Any]) -> None:
+    from app.celery_app import enqueue, schedule
+
+    assert "cobrand.mdf_daily" in schedule(app)
+    with app.app_context():
+        future = enqueue("cobrand.mdf_daily")
+        assert future is not None
+        lapsed, expired, reminded = future.result(timeout=30)
+    assert (lapsed, expired) == (0, 0) and reminded >= 0

@@ -101,6 +101,7 @@ def pages(portal: Portal) -> dict[str, list[str]]:
             "/leads",
             f"/leads/{ids['lead']}",
             "/audit",
+            "/mdf",
         ],
         ALPINE: [
             "/",
@@ -113,6 +114,7 @@ def pages(portal: Portal) -> dict[str, list[str]]:
             f"/embeds/{ids['embed']}/stats",
             "/leads",
             f"/leads/{ids['lead']}",
+            "/mdf",
         ],
     }
 

@@ -314,3 +314,30 @@ def test_daily_job_reminds_once_and_lapses(
     assert done.lapsed == 1
     expiring = reminders.run_daily(session, world.fund.expiry_date - dt.timedelta(days=5))
     assert expiring.reminded >= 1
+
+
+def test_demo_has_every_state_and_loads_once(
+    session: Session, tmp_path: Any, password_hash: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prm_domain import demo
+    from prm_domain.enums import MdfClaimStatus
+    from prm_domain.mdf.demo import load_mdf
+    from prm_domain.models import MdfClaim, MdfRequest, Partner
+
+    # argon2 is slow on purpose and not what this is about
+    monkeypatch.setattr("prm_domain.users.hash_password", lambda _plain: password_hash)
+    demo.load(session)
+    storage = LocalStorage(tmp_path / "files")
+    load_mdf(session, storage)
+    load_mdf(session, storage)
+    states = set(session.scalars(select(MdfRequest.status)))
+    assert states >= {s for s in MdfRequestStatus if s is not MdfRequestStatus.LAPSED}
+    assert set(session.scalars(select(MdfClaim.status))) >= {
+        MdfClaimStatus.SUBMITTED,
+        MdfClaimStatus.APPROVED,
+        MdfClaimStatus.PAID,
+    }
+    partners = session.scalar(select(func.count()).select_from(Partner))
+    assert session.scalar(select(func.count()).select_from(MdfAllocation)) == partners
+    paid = session.scalars(select(MdfClaim).where(MdfClaim.status == MdfClaimStatus.PAID)).one()
+    assert storage.exists(claims.proofs_of(session, paid)[0].key)
