@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from app import db
 from app.auth import login_required
 from app.errors import status_of
-from app.portal import _int_arg
+from app.portal import _digits, _int_arg
 from prm_domain import DomainError, NotFound, access, deals
 from prm_domain.enums import DealStatus
 from prm_domain.models import Partner
@@ -70,9 +70,24 @@ def deal_new() -> Any:
     access.ensure_can_register_deals(g.user)
     form: MultiDict[str, str] = request.form if request.method == "POST" else MultiDict()
     errors: dict[str, str] = {}
+    # A deal registered from a lead (?lead=<id>, then a hidden field) converts the lead.
+    source = (
+        request.form.get("lead_id", "")
+        if request.method == "POST"
+        else request.args.get("lead", "")
+    )
+    lead_id = _digits(source, 10) or 0
+    if request.method == "GET" and lead_id:
+        prefill = deals.registrations.prefill_for_lead(db.session(), g.user, lead_id)
+        form = MultiDict({k: v for k, v in prefill.items() if isinstance(v, str)})
     if request.method == "POST":
         try:
-            deal = deals.register_deal(db.session(), g.user, _form_values(form))
+            if lead_id:
+                deal = deals.registrations.register_deal_from_lead(
+                    db.session(), g.user, lead_id, _form_values(form)
+                )
+            else:
+                deal = deals.register_deal(db.session(), g.user, _form_values(form))
         except DomainError as exc:
             db.session().rollback()
             if isinstance(exc, NotFound) or not exc.fields:
@@ -90,7 +105,10 @@ def deal_new() -> Any:
                 "success",
             )
             return redirect(url_for("portal_deals.deal_detail", deal_id=deal.id))
-    return render_template("deals/new.html", form=form, errors=errors), 422 if errors else 200
+    return (
+        render_template("deals/new.html", form=form, errors=errors, lead_id=lead_id),
+        422 if errors else 200,
+    )
 
 
 @bp.post("/deals/check")

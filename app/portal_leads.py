@@ -66,6 +66,10 @@ def lead_move(lead_id: int) -> Any:
     if action not in ACTIONS:
         flash("Choose what to do with the lead.", "error")
         return _detail(lead_id)
+    if action == "convert" and not request.form.get("deal_id", "").strip():
+        # Converting is registering the deal: the registration form, prefilled from the lead,
+        # converts the lead when the deal is stored.
+        return redirect(url_for("portal_deals.deal_new", lead=lead_id))
     try:
         lead = _run(action, lead_id)
     except NotFound:
@@ -80,16 +84,7 @@ def lead_move(lead_id: int) -> Any:
     if action == "decline":
         # The lead has moved on: the partner may no longer see it.
         return redirect(url_for("portal_syndication.lead_list"))
-    if action == "convert":
-        # MERGE SEAM (deals): once the deal registration form exists, redirect there with
-        # ``lifecycle.prefill_from_lead(lead)`` as its query string.
-        flash("Register the deal with these details: " + _prefill_text(lead), "info")
     return _detail(lead.id)
-
-
-def _prefill_text(lead: Lead) -> str:
-    prefill = lifecycle.prefill_from_lead(lead)
-    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in prefill.items() if v)[:400]
 
 
 @bp.get("/leads/pool")

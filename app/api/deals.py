@@ -142,7 +142,13 @@ def list_deals(query: DealQuery) -> PageOut[DealOut]:
     errors=(403,),
 )
 def register_deal(body: DealIn) -> DealOut:
-    deal = deals.register_deal(db.session(), g.user, body.model_dump())
+    values = body.model_dump(exclude={"lead_id"})
+    if body.lead_id is not None:
+        deal = deals.registrations.register_deal_from_lead(
+            db.session(), g.user, body.lead_id, values
+        )
+    else:
+        deal = deals.register_deal(db.session(), g.user, values)
     db.session().commit()
     _send_webhooks()
     return deal_out(deal, g.user)

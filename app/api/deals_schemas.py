@@ -91,6 +91,12 @@ class DealIn(In):
     estimated_value: Money
     expected_close: dt.date
     notes: str = Field("", max_length=2000)
+    lead_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="One of the organisation's accepted leads: registering converts it",
+    )
 
 
 class DealPatch(In):

@@ -141,6 +141,27 @@ def register_deal(session: Session, actor: User, values: Mapping[str, Any]) -> D
     return deal
 
 
+def register_deal_from_lead(
+    session: Session, actor: User, lead_id: int, values: Mapping[str, Any]
+) -> DealRegistration:
+    """Register a deal for one of the organisation's leads and convert the lead to it, in one
+    transaction: a lead that cannot convert (not the partner's, not accepted) refuses the
+    registration too, and nothing is stored."""
+    from prm_domain.leads import lifecycle
+
+    deal = register_deal(session, actor, values)
+    lifecycle.convert_lead(session, actor, lead_id, deal.id)
+    return deal
+
+
+def prefill_for_lead(session: Session, actor: User, lead_id: int) -> dict[str, Any]:
+    """The registration form's values from one of the actor's leads (read as the lead pages
+    read it: another tenant's lead is NotFound)."""
+    from prm_domain.syndication import leads as lead_data
+
+    return prefill_from_lead(lead_data.get_lead(session, actor, lead_id))
+
+
 def _approve(deal: DealRegistration, actor: User | None, days: int, reason: str) -> None:
     deal.status = DealStatus.APPROVED
     deal.decided_at = utcnow()
@@ -291,8 +312,13 @@ def _vendor_update(
 
 
 def on_deal_closed_won(session: Session, deal: DealRegistration) -> None:
-    """Hook point: a deal just closed won. The MDF accrual ledger is wired in here at merge
-    (mdf accrual for ``deal.partner_id`` on ``deal.estimated_value``); today it does nothing."""
+    """A deal just closed won: co-op accruals credit the partner's share of its value in every
+    fund running today where the partner accrues (credit_accrual credits a deal once)."""
+    from prm_domain.mdf import funds as mdf_funds
+
+    mdf_funds.credit_accruals_for_deal(
+        session, deal.partner_id, deal.estimated_value, f"deal-{deal.id}"
+    )
 
 
 def prefill_from_lead(lead: Any) -> dict[str, Any]:

@@ -407,16 +407,11 @@ def lose_lead(session: Session, actor: User, lead_id: int, reason: Any) -> Lead:
     return lead
 
 
-def prefill_from_lead(lead: Lead) -> dict[str, str]:
-    """MERGE SEAM (deals): the deal registration form's fields from a converted lead. The deals
-    feature provides its own ``prefill_from_lead``; at merge this one delegates to it."""
-    return {
-        "customer_company": lead.company,
-        "contact_name": lead.name,
-        "contact_email": lead.email,
-        "country": lead.country.upper() if len(lead.country) == 2 else "",
-        "notes": lead.message[:2000],
-    }
+def prefill_from_lead(lead: Lead) -> dict[str, Any]:
+    """The deal registration form's fields from a lead (the deals feature's own rule)."""
+    from prm_domain.deals.registrations import prefill_from_lead as deal_prefill
+
+    return deal_prefill(lead)
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from prm_domain.access import (
     partner_scope,
     require,
 )
+from prm_domain.base import utcnow
 from prm_domain.enums import MdfAllocationRule, MdfEntryKind, PartnerStatus
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.mdf import ledger
@@ -428,3 +429,30 @@ def list_ledger(
     if fund_id is not None:
         stmt = stmt.where(MdfLedgerEntry.fund_id == fund_id)
     return paginate(session, stmt.order_by(MdfLedgerEntry.id.desc()), page=page, per_page=per_page)
+
+
+def credit_accruals_for_deal(
+    session: Session,
+    partner_id: int,
+    revenue: decimal.Decimal,
+    deal_ref: str,
+    today: dt.date | None = None,
+) -> list[MdfLedgerEntry]:
+    """Credit a closed-won deal to each fund running ``today`` where the partner accrues."""
+    today = today or utcnow().date()
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        return []
+    running = session.scalars(
+        select(MdfFund)
+        .join(MdfAllocation, MdfAllocation.fund_id == MdfFund.id)
+        .where(
+            MdfAllocation.partner_id == partner_id,
+            MdfAllocation.rule == MdfAllocationRule.ACCRUAL,
+            MdfFund.starts_on <= today,
+            MdfFund.ends_on >= today,
+        )
+        .order_by(MdfFund.id)
+    )
+    credited = [credit_accrual(session, partner, fund, revenue, deal_ref) for fund in running]
+    return [entry for entry in credited if entry is not None]

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prm_domain.access import Area, Right, partner_scope, require
-from prm_domain.enums import MdfClaimStatus, MdfRequestStatus
+from prm_domain.enums import DealStatus, MdfClaimStatus, MdfRequestStatus
 from prm_domain.mdf.ledger import CENT
-from prm_domain.models import Lead, MdfClaim, MdfRequest, Partner, Tier, User
+from prm_domain.models import DealRegistration, Lead, MdfClaim, MdfRequest, Partner, Tier, User
 
 ZERO = decimal.Decimal("0.00")
 ATTRIBUTION = (
@@ -42,9 +42,40 @@ class DealFigures:
 
 
 def deal_figures_for_request(session: Session, request: MdfRequest) -> DealFigures:
-    """MERGE SEAM with the deals feature: the deals, open pipeline and closed-won revenue
-    attributed to this request (through its campaign and its leads). Zero until deals exist."""
-    return DealFigures(0, ZERO, ZERO)
+    """The deals attributed to this request, its open pipeline and closed-won revenue: the
+    deal registrations that its attributed leads converted into (the same attribution rule
+    as :func:`attributed_leads`). Pipeline counts deals pending or approved; won, closed won."""
+    start = dt.datetime.combine(request.starts_on, dt.time(), dt.UTC)
+    end = dt.datetime.combine(request.claim_due_on + dt.timedelta(days=1), dt.time(), dt.UTC)
+    tags = campaign_tags(request)
+    converted = [
+        deal_id
+        for utm, deal_id in session.execute(
+            select(Lead.utm, Lead.converted_deal_id).where(
+                Lead.partner_id == request.partner_id,
+                Lead.created_at >= start,
+                Lead.created_at < end,
+                Lead.converted_deal_id.is_not(None),
+            )
+        )
+        if (utm or {}).get("utm_campaign") in tags
+    ]
+    if not converted:
+        return DealFigures(0, ZERO, ZERO)
+    deals = list(
+        session.scalars(
+            select(DealRegistration).where(
+                DealRegistration.id.in_(converted),
+                DealRegistration.partner_id == request.partner_id,
+            )
+        )
+    )
+    open_states = {DealStatus.PENDING, DealStatus.APPROVED}
+    return DealFigures(
+        len(deals),
+        sum((d.estimated_value for d in deals if d.status in open_states), ZERO),
+        sum((d.estimated_value for d in deals if d.status is DealStatus.WON), ZERO),
+    )
 
 
 def campaign_tags(request: MdfRequest) -> set[str]:
