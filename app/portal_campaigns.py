@@ -35,7 +35,7 @@ from prm_domain.enums import (
     PartnerType,
     Region,
 )
-from prm_domain.models import Campaign, Channel, Enrolment, Partner
+from prm_domain.models import Asset, Campaign, Channel, Enrolment, Partner
 from prm_domain.spreadsheet import csv_writer, inert_cell
 
 bp = Blueprint("portal_campaigns", __name__)
@@ -158,6 +158,14 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
         )
         due = content.due_at(item, partner.timezone, enrolment.approved_at or utcnow(), utcnow())
         previews.append((item, body, due.astimezone(ZoneInfo(partner.timezone))))
+    # The item's library asset in the partner's brand (the same render the library shows),
+    # where the partner may see that asset.
+    asset_ids = {item.asset_id for item in campaign.items if item.asset_id}
+    visible_assets = {
+        a.id: a
+        for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))
+        if access.asset_visible_to_partner(partner, a)
+    }
     can_run = access.has(g.user, Right.RUN_OWN_CAMPAIGNS)
     channels = enrolments.partner_channels(session, partner.id) if can_run else []
     return (
@@ -167,6 +175,7 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
             enrolment=enrolment,
             partner=partner,
             previews=previews,
+            assets=visible_assets,
             channels=channels,
             can_run=can_run,
             errors=errors,
