@@ -35,7 +35,7 @@ from prm_domain.enums import (
     PartnerType,
     Region,
 )
-from prm_domain.models import Campaign, Channel, Enrolment, Partner
+from prm_domain.models import Asset, Campaign, Channel, Enrolment, Partner
 from prm_domain.spreadsheet import csv_writer, inert_cell
 
 bp = Blueprint("portal_campaigns", __name__)
@@ -158,8 +158,16 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
         )
         due = content.due_at(item, partner.timezone, enrolment.approved_at or utcnow(), utcnow())
         previews.append((item, body, due.astimezone(ZoneInfo(partner.timezone))))
+    # The item's library asset in the partner's brand (the same render the library shows),
+    # where the partner may see that asset.
+    asset_ids = {item.asset_id for item in campaign.items if item.asset_id}
+    visible_assets = {
+        a.id: a
+        for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))
+        if access.asset_visible_to_partner(partner, a)
+    }
     can_run = access.has(g.user, Right.RUN_OWN_CAMPAIGNS)
-    channels = enrolments.partner_channels(session, partner.id) if can_run else []
+    channels = enrolments.partner_channels(session, partner.id, create=False) if can_run else []
     return (
         render_template(
             "campaigns/preview.html",
@@ -167,6 +175,7 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
             enrolment=enrolment,
             partner=partner,
             previews=previews,
+            assets=visible_assets,
             channels=channels,
             can_run=can_run,
             errors=errors,
@@ -181,12 +190,7 @@ def campaign_page(campaign_id: int) -> Any:
     campaign = campaigns.get_campaign(db.session(), g.user, campaign_id)
     if g.user.is_vendor:
         return _vendor_page(campaign, {})
-    # The preview page fills texts only; the outbox channel it may create is not a change a
-    # GET should make, so nothing is committed.
-    try:
-        return _partner_page(campaign, {})
-    finally:
-        db.session().rollback()
+    return _partner_page(campaign, {})
 
 
 @bp.post("/campaigns/<id:campaign_id>/edit")
@@ -336,6 +340,8 @@ def enrolment_approve(enrolment_id: int) -> Any:
             if value is not None and value.strip() != getattr(item, field).strip():
                 edits.setdefault(str(item.id), {})[field] = value
     channel_ids = [n for n in (_digits(c, 9) for c in form.getlist("channel_ids")) if n]
+    if form.get("outbox"):  # offered by name before the partner's outbox channel exists
+        channel_ids.append(enrolments.outbox_channel(session, enrolment.partner_id).id)
     values: dict[str, Any] = {"edits": edits}
     if channel_ids:
         values["channel_ids"] = channel_ids
@@ -348,10 +354,7 @@ def enrolment_approve(enrolment_id: int) -> Any:
         if not exc.fields:
             raise
         campaign = campaigns.get_campaign(session, g.user, campaign_id)
-        try:
-            return _partner_page(campaign, exc.fields, 422)
-        finally:
-            session.rollback()
+        return _partner_page(campaign, exc.fields, 422)
     session.commit()
     flash("Approved: your posts are scheduled (see the calendar).", "success")
     return redirect(url_for(".campaign_page", campaign_id=campaign_id))

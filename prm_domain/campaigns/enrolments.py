@@ -81,8 +81,11 @@ def outbox_channel(session: Session, partner_id: int) -> Channel:
     return channel
 
 
-def partner_channels(session: Session, partner_id: int) -> list[Channel]:
-    outbox_channel(session, partner_id)
+def partner_channels(session: Session, partner_id: int, *, create: bool = True) -> list[Channel]:
+    """The partner's usable channels, the outbox among them (made here unless ``create`` is
+    false, for pages that only read: they offer the outbox by name instead)."""
+    if create:
+        outbox_channel(session, partner_id)
     return list(
         session.scalars(
             select(Channel)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from prm_domain.campaigns import campaigns
 from prm_domain.enums import Role
-from prm_domain.models import Enrolment
+from prm_domain.models import Channel, Enrolment, Publication
 from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
     fast_argon2,
     password_hash,
@@ -100,7 +100,15 @@ def test_another_organisation_gets_404_and_the_owner_gets_through(
         assert "Owner-only launch" not in text_of(client.get("/campaigns"))
     sign_in_as(world["owner_admin"])
     assert "Secret text" in text_of(calls[(CA, "GET")]())
-    assert calls[(EN + "/approve", "POST")]().status_code == 302
+    r = post_form(
+        client, f"/enrolments/{world['enrolment']}/approve", {"outbox": "1", "scope": "all"}
+    )
+    assert r.status_code == 302
+    pubs = session.scalars(
+        select(Publication).where(Publication.enrolment_id == world["enrolment"])
+    ).all()
+    assert len(pubs) == 1 and pubs[0].content["text"] == "Secret text"
+    assert session.get(Channel, pubs[0].channel_id).kind.value == "outbox"
     assert calls[(CA + "/edit", "POST")]().status_code == 403  # the vendor's to change
 
 
