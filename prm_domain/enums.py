@@ -140,3 +140,20 @@ EMBED_SHOWS: dict[EmbedKind, frozenset[ItemKind]] = {
 }
 
 LEAD_FIELDS = ("name", "email", "company", "phone", "country", "message")
+
+
+class TrainingRole(StrEnum):
+    """The role a learning path trains for (tier requirements count certified people by it)."""
+
+    SALES = "sales"
+    TECHNICAL = "technical"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -63,10 +63,14 @@ from prm_domain.access.rights import (
     require,
 )
 from prm_domain.access.status import (
+    DPA_AREAS,
+    DPA_NOTICE,
     STATUS_AREAS,
     STATUS_NOTICES,
     Area,
+    DpaUnsigned,
     PartnerInactive,
+    dpa_signed,
     ensure_may_sign_in,
     ensure_status,
     may_sign_in,
@@ -76,6 +80,8 @@ from prm_domain.access.status import (
 )
 
 __all__ = [
+    "DPA_AREAS",
+    "DPA_NOTICE",
     "LEAD_NOTIFICATION_KINDS",
     "PARTNER_PROFILE_FIELDS",
     "PROPOSABLE_PARTNER_FIELDS",
@@ -84,6 +90,7 @@ __all__ = [
     "STATUS_AREAS",
     "STATUS_NOTICES",
     "Area",
+    "DpaUnsigned",
     "PartnerInactive",
     "Right",
     "asset_is_published",
@@ -96,6 +103,7 @@ __all__ = [
     "can_propose_partner_change",
     "can_see_lead",
     "can_see_partner",
+    "dpa_signed",
     "embeds_served_for",
     "ensure_can_assign_leads",
     "ensure_can_edit_brand",

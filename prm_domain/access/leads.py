@@ -26,15 +26,15 @@ def lead_scope(
     """A WHERE clause on leads: all in the actor's partner scope with VIEW_LEADS, else only
     those of the actor's organisation assigned to the actor."""
     if has(actor, Right.VIEW_LEADS):
-        return partner_scope(actor, partner_id_column, Area.EMBEDS)
-    ensure_status(actor, Area.EMBEDS)
+        return partner_scope(actor, partner_id_column, Area.LEADS)
+    ensure_status(actor, Area.LEADS)
     if actor.partner_id is None or not actor.active:
         return false()
     return and_(partner_id_column == actor.partner_id, assigned_user_column == actor.id)
 
 
 def can_see_lead(actor: User, partner_id: int, assigned_user_id: int | None) -> bool:
-    if not can_see_partner(actor, partner_id, Area.EMBEDS):
+    if not can_see_partner(actor, partner_id, Area.LEADS):
         return False
     return has(actor, Right.VIEW_LEADS) or (actor.active and assigned_user_id == actor.id)
 

@@ -34,6 +34,8 @@ class Right(StrEnum):
     VIEW_LEADS = "view_leads"
     ASSIGN_OWN_LEADS = "assign_own_leads"
     PROPOSE_PARTNER_CHANGE = "propose_partner_change"
+    MANAGE_TRAINING = "manage_training"  # courses, quizzes, learning paths
+    SIGN_DPA = "sign_dpa"  # sign the data processing addendum for the own organisation
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,10 +47,12 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.MANAGE_OWN_EMBEDS,
         Right.ASSIGN_OWN_LEADS,
         Right.PROPOSE_PARTNER_CHANGE,
+        Right.SIGN_DPA,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
             Right.VIEW_ALL_PARTNERS,
+            Right.MANAGE_TRAINING,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
             Right.MANAGE_ALL_PARTNER_USERS,
@@ -56,7 +60,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
-        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS}
+        {Right.VIEW_ALL_PARTNERS, Right.MANAGE_ASSETS, Right.VIEW_LEADS, Right.MANAGE_TRAINING}
     ),
     Role.PARTNER_ADMIN: frozenset(
         {
@@ -67,6 +71,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_LEADS,
             Right.ASSIGN_OWN_LEADS,
             Right.PROPOSE_PARTNER_CHANGE,
+            Right.SIGN_DPA,
         }
     ),
     Role.PARTNER_USER: frozenset(),
@@ -87,9 +92,12 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.EDIT_OWN_BRAND: Area.ORGANISATION,
     Right.MANAGE_ALL_BRANDS: Area.ORGANISATION,
     Right.MANAGE_OWN_EMBEDS: Area.EMBEDS,
-    Right.VIEW_LEADS: Area.EMBEDS,
-    Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
+    Right.VIEW_LEADS: Area.LEADS,
+    Right.ASSIGN_OWN_LEADS: Area.LEADS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
+    # Training is part of onboarding: open to prospects and onboarding partners too.
+    Right.MANAGE_TRAINING: Area.ORGANISATION,
+    Right.SIGN_DPA: Area.ORGANISATION,
 }
 
 

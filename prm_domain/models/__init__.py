@@ -20,6 +20,19 @@ from prm_domain.models.syndication import (
     SyndicatedItem,
 )
 from prm_domain.models.tier import Tier
+from prm_domain.models.training import (
+    Certification,
+    Course,
+    CourseCompletion,
+    DpaSignature,
+    DpaVersion,
+    Enrolment,
+    LearningPath,
+    OnboardingRule,
+    PartnerApplication,
+    PartnerOnboarding,
+    QuizAttempt,
+)
 from prm_domain.models.user import ApiToken, User, UserSession
 
 __all__ = [
@@ -29,13 +42,24 @@ __all__ = [
     "AssetVersion",
     "AuditEvent",
     "BrandKit",
+    "Certification",
+    "Course",
+    "CourseCompletion",
+    "DpaSignature",
+    "DpaVersion",
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
+    "Enrolment",
     "Lead",
+    "LearningPath",
     "Notification",
+    "OnboardingRule",
     "Partner",
+    "PartnerApplication",
     "PartnerChangeRequest",
+    "PartnerOnboarding",
+    "QuizAttempt",
     "RenderJob",
     "RenderedFile",
     "SyndicatedItem",
