@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 SCHEDULE: dict[str, float] = {
     "cobrand.purge_dead_tokens": 6 * 3600.0,
     "cobrand.purge_view_events": 3600.0,
+    "cobrand.certification_reminders": 6 * 3600.0,
 }
 
 

@@ -51,6 +51,15 @@ def purge_view_events() -> int:
         return _committed(session, lambda: events.purge_view_events(session))
 
 
+@shared_task(name="cobrand.certification_reminders", ignore_result=False)
+def certification_reminders() -> int:
+    """Remind holders of certifications that expire soon (idempotent: once per term)."""
+    from prm_domain import training
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: training.send_expiry_reminders(session))
+
+
 @shared_task(name="cobrand.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Round-trips the broker and result backend; used by health checks and tests."""

@@ -22,7 +22,7 @@ def openapi() -> Any:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
-    from app.api import core, library, syndication  # noqa: F401 - registers the operations on bp
+    from app.api import core, library, syndication, training  # noqa: F401 - registers the operations on bp
 
     app.register_blueprint(bp)
     app.register_blueprint(docs)

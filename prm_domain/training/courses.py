@@ -220,10 +220,12 @@ def _code(value: Any) -> str:
     return text
 
 
-def list_paths(session: Session, actor: User) -> list[LearningPath]:
+def list_paths(
+    session: Session, actor: User, *, page: int = 1, per_page: int = 50
+) -> Page[LearningPath]:
     ensure_learner(actor)
-    stmt = select(LearningPath).order_by(LearningPath.role, LearningPath.name)
-    return list(session.scalars(stmt))
+    stmt = select(LearningPath).order_by(LearningPath.role, LearningPath.name, LearningPath.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def get_path(session: Session, actor: User, path_id: int) -> LearningPath:

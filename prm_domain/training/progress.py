@@ -142,7 +142,7 @@ def _passed_since(session: Session, user_id: int, course_ids: list[int], since: 
         QuizAttempt.passed.is_(True),
     )
     if since is not None:
-        stmt = stmt.where(QuizAttempt.at >= since)
+        stmt = stmt.where(QuizAttempt.at > since)
     return set(session.scalars(stmt)) >= set(course_ids)
 
 
@@ -179,7 +179,11 @@ def _complete_paths(
             session.add(cert)
             action = "certification.granted"
         elif now >= cert.expires_at - RENEWAL_WINDOW and _passed_since(
-            session, actor.id, ids, cert.expires_at - RENEWAL_WINDOW
+            # Passed again: inside the window, and after the term being renewed began.
+            session,
+            actor.id,
+            ids,
+            max(cert.expires_at - RENEWAL_WINDOW, cert.granted_at),
         ):
             cert.expires_at = now + dt.timedelta(days=path.validity_days)
             cert.granted_at = now
@@ -355,8 +359,16 @@ def leaderboard(
             rows[user.id] = Standing(user.id, user.display_name, partner.id, partner.name, 0, 0, 0)
         return rows[user.id]
 
-    done = select(CourseCompletion, User, Partner).join(User).join(Partner)
-    certs = select(Certification, User, Partner).join(User).join(Partner)
+    done = (
+        select(CourseCompletion, User, Partner)
+        .join(User, User.id == CourseCompletion.user_id)
+        .join(Partner, Partner.id == CourseCompletion.partner_id)
+    )
+    certs = (
+        select(Certification, User, Partner)
+        .join(User, User.id == Certification.user_id)
+        .join(Partner, Partner.id == Certification.partner_id)
+    )
     if partner_id is not None:
         done = done.where(CourseCompletion.partner_id == partner_id)
         certs = certs.where(Certification.partner_id == partner_id)
