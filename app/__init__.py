@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal,
         portal_library,
         portal_syndication,
+        portal_training,
         ratelimit,
         request,
         security,
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal.init_app(app)
     portal_library.init_app(app)
     portal_syndication.init_app(app)
+    portal_training.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

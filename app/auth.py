@@ -200,7 +200,17 @@ NOTICE_ENDPOINTS = frozenset(
     }
 )
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "favicon", "links.follow", "links.logo", "api.create_token", "api_docs.openapi"}
+    {
+        "static",
+        "favicon",
+        "links.follow",
+        "links.logo",
+        "api.create_token",
+        "api_docs.openapi",
+        # The public partner application form: for companies without an account.
+        "portal_training.apply_page",
+        "portal_training.apply_submit",
+    }
 )
 
 
