@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from prm_domain import jobs
+from prm_domain import jobs, training
 from prm_domain.base import Base
 from prm_domain.enums import Role
 from prm_domain.models import Partner, Tier, User
@@ -185,6 +185,7 @@ LOGO = P + "/brand-kit/logos/<any(light, dark):variant>"
 IT = "/api/v1/syndication/items/<id:item_id>"
 EM = "/api/v1/embeds/<id:embed_id>"
 DECIDE = "/api/v1/partner-change-requests/<id:request_id>/<any(approve, reject):decision>"
+APP_DECIDE = "/api/v1/applications/<id:application_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
@@ -278,6 +279,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/leads/<id:lead_id>", "PATCH"): Case(
         lambda t: f"/api/v1/leads/{t.lead}", lambda: {"assigned_user_id": None}
     ),
+    (P + "/dpa-signatures", "POST"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/dpa-signatures", lambda: {"version_id": 1}
+    ),
+    (P + "/onboarding", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/onboarding"),
+    (APP_DECIDE, "POST"): Case(
+        lambda t: f"/api/v1/applications/{t.proposal}/approve",
+        lambda: {},
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): Case(
+        lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -294,6 +308,14 @@ SHARED: dict[tuple[str, str], tuple[str, int]] = {
         200,
     ),
     ("/api/v1/tiers/<id:tier_id>", "PATCH"): ("tiers are vendor data; partners may not edit", 403),
+    # Training is the vendor's programme too: every partner's people take the same courses.
+    ("/api/v1/courses/<id:course_id>", "GET"): ("courses are open to every partner", 200),
+    ("/api/v1/courses/<id:course_id>", "PATCH"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>/file", "GET"): ("open to all; this course has no file", 404),
+    ("/api/v1/courses/<id:course_id>/file", "PUT"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>/attempts", "POST"): ("anyone takes the quiz", 201),
+    ("/api/v1/paths/<id:path_id>", "GET"): ("paths are open to every partner", 200),
+    ("/api/v1/paths/<id:path_id>/enrolments", "POST"): ("anyone enrols themselves", 201),
 }
 
 # What partner B's own members get for the same requests: proof that each case is aimed at a
@@ -335,6 +357,11 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # Partner users see only leads assigned to them; B's lead is assigned to nobody.
     ("/api/v1/leads/<id:lead_id>", "GET"): (200, 404),
     ("/api/v1/leads/<id:lead_id>", "PATCH"): (200, 404),
+    # No DPA is published in this world: nothing to sign (admin); only admins sign (user).
+    (P + "/dpa-signatures", "POST"): (404, 403),
+    (P + "/onboarding", "GET"): (200, 200),
+    (APP_DECIDE, "POST"): (404, 404),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
@@ -440,12 +467,35 @@ def test_shared_objects_answer_partners_per_policy(
     rule, method = key
     _why, status = SHARED[key]
     api = api_as(make_user(role))
-    url = rule.replace("<id:tier_id>", str(make_tier().id))
+    vendor = make_user(Role.VENDOR_ADMIN)
+    course = training.create_course(session, vendor, {"title": f"C {uuid.uuid4().hex[:6]}"})
+    path = training.create_path(
+        session,
+        vendor,
+        {
+            "name": f"P {course.id}",
+            "role": "sales",
+            "course_ids": [course.id],
+            "code": f"P{course.id}",
+        },
+    )
+    session.commit()
+    url = (
+        rule.replace("<id:tier_id>", str(make_tier().id))
+        .replace("<id:course_id>", str(course.id))
+        .replace("<id:path_id>", str(path.id))
+    )
     body = {"description": "changed by a partner"} if method == "PATCH" else None
+    if rule.endswith("/attempts"):
+        body = {"answers": []}
     before = snapshot(session)
-    r = api.request(method, url, body)
+    if rule.endswith("/file") and method == "PUT":
+        r = api.request(method, url, data=brochure(1))
+    else:
+        r = api.request(method, url, body)
     assert r.status_code == status, r.json
-    assert snapshot(session) == before
+    if status >= 400:
+        assert snapshot(session) == before
 
 
 @pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)

@@ -53,6 +53,8 @@ PUBLIC = {
     "links.logo": "the logo in sent emails: see test_link_logo_follows_the_partner_status",
     "api.create_token": "sign-in: see test_tokens_and_sign_in_per_status",
     "api_docs.openapi": "the API's description, the same for everyone",
+    "portal_training.apply_page": "the partner application form, for companies without accounts",
+    "portal_training.apply_submit": "the partner application form, for companies without accounts",
 }
 
 
@@ -128,6 +130,11 @@ def closed(
             "code": link,
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
+            # Training and onboarding: refused by the status before any lookup.
+            "course_id": "1",
+            "path_id": "1",
+            "application_id": "1",
+            "rule_id": "1",
         }
         return Closed(partner, admin, values, own, portal)
 
