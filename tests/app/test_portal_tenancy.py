@@ -102,7 +102,11 @@ VENDOR_ONLY_CASES: dict[tuple[str, str], Case] = {
 
 # Feature blueprints keep their cross-tenant cases beside their own tests; each such module
 # checks its list against the URL map and runs every case (404, nothing changed).
-FEATURE_MODULES = ("tests.app.test_portal_library", "tests.app.test_portal_syndication")
+FEATURE_MODULES = (
+    "tests.app.test_portal_library",
+    "tests.app.test_portal_syndication",
+    "tests.app.test_portal_training",
+)
 
 
 def feature_cases() -> set[tuple[str, str]]:
@@ -119,6 +123,8 @@ PUBLIC_ENDPOINTS = {
     "static": "the app's own CSS and JS",
     "links.follow": "short links /r/<code> handed out publicly by partners; anyone may follow one",
     "links.logo": "the partner's logo behind such a link, shown in their co-branded emails",
+    "portal_training.apply_page": "the partner application form, for companies with no account",
+    "portal_training.apply_submit": "the partner application form, for companies with no account",
 }
 
 
