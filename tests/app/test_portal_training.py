@@ -187,3 +187,33 @@ def test_public_application_form_is_checked_limited_and_queued(
     assert r.status_code == 302 and "/partners/" in r.headers["Location"]
     partner_page = text_of(client.get(r.headers["Location"]))
     assert "Zenith Cloud" in partner_page
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(
+    app: Any, client: Any, sign_in_as: Any, session: Any, world: dict[str, Any]
+) -> None:
+    values = {
+        "course_id": world["course"].id,
+        "path_id": world["path"].id,
+        "application_id": world["application"].id,
+        "rule_id": world["rule"].id,
+    }
+    posting = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("portal_training.") and "POST" in (r.methods or ())
+    ]
+    assert len(posting) >= 9
+    for actor in (world["vendor"], world["b_user"]):
+        sign_in_as(actor)
+        client.get("/")
+        before = snapshot(session)
+        for rule in posting:
+            url = rule.rule
+            for name, value in values.items():
+                url = url.replace(f"<id:{name}>", str(value))
+            r = client.post(url, data={"decision": "approve", "q0": "1", "name": "X"})
+            assert r.status_code == 400, (url, r.status_code)
+            assert "did not come from this site" in text_of(r)
+        assert snapshot(session) == before
+        client.post("/sign-out", data={"csrf_token": ""})
