@@ -416,6 +416,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})
         _load_items(session, staff_admin)
+    from prm_domain.training import demo as training_demo
+
+    training_demo.load(session, staff_admin)
     return logins(session)
 
 

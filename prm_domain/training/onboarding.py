@@ -48,6 +48,22 @@ def current_dpa(session: Session) -> DpaVersion | None:
     )
 
 
+def _paragraphs(field: str, value: Any, max_len: int) -> str:
+    """Multi-line text: each line checked like any text (no control or invisible characters)."""
+    if not isinstance(value, str):
+        raise validation.fail(field, "must be text")
+    lines = [
+        validation.text(field, line, max_len=max_len, required=False)
+        for line in value.replace("\r\n", "\n").split("\n")
+    ]
+    out = "\n".join(lines).strip()
+    if not out:
+        raise validation.fail(field, "is required")
+    if len(out) > max_len:
+        raise validation.fail(field, f"must be at most {max_len} characters")
+    return out
+
+
 def publish_dpa(session: Session, actor: User, version: Any, text: Any) -> DpaVersion:
     """A new current version: every partner must sign it before leads and deals open again."""
     access.require(actor, Right.MANAGE_PARTNERS)
@@ -55,7 +71,11 @@ def publish_dpa(session: Session, actor: User, version: Any, text: Any) -> DpaVe
     clean: dict[str, str] = {}
     for name, value, limit in (("version", version, 40), ("text", text, 50_000)):
         try:
-            clean[name] = validation.text(name, value, max_len=limit)
+            clean[name] = (
+                _paragraphs(name, value, limit)
+                if name == "text"
+                else validation.text(name, value, max_len=limit)
+            )
         except ValidationError as exc:
             problems.update(exc.fields)
     if problems:
@@ -351,6 +371,7 @@ class Checklist:
     steps: list[Step]
     channel_manager: User | None
     categories: list[str]
+    routed: bool = False  # the onboarding rules routed this partner (an applicant)
 
     @property
     def progress_percent(self) -> int:
@@ -406,4 +427,6 @@ def checklist(session: Session, actor: User, partner_id: int) -> Checklist:
         if onboarding and onboarding.channel_manager_id
         else None
     )
-    return Checklist(steps, manager, list(onboarding.categories) if onboarding else [])
+    return Checklist(
+        steps, manager, list(onboarding.categories) if onboarding else [], onboarding is not None
+    )
