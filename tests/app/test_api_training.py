@@ -116,3 +116,39 @@ def test_applications_and_rules_over_the_api(
     assert again.status_code == 409
     partner_admin = api_as(make_user(Role.PARTNER_ADMIN))
     assert partner_admin.get("/api/v1/applications").status_code == 404
+
+
+def test_reminder_task_and_course_file(app: Any, make_user: Any, api_as: Any, session: Any) -> None:
+    """The periodic task reminds once per term; a course PDF is checked by its bytes."""
+    import datetime as dt
+
+    from app.celery_app import enqueue, schedule
+    from prm_domain import training
+    from prm_domain.base import utcnow
+    from tests.library_fixtures import brochure
+
+    assert "cobrand.certification_reminders" in schedule(app)
+    vendor = make_user(Role.VENDOR_ADMIN)
+    course = training.create_course(session, vendor, {"title": "Solo"})
+    path = training.create_path(
+        session, vendor, {"name": "Solo", "role": "technical", "course_ids": [course.id],
+                          "code": "SOLO"},
+    )  # fmt: skip
+    learner = make_user(Role.PARTNER_USER)
+    training.enrol(session, learner, path.id)
+    cert = training.submit_attempt(session, learner, course.id, []).certifications[0]
+    cert.expires_at = utcnow() + dt.timedelta(days=5)
+    session.commit()
+    with app.app_context():
+        first = enqueue("cobrand.certification_reminders")
+        again = enqueue("cobrand.certification_reminders")
+    assert first is not None and first.result() == 1
+    assert again is not None and again.result() == 0
+
+    api = api_as(vendor)
+    r = api.request("PUT", f"/api/v1/courses/{course.id}/file", data=b"not a pdf at all")
+    assert r.status_code == 422 and "file" in r.json["error"]["fields"]
+    r = api.request("PUT", f"/api/v1/courses/{course.id}/file", data=brochure(1))
+    assert r.status_code == 200 and r.json["has_file"] is True
+    r = api_as(learner).get(f"/api/v1/courses/{course.id}/file")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
