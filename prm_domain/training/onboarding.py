@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, partners, validation
+from prm_domain import access, audit, notifications, partners, validation
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import (
@@ -31,6 +31,7 @@ from prm_domain.models import (
     Enrolment,
     LearningPath,
     OnboardingRule,
+    Partner,
     PartnerApplication,
     PartnerOnboarding,
     Tier,
@@ -86,6 +87,19 @@ def publish_dpa(session: Session, actor: User, version: Any, text: Any) -> DpaVe
     session.add(dpa)
     session.flush()
     audit.record(session, actor, "dpa.published", dpa, {"version": dpa.version})
+    # Every partner that may still work with us is told, once per version.
+    open_statuses = (PartnerStatus.PROSPECT, PartnerStatus.ONBOARDING, PartnerStatus.ACTIVE)
+    for partner_id in session.scalars(select(Partner.id).where(Partner.status.in_(open_statuses))):
+        notifications.notify_user(
+            session,
+            partner_id=partner_id,
+            user_id=None,
+            kind="dpa",
+            text=f"A new data processing addendum ({dpa.version}) needs your admin's signature "
+            "before leads and deals open again.",
+            link="/dpa",
+            dedupe_key=f"dpa:{dpa.id}",
+        )
     return dpa
 
 

@@ -134,6 +134,8 @@ def test_unsigned_current_dpa_closes_leads_until_a_partner_admin_signs(
     dpa = training.publish_dpa(session, vendor, "2026-1", "We process data for you.")
     assert not access.status_allows(admin, access.Area.LEADS)
     assert access.status_allows(admin, access.Area.EMBEDS)
+    told = session.scalars(select(Notification).where(Notification.partner_id == partner.id))
+    assert [n.link for n in told] == ["/dpa"]
     with pytest.raises(access.DpaUnsigned):
         lead_service.list_leads(session, admin)
     with pytest.raises(PermissionDenied):
