@@ -471,35 +471,42 @@ def test_shared_objects_answer_partners_per_policy(
     rule, method = key
     _why, status = SHARED[key]
     api = api_as(make_user(role))
-    vendor = make_user(Role.VENDOR_ADMIN)
-    course = training.create_course(session, vendor, {"title": f"C {uuid.uuid4().hex[:6]}"})
-    path = training.create_path(
-        session,
-        vendor,
-        {
-            "name": f"P {course.id}",
-            "role": "sales",
-            "course_ids": [course.id],
-            "code": f"P{course.id}",
-        },
-    )
-    session.commit()
-    url = (
-        rule.replace("<id:tier_id>", str(make_tier().id))
-        .replace("<id:course_id>", str(course.id))
-        .replace("<id:path_id>", str(path.id))
-    )
+    url = rule.replace("<id:tier_id>", str(make_tier().id))
     body = {"description": "changed by a partner"} if method == "PATCH" else None
-    if rule.endswith("/attempts"):
-        body = {"answers": []}
     before = snapshot(session)
-    if rule.endswith("/file") and method == "PUT":
-        r = api.request(method, url, data=brochure(1))
-    else:
-        r = api.request(method, url, body)
+    r = api.request(method, url, body)
     assert r.status_code == status, r.json
-    if status >= 400:
-        assert snapshot(session) == before
+    assert snapshot(session) == before
+
+
+def test_the_training_programme_answers_partners_per_policy(
+    make_user: Callable[..., User], api_as: Any, session: Session
+) -> None:
+    vendor = make_user(Role.VENDOR_ADMIN)
+    course = training.create_course(session, vendor, {"title": "Shared course"})
+    path = training.create_path(
+        session, vendor, {"name": "Shared", "role": "sales", "course_ids": [course.id],
+                          "code": "SHARED"},
+    )  # fmt: skip
+    session.commit()
+    wrong = []
+    for role in PARTNER_ROLES:
+        api = api_as(make_user(role))
+        for (rule, method), (_why, status) in SHARED_PROGRAMME.items():
+            url = rule.replace("<id:course_id>", str(course.id)).replace(
+                "<id:path_id>", str(path.id)
+            )
+            before = snapshot(session) if status >= 400 else None
+            if method == "PUT":
+                r = api.request(method, url, data=brochure(1))
+            else:
+                body = {"answers": []} if rule.endswith("/attempts") else {"title": "Mine"}
+                r = api.request(method, url, body if method != "GET" else None)
+            if r.status_code != status:
+                wrong.append((role, method, rule, r.status_code))
+            if before is not None and snapshot(session) != before:
+                wrong.append((role, method, rule, "changed rows"))
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)
