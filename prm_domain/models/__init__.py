@@ -26,11 +26,11 @@ from prm_domain.models.training import (
     CourseCompletion,
     DpaSignature,
     DpaVersion,
-    Enrolment,
     LearningPath,
     OnboardingRule,
     PartnerApplication,
     PartnerOnboarding,
+    PathEnrolment,
     QuizAttempt,
 )
 from prm_domain.models.user import ApiToken, User, UserSession
@@ -50,7 +50,6 @@ __all__ = [
     "Embed",
     "EmbedDailyStat",
     "EmbedViewEvent",
-    "Enrolment",
     "Lead",
     "LearningPath",
     "Notification",
@@ -59,6 +58,7 @@ __all__ = [
     "PartnerApplication",
     "PartnerChangeRequest",
     "PartnerOnboarding",
+    "PathEnrolment",
     "QuizAttempt",
     "RenderJob",
     "RenderedFile",

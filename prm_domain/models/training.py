@@ -52,8 +52,8 @@ class LearningPath(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Enrolment(Base):
-    __tablename__ = "enrolment"
+class PathEnrolment(Base):
+    __tablename__ = "path_enrolment"
     __table_args__ = (UniqueConstraint("user_id", "path_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,12 +28,12 @@ from prm_domain.models import (
     Certification,
     DpaSignature,
     DpaVersion,
-    Enrolment,
     LearningPath,
     OnboardingRule,
     Partner,
     PartnerApplication,
     PartnerOnboarding,
+    PathEnrolment,
     Tier,
     User,
 )
@@ -422,7 +422,7 @@ def checklist(session: Session, actor: User, partner_id: int) -> Checklist:
     for path in session.scalars(select(LearningPath).where(LearningPath.id.in_(path_ids))):
         enrolled = session.scalar(
             select(func.count()).where(
-                Enrolment.partner_id == partner.id, Enrolment.path_id == path.id
+                PathEnrolment.partner_id == partner.id, PathEnrolment.path_id == path.id
             )
         )
         certified = session.scalar(

@@ -1,5 +1,5 @@
-"""Enrolment, quiz attempts graded on the server, certifications (granted, renewed, reminded),
-points, badges and the leaderboard."""
+"""Enrolment in paths, quiz attempts graded on the server, certifications (granted, renewed,
+reminded), points, badges and the leaderboard."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from prm_domain.errors import NotFound, PermissionDenied, ValidationError
 from prm_domain.models import (
     Certification,
     CourseCompletion,
-    Enrolment,
     LearningPath,
     Partner,
+    PathEnrolment,
     QuizAttempt,
     User,
 )
@@ -41,16 +41,18 @@ def _learner(actor: User) -> int:
     return actor.partner_id
 
 
-def enrol(session: Session, actor: User, path_id: int) -> Enrolment:
+def enrol(session: Session, actor: User, path_id: int) -> PathEnrolment:
     """Enrol the actor in a path; enrolling again returns the existing enrolment."""
     partner_id = _learner(actor)
     path = get_path(session, actor, path_id)
     found = session.scalar(
-        select(Enrolment).where(Enrolment.user_id == actor.id, Enrolment.path_id == path.id)
+        select(PathEnrolment).where(
+            PathEnrolment.user_id == actor.id, PathEnrolment.path_id == path.id
+        )
     )
     if found is not None:
         return found
-    enrolment = Enrolment(user_id=actor.id, partner_id=partner_id, path_id=path.id)
+    enrolment = PathEnrolment(user_id=actor.id, partner_id=partner_id, path_id=path.id)
     session.add(enrolment)
     session.flush()
     _complete_paths(session, actor, [path])  # courses passed earlier count
@@ -59,12 +61,12 @@ def enrol(session: Session, actor: User, path_id: int) -> Enrolment:
 
 def list_enrolments(
     session: Session, actor: User, *, page: int = 1, per_page: int = 50
-) -> Page[Enrolment]:
+) -> Page[PathEnrolment]:
     """The actor's own enrolments; vendor staff see everyone's."""
     ensure_learner(actor)
-    stmt = select(Enrolment).order_by(Enrolment.id.desc())
+    stmt = select(PathEnrolment).order_by(PathEnrolment.id.desc())
     if not access.has(actor, Right.VIEW_ALL_PARTNERS):
-        stmt = stmt.where(Enrolment.user_id == actor.id)
+        stmt = stmt.where(PathEnrolment.user_id == actor.id)
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
@@ -126,7 +128,8 @@ def submit_attempt(
         session.flush()
     paths = session.scalars(
         select(LearningPath).join(
-            Enrolment, and_(Enrolment.path_id == LearningPath.id, Enrolment.user_id == actor.id)
+            PathEnrolment,
+            and_(PathEnrolment.path_id == LearningPath.id, PathEnrolment.user_id == actor.id),
         )
     )
     out.certifications = _complete_paths(
@@ -193,9 +196,9 @@ def _complete_paths(
         else:
             continue
         session.execute(
-            update(Enrolment)
-            .where(Enrolment.user_id == actor.id, Enrolment.path_id == path.id)
-            .where(Enrolment.completed_at.is_(None))
+            update(PathEnrolment)
+            .where(PathEnrolment.user_id == actor.id, PathEnrolment.path_id == path.id)
+            .where(PathEnrolment.completed_at.is_(None))
             .values(completed_at=now)
         )
         session.flush()

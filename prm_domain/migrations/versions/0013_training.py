@@ -151,7 +151,7 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_table(
-        "enrolment",
+        "path_enrolment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("partner_id", sa.Integer(), nullable=False),
@@ -161,27 +161,29 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["partner_id"],
             ["partner.id"],
-            name=op.f("fk_enrolment_partner_id_partner"),
+            name=op.f("fk_path_enrolment_partner_id_partner"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["path_id"],
             ["learning_path.id"],
-            name=op.f("fk_enrolment_path_id_learning_path"),
+            name=op.f("fk_path_enrolment_path_id_learning_path"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
-            name=op.f("fk_enrolment_user_id_user_account"),
+            name=op.f("fk_path_enrolment_user_id_user_account"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolment")),
-        sa.UniqueConstraint("user_id", "path_id", name=op.f("uq_enrolment_user_id")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_path_enrolment")),
+        sa.UniqueConstraint("user_id", "path_id", name=op.f("uq_path_enrolment_user_id")),
     )
-    with op.batch_alter_table("enrolment", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_enrolment_partner_id"), ["partner_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_enrolment_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("path_enrolment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_path_enrolment_partner_id"), ["partner_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_path_enrolment_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "onboarding_rule",
@@ -355,11 +357,11 @@ def downgrade() -> None:
 
     op.drop_table("partner_application")
     op.drop_table("onboarding_rule")
-    with op.batch_alter_table("enrolment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enrolment_user_id"))
-        batch_op.drop_index(batch_op.f("ix_enrolment_partner_id"))
+    with op.batch_alter_table("path_enrolment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_path_enrolment_user_id"))
+        batch_op.drop_index(batch_op.f("ix_path_enrolment_partner_id"))
 
-    op.drop_table("enrolment")
+    op.drop_table("path_enrolment")
     op.drop_table("dpa_version")
     with op.batch_alter_table("course_completion", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_course_completion_user_id"))
