@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal_library,
         portal_mdf,
         portal_syndication,
+        portal_training,
         ratelimit,
         request,
         security,
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     unsubscribe.init_app(app)
     portal_deals.init_app(app)
     portal_leads.init_app(app)
+    portal_training.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

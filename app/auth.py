@@ -209,6 +209,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "api_docs.openapi",
         "unsubscribe.page",
         "unsubscribe.confirm",
+        # The public partner application form: for companies without an account.
+        "portal_training.apply_page",
+        "portal_training.apply_submit",
     }
 )
 

@@ -34,6 +34,7 @@ SCHEDULE: dict[str, float] = {
     "cobrand.deliver_deal_webhooks": 300.0,
     # Offers lapse on the hour's scale (LEAD_ACCEPT_HOURS); five minutes late is on time.
     "cobrand.expire_lead_offers": 300.0,
+    "cobrand.certification_reminders": 6 * 3600.0,
 }
 
 

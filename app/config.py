@@ -84,6 +84,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "LINK_REPEAT_WINDOW": env.get("LINK_REPEAT_WINDOW", "10 minutes"),
         "DOWNLOAD_LIMIT_PER_ADDRESS": env.get("DOWNLOAD_LIMIT_PER_ADDRESS", "60 per minute"),
         "DOWNLOAD_REPEAT_WINDOW": env.get("DOWNLOAD_REPEAT_WINDOW", "10 minutes"),
+        # The public partner application form (/apply): submissions per address.
+        "APPLICATION_LIMIT_PER_ADDRESS": env.get("APPLICATION_LIMIT_PER_ADDRESS", "5 per hour"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.

@@ -74,6 +74,15 @@ def expire_lead_offers() -> int:
         return _committed(session, lambda: lifecycle.expire_offers(session, accept_within=within))
 
 
+@shared_task(name="cobrand.certification_reminders", ignore_result=False)
+def certification_reminders() -> int:
+    """Remind holders of certifications that expire soon (idempotent: once per term)."""
+    from prm_domain import training
+
+    with db.get_db().sessionmaker() as session:
+        return _committed(session, lambda: training.send_expiry_reminders(session))
+
+
 @shared_task(name="cobrand.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Round-trips the broker and result backend; used by health checks and tests."""

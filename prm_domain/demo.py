@@ -429,6 +429,9 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
         from prm_domain.mdf.demo import load_mdf
 
         load_mdf(session, storage)
+    from prm_domain.training import demo as training_demo
+
+    training_demo.load(session, staff_admin)
     return logins(session)
 
 

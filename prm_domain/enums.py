@@ -175,6 +175,13 @@ class CampaignStatus(StrEnum):
     LAUNCHED = "launched"  # the audience is invited; approved partners' posts go out
     PAUSED = "paused"  # the vendor holds every partner's scheduled posts
 
+
+class TrainingRole(StrEnum):
+    """The role a learning path trains for (tier requirements count certified people by it)."""
+
+    SALES = "sales"
+    TECHNICAL = "technical"
+
     @property
     def label(self) -> str:
         return self.value.capitalize()
@@ -308,3 +315,9 @@ class OfferOutcome(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"  # not accepted in time: the lead moved on
     CLAIMED = "claimed"  # taken from the pool
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

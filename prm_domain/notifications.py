@@ -87,3 +87,33 @@ def notify_published(session: Session, asset: Asset, *, updated: bool = False) -
     )
     # RETURNING counts the rows really added (a batch's rowcount is not reliable).
     return len(session.execute(stmt, rows).all())
+
+
+def notify_user(
+    session: Session,
+    *,
+    partner_id: int,
+    user_id: int | None,
+    kind: str,
+    text: str,
+    link: str,
+    dedupe_key: str,
+) -> int:
+    """One notification, at most once per partner and ``dedupe_key`` (1 if added, else 0)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    row = {
+        "partner_id": partner_id,
+        "user_id": user_id,
+        "kind": kind,
+        "text": text[:500],
+        "link": link,
+        "dedupe_key": dedupe_key,
+        "created_at": utcnow(),
+    }
+    stmt = (
+        insert(Notification)
+        .on_conflict_do_nothing(index_elements=["partner_id", "dedupe_key"])
+        .returning(Notification.id)
+    )
+    return len(session.execute(stmt, [row]).all())

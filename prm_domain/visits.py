@@ -80,7 +80,7 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
     ]
     # Counted by the lead rule, like every face that shows leads: a partner user's dashboard
     # counts only the leads assigned to them, and nothing while leads are closed to them.
-    if access.status_allows(actor, access.Area.EMBEDS):
+    if access.status_allows(actor, access.Area.LEADS):
         out.new_leads = (
             session.scalar(
                 select(func.count())

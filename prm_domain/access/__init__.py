@@ -79,10 +79,14 @@ from prm_domain.access.rights import (
     require,
 )
 from prm_domain.access.status import (
+    DPA_AREAS,
+    DPA_NOTICE,
     STATUS_AREAS,
     STATUS_NOTICES,
     Area,
+    DpaUnsigned,
     PartnerInactive,
+    dpa_signed,
     ensure_may_sign_in,
     ensure_status,
     may_sign_in,
@@ -93,6 +97,8 @@ from prm_domain.access.status import (
 )
 
 __all__ = [
+    "DPA_AREAS",
+    "DPA_NOTICE",
     "LEAD_NOTIFICATION_KINDS",
     "PARTNER_PROFILE_FIELDS",
     "PROPOSABLE_PARTNER_FIELDS",
@@ -101,6 +107,7 @@ __all__ = [
     "STATUS_AREAS",
     "STATUS_NOTICES",
     "Area",
+    "DpaUnsigned",
     "PartnerInactive",
     "Right",
     "asset_is_published",
@@ -118,6 +125,7 @@ __all__ = [
     "can_see_partner",
     "can_work_lead",
     "deal_scope",
+    "dpa_signed",
     "embeds_served_for",
     "ensure_can_answer_offer",
     "ensure_can_assign_leads",

@@ -28,8 +28,8 @@ def lead_scope(
     """A WHERE clause on leads: all in the actor's partner scope with VIEW_LEADS, else only
     those of the actor's organisation assigned to the actor."""
     if has(actor, Right.VIEW_LEADS):
-        return partner_scope(actor, partner_id_column, Area.EMBEDS)
-    ensure_status(actor, Area.EMBEDS)
+        return partner_scope(actor, partner_id_column, Area.LEADS)
+    ensure_status(actor, Area.LEADS)
     if actor.partner_id is None or not actor.active:
         return false()
     return and_(partner_id_column == actor.partner_id, assigned_user_column == actor.id)
@@ -40,7 +40,7 @@ def can_see_lead(actor: User, partner_id: int | None, assigned_user_id: int | No
     :func:`ensure_can_claim_leads` and the routing rules, without contact details."""
     if partner_id is None:
         return actor.is_vendor and has(actor, Right.VIEW_LEADS)
-    if not can_see_partner(actor, partner_id, Area.EMBEDS):
+    if not can_see_partner(actor, partner_id, Area.LEADS):
         return False
     return has(actor, Right.VIEW_LEADS) or (actor.active and assigned_user_id == actor.id)
 
@@ -60,7 +60,7 @@ def can_see_lead_contact(actor: User, state: LeadState, partner_id: int | None) 
 def ensure_can_claim_leads(actor: User) -> None:
     """Claiming from the pool, like accepting and declining an offer, is the partner
     organisation's decision: its admins make it (which pool leads it may claim is routing's)."""
-    ensure_status(actor, Area.EMBEDS)
+    ensure_status(actor, Area.LEADS)
     if actor.partner_id is not None and has(actor, Right.ASSIGN_OWN_LEADS):
         return
     raise PermissionDenied("Only a partner's admins claim leads from the pool.")
@@ -87,7 +87,7 @@ def ensure_can_work_lead(actor: User, partner_id: int | None, assigned_user_id: 
     if partner_id is not None and actor.partner_id == partner_id:
         if has(actor, Right.ASSIGN_OWN_LEADS):
             return
-        if actor.active and assigned_user_id == actor.id and status_allows(actor, Area.EMBEDS):
+        if actor.active and assigned_user_id == actor.id and status_allows(actor, Area.LEADS):
             return
     raise PermissionDenied("Only the partner's admins or the lead's assignee move it on.")
 

@@ -54,6 +54,8 @@ class Right(StrEnum):
     REGISTER_DEALS = "register_deals"
     # The vendor's own leads: add them (API, CSV import) and set the routing rules.
     MANAGE_LEAD_ROUTING = "manage_lead_routing"
+    MANAGE_TRAINING = "manage_training"  # courses, quizzes, learning paths
+    SIGN_DPA = "sign_dpa"  # sign the data processing addendum for the own organisation
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -69,6 +71,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
         Right.RUN_OWN_CAMPAIGNS,
         Right.REQUEST_MDF,
         Right.REGISTER_DEALS,
+        Right.SIGN_DPA,
     },
     Role.CHANNEL_MANAGER: frozenset(
         {
@@ -78,6 +81,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.MANAGE_ACCOUNTS,
             Right.REVIEW_DEALS,
             Right.VIEW_ALL_PARTNERS,
+            Right.MANAGE_TRAINING,
             Right.VIEW_LEADS,
             Right.MANAGE_PARTNERS,
             Right.MANAGE_ALL_PARTNER_USERS,
@@ -93,6 +97,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.MANAGE_CAMPAIGNS,
             Right.VIEW_MDF,
             Right.APPROVE_MDF,
+            Right.MANAGE_TRAINING,
         }
     ),
     Role.PARTNER_ADMIN: frozenset(
@@ -109,6 +114,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_MDF,
             Right.REQUEST_MDF,
             Right.REGISTER_DEALS,
+            Right.SIGN_DPA,
         }
     ),
     Role.PARTNER_USER: frozenset({Right.REGISTER_DEALS}),
@@ -129,8 +135,8 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.EDIT_OWN_BRAND: Area.ORGANISATION,
     Right.MANAGE_ALL_BRANDS: Area.ORGANISATION,
     Right.MANAGE_OWN_EMBEDS: Area.EMBEDS,
-    Right.VIEW_LEADS: Area.EMBEDS,
-    Right.ASSIGN_OWN_LEADS: Area.EMBEDS,
+    Right.VIEW_LEADS: Area.LEADS,
+    Right.ASSIGN_OWN_LEADS: Area.LEADS,
     Right.PROPOSE_PARTNER_CHANGE: Area.ORGANISATION,
     # Connecting accounts is preparation (a prospect may do it); posts go out only for
     # partners whose status opens campaigns.
@@ -146,6 +152,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.REVIEW_DEALS: Area.ORGANISATION,
     Right.REGISTER_DEALS: Area.DEALS,
     Right.MANAGE_LEAD_ROUTING: Area.ORGANISATION,
+    # Training is part of onboarding: open to prospects and onboarding partners too.
+    Right.MANAGE_TRAINING: Area.ORGANISATION,
+    Right.SIGN_DPA: Area.ORGANISATION,
 }
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from prm_domain.enums import PartnerStatus
 from prm_domain.errors import PermissionDenied
-from prm_domain.models import Partner, User
+from prm_domain.models import DpaSignature, DpaVersion, Partner, User
 
 
 class Area(StrEnum):
@@ -15,9 +18,15 @@ class Area(StrEnum):
     NOTICE = "notice"  # sign in to the portal, read the own account and the status notice
     ORGANISATION = "organisation"  # API tokens, own profile, users, brand kit, the tier programme
     CONTENT = "content"  # the library, renders, downloads, tracked links, syndicated items
-    EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats and leads
+    EMBEDS = "embeds"  # embeds made, changed and served on websites; their stats
     MDF = "mdf"  # market development funds: balances, requests, claims (money: active only)
     DEALS = "deals"  # deal registrations and the conflict check
+    LEADS = "leads"  # lead data (personal data of the vendor's prospects)
+
+
+# Areas that hold the vendor's customers' personal data: open only to a partner that signed the
+# current data processing addendum (when the vendor has published one).
+DPA_AREAS: frozenset[Area] = frozenset({Area.LEADS, Area.DEALS})
 
 
 # What each partner status opens. Prospects and onboarding partners prepare (profile, team,
@@ -61,11 +70,54 @@ class PartnerInactive(PermissionDenied):
         self.code = f"partner_{status.value}"
 
 
+DPA_NOTICE = (
+    "Your organisation has not signed the current data processing addendum: leads and deals "
+    "open once a partner admin signs it (Data processing addendum in the menu)."
+)
+
+
+class DpaUnsigned(PermissionDenied):
+    """The partner has not signed the current data processing addendum (403 ``dpa_unsigned``)."""
+
+    code = "dpa_unsigned"
+
+    def __init__(self) -> None:
+        super().__init__(DPA_NOTICE, {"dpa": "the current version is not signed"})
+
+
 # -- partner status ---------------------------------------------------------------------------
 
 
+def current_dpa_id(partner: Partner) -> int | None:
+    """The id of the current DPA version (the newest published), None when none is published
+    or the partner is in no session (an unsaved object knows of no DPA)."""
+    session = object_session(partner)
+    if session is None:
+        return None
+    return session.scalar(
+        select(DpaVersion.id).order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
+    )
+
+
+def dpa_signed(partner: Partner) -> bool:
+    """Whether the partner signed the current DPA; True while the vendor has published none."""
+    current = current_dpa_id(partner)
+    if current is None:
+        return True
+    session = object_session(partner)
+    assert session is not None  # current_dpa_id found one through it
+    signed = session.scalar(
+        select(DpaSignature.id).where(
+            DpaSignature.partner_id == partner.id, DpaSignature.version_id == current
+        )
+    )
+    return signed is not None
+
+
 def partner_allows(partner: Partner | None, area: Area) -> bool:
-    return partner is not None and area in STATUS_AREAS[partner.status]
+    if partner is None or area not in STATUS_AREAS[partner.status]:
+        return False
+    return area not in DPA_AREAS or dpa_signed(partner)
 
 
 def partner_of(actor: User) -> Partner | None:
@@ -87,6 +139,8 @@ def ensure_status(actor: User, area: Area) -> None:
     if status_allows(actor, area):
         return
     partner = partner_of(actor)
+    if partner is not None and area in STATUS_AREAS[partner.status]:
+        raise DpaUnsigned()  # the status opens it: only the signature is missing
     raise PartnerInactive(partner.status if partner is not None else PartnerStatus.EXITED)
 
 

@@ -186,7 +186,7 @@ def list_leads(
 
 
 def get_lead(session: Session, actor: User, lead_id: int) -> Lead:
-    access.ensure_status(actor, access.Area.EMBEDS)
+    access.ensure_status(actor, access.Area.LEADS)
     lead = session.get(Lead, lead_id)
     if lead is None or not access.can_see_lead(actor, lead.partner_id, lead.assigned_user_id):
         raise NotFound("Lead not found.")

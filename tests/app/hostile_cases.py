@@ -13,7 +13,7 @@ from typing import Any
 
 from prm_domain.models import Partner, Tier, User
 from tests.conftest import PASSWORD
-from tests.library_fixtures import NEWSLETTER, png
+from tests.library_fixtures import NEWSLETTER, brochure, png
 
 
 @dataclass
@@ -49,6 +49,10 @@ class World:
     mdf_claim: int = 0
     deal: int = 0  # partner A's deal registration
     rule: int = 0  # a lead routing rule
+    course: int = 0  # a course with a one-question quiz
+    path: int = 0
+    application: int = 0  # a pending partner application
+    rule: int = 0  # an onboarding rule
 
 
 @dataclass(frozen=True)
@@ -934,6 +938,137 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: f"/mdf/claims/{w.mdf_claim}/decision",
         "form",
         lambda w: {"decision": "pay", "reference": "R-1", "paid_on": "2026-06-01", "reason": "w"},
+    ),
+    # -- training and onboarding ----------------------------------------------------------------
+    ("/training/courses/<id:course_id>/quiz", "POST"): Case(
+        "admin", lambda w: f"/training/courses/{w.course}/quiz", "form", lambda w: {"q0": "1"}
+    ),
+    ("/training/paths/<id:path_id>/enrol", "POST"): Case(
+        "member", lambda w: f"/training/paths/{w.path}/enrol", "form"
+    ),
+    ("/training/manage/courses", "POST"): Case(
+        "vendor",
+        lambda w: "/training/manage/courses",
+        "form",
+        lambda w: {
+            "title": f"Course {uuid.uuid4().hex[:6]}",
+            "url": "https://learn.example/c",
+            "pass_percent": "80",
+            "points": "5",
+            "questions": "Q?\n*yes\nno",
+        },
+    ),
+    ("/training/manage/paths", "POST"): Case(
+        "vendor",
+        lambda w: "/training/manage/paths",
+        "form",
+        lambda w: {
+            "name": f"Path {uuid.uuid4().hex[:6]}",
+            "role": "sales",
+            "code": f"C-{uuid.uuid4().hex[:6]}",
+            "validity_days": "365",
+            "course_ids": str(w.course),
+        },
+    ),
+    ("/dpa", "POST"): Case("admin", lambda w: "/dpa", "form", lambda w: {"version_id": "1"}),
+    ("/apply", "POST"): Case(
+        "anon",
+        lambda w: "/apply",
+        "form",
+        lambda w: {
+            "company": "Applicant Ltd",
+            "contact_name": "Ann",
+            "contact_email": "ann@applicant.example",
+            "country": "DE",
+            "region": "EMEA",
+            "type": "reseller",
+            "verticals": "retail",
+        },
+    ),
+    ("/applications/<id:application_id>/decide", "POST"): Case(
+        "vendor",
+        lambda w: f"/applications/{w.application}/decide",
+        "form",
+        lambda w: {"decision": "reject", "note": "Not now"},
+    ),
+    ("/onboarding-rules", "POST"): Case(
+        "vendor",
+        lambda w: "/onboarding-rules",
+        "form",
+        lambda w: {"name": "R", "priority": "5", "vertical": "retail", "path_ids": str(w.path)},
+    ),
+    ("/onboarding-rules/<id:rule_id>/delete", "POST"): Case(
+        "vendor", lambda w: f"/onboarding-rules/{w.rule}/delete", "form"
+    ),
+    ("/api/v1/courses", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/courses",
+        "json",
+        lambda w: {
+            "title": f"API course {uuid.uuid4().hex[:6]}",
+            "url": "https://learn.example/a",
+            "questions": [{"text": "Q", "choices": ["a", "b"], "answer": 0}],
+            "pass_percent": 50,
+        },
+    ),
+    ("/api/v1/courses/<id:course_id>", "PATCH"): Case(
+        "vendor",
+        lambda w: f"/api/v1/courses/{w.course}",
+        "json",
+        lambda w: {"description": "Changed", "points": 7},
+    ),
+    ("/api/v1/courses/<id:course_id>/file", "PUT"): Case(
+        "vendor", lambda w: f"/api/v1/courses/{w.course}/file", "raw", upload=lambda: brochure(1)
+    ),
+    ("/api/v1/courses/<id:course_id>/attempts", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/courses/{w.course}/attempts",
+        "json",
+        lambda w: {"answers": [1]},
+    ),
+    ("/api/v1/paths", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/paths",
+        "json",
+        lambda w: {
+            "name": f"API path {uuid.uuid4().hex[:6]}",
+            "role": "technical",
+            "course_ids": [w.course],
+            "code": f"T-{uuid.uuid4().hex[:6]}",
+        },
+    ),
+    ("/api/v1/paths/<id:path_id>/enrolments", "POST"): Case(
+        "admin", lambda w: f"/api/v1/paths/{w.path}/enrolments", "none"
+    ),
+    ("/api/v1/dpa", "POST"): Case(
+        "vendor", lambda w: "/api/v1/dpa", "json", lambda w: {"version": "v9", "text": "Terms."}
+    ),
+    (P + "/dpa-signatures", "POST"): Case(
+        "admin",
+        lambda w: f"/api/v1/partners/{w.partner.id}/dpa-signatures",
+        "json",
+        lambda w: {"version_id": 1},
+    ),
+    ("/api/v1/applications/<id:application_id>/<any(approve, reject):decision>", "POST"): Case(
+        "vendor",
+        lambda w: f"/api/v1/applications/{w.application}/approve",
+        "json",
+        lambda w: {"note": "Welcome"},
+    ),
+    ("/api/v1/onboarding-rules", "POST"): Case(
+        "vendor",
+        lambda w: "/api/v1/onboarding-rules",
+        "json",
+        lambda w: {
+            "name": "API rule",
+            "vertical": "health",
+            "business_model": "resale",
+            "path_ids": [w.path],
+            "categories": ["Health"],
+        },
+    ),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): Case(
+        "vendor", lambda w: f"/api/v1/onboarding-rules/{w.rule}", "none"
     ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(

@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from prm_domain import jobs
+from prm_domain import jobs, training
 from prm_domain.base import Base
 from prm_domain.enums import Role
 from prm_domain.models import Partner, Tier, User
@@ -280,6 +280,7 @@ CA = "/api/v1/campaigns/<id:campaign_id>"
 EN = "/api/v1/enrolments/<id:enrolment_id>"
 # A partner sees a campaign it is invited to (A is not); changing one is the vendor's.
 INVITED_ONLY = "a campaign another tenant is invited to: its existence is private"
+APP_DECIDE = "/api/v1/applications/<id:application_id>/<any(approve, reject):decision>"
 CASES: dict[tuple[str, str], Case] = {
     (P, "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}"),
     (P, "PATCH"): Case(
@@ -457,6 +458,19 @@ CASES: dict[tuple[str, str], Case] = {
     # Routing rules are the vendor's: refused by role before any lookup.
     (RR, "PATCH"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}", lambda: {}),
     (RR, "DELETE"): Case(lambda t: f"/api/v1/lead-routing-rules/{t.proposal}"),
+    (P + "/dpa-signatures", "POST"): Case(
+        lambda t: f"/api/v1/partners/{t.partner}/dpa-signatures", lambda: {"version_id": 1}
+    ),
+    (P + "/onboarding", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/onboarding"),
+    (APP_DECIDE, "POST"): Case(
+        lambda t: f"/api/v1/applications/{t.proposal}/approve",
+        lambda: {},
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): Case(
+        lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -473,6 +487,18 @@ SHARED: dict[tuple[str, str], tuple[str, int]] = {
         200,
     ),
     ("/api/v1/tiers/<id:tier_id>", "PATCH"): ("tiers are vendor data; partners may not edit", 403),
+}
+
+# Training is the vendor's programme too: every partner's people take the same courses. Walked
+# in one test (both partner roles), not one per route: (rule, method) -> (why, status).
+SHARED_PROGRAMME: dict[tuple[str, str], tuple[str, int]] = {
+    ("/api/v1/courses/<id:course_id>", "GET"): ("courses are open to every partner", 200),
+    ("/api/v1/courses/<id:course_id>", "PATCH"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>/file", "GET"): ("open to all; this course has no file", 404),
+    ("/api/v1/courses/<id:course_id>/file", "PUT"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>/attempts", "POST"): ("anyone takes the quiz", 201),
+    ("/api/v1/paths/<id:path_id>", "GET"): ("paths are open to every partner", 200),
+    ("/api/v1/paths/<id:path_id>/enrolments", "POST"): ("anyone enrols themselves", 201),
 }
 
 # What partner B's own members get for the same requests: proof that each case is aimed at a
@@ -564,6 +590,11 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (LD + "/lost", "POST"): (409, 404),
     (RR, "PATCH"): (404, 404),
     (RR, "DELETE"): (404, 404),
+    # No DPA is published in this world: nothing to sign (admin); only admins sign (user).
+    (P + "/dpa-signatures", "POST"): (404, 403),
+    (P + "/onboarding", "GET"): (200, 200),
+    (APP_DECIDE, "POST"): (404, 404),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
@@ -589,9 +620,9 @@ def _send(api: Any, key: tuple[str, str], target: Target) -> Any:
 def test_every_id_route_has_a_case(app: Flask) -> None:
     routes = _id_routes(app)
     assert routes, "no API route with a URL parameter found: the walk is broken"
-    missing = sorted(routes - CASES.keys() - SHARED.keys())
+    missing = sorted(routes - CASES.keys() - SHARED.keys() - SHARED_PROGRAMME.keys())
     assert not missing, f"API routes with no cross-tenant case in CASES (or SHARED): {missing}"
-    stale = sorted((CASES.keys() | SHARED.keys()) - routes)
+    stale = sorted((CASES.keys() | SHARED.keys() | SHARED_PROGRAMME.keys()) - routes)
     assert not stale, f"cases for routes that no longer exist: {stale}"
     assert not CASES.keys() & SHARED.keys()
     assert OWNER_STATUS.keys() == CASES.keys()
@@ -601,7 +632,7 @@ def test_the_walk_notices_a_route_without_a_case(app: Flask) -> None:
     app.add_url_rule(
         "/api/v1/widgets/<id:widget_id>", "widget", lambda widget_id: "", methods=["DELETE"]
     )
-    missing = _id_routes(app) - CASES.keys() - SHARED.keys()
+    missing = _id_routes(app) - CASES.keys() - SHARED.keys() - SHARED_PROGRAMME.keys()
     assert ("/api/v1/widgets/<id:widget_id>", "DELETE") in missing
 
 
@@ -675,6 +706,36 @@ def test_shared_objects_answer_partners_per_policy(
     r = api.request(method, url, body)
     assert r.status_code == status, r.json
     assert snapshot(session) == before
+
+
+def test_the_training_programme_answers_partners_per_policy(
+    make_user: Callable[..., User], api_as: Any, session: Session
+) -> None:
+    vendor = make_user(Role.VENDOR_ADMIN)
+    course = training.create_course(session, vendor, {"title": "Shared course"})
+    path = training.create_path(
+        session, vendor, {"name": "Shared", "role": "sales", "course_ids": [course.id],
+                          "code": "SHARED"},
+    )  # fmt: skip
+    session.commit()
+    wrong = []
+    for role in PARTNER_ROLES:
+        api = api_as(make_user(role))
+        for (rule, method), (_why, status) in SHARED_PROGRAMME.items():
+            url = rule.replace("<id:course_id>", str(course.id)).replace(
+                "<id:path_id>", str(path.id)
+            )
+            before = snapshot(session) if status >= 400 else None
+            if method == "PUT":
+                r = api.request(method, url, data=brochure(1))
+            else:
+                body = {"answers": []} if rule.endswith("/attempts") else {"title": "Mine"}
+                r = api.request(method, url, body if method != "GET" else None)
+            if r.status_code != status:
+                wrong.append((role, method, rule, r.status_code))
+            if before is not None and snapshot(session) != before:
+                wrong.append((role, method, rule, "changed rows"))
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("role", PARTNER_ROLES, ids=str)

@@ -462,6 +462,7 @@ def _build(
         enrolment=enrolment,
         contact_token=contact_token,
         rule=rule,
+        **_training_world(session, vendor),
     )
     clients = {"anon": app.test_client(), "public": app.test_client()}
     for name, user in signed_in.items():
@@ -541,6 +542,25 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
     rule, method = key
     last = method == "DELETE" or rule.endswith(("/delete", "/sign-out", "/tokens/current"))
     return (1 if last else 0, rule, method)
+
+
+def _training_world(session: Session, vendor: Any) -> dict[str, int]:
+    from prm_domain import training
+
+    quiz = [{"text": "Q", "choices": ["a", "b"], "answer": 1}]
+    course = training.create_course(session, vendor, {"title": "Walk course", "questions": quiz})
+    path = training.create_path(
+        session, vendor, {"name": "Walk path", "role": "sales", "course_ids": [course.id],
+                          "code": "WALK"},
+    )  # fmt: skip
+    application = training.submit_application(
+        session,
+        {"company": "Walk Ltd", "contact_name": "W", "contact_email": "w@walk.example",
+         "country": "DE", "region": "EMEA", "type": "msp"},
+    )  # fmt: skip
+    rule = training.create_rule(session, vendor, {"name": "Walk rule"})
+    session.commit()
+    return {"course": course.id, "path": path.id, "application": application.id, "rule": rule.id}
 
 
 GROUPS = {

@@ -108,6 +108,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_campaigns",
     "tests.app.test_portal_mdf",
     "tests.app.test_portal_leads",
+    "tests.app.test_portal_training",
 )
 
 
@@ -127,6 +128,8 @@ PUBLIC_ENDPOINTS = {
     "links.logo": "the partner's logo behind such a link, shown in their co-branded emails",
     "unsubscribe.page": "a mail recipient's unsubscribe link: the token is the authority",
     "unsubscribe.confirm": "its one-click POST (RFC 8058), sent by mail clients without a session",
+    "portal_training.apply_page": "the partner application form, for companies with no account",
+    "portal_training.apply_submit": "the partner application form, for companies with no account",
 }
 
 

@@ -62,6 +62,8 @@ PUBLIC = {
     "api_docs.openapi": "the API's description, the same for everyone",
     "unsubscribe.page": "a mail recipient's unsubscribe link: no user, the token is the authority",
     "unsubscribe.confirm": "its one-click POST (RFC 8058), which mail clients send",
+    "portal_training.apply_page": "the partner application form, for companies without accounts",
+    "portal_training.apply_submit": "the partner application form, for companies without accounts",
 }
 
 
@@ -167,6 +169,10 @@ def closed(
             "proof_id": str(proof_id),
             "deal_id": str(deal.json["id"]),
             "rule_id": "1",  # routing rules are the vendor's: refused by status or role first
+            # Training and onboarding: refused by the status before any lookup.
+            "course_id": "1",
+            "path_id": "1",
+            "application_id": "1",
         }
         return Closed(partner, admin, values, own, portal)
 

@@ -1,0 +1,154 @@
+"""The training and onboarding API: answers stay on the server, field errors, the DPA rule on
+the lead API, the vendor's leaderboard and the applications queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prm_domain.enums import Role
+
+QUIZ = [
+    {"text": "Which plan has SSO?", "choices": ["Basic", "Business"], "answer": 1},
+    {"text": "Billing?", "choices": ["Per seat", "Per server"], "answer": 0},
+]
+
+
+def test_training_over_the_api(make_user: Any, make_partner: Any, api_as: Any) -> None:
+    vendor = api_as(make_user(Role.MARKETING_MANAGER))
+    r = vendor.post("/api/v1/courses", {"title": "Selling", "questions": QUIZ, "points": 15})
+    assert r.status_code == 201 and r.json["answers"] == [1, 0]
+    course = r.json["id"]
+    r = vendor.post("/api/v1/courses", {"title": "Bad", "questions": [{"text": "Q"}]})
+    assert r.status_code == 422 and "questions.0.choices" in r.json["error"]["fields"]
+    r = vendor.post(
+        "/api/v1/paths",
+        {"name": "Sales", "role": "sales", "course_ids": [course], "code": "S-1"},
+    )
+    assert r.status_code == 201
+    path = r.json["id"]
+    assert vendor.post(
+        "/api/v1/paths", {"name": "X", "role": "ops", "course_ids": [course], "code": "S-2"}
+    ).json["error"]["fields"].keys() == {"role"}
+
+    partner = make_partner()
+    learner = api_as(make_user(Role.PARTNER_USER, partner, display_name="Lee Learner"))
+    r = learner.get(f"/api/v1/courses/{course}")
+    assert r.status_code == 200 and "answers" not in r.json
+    assert all(set(q) == {"text", "choices"} for q in r.json["questions"])
+    assert "answer" not in str(learner.get("/api/v1/courses").json)
+    assert learner.post("/api/v1/courses", {"title": "Mine"}).status_code == 403
+    assert learner.post(f"/api/v1/paths/{path}/enrolments").status_code == 201
+    r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1]})
+    assert r.status_code == 422 and "answers" in r.json["error"]["fields"]
+    r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 1]})
+    assert r.json["passed"] is False and r.json["results"] == [True, False]
+    r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 0]})
+    assert r.json["passed"] is True and r.json["certifications"] == ["S-1"]
+    certs = learner.get("/api/v1/certifications").json
+    assert certs["total"] == 1 and certs["items"][0]["current"] is True
+    assert learner.get("/api/v1/enrolments").json["items"][0]["completed_at"] is not None
+    board = vendor.get("/api/v1/leaderboard").json
+    assert board["people"][0]["name"] == "Lee Learner" and board["people"][0]["points"] == 65
+    assert board["partners"][0]["points"] == 65
+    other = api_as(make_user(Role.PARTNER_ADMIN, make_partner()))
+    assert other.get("/api/v1/leaderboard").json["people"] == []
+    assert other.get(f"/api/v1/leaderboard?partner_id={partner.id}").status_code == 404
+    assert other.get("/api/v1/certifications").json["total"] == 0
+
+
+def test_dpa_rule_on_the_lead_api(make_user: Any, make_partner: Any, api_as: Any) -> None:
+    partner = make_partner()
+    admin = api_as(make_user(Role.PARTNER_ADMIN, partner))
+    vendor = api_as(make_user(Role.VENDOR_ADMIN))
+    assert admin.get("/api/v1/leads").status_code == 200  # nothing published: nothing to sign
+    assert admin.get("/api/v1/dpa").status_code == 404
+    r = vendor.post("/api/v1/dpa", {"version": "2026-1", "text": "Terms\nMore terms"})
+    assert r.status_code == 201
+    version = r.json["id"]
+    r = admin.get("/api/v1/leads")
+    assert r.status_code == 403 and r.json["error"]["code"] == "dpa_unsigned"
+    steps = admin.get(f"/api/v1/partners/{partner.id}/onboarding").json["steps"]
+    assert {"key": "dpa", "done": False}.items() <= steps[0].items()
+    r = admin.post(f"/api/v1/partners/{partner.id}/dpa-signatures", {"version_id": version})
+    assert r.status_code == 201
+    assert admin.get("/api/v1/leads").status_code == 200
+    assert vendor.get(f"/api/v1/partners/{partner.id}").json["dpa_signed_on"] is not None
+
+
+def test_applications_and_rules_over_the_api(
+    make_user: Any, api_as: Any, make_tier: Any, client: Any
+) -> None:
+    from prm_domain import training
+
+    make_tier()
+    manager = make_user(Role.CHANNEL_MANAGER)
+    vendor = api_as(manager)
+    r = vendor.post(
+        "/api/v1/onboarding-rules",
+        {"name": "Retail", "vertical": "retail", "channel_manager_id": manager.id},
+    )
+    assert r.status_code == 201
+    assert vendor.get("/api/v1/onboarding-rules").json["items"][0]["name"] == "Retail"
+    bad = vendor.post("/api/v1/onboarding-rules", {"name": "X", "channel_manager_id": 2_000_000})
+    assert bad.status_code == 422 and "channel_manager_id" in bad.json["error"]["fields"]
+    session = client.application.extensions["cobrand.db"].sessionmaker()
+    application = training.submit_application(
+        session,
+        {
+            "company": "Shop IT",
+            "contact_name": "S",
+            "contact_email": "s@shop.example",
+            "country": "IT",
+            "region": "EMEA",
+            "type": "reseller",
+            "verticals": ["Retail"],
+        },
+    )
+    session.commit()
+    listed = vendor.get("/api/v1/applications?status=pending").json
+    assert [a["company"] for a in listed["items"]] == ["Shop IT"]
+    r = vendor.post(f"/api/v1/applications/{application.id}/approve", {"note": ""})
+    assert r.status_code == 200 and r.json["status"] == "approved"
+    partner_id = r.json["partner_id"]
+    checklist = vendor.get(f"/api/v1/partners/{partner_id}/onboarding").json
+    assert checklist["channel_manager"]["email"] == manager.email
+    again = vendor.post(f"/api/v1/applications/{application.id}/reject", {"note": "late"})
+    assert again.status_code == 409
+    partner_admin = api_as(make_user(Role.PARTNER_ADMIN))
+    assert partner_admin.get("/api/v1/applications").status_code == 404
+
+
+def test_reminder_task_and_course_file(app: Any, make_user: Any, api_as: Any, session: Any) -> None:
+    """The periodic task reminds once per term; a course PDF is checked by its bytes."""
+    import datetime as dt
+
+    from app.celery_app import enqueue, schedule
+    from prm_domain import training
+    from prm_domain.base import utcnow
+    from tests.library_fixtures import brochure
+
+    assert "cobrand.certification_reminders" in schedule(app)
+    vendor = make_user(Role.VENDOR_ADMIN)
+    course = training.create_course(session, vendor, {"title": "Solo"})
+    path = training.create_path(
+        session, vendor, {"name": "Solo", "role": "technical", "course_ids": [course.id],
+                          "code": "SOLO"},
+    )  # fmt: skip
+    learner = make_user(Role.PARTNER_USER)
+    training.enrol(session, learner, path.id)
+    cert = training.submit_attempt(session, learner, course.id, []).certifications[0]
+    cert.expires_at = utcnow() + dt.timedelta(days=5)
+    session.commit()
+    with app.app_context():
+        first = enqueue("cobrand.certification_reminders")
+        again = enqueue("cobrand.certification_reminders")
+    assert first is not None and first.result() == 1
+    assert again is not None and again.result() == 0
+
+    api = api_as(vendor)
+    r = api.request("PUT", f"/api/v1/courses/{course.id}/file", data=b"not a pdf at all")
+    assert r.status_code == 422 and "file" in r.json["error"]["fields"]
+    r = api.request("PUT", f"/api/v1/courses/{course.id}/file", data=brochure(1))
+    assert r.status_code == 200 and r.json["has_file"] is True
+    r = api_as(learner).get(f"/api/v1/courses/{course.id}/file")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
