@@ -175,6 +175,10 @@ class CampaignStatus(StrEnum):
     LAUNCHED = "launched"  # the audience is invited; approved partners' posts go out
     PAUSED = "paused"  # the vendor holds every partner's scheduled posts
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class TrainingRole(StrEnum):
     """The role a learning path trains for (tier requirements count certified people by it)."""
@@ -200,6 +204,10 @@ class EnrolmentStatus(StrEnum):
     APPROVED = "approved"
     OPTED_OUT = "opted_out"
     PAUSED = "paused"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
 
 
 class MdfActivity(StrEnum):

@@ -182,7 +182,7 @@ def campaign_results(campaign_id: int) -> ResultsOut:
     summary = results.campaign_results(db.session(), g.user, campaign_id)
     return ResultsOut(
         **{k: getattr(summary, k) for k in ResultsOut.model_fields if k != "mdf_drawn"},
-        mdf_drawn=None if summary.mdf_drawn is None else str(summary.mdf_drawn),
+        mdf_drawn=str(summary.mdf_drawn),
     )
 
 

@@ -15,12 +15,19 @@ from sqlalchemy.orm import Session
 from prm_domain import access, validation
 from prm_domain.access import Right
 from prm_domain.campaigns.campaigns import get_campaign
-from prm_domain.enums import ChannelKind, EnrolmentStatus, PublicationState
+from prm_domain.enums import (
+    ChannelKind,
+    EnrolmentStatus,
+    MdfClaimStatus,
+    PublicationState,
+)
 from prm_domain.models import (
     Asset,
     Channel,
     Enrolment,
     Lead,
+    MdfClaim,
+    MdfRequest,
     Partner,
     Publication,
     TrackedLink,
@@ -84,8 +91,8 @@ class Summary:
     scheduled: int = 0
     clicks: int = 0
     leads: int = 0
-    # MDF drawn: the MDF feature fills it (a seam: the fund ledger is not part of campaigns).
-    mdf_drawn: Decimal | None = None
+    # MDF paid out on claims of requests made for this campaign.
+    mdf_drawn: Decimal = Decimal("0.00")
     by_day: list[tuple[dt.date, int]] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
 
@@ -101,6 +108,13 @@ def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary
     out.approved = statuses[EnrolmentStatus.APPROVED] + statuses[EnrolmentStatus.PAUSED]
     out.opted_out = statuses[EnrolmentStatus.OPTED_OUT]
     out.paused = statuses[EnrolmentStatus.PAUSED]
+    # Summed as Decimals here: SQLite keeps exact decimals as text, and its SUM is a float.
+    paid = session.scalars(
+        select(MdfClaim.approved_amount)
+        .join(MdfRequest, MdfRequest.id == MdfClaim.request_id)
+        .where(MdfRequest.campaign_id == campaign.id, MdfClaim.status == MdfClaimStatus.PAID)
+    )
+    out.mdf_drawn = sum((amount or Decimal("0.00") for amount in paid), Decimal("0.00"))
     states = dict(
         session.execute(
             select(Publication.state, func.count())
