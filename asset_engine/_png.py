@@ -31,6 +31,11 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def deflate(data: bytes) -> bytes:
+    """A zlib stream (PDF's FlateDecode too), from ISA-L when it is installed."""
+    return bytes(_deflate.compress(data, _LEVEL))
+
+
 def encode_png(image: Image.Image) -> bytes:
     """8-bit RGB or RGBA PNG, rows unfiltered (filter type 0), one deflate stream."""
     if image.mode not in _COLOR_TYPES:
