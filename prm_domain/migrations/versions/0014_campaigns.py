@@ -157,7 +157,10 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_contact_partner_id"), "contact", ["partner_id"], unique=False)
-    with op.batch_alter_table("publication", schema=None) as batch_op:
+    # SQLite rebuilds the table for these changes: keep its AUTOINCREMENT (ids never reused).
+    with op.batch_alter_table(
+        "publication", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.create_foreign_key(
             batch_op.f("fk_publication_campaign_id_campaign"),
             "campaign",
@@ -185,7 +188,9 @@ def upgrade() -> None:
     op.execute(partner.update().values(timezone="UTC"))
     for country, zone in COUNTRY_ZONES.items():
         op.execute(partner.update().where(partner.c.country == country).values(timezone=zone))
-    with op.batch_alter_table("partner", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "partner", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.alter_column("timezone", existing_type=sa.String(length=64), nullable=False)
 
 
