@@ -154,7 +154,10 @@ def dispatch_publications() -> int:
                 session.rollback()
                 _committed(session, partial(dispatch.reconcile, session, config, pub_id, stale))
             _committed(session, lambda: dispatch.skip_orphans(session))
-            while True:
+            # Stops claiming well inside the time limit: a batch claimed but never enqueued
+            # would wait for the reconciler; the rest is the next tick's.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
                 claimed = _committed(session, lambda: dispatch.claim_due(session))
                 for c in claimed:
                     enqueue("cobrand.publish_publication", c.id, c.key, c.attempt)

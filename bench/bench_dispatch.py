@@ -138,8 +138,13 @@ def main() -> None:
                 enqueue("cobrand.dispatch_publications")  # what beat sends each minute
             marks: list[tuple[int, float]] = []
             done = 0
-            while done < args.posts and time.perf_counter() - start < 900:
+            ticks = 1
+            while done < args.posts and time.perf_counter() - start < 1200:
                 time.sleep(0.5)
+                if time.perf_counter() - start > 60 * ticks:  # beat's next tick
+                    ticks += 1
+                    with app.app_context():
+                        enqueue("cobrand.dispatch_publications")
                 with sessions() as s:
                     done = (
                         s.scalar(

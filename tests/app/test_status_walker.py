@@ -134,6 +134,7 @@ def closed(
             "request_id": str(proposal.json["id"]),
             "decision": "approve",
             "channel_id": str(channel.json["id"]),
+            "kind": "x",
         }
         return Closed(partner, admin, values, own, portal)
 
