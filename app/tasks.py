@@ -154,6 +154,7 @@ def dispatch_publications() -> int:
                 session.rollback()
                 _committed(session, partial(dispatch.reconcile, session, config, pub_id, stale))
             _committed(session, lambda: dispatch.skip_orphans(session))
+            _committed(session, lambda: dispatch.requeue_lost_claims(session))
             # Stops claiming well inside the time limit: a batch claimed but never enqueued
             # would wait for the reconciler; the rest is the next tick's.
             deadline = time.monotonic() + 30

@@ -138,7 +138,7 @@ def test_posts_go_out_once_through_duplicates_two_beats_and_a_killed_worker(
             s.execute(
                 update(Publication)
                 .where(Publication.id == dup_id)
-                .values(state=PublicationState.PUBLISHING, claimed_at=utcnow())
+                .values(state=PublicationState.PUBLISHING, next_attempt_at=utcnow())
             )
             key = s.scalar(select(Publication.key).where(Publication.id == dup_id))
             s.commit()
