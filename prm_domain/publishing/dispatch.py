@@ -309,9 +309,13 @@ def record(session: Session, attempt: Attempt) -> str:
     return "failed"
 
 
-def requeue_lost_claims(session: Session, now: dt.datetime | None = None) -> int:
-    """Claims no task ever started within ``LOST_AFTER`` (the dispatcher died between its
-    commit and the enqueue, or the broker lost the message): scheduled again. Nothing was
+def requeue_lost_claims(
+    session: Session, now: dt.datetime | None = None, older_than: dt.timedelta = LOST_AFTER
+) -> int:
+    """Claims no task started within ``older_than`` (the dispatcher died between its commit
+    and the enqueue, or the broker lost the message): scheduled again. The caller shortens
+    ``older_than`` to the staleness window when the queue is empty (no message can be
+    waiting), and keeps ``LOST_AFTER`` otherwise. Nothing was
     attempted, so there is nothing to reconcile; a late copy of the old message meets the
     ``attempts`` fence and only one delivery publishes."""
     now = now or utcnow()
@@ -320,7 +324,7 @@ def requeue_lost_claims(session: Session, now: dt.datetime | None = None) -> int
         .where(
             Publication.state == S.PUBLISHING,
             Publication.claimed_at.is_(None),
-            Publication.next_attempt_at < now - LOST_AFTER,
+            Publication.next_attempt_at < now - older_than,
         )
         .values(state=S.SCHEDULED, next_attempt_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
