@@ -25,7 +25,7 @@ from flask import (
 
 from app import db
 from app.auth import login_required
-from app.portal import _int_arg
+from app.portal import _digits, _int_arg
 from app.publishing import publishing_config
 from prm_domain import DomainError, access, channels
 from prm_domain.enums import ChannelKind
@@ -85,7 +85,7 @@ def channel_connect(kind: str) -> Any:
         return redirect(url_for("portal_channels.channel_list"))
     reconnect = request.form.get("channel_id", "")
     if reconnect:  # must be one of the actor's own channels
-        channels.get_channel(db.session(), g.user, int(reconnect) if reconnect.isdigit() else 0)
+        channels.get_channel(db.session(), g.user, _digits(reconnect, 9) or 0)
     verifier, challenge = oauth.pkce_pair()
     state = secrets.token_urlsafe(32)
     session["channel_oauth"] = {

@@ -160,6 +160,21 @@ def _dispatch_lock() -> Iterator[bool]:
         client.close()
 
 
+def _queue_is_empty() -> bool:
+    from flask import current_app
+
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return False  # the in-process pool keeps no countable queue: wait LOST_AFTER
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.llen(current_app.config["CELERY_QUEUE"])) == 0
+    finally:
+        client.close()
+
+
 @shared_task(name="cobrand.dispatch_publications", ignore_result=False, time_limit=58)
 def dispatch_publications() -> int:
     """Reconcile stale attempts, then claim due publications and enqueue one task for each
@@ -182,7 +197,15 @@ def dispatch_publications() -> int:
                 session.rollback()
                 _committed(session, partial(dispatch.reconcile, session, config, pub_id, stale))
             _committed(session, lambda: dispatch.skip_orphans(session))
-            while True:
+            # With the queue empty no publish message can be waiting: an unstarted claim is
+            # lost at once (a dispatcher killed before its enqueue). With a backlog, waiting
+            # is normal, and only LOST_AFTER marks a claim lost.
+            lost_after = stale if _queue_is_empty() else dispatch.LOST_AFTER
+            _committed(session, partial(dispatch.requeue_lost_claims, session, None, lost_after))
+            # Stops claiming well inside the time limit: a batch claimed but never enqueued
+            # would wait for the reconciler; the rest is the next tick's.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
                 claimed = _committed(session, lambda: dispatch.claim_due(session))
                 for c in claimed:
                     enqueue("cobrand.publish_publication", c.id, c.key, c.attempt)

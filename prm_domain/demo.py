@@ -376,6 +376,27 @@ def _load_items(session: Session, admin: User) -> None:
         items.create_item(session, admin, values)
 
 
+def _load_channels(session: Session) -> None:
+    """Every demo partner gets the built-in outbox, so approved demo campaign posts publish
+    somewhere visible with no outside account."""
+    from prm_domain.enums import ChannelKind
+    from prm_domain.models.channel import Channel
+
+    for partner in session.scalars(select(Partner)):
+        has = session.scalar(
+            select(Channel.id).where(
+                Channel.partner_id == partner.id, Channel.kind == ChannelKind.OUTBOX
+            )
+        )
+        if has is None:
+            session.add(
+                Channel(
+                    partner_id=partner.id, kind=ChannelKind.OUTBOX, name="Outbox", account="outbox"
+                )
+            )
+    session.flush()
+
+
 def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
     """Create whatever of the demo is missing; return the logins to print.
 
@@ -419,6 +440,7 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
     from prm_domain.leads import demo as lead_demo
 
     lead_demo.load(session, staff_admin)
+    _load_channels(session)
     if storage is not None:
         _load_brands(session, storage, staff_admin)
         _load_assets(session, storage, staff_admin, {name: t.id for name, t in by_name.items()})

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 # Beyond the publish task's hard time limit (app/tasks.py), so only dead attempts are stale.
 STALE_AFTER = dt.timedelta(seconds=60)
+# A claim whose task never started (lost message): requeued after this. Longer than any
+# queue backlog we expect, so a waiting message is not duplicated needlessly.
+LOST_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0  # seconds, doubled per attempt
 BACKOFF_CAP = 3600.0
@@ -67,20 +70,11 @@ class Claimed:
 def outgoing_post(
     session: Session, publication: Publication, config: PublishingConfig
 ) -> OutgoingPost:
-    """SEAM for the lead to wire at merge: the campaigns side renders a Publication into an
-    OutgoingPost (``outgoing_post(session, publication, config)`` there, image bytes from the
-    storage, ``email_recipients(...)`` with unsubscribe URLs). Until then: the frozen content."""
-    c: dict[str, Any] = publication.content or {}
-    return OutgoingPost(
-        key=publication.key,
-        text=str(c.get("text") or ""),
-        link=c.get("link") or None,
-        subject=c.get("subject") or None,
-        preheader=c.get("preheader") or None,
-        html=c.get("html") or None,
-        recipients=tuple(c.get("recipients") or ()),
-        unsubscribe_urls=dict(c.get("unsubscribe_urls") or {}),
-    )
+    """The publication as its channel sends it, rendered at send time by the campaigns side
+    (an email's recipients are whoever is subscribed now)."""
+    from prm_domain.campaigns import sending
+
+    return sending.outgoing_post(session, publication, config)
 
 
 def backoff(attempts: int) -> float:
@@ -130,7 +124,9 @@ def claim_due(
     rows = session.execute(
         update(Publication)
         .where(Publication.id.in_(candidates), Publication.state == S.SCHEDULED)
-        .values(state=S.PUBLISHING, claimed_at=now, updated_at=now)
+        # claimed_at stays empty until a task starts the attempt: a row waiting in a long
+        # queue is not mistaken for a dead worker's. next_attempt_at records the claim.
+        .values(state=S.PUBLISHING, claimed_at=None, next_attempt_at=now, updated_at=now)
         .returning(Publication.id, Publication.key, Publication.attempts)
         .execution_options(synchronize_session=False)
     ).all()
@@ -304,12 +300,36 @@ def record(session: Session, attempt: Attempt) -> str:
     return "failed"
 
 
+def requeue_lost_claims(
+    session: Session, now: dt.datetime | None = None, older_than: dt.timedelta = LOST_AFTER
+) -> int:
+    """Claims no task started within ``older_than`` (the dispatcher died between its commit
+    and the enqueue, or the broker lost the message): scheduled again. The caller shortens
+    ``older_than`` to the staleness window when the queue is empty (no message can be
+    waiting), and keeps ``LOST_AFTER`` otherwise. Nothing was
+    attempted, so there is nothing to reconcile; a late copy of the old message meets the
+    ``attempts`` fence and only one delivery publishes."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Publication)
+        .where(
+            Publication.state == S.PUBLISHING,
+            Publication.claimed_at.is_(None),
+            Publication.next_attempt_at < now - older_than,
+        )
+        .values(state=S.SCHEDULED, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def stale_ids(
     session: Session,
     now: dt.datetime | None = None,
     limit: int = 200,
     stale_after: dt.timedelta = STALE_AFTER,
 ) -> list[int]:
+    """Started attempts older than ``stale_after``: their worker died or their answer was lost."""
     cutoff = (now or utcnow()) - stale_after
     return list(
         session.scalars(

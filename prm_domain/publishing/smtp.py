@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -27,6 +28,10 @@ from prm_domain.publishing.secrets import unseal
 SECURITY = ("starttls", "ssl", "none")
 
 
+# Where an email's text and HTML want the recipient's unsubscribe URL.
+UNSUBSCRIBE_SLOT = "{{ unsubscribe_url }}"
+
+
 def message_id(key: str, recipient: str, sender: str) -> str:
     """Stable per publication and recipient: a resent copy carries the same id, which mail
     clients and many servers use to drop duplicates."""
@@ -42,12 +47,16 @@ def build_message(post: OutgoingPost, sender: str, recipient: str) -> EmailMessa
     msg["Subject"] = post.subject or post.text[:78]
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(post.key, recipient, sender)
-    if url := post.unsubscribe_urls.get(recipient):
+    url = post.unsubscribe_urls.get(recipient, "")
+    if url:
         msg["List-Unsubscribe"] = f"<{url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(post.text)
+    # Each recipient's own unsubscribe link in the footer (prm_domain.campaigns.sending).
+    msg.set_content(post.text.replace(UNSUBSCRIBE_SLOT, url))
     if post.html:
-        msg.add_alternative(post.html, subtype="html")
+        msg.add_alternative(
+            post.html.replace(UNSUBSCRIBE_SLOT, html.escape(url, quote=True)), subtype="html"
+        )
     return msg
 
 

@@ -439,6 +439,12 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"email": w.admin.email, "password": "x" * 10, "next": "/"},
     ),
     ("/sign-out", "POST"): Case("admin", lambda w: "/sign-out", "form"),
+    ("/channels/connect/<any(linkedin, x):kind>", "POST"): Case(
+        "admin", lambda w: "/channels/connect/x", "form", lambda w: {"channel_id": str(w.channel)}
+    ),
+    ("/channels/<id:channel_id>/delete", "POST"): Case(
+        "admin", lambda w: f"/channels/{w.channel}/delete", "form"
+    ),
     ("/visits", "POST"): Case("admin", lambda w: "/visits", "form"),
     ("/account/password", "POST"): Case(
         "member",

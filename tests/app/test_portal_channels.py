@@ -16,7 +16,7 @@ from prm_domain.enums import ChannelStatus, Role
 from prm_domain.models import Partner, User
 from prm_domain.models.channel import Channel
 from prm_domain.publishing.secrets import unseal
-from tests.conftest import csrf_of
+from tests.conftest import PASSWORD, csrf_of
 from tests.prm_domain.publishing.standins import CLIENT_ID, CLIENT_SECRET, StandIn, running
 
 
@@ -82,3 +82,48 @@ def test_connect_x_through_oauth_with_pkce_and_reconnect_a_lost_channel(
     member = make_user(Role.PARTNER_USER, partner)
     web.post("/sign-out", data={"csrf_token": csrf_of(web)})
     assert sign_in_as(member).get("/channels").status_code == 403
+
+
+CROSS_TENANT_CASES: list[tuple[str, str]] = [
+    ("/channels/<id:channel_id>/delete", "POST"),
+    ("/channels/connect/<any(linkedin, x):kind>", "POST"),
+    ("/channels/callback/<any(linkedin, x):kind>", "GET"),
+]
+
+
+def test_another_organisations_channel_is_refused_and_nothing_changes(
+    app: Flask,
+    client: FlaskClient,
+    sign_in_as: Callable[[User], FlaskClient],
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    session: Session,
+) -> None:
+    from tests.app.test_portal_tenancy import portal_rules, snapshot
+
+    rules = {(r.rule, m) for r in portal_rules(app) if r.rule.startswith("/channels/")
+             for m in r.methods - {"HEAD", "OPTIONS"}}  # fmt: skip
+    assert rules == set(CROSS_TENANT_CASES)
+    app.config.update(X_CLIENT_ID=CLIENT_ID, X_AUTHORIZE_URL="https://x.example/authorize")
+    owner, other = make_partner(), make_partner()
+    victim = Channel(partner_id=owner.id, kind="x", account="31337", secret=None)
+    session.add(victim)
+    session.commit()
+    for actor in (make_user(Role.PARTNER_ADMIN, other), make_user(Role.PARTNER_USER, other)):
+        web = app.test_client()
+        web.get("/sign-in")
+        r = web.post("/sign-in", data={"email": actor.email, "password": PASSWORD,
+                                       "csrf_token": csrf_of(web)})  # fmt: skip
+        assert r.status_code == 302
+        web.get("/")  # a page: the new session holds a form token
+        before = snapshot(session)
+        token = csrf_of(web)
+        answers = [
+            web.post(f"/channels/{victim.id}/delete", data={"csrf_token": token}),
+            web.post("/channels/connect/x", data={"csrf_token": token, "channel_id": victim.id}),
+            web.get("/channels/callback/x?code=good-code&state=guess"),
+        ]
+        for r in answers:
+            assert r.status_code in (400, 403, 404), r.status_code
+            assert "31337" not in r.get_data(as_text=True)
+        assert snapshot(session) == before

@@ -109,6 +109,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_mdf",
     "tests.app.test_portal_leads",
     "tests.app.test_portal_training",
+    "tests.app.test_portal_channels",
 )
 
 

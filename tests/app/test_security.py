@@ -75,6 +75,7 @@ class World:
     tier: Any
     partner_admin: User
     proposal: Any
+    channel: int = 0  # the partner's X channel
 
 
 @pytest.fixture
@@ -87,6 +88,10 @@ def world(make_user, make_partner, make_tier, session) -> World:
     proposal = partner_changes.propose_partner_change(
         session, partner_admin, partner.id, {"verticals": ["Energy"]}
     )
+    from prm_domain.models.channel import Channel
+
+    channel = Channel(partner_id=partner.id, kind="x", account="12")
+    session.add(channel)
     session.commit()
     return World(
         make_user(Role.VENDOR_ADMIN),
@@ -95,6 +100,7 @@ def world(make_user, make_partner, make_tier, session) -> World:
         tier,
         partner_admin,
         proposal,
+        channel.id,
     )
 
 
@@ -113,6 +119,13 @@ CSRF_CASES: dict[str, FormCase] = {
         anonymous=True,
     ),
     "/sign-out": FormCase(lambda w: "/sign-out", lambda w: {}),
+    "/channels/<id:channel_id>/delete": FormCase(
+        lambda w: f"/channels/{w.channel}/delete", lambda w: {}, by_partner_admin=True
+    ),
+    # Starts the OAuth flow: writes only the session (state, PKCE verifier), then redirects.
+    "/channels/connect/<any(linkedin, x):kind>": FormCase(
+        lambda w: "/channels/connect/x", lambda w: {}, by_partner_admin=True
+    ),
     "/account/password": FormCase(
         lambda w: "/account/password",
         lambda w: {"current_password": PASSWORD, "new_password": "a-new-long-password"},
@@ -208,6 +221,8 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client, session,
         assert signed_in_uid(client) == world.admin.id
     elif rule == "/sign-out":
         assert signed_in_uid(client) is None
+    elif rule.startswith("/channels/connect/"):
+        assert r.status_code == 302  # on to the service (or back, when it is not set up)
     else:
         assert snapshot(session) != before, rule
 

@@ -173,6 +173,7 @@ def closed(
             "course_id": "1",
             "path_id": "1",
             "application_id": "1",
+            "kind": "x",
         }
         return Closed(partner, admin, values, own, portal)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from pathlib import Path
 
@@ -139,7 +138,7 @@ def test_posts_go_out_once_through_duplicates_two_beats_and_a_killed_worker(
             s.execute(
                 update(Publication)
                 .where(Publication.id == dup_id)
-                .values(state=PublicationState.PUBLISHING, claimed_at=utcnow())
+                .values(state=PublicationState.PUBLISHING, next_attempt_at=utcnow())
             )
             key = s.scalar(select(Publication.key).where(Publication.id == dup_id))
             s.commit()
@@ -157,9 +156,7 @@ def test_posts_go_out_once_through_duplicates_two_beats_and_a_killed_worker(
                 celery(config, tmp_path / "beat1.log", *beat, f"--schedule={tmp_path / 'b1'}"),
                 celery(config, tmp_path / "beat2.log", *beat, f"--schedule={tmp_path / 'b2'}"),
             ):
-                t0 = time.monotonic()
                 wait_for(held.reached.is_set, 60, "a post held by the stand-in")
-                print("held after", time.monotonic() - t0)
                 # One of the pool processes waits for the held answer: kill them all.
                 pids = _pool_processes(config["CELERY_QUEUE"])
                 assert pids, log()
@@ -172,8 +169,8 @@ def test_posts_go_out_once_through_duplicates_two_beats_and_a_killed_worker(
                         states = s.scalars(select(Publication.state)).all()
                     return all(x is PublicationState.PUBLISHED for x in states)
 
+                # Within the two minutes the issue allows (here: a 3 s staleness window).
                 wait_for(settled, 60, "every publication published")
-                print("settled after", time.monotonic() - t0)
         finally:
             held.release.set()
         with sessions() as s:

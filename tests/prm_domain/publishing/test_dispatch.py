@@ -210,6 +210,21 @@ def test_a_stale_attempt_is_reconciled_with_the_service_list(
     assert texts.count(went_out.content["text"]) == 1 and texts.count(lost.content["text"]) == 1
 
 
+def test_a_claim_no_task_started_is_requeued_not_reconciled(
+    session: Session, world: Callable[..., Publication], config: PublishingConfig
+) -> None:
+    pub = world()
+    (c,) = dispatch.claim_due(session)
+    assert dispatch.stale_ids(session, now=utcnow() + dt.timedelta(hours=1)) == []
+    assert dispatch.requeue_lost_claims(session) == 0  # its message may still be queued
+    later = utcnow() + dispatch.LOST_AFTER + dt.timedelta(seconds=1)
+    assert dispatch.requeue_lost_claims(session, now=later) == 1
+    assert state(session, pub).state is S.SCHEDULED
+    (again,) = dispatch.claim_due(session)
+    assert run(session, config, again) == "published"
+    assert run(session, config, c) == "duplicate"  # the old message, delivered late
+
+
 def test_posts_of_a_removed_channel_are_skipped(
     session: Session, world: Callable[..., Publication]
 ) -> None:
