@@ -3,6 +3,7 @@ until the partner owns the lead (the lead's page, the list, the CSV export)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from prm_domain.enums import Region, Role
@@ -85,3 +86,24 @@ def test_pool_and_claim_over_the_api(make_partner, make_user, api_as) -> None:
     assert r.status_code == 200 and r.json["email"] == "pool@x.example"
     assert admin_b.post(f"/api/v1/leads/{lead_id}/claim").status_code == 409
     assert admin_b.get("/api/v1/leads/pool").json["total"] == 0
+
+
+def test_the_periodic_job_moves_lapsed_offers_on(app, make_partner, make_user, api_as, session):
+    from sqlalchemy import update
+
+    from app.tasks import expire_lead_offers
+    from prm_domain.models import Lead
+
+    a, b = make_partner(), make_partner()
+    vendor = api_as(make_user(Role.VENDOR_ADMIN))
+    assert vendor.post("/api/v1/lead-routing-rules", {"name": "All"}).status_code == 201
+    lead = vendor.post("/api/v1/leads", {"email": "late@x.example"}).json
+    assert lead["partner_id"] == a.id
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    session.execute(update(Lead).where(Lead.id == lead["id"]).values(accept_by=past))
+    session.commit()
+    with app.app_context():
+        assert expire_lead_offers() == 1
+        assert expire_lead_offers() == 0
+    moved = vendor.get(f"/api/v1/leads/{lead['id']}").json
+    assert (moved["partner_id"], moved["state"]) == (b.id, "assigned")
