@@ -102,7 +102,11 @@ VENDOR_ONLY_CASES: dict[tuple[str, str], Case] = {
 
 # Feature blueprints keep their cross-tenant cases beside their own tests; each such module
 # checks its list against the URL map and runs every case (404, nothing changed).
-FEATURE_MODULES = ("tests.app.test_portal_library", "tests.app.test_portal_syndication")
+FEATURE_MODULES = (
+    "tests.app.test_portal_library",
+    "tests.app.test_portal_syndication",
+    "tests.app.test_portal_deals",
+)
 
 
 def feature_cases() -> set[tuple[str, str]]:

@@ -160,6 +160,7 @@ CSRF_CASES: dict[str, FormCase] = {
 CSRF_CHECKED_ELSEWHERE = {
     "portal_library.": "test_portal_library.py::test_every_post_route_refuses_a_missing_csrf_token",
     "portal_syndication.": "test_portal_syndication.py (the same test)",
+    "portal_deals.": "test_portal_deals.py (the same test)",
 }
 
 
