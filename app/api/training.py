@@ -27,10 +27,10 @@ from app.api.training_schemas import (
     DpaOut,
     DpaSignatureOut,
     DpaSignIn,
-    EnrolmentOut,
     LeaderboardOut,
     LeaderboardQuery,
     PartnerPointsOut,
+    PathEnrolmentOut,
     PathIn,
     PathOut,
     RuleIn,
@@ -231,28 +231,28 @@ def get_path(path_id: int) -> PathOut:
     "POST",
     summary="Enrol yourself in a learning path",
     tag=T,
-    response=EnrolmentOut,
+    response=PathEnrolmentOut,
     status=201,
     errors=(403,),
 )
-def enrol(path_id: int) -> EnrolmentOut:
+def enrol(path_id: int) -> PathEnrolmentOut:
     enrolment = training.enrol(db.session(), g.user, path_id)
     db.session().commit()
-    return EnrolmentOut.model_validate(enrolment)
+    return PathEnrolmentOut.model_validate(enrolment)
 
 
 @operation(
     bp,
-    "/enrolments",
+    "/training/enrolments",
     "GET",
     summary="Your enrolments and completions (vendor: everyone's)",
     tag=T,
     query=PageQuery,
-    response=PageOut[EnrolmentOut],
+    response=PageOut[PathEnrolmentOut],
 )
-def list_enrolments(query: PageQuery) -> PageOut[EnrolmentOut]:
+def list_path_enrolments(query: PageQuery) -> PageOut[PathEnrolmentOut]:
     page = training.list_enrolments(db.session(), g.user, **query.model_dump())
-    return page_out(page, EnrolmentOut.model_validate)
+    return page_out(page, PathEnrolmentOut.model_validate)
 
 
 @operation(
@@ -395,7 +395,7 @@ def decide_application(application_id: int, decision: str, body: DecisionIn) -> 
     response=RuleListOut,
     errors=(403,),
 )
-def list_rules() -> RuleListOut:
+def list_onboarding_rules() -> RuleListOut:
     rules = training.list_rules(db.session(), g.user)
     return RuleListOut(items=[RuleOut.model_validate(r) for r in rules])
 
@@ -411,7 +411,7 @@ def list_rules() -> RuleListOut:
     status=201,
     errors=(403,),
 )
-def create_rule(body: RuleIn) -> RuleOut:
+def create_onboarding_rule(body: RuleIn) -> RuleOut:
     values = body.model_dump(mode="json")
     values["business_model"] = values["business_model"] or ""
     rule = training.create_rule(db.session(), g.user, values)
@@ -428,7 +428,7 @@ def create_rule(body: RuleIn) -> RuleOut:
     status=204,
     errors=(403,),
 )
-def delete_rule(rule_id: int) -> None:
+def delete_onboarding_rule(rule_id: int) -> None:
     training.delete_rule(db.session(), g.user, rule_id)
     db.session().commit()
 

@@ -103,7 +103,7 @@ class PathOut(Out):
     points: int
 
 
-class EnrolmentOut(Out):
+class PathEnrolmentOut(Out):
     id: int
     user_id: int
     partner_id: int

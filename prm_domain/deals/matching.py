@@ -8,6 +8,7 @@ two-letter ones ("GE") are too ambiguous to guess and count only as declared ali
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +69,6 @@ class Candidate:
     variants: tuple[str, ...] = field(init=False)
     own: frozenset[str] = field(init=False)  # the variants of the name itself, not aliases
     initials: str = field(init=False)
-    keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         variants = [names.normalise(n) for n in (self.name, *self.aliases)]
@@ -79,16 +79,19 @@ class Candidate:
         object.__setattr__(self, "own", frozenset(own - {""}))
         initials = names.acronym(self.name)
         object.__setattr__(self, "initials", initials if len(initials) >= 3 else "")
+        object.__setattr__(self, "domain", names.company_domain(self.domain))
+
+    @functools.cached_property
+    def keys(self) -> frozenset[str]:
+        """Its lookup keys: needed to index it, not to score it (so computed when asked)."""
         keys: set[str] = set()
         for n in (self.name, *self.aliases):
             keys |= names.shortlist_keys(n)
         if self.initials:
             keys.add("t:" + self.initials)  # someone typing "IBM" finds it by word
-        domain = names.company_domain(self.domain)
-        object.__setattr__(self, "domain", domain)
-        if domain:
-            keys.add("d:" + domain)
-        object.__setattr__(self, "keys", frozenset(keys))
+        if self.domain:
+            keys.add("d:" + self.domain)
+        return frozenset(keys)
 
 
 def _may_end(query: str) -> bool:

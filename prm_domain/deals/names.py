@@ -8,6 +8,7 @@ alone to shortlist candidates: they are shared by thousands of unrelated compani
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -57,16 +58,24 @@ FREE_MAIL = frozenset(
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+_INITIALS = re.compile(r"\b([a-z])\.(?=[a-z]\.)")
+_ABBREVIATION = re.compile(r"\b([a-z]{1,2})\.")
+_UMLAUT_SPELLING = re.compile(r"(?<=[a-z])(ue|oe|ae)")
+
+
 def fold(text: str) -> str:
     """Lower case, accents off, "&" as "and", punctuation as spaces; dots inside initials
     ("S.A.", "A.P.") closed up first so they stay one token."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("&", " and ")
+    if not text.isascii():  # most names are: skip the Unicode decomposition then
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
+        text = text.replace("Æ", "ae").replace("Ø", "o")
+    text = text.lower().replace("&", " and ")
     # German spellings without umlauts ("Mueller") meet the folded ones ("Müller" -> "muller").
-    text = re.sub(r"(?<=[a-z])(ue|oe|ae)", lambda m: m.group(0)[0], text)
-    text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.a. -> sa.
-    text = re.sub(r"\b([a-z]{1,2})\.", r"\1", text)
+    text = _UMLAUT_SPELLING.sub(lambda m: m.group(0)[0], text)
+    text = _INITIALS.sub(r"\1", text)  # s.a. -> sa.
+    text = _ABBREVIATION.sub(r"\1", text)
     text = text.replace("'", "")
     return " ".join(_NON_WORD.split(text)).strip()
 
@@ -74,12 +83,17 @@ def fold(text: str) -> str:
 def tokens(name: str) -> list[str]:
     """The name's words without trailing legal forms (a suffix inside the name is kept:
     "Co-operative Bank" is not "operative Bank")."""
+    return list(_tokens(name))
+
+
+@functools.lru_cache(maxsize=65536)  # the same names come back in every check: fold them once
+def _tokens(name: str) -> tuple[str, ...]:
     words = ["and" if w == "und" else w for w in fold(name).split()]
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
         words.pop()
     if len(words) > 1 and words[0] == "the":
         words.pop(0)
-    return words
+    return tuple(words)
 
 
 def normalise(name: str) -> str:

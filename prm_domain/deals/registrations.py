@@ -124,7 +124,13 @@ def register_deal(session: Session, actor: User, values: Mapping[str, Any]) -> D
     if partner is None:
         raise NotFound("Partner not found.")
     found = conflicts.find_conflicts(session, clean["company"], clean["contact_email"])
-    deal = DealRegistration(partner_id=partner.id, created_by_id=actor.id, conflicts=found, **clean)
+    deal = DealRegistration(
+        partner_id=partner.id,
+        created_by_id=actor.id,
+        conflicts=found,
+        flagged=bool(found),
+        **clean,
+    )
     auto, days = policy_for(session, partner)
     if auto and not found:
         _approve(deal, None, days, "Approved automatically: no conflict found.")
@@ -190,13 +196,10 @@ def list_deals(
                 DealRegistration.contact_email.icontains(q, autoescape=True),
             )
         )
-    stmt = stmt.order_by(DealRegistration.created_at.desc(), DealRegistration.id.desc())
-    result = paginate(session, stmt, page=page, per_page=per_page)
     if flagged is not None:
-        # JSON lists compare differently per backend; a page is small, so filter it here.
-        items = [d for d in result.items if d.flagged == flagged]
-        return Page(items=items, total=result.total, page=result.page, per_page=result.per_page)
-    return result
+        stmt = stmt.where(DealRegistration.flagged.is_(flagged))
+    stmt = stmt.order_by(DealRegistration.created_at.desc(), DealRegistration.id.desc())
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def get_deal(session: Session, actor: User, deal_id: int) -> DealRegistration:

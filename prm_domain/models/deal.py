@@ -92,6 +92,8 @@ class DealRegistration(Base):
     stage: Mapped[str] = mapped_column(String(40), default="")
     # What the check found at submission, in full (the vendor's view; partners get it redacted).
     conflicts: Mapped[list[Any]] = mapped_column(default=list)
+    # Whether the check found anything: the review queue filters on it.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     decision_reason: Mapped[str] = mapped_column(String(500), default="")
     decided_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -104,10 +106,6 @@ class DealRegistration(Base):
     extension_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    @property
-    def flagged(self) -> bool:
-        return bool(self.conflicts)
 
 
 class DealTierPolicy(Base):

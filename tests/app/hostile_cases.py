@@ -432,6 +432,33 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     (RR, "DELETE"): Case("vendor", lambda w: f"/api/v1/lead-routing-rules/{w.rule}", "none"),
     # -- portal ---------------------------------------------------------------------------------
+    ("/deals/new", "POST"): Case(
+        "admin",
+        lambda w: "/deals/new",
+        "form",
+        lambda w: DEAL | {"products": "Suite, Analytics"},
+    ),
+    ("/deals/check", "POST"): Case(
+        "admin",
+        lambda w: "/deals/check",
+        "page",
+        lambda w: {"company": "Walker Freight", "contact_email": "ada@walker.example"},
+    ),
+    ("/deals/<id:deal_id>", "POST"): Case(
+        "vendor",
+        lambda w: f"/deals/{w.deal}",
+        "form",
+        lambda w: {"action": "reject", "reason": "Direct customer"},
+    ),
+    ("/accounts", "POST"): Case(
+        "vendor",
+        lambda w: "/accounts",
+        "form",
+        upload=lambda: (
+            "name,domain,aliases,owner,stage\n"
+            f"Walker Portal {uuid.uuid4().hex[:8]},wp.example,WP,Kim,Customer\n"
+        ).encode(),
+    ),
     ("/sign-in", "POST"): Case(
         "anon",
         lambda w: "/sign-in",

@@ -46,7 +46,7 @@ def test_training_over_the_api(make_user: Any, make_partner: Any, api_as: Any) -
     assert r.json["passed"] is True and r.json["certifications"] == ["S-1"]
     certs = learner.get("/api/v1/certifications").json
     assert certs["total"] == 1 and certs["items"][0]["current"] is True
-    assert learner.get("/api/v1/enrolments").json["items"][0]["completed_at"] is not None
+    assert learner.get("/api/v1/training/enrolments").json["items"][0]["completed_at"] is not None
     board = vendor.get("/api/v1/leaderboard").json
     assert board["people"][0]["name"] == "Lee Learner" and board["people"][0]["points"] == 65
     assert board["partners"][0]["points"] == 65

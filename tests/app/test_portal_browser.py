@@ -512,3 +512,31 @@ def test_your_downloads_counts_a_download_without_a_reload(browse: Any, portal: 
         "n => Number(document.querySelector('[data-download-count]').textContent) === n",
         before + 1,
     )
+
+
+def test_deal_form_warns_of_a_conflict_while_typing(browse: Any, portal: Portal) -> None:
+    """The live check (static/js/deal-check.js, no inline script) says why, before submitting."""
+    from prm_domain import deals
+    from prm_domain.models import CrmAccount, User
+
+    with portal.sessions() as s:
+        vendor = s.get(User, portal.ids["vendor"])
+        if not s.scalar(select(CrmAccount.id)):
+            deals.create_account(
+                s,
+                vendor,
+                {
+                    "name": "Globex Corporation",
+                    "opportunities": [{"name": "F", "stage": "Proposal"}],
+                },
+            )
+            s.commit()
+    page = browse("admin@alpine.example")
+    page.goto(portal.url + "/deals/new")
+    page.fill("input[name=company]", "Globex Inc")
+    wait_for_js(page, "() => !document.getElementById('deal-conflicts').hidden")
+    text = page.locator("#deal-conflicts").inner_text()
+    assert "Active direct opportunity: Globex Corporation, stage Proposal" in text, text
+    page.fill("input[name=company]", "Umbrella Freight")
+    wait_for_js(page, "() => document.getElementById('deal-conflicts').hidden")
+    assert not page.errors and not page.failures

@@ -110,6 +110,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_leads",
     "tests.app.test_portal_training",
     "tests.app.test_portal_channels",
+    "tests.app.test_portal_deals",
 )
 
 

@@ -177,6 +177,7 @@ CSRF_CHECKED_ELSEWHERE = {
     "portal_mdf.": "test_portal_mdf.py (the same test)",
     "portal_leads.": "test_portal_leads.py (the same test)",
     "portal_training.": "test_portal_training.py (the same test)",
+    "portal_deals.": "test_portal_deals.py (the same test)",
 }
 
 

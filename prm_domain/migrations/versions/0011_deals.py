@@ -139,6 +139,7 @@ def upgrade() -> None:
         ),
         sa.Column("stage", sa.String(length=40), nullable=False),
         sa.Column("conflicts", sa.JSON(), nullable=False),
+        sa.Column("flagged", sa.Boolean(), nullable=False),
         sa.Column("decision_reason", sa.String(length=500), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", prm_domain.base.UTCDateTime(timezone=True), nullable=True),
@@ -170,6 +171,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index(
+        op.f("ix_deal_registration_flagged"), "deal_registration", ["flagged"], unique=False
+    )
+    op.create_index(
         op.f("ix_deal_registration_partner_id"), "deal_registration", ["partner_id"], unique=False
     )
     op.create_index(
@@ -180,6 +184,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_deal_registration_status"), table_name="deal_registration")
     op.drop_index(op.f("ix_deal_registration_partner_id"), table_name="deal_registration")
+    op.drop_index(op.f("ix_deal_registration_flagged"), table_name="deal_registration")
     op.drop_table("deal_registration")
     op.drop_index(op.f("ix_webhook_delivery_webhook_id"), table_name="webhook_delivery")
     op.drop_table("webhook_delivery")
