@@ -17,7 +17,7 @@ from app import db
 from app.api.leads import accept_within
 from app.auth import login_required
 from app.portal import _digits, _int_arg, _list_field
-from prm_domain import DomainError, NotFound, access, tiers
+from prm_domain import DomainError, NotFound, access, deals, tiers
 from prm_domain.access import Right
 from prm_domain.enums import PartnerType, Region
 from prm_domain.leads import lifecycle, routing
@@ -68,7 +68,15 @@ def lead_move(lead_id: int) -> Any:
         return _detail(lead_id)
     if action == "convert" and not request.form.get("deal_id", "").strip():
         # Converting is registering the deal: the registration form, prefilled from the lead,
-        # converts the lead when the deal is stored.
+        # converts the lead when the deal is stored. Asked first, so another organisation's
+        # lead is a 404 here too, and a lead not yet accepted says so.
+        try:
+            deals.registrations.prefill_for_lead(db.session(), g.user, lead_id)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return _detail(lead_id)
         return redirect(url_for("portal_deals.deal_new", lead=lead_id))
     try:
         lead = _run(action, lead_id)

@@ -94,6 +94,7 @@ from prm_domain.access.status import (
     partner_of,
     status_allows,
     status_notice,
+    statuses_opening,
 )
 
 __all__ = [
@@ -164,4 +165,5 @@ __all__ = [
     "require",
     "status_allows",
     "status_notice",
+    "statuses_opening",
 ]

@@ -120,6 +120,11 @@ def partner_allows(partner: Partner | None, area: Area) -> bool:
     return area not in DPA_AREAS or dpa_signed(partner)
 
 
+def statuses_opening(area: Area) -> list[PartnerStatus]:
+    """The partner statuses that open ``area``: for queries that select partners in SQL."""
+    return [status for status, areas in STATUS_AREAS.items() if area in areas]
+
+
 def partner_of(actor: User) -> Partner | None:
     partner = actor.partner
     if partner is None or partner.id != actor.partner_id:

@@ -165,7 +165,11 @@ def prefill_for_lead(session: Session, actor: User, lead_id: int) -> dict[str, A
     read it: another tenant's lead is NotFound)."""
     from prm_domain.syndication import leads as lead_data
 
-    return prefill_from_lead(lead_data.get_lead(session, actor, lead_id))
+    lead = lead_data.get_lead(session, actor, lead_id)
+    if not access.can_see_lead_contact(actor, lead.state, lead.partner_id):
+        # An offered lead shows who, not how to reach them, until it is accepted.
+        raise Conflict("Accept the lead before registering its deal.")
+    return prefill_from_lead(lead)
 
 
 def _approve(deal: DealRegistration, actor: User | None, days: int, reason: str) -> None:
@@ -232,7 +236,13 @@ def update_deal(
             "You may not change: " + ", ".join(sorted(refused)) + ".",
             {f: "not yours to change" for f in refused},
         )
-    before = {"status": deal.status.value, "stage": deal.stage, "extension": deal.extension_status}
+    before = {
+        "status": deal.status.value,
+        "stage": deal.stage,
+        "extension": deal.extension_status,
+        "estimated_value": str(deal.estimated_value),
+        "expected_close": deal.expected_close.isoformat(),
+    }
     if actor.is_vendor:
         access.ensure_can_review_deals(actor)
         _vendor_update(session, actor, deal, values)
@@ -240,7 +250,13 @@ def update_deal(
         access.ensure_can_register_deals(actor)
         _partner_update(deal, values)
     session.flush()
-    after = {"status": deal.status.value, "stage": deal.stage, "extension": deal.extension_status}
+    after = {
+        "status": deal.status.value,
+        "stage": deal.stage,
+        "extension": deal.extension_status,
+        "estimated_value": str(deal.estimated_value),
+        "expected_close": deal.expected_close.isoformat(),
+    }
     audit.record(session, actor, "deal.updated", deal, {"before": before, "after": after})
     webhooks.record_event(session, "deal.updated", deal)
     if before["status"] != DealStatus.WON and deal.status == DealStatus.WON:
@@ -251,6 +267,13 @@ def update_deal(
 def _partner_update(deal: DealRegistration, values: Mapping[str, Any]) -> None:
     if deal.status not in conflicts.ACTIVE:
         raise Conflict(f"A {deal.status.value} registration cannot be changed.")
+    if "estimated_value" in values and deal.status != DealStatus.PENDING:
+        # Co-op MDF accrues on the value when the deal is won: after approval, only the
+        # vendor's review may change what the partner registered.
+        raise Conflict(
+            "The value of an approved deal cannot be changed; ask your channel manager.",
+            {"estimated_value": "fixed once the deal is approved"},
+        )
     for field, value in _clean(values, PARTNER_EDITABLE).items():
         setattr(deal, field, value)
     if "extension" in values:

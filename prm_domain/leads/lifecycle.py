@@ -322,7 +322,7 @@ def claim_lead(session: Session, actor: User, lead_id: int) -> Lead:
     """Take a pool lead for the actor's organisation: of two claims at once, one wins."""
     # Looked up before the role is asked, so a lead the actor's organisation could not claim
     # is a 404 for every member alike, exactly like a missing one.
-    access.ensure_status(actor, access.Area.EMBEDS)
+    access.ensure_status(actor, access.Area.LEADS)
     lead = session.get(Lead, lead_id)
     partner = session.get(Partner, actor.partner_id) if actor.partner_id else None
     if lead is None or partner is None:
@@ -396,6 +396,12 @@ def convert_lead(session: Session, actor: User, lead_id: int, deal_id: int | Non
         isinstance(deal_id, int) and not isinstance(deal_id, bool) and 1 <= deal_id <= (2**31 - 1)
     ):
         raise ValidationError.for_fields({"deal_id": "must be a deal registration's id"})
+    if deal_id is not None:
+        from prm_domain.models import DealRegistration
+
+        deal = session.get(DealRegistration, deal_id)
+        if deal is None or deal.partner_id != lead.partner_id:
+            raise ValidationError.for_fields({"deal_id": "not one of your deal registrations"})
     _move(session, actor, lead, LeadState.CONVERTED, "lead.converted", converted_deal_id=deal_id)
     return lead
 

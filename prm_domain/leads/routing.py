@@ -188,7 +188,7 @@ class Eligibility:
 
     def partner_fits(self, rule: LeadRoutingRule, partner: Partner) -> bool:
         """The partner side of a rule, for this lead (capacity included)."""
-        if not access.partner_allows(partner, access.Area.EMBEDS) or partner.id in self.had_it:
+        if not access.partner_allows(partner, access.Area.LEADS) or partner.id in self.had_it:
             return False
         if rule.countries and partner.country not in rule.countries:
             return False
@@ -239,7 +239,7 @@ def may_claim(session: Session, lead: Lead, partner: Partner) -> bool:
     the round-robin aside), or to any active partner when no rule matches it. A partner that
     declined the lead or let its offer lapse does not get it back from the pool."""
     check = Eligibility(session, lead)
-    if not access.partner_allows(partner, access.Area.EMBEDS) or partner.id in check.had_it:
+    if not access.partner_allows(partner, access.Area.LEADS) or partner.id in check.had_it:
         return False
     matching = [r for r in active_rules(session) if rule_matches_lead(r, lead)]
     return not matching or any(check.partner_fits(r, partner) for r in matching)

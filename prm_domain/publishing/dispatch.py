@@ -28,9 +28,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from prm_domain import access
 from prm_domain.base import utcnow
 from prm_domain.enums import ChannelStatus, PublicationState
 from prm_domain.models.channel import Channel
+from prm_domain.models.partner import Partner
 from prm_domain.models.publication import Publication
 from prm_domain.models.syndication import Notification
 from prm_domain.publishing import (
@@ -116,7 +118,14 @@ def claim_due(
     candidates = (
         select(Publication.id)
         .join(Channel, Channel.id == Publication.channel_id)
-        .where(_due(now), Channel.status == ChannelStatus.CONNECTED)
+        .join(Partner, Partner.id == Publication.partner_id)
+        .where(
+            _due(now),
+            Channel.status == ChannelStatus.CONNECTED,
+            # A suspended or exited partner's posts are held, not sent (access: campaigns
+            # are content, open to the statuses that open content).
+            Partner.status.in_(access.statuses_opening(access.Area.CONTENT)),
+        )
         .order_by(Publication.due_at, Publication.id)
         .limit(limit)
         .scalar_subquery()

@@ -59,10 +59,23 @@ def test_vendor_lead_is_offered_answered_and_worked(make_partner, make_user, api
     assert admin_a.post(f"/api/v1/leads/{lead['id']}/accept").status_code == 409
     assert admin_a.post(f"/api/v1/leads/{lead['id']}/lost", {}).status_code == 422
     assert admin_a.post(f"/api/v1/leads/{lead['id']}/working").json["state"] == "working"
+    # Another partner's deal (or none) is not this lead's deal.
     r = admin_a.post(f"/api/v1/leads/{lead['id']}/convert", {"deal_id": 5})
-    assert r.status_code == 200, r.json
-    assert r.json["lead"]["converted_deal_id"] == 5
-    assert r.json["deal_prefill"]["customer_company"] == "Customer AG"
+    assert r.status_code == 422 and "deal_id" in r.json["error"]["fields"]
+    # Registering the deal with the lead converts it.
+    deal = {
+        "company": "Customer AG",
+        "contact_name": "Buyer",
+        "contact_email": "buyer@customer.example",
+        "country": "DE",
+        "estimated_value": "5000.00",
+        "expected_close": "2027-06-30",
+        "lead_id": lead["id"],
+    }
+    r = admin_a.post("/api/v1/deals", deal)
+    assert r.status_code == 201, r.json
+    seen = admin_a.get(f"/api/v1/leads/{lead['id']}").json
+    assert (seen["state"], seen["converted_deal_id"]) == ("converted", r.json["id"])
     r = admin_a.post(f"/api/v1/leads/{lead['id']}/lost", {"reason": "gone"})
     assert r.status_code == 409 and r.json["error"]["code"] == "conflict"
 

@@ -113,11 +113,27 @@ def test_partner_accepts_works_and_converts_an_offered_lead(client, sign_in_as, 
     assert "buyer@customer.example" in detail and 'value="working"' in detail
     assert "Assignment history" in detail
     post_form(client, f"/leads/{lead.id}/move", {"action": "working"})
-    r = post_form(client, f"/leads/{lead.id}/move", {"action": "convert", "deal_id": "7"})
+    # Converting opens the deal form prefilled from the lead; registering converts the lead.
+    r = post_form(client, f"/leads/{lead.id}/move", {"action": "convert"})
+    assert r.status_code == 302 and f"/deals/new?lead={lead.id}" in r.headers["Location"]
+    form = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'value="buyer@customer.example"' in form and f'value="{lead.id}"' in form
+    r = post_form(
+        client,
+        "/deals/new",
+        {
+            "lead_id": str(lead.id),
+            "company": "Customer AG",
+            "contact_name": "Buyer",
+            "contact_email": "buyer@customer.example",
+            "country": "DE",
+            "estimated_value": "5000.00",
+            "expected_close": "2027-06-30",
+        },
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
     session.refresh(lead)
-    assert (lead.state, lead.converted_deal_id) == (LeadState.CONVERTED, 7)
-    page = text_of(client.get(r.headers["Location"]))
-    assert "contact email: buyer@customer.example" in page  # the deal form's prefill
+    assert lead.state == LeadState.CONVERTED and lead.converted_deal_id is not None
     # An illegal move is refused with a message, nothing changed.
     r = post_form(client, f"/leads/{lead.id}/move", {"action": "lost", "reason": "late"})
     assert "cannot become lost" in text_of(client.get(r.headers["Location"]))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import access
+from prm_domain import access, deals
 from prm_domain.enums import LeadState, OfferOutcome, PartnerStatus, PartnerType, Region, Role
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from prm_domain.leads import lifecycle, partner_certifications, routing
@@ -165,8 +165,22 @@ def test_accept_decline_claim_and_the_state_machine(
     lifecycle.start_working(session, admin_b, lead.id)
     with pytest.raises(ValidationError):
         lifecycle.lose_lead(session, admin_b, lead.id, "  ")
-    lifecycle.convert_lead(session, admin_b, lead.id, 41)
-    assert (lead.state, lead.converted_deal_id) == (LeadState.CONVERTED, 41)
+    with pytest.raises(ValidationError):  # not a deal of b's
+        lifecycle.convert_lead(session, admin_b, lead.id, 41)
+    deal = deals.register_deal(
+        session,
+        admin_b,
+        {
+            "company": "Customer AG",
+            "contact_name": "Buyer",
+            "contact_email": "buyer@customer.example",
+            "country": "DE",
+            "estimated_value": "1000.00",
+            "expected_close": "2027-06-30",
+        },
+    )
+    lifecycle.convert_lead(session, admin_b, lead.id, deal.id)
+    assert (lead.state, lead.converted_deal_id) == (LeadState.CONVERTED, deal.id)
     assert lifecycle.prefill_from_lead(lead)["contact_email"] == "buyer@customer.example"
     with pytest.raises(Conflict):
         lifecycle.lose_lead(session, admin_b, lead.id, "went elsewhere")
