@@ -22,10 +22,13 @@ from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
 from prm_domain.models import Partner, Tier, User
 from prm_domain.passwords import hash_password
-from tests import requirements
+from tests import compile_cache, requirements
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+
+# Every test's app compiles its URL builders and templates once per process, not once per app.
+compile_cache.share_url_builders()
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -215,7 +218,7 @@ def app(
     database.engine.dispose()
     database.engine = engine
     database.sessionmaker = session_factory
-    return flask_app
+    return compile_cache.share_templates(flask_app)
 
 
 @pytest.fixture
