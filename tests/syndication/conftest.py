@@ -138,11 +138,11 @@ def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
     """The real app on a file SQLite database (each request thread its own connection) behind a
     real socket on a free port; ``config`` adds to or overrides the defaults."""
     from app import create_app
-    from prm_domain.database import upgrade
+    from tests.migrated import migrated_sqlite
 
     flask_app = create_app(
         {
-            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
+            "DATABASE_URL": migrated_sqlite(tmp / "db.sqlite"),
             "REDIS_URL": None,
             "TASKS_INLINE": True,
             "STORAGE_DIR": str(tmp / "storage"),
@@ -150,7 +150,6 @@ def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
         }
         | config
     )
-    upgrade(flask_app.extensions["cobrand.db"].engine)
     server = LiveServer(flask_app)
     url = f"http://127.0.0.1:{server.port}"
     flask_app.config["PUBLIC_BASE_URL"] = url
