@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import Role
 from prm_domain.models import Partner, User
+from tests import compile_cache
 from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.migrated import migrated_sqlite
 from tests.requirements import need_env, unless
 from tests.seed import add_partner, add_tier, add_user
 
@@ -114,7 +116,7 @@ def file_app(tmp_path: Path, store: str = "memory", **config: Any) -> Flask:
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+            "DATABASE_URL": migrated_sqlite(tmp_path / "app.db"),
             "TASKS_INLINE": True,
             "STORAGE_DIR": str(tmp_path / "storage"),
             "SYNDICATION_CACHE_SECONDS": 0,
@@ -122,8 +124,7 @@ def file_app(tmp_path: Path, store: str = "memory", **config: Any) -> Flask:
             **config,
         }
     )
-    upgrade(flask_app.extensions["cobrand.db"].engine)
-    return flask_app
+    return compile_cache.share_templates(flask_app)
 
 
 def close_file_app(flask_app: Flask) -> None:

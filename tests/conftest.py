@@ -22,10 +22,13 @@ from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
 from prm_domain.models import Partner, Tier, User
 from prm_domain.passwords import hash_password
-from tests import requirements
+from tests import compile_cache, parallel, requirements
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
+
+# Every test's app compiles its URL builders and templates once per process, not once per app.
+compile_cache.share_url_builders()
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -34,6 +37,23 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 # a test that skipped for something missing fails with the reason.
 def pytest_sessionstart(session: pytest.Session) -> None:
     requirements.check_ci_services()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module reads TEST_REDIS_URL (tests/parallel.py says what else is apart).
+    parallel.isolate_redis()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # In an xdist worker only: a serial run has no use for the groups, nor the order below.
+    if parallel.worker_index() is not None:
+        parallel.add_group(item)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if parallel.worker_index() is not None:
+        parallel.longest_first(items)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -53,6 +73,33 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for gap in requirements.local_gaps():
         terminalreporter.write_line(f"not run: {gap} (CI=true refuses this)", yellow=True)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return requirements.need_tool("chromium", "chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_browser(chromium_path: str) -> Iterator[Any]:
+    """Headless Chromium (Debian's, not Playwright's download), one per test process: every
+    browser test module opens its pages in fresh contexts of it."""
+    sync_api: Any = requirements.need_module("playwright.sync_api", "install the dev extra")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def postgres_engine(schema: str) -> Engine:
@@ -215,7 +262,7 @@ def app(
     database.engine.dispose()
     database.engine = engine
     database.sessionmaker = session_factory
-    return flask_app
+    return compile_cache.share_templates(flask_app)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 POPPLER_TEST = (
     "tests/asset_engine/test_engine_pdf_geometry.py::test_a_second_renderer_agrees[plain-rewrite]"
@@ -58,7 +60,12 @@ def test_ci_refuses_to_run_without_postgres_and_redis(tmp_path: Path) -> None:
     assert "TEST_REDIS_URL" not in result.stderr
 
 
-def test_under_ci_any_skip_fails_except_a_listed_platform_skip(tmp_path: Path) -> None:
+# As scripts/test runs the suite (on pytest-xdist workers, whose reports the gate changes before
+# they reach the controller) and in one process.
+@pytest.mark.parametrize("workers", [["-n", "2"], []], ids=["xdist", "serial"])
+def test_under_ci_any_skip_fails_except_a_listed_platform_skip(
+    tmp_path: Path, workers: list[str]
+) -> None:
     (tmp_path / "test_skips.py").write_text(
         "import pytest\n"
         "from tests import requirements\n"
@@ -75,7 +82,10 @@ def test_under_ci_any_skip_fails_except_a_listed_platform_skip(tmp_path: Path) -
     )
     # tests/conftest.py (and its gate) loaded as a plugin, as it is for every file under tests/.
     result = _pytest(
-        ["-p", "tests.conftest", "--rootdir", str(ROOT), str(tmp_path / "test_skips.py")],
+        [
+            *workers,
+            *("-p", "tests.conftest", "--rootdir", str(ROOT), str(tmp_path / "test_skips.py")),
+        ],
         tmp_path,
         CI="true",
         TEST_DATABASE_URL="postgresql://unused",

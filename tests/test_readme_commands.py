@@ -28,6 +28,8 @@ LOGIN = re.compile(r"^(\w+): (\S+@\S+) / (\S+)$")
 
 pytestmark = [
     pytest.mark.slow,
+    # Two installs into new virtualenvs and two starts of the product: minutes on a loaded machine.
+    pytest.mark.timeout(600),
     unless(
         bool(os.environ.get("COBRAND_FRESH_CLONE_TEST")),
         "set COBRAND_FRESH_CLONE_TEST=1 to run the README commands in a fresh clone",
@@ -57,10 +59,13 @@ def _clean_env(port: int) -> dict[str, str]:
         "VIRTUAL_ENV",
         "PYTHONPATH",
         "COBRAND_FRESH_CLONE_TEST",
-        "PYTEST_ADDOPTS",
-        "PYTEST_CURRENT_TEST",
     }
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("TEST_")}
+    # Not this run's pytest variables either (PYTEST_ADDOPTS, PYTEST_XDIST_WORKER, ...).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in drop and not k.startswith(("TEST_", "PYTEST_"))
+    }
     env["PATH"] = os.pathsep.join(
         p for p in env.get("PATH", "").split(os.pathsep) if "/.venv/" not in p
     )

@@ -19,15 +19,10 @@ from argon2 import PasswordHasher
 
 from tests.conftest import PASSWORD
 from tests.seed import add_partner, add_tier, add_user
-from tests.syndication import conftest as embed_fixtures
 from tests.syndication.conftest import served_app
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-# The embed tests' Chromium (Debian's, with the project's flags), shared rather than copied.
-chromium_path = embed_fixtures.chromium_path
-chromium_browser = embed_fixtures.chromium_browser
 
 
 def png(width: int = 160, height: int = 60, color: tuple[int, int, int] = (28, 95, 184)) -> bytes:

@@ -28,9 +28,7 @@ from tests.seed import add_partner, add_tier, add_user
 from tests.syndication import conftest as browser
 from tests.syndication.conftest import LiveApp
 
-# The embed tests' browser and live server, shared rather than copied.
-chromium_path = browser.chromium_path
-chromium_browser = browser.chromium_browser
+# The embed tests' live server, shared rather than copied (the browser is tests/conftest.py's).
 live_app = browser.live_app
 
 PASSWORD = "correct-horse-battery"

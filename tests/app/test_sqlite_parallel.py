@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from prm_domain import auth
-from prm_domain.database import make_engine, upgrade
+from prm_domain.database import make_engine
 from prm_domain.enums import Role
 from prm_domain.models import (
     ApiToken,
@@ -49,6 +49,7 @@ from tests.concurrency import (
     seed_public_site,
 )
 from tests.conftest import PASSWORD
+from tests.migrated import migrated_sqlite
 
 N = 20  # parallel requests of each kind
 
@@ -268,8 +269,7 @@ def test_everything_at_once(world: World) -> None:
 
 @pytest.fixture
 def file_engine(tmp_path: Path) -> Any:
-    engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}")
-    upgrade(engine)
+    engine = make_engine(migrated_sqlite(tmp_path / "e.db"))
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
         conn.execute(text("INSERT INTO counter VALUES (1, 0)"))

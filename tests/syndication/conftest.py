@@ -1,8 +1,9 @@
 """Browser fixtures for the embed widget: a real app server, a partner website on another origin,
 and headless Chromium (Debian's, not Playwright's download).
 
-Everything here is module-scoped (one browser and one app server per test module): the data is
-made once through the domain functions, each test gets a fresh browser context (empty cache).
+Everything here is module-scoped (one app server per test module; the browser is the process's,
+from tests/conftest.py): the data is made once through the domain functions, each test gets a
+fresh browser context (empty cache).
 Fixture names are prefixed ``live_``/``partner_site``/``chromium_browser`` so they never shadow
 the function-scoped ``app``/``client`` fixtures of tests/conftest.py.
 """
@@ -20,17 +21,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.requirements import need_module, need_tool
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Chromium: one per test process, shared by every browser test module (tests/conftest.py).
+from tests.conftest import CHROMIUM_ARGS  # noqa: F401 - importable from here, as before
 
 # Installed before any page script: records the widget's events and any CSP violation, so tests
 # can wait on them even on pages whose own CSP forbids inline script.
@@ -119,20 +111,6 @@ class PartnerSite:
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    return need_tool("chromium", "chromium")
-
-
-@pytest.fixture(scope="module")
-def chromium_browser(chromium_path: str) -> Iterator[Any]:
-    sync_api: Any = need_module("playwright.sync_api", "install the dev extra")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def partner_site() -> Iterator[PartnerSite]:
     site = PartnerSite()
     server = LiveServer(site).start()
@@ -160,11 +138,11 @@ def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
     """The real app on a file SQLite database (each request thread its own connection) behind a
     real socket on a free port; ``config`` adds to or overrides the defaults."""
     from app import create_app
-    from prm_domain.database import upgrade
+    from tests.migrated import migrated_sqlite
 
     flask_app = create_app(
         {
-            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
+            "DATABASE_URL": migrated_sqlite(tmp / "db.sqlite"),
             "REDIS_URL": None,
             "TASKS_INLINE": True,
             "STORAGE_DIR": str(tmp / "storage"),
@@ -172,7 +150,6 @@ def served_app(tmp: Path, **config: Any) -> Iterator[LiveApp]:
         }
         | config
     )
-    upgrade(flask_app.extensions["cobrand.db"].engine)
     server = LiveServer(flask_app)
     url = f"http://127.0.0.1:{server.port}"
     flask_app.config["PUBLIC_BASE_URL"] = url
