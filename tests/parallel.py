@@ -27,6 +27,9 @@ import pytest
 # Tests that each open dozens of Postgres connections at once: never two of them at a time.
 CONNECTION_HEAVY = {
     "tests/prm_domain/test_concurrency.py",
+    "tests/prm_domain/test_campaigns_concurrency.py",
+    "tests/prm_domain/test_lead_concurrency.py",
+    "tests/prm_domain/test_mdf_concurrency.py",
     "tests/syndication/test_concurrency.py",
 }
 REDIS_DATABASES = 16  # Redis's default `databases`
