@@ -282,3 +282,45 @@ def test_smtp_sends_one_message_per_recipient_with_unsubscribe_headers(
     with pytest.raises(Rejected, match="not on a public address"):
         publisher_for(ChannelKind.SMTP, config).publish(channel, mail)
     assert len(received) == 2
+
+
+def test_smtp_host_resolving_to_a_private_address_is_refused_and_errors_are_generic(
+    smtp_server: tuple[int, list[Any]], config: PublishingConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prm_domain import outbound
+
+    port, received = smtp_server
+    received.clear()
+
+    def resolve(host: str, p: int, *args: Any, **kw: Any) -> list[Any]:
+        # The resolution step only: the name exists in no real DNS.
+        assert host == "mail.partner.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p))]
+
+    monkeypatch.setattr(outbound, "getaddrinfo", resolve)
+    creds = {
+        "host": "mail.partner.example",
+        "port": port,
+        "security": "none",
+        "from": "n@p.example",
+    }
+    channel = Channel(kind=ChannelKind.SMTP, account="n@p.example", secret=seal(KEY, creds))
+    mail = post(key="mail-2", subject="S", recipients=("a@x.example",))
+    with pytest.raises(Rejected) as refused:
+        publisher_for(ChannelKind.SMTP, config).publish(channel, mail)
+    assert str(refused.value) == "The mail server is not on a public address."
+    assert received == []
+    # Allowed (a test or intranet setting): it connects to the checked address.
+    lax = dataclasses.replace(config, allow_private_hosts=True)
+    assert (
+        publisher_for(ChannelKind.SMTP, lax).publish(channel, mail).external_id == "smtp:mail-2:1"
+    )
+    # A login the server cannot take: generic words, not the server's reply.
+    with_login = Channel(
+        kind=ChannelKind.SMTP,
+        account="n@p.example",
+        secret=seal(KEY, {**creds, "username": "u", "password": "p"}),
+    )
+    with pytest.raises(RetryLater) as later:
+        publisher_for(ChannelKind.SMTP, lax).publish(with_login, mail)
+    assert str(later.value) == "Could not connect to the mail server."
