@@ -112,6 +112,11 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # SECRET_KEY; set it to rotate the session key without losing connected channels.
         "CHANNEL_SECRET_KEY": env.get("CHANNEL_SECRET_KEY", ""),
         "PUBLISH_TIMEOUT": float(env.get("PUBLISH_TIMEOUT", "20")),
+        # Partner webhook/SMTP hosts and vendor deal webhooks may be private addresses only
+        # with this set (test stand-ins on loopback, a closed intranet install): off, they
+        # must resolve to public addresses (SSRF). The configured LinkedIn/X bases need not.
+        "PUBLISH_ALLOW_PRIVATE_HOSTS": env.get("PUBLISH_ALLOW_PRIVATE_HOSTS", "")
+        in ("1", "true", "yes"),
         # A publication "publishing" for longer was left by a dead worker and is reconciled.
         # Keep it above the publish task's hard time limit (50 s); tests shorten it.
         "PUBLISH_STALE_SECONDS": float(env.get("PUBLISH_STALE_SECONDS", "60")),

@@ -122,16 +122,19 @@ def _account(kind: ChannelKind, access_token: str) -> str:
     c = publishing_config()
     headers = {"Authorization": f"Bearer {access_token}"}
     if kind is ChannelKind.LINKEDIN:
+        url = f"{c.linkedin_api_base.rstrip('/')}/v2/userinfo"
         r = http_request(
             "GET",
-            f"{c.linkedin_api_base.rstrip('/')}/v2/userinfo",
+            url,
             headers=headers,
             timeout=c.timeout,
+            allow_private=c.is_configured_service(url),
         )
         sub = (r.json() or {}).get("sub") if r.status == 200 else None
         return f"urn:li:person:{sub}" if isinstance(sub, str) and sub else ""
+    url = f"{c.x_api_base.rstrip('/')}/2/users/me"
     r = http_request(
-        "GET", f"{c.x_api_base.rstrip('/')}/2/users/me", headers=headers, timeout=c.timeout
+        "GET", url, headers=headers, timeout=c.timeout, allow_private=c.is_configured_service(url)
     )
     data = (r.json() or {}).get("data") if r.status == 200 else None
     return str(data.get("id", "")) if isinstance(data, dict) else ""

@@ -249,7 +249,10 @@ def deliver_deal_webhooks() -> int:
     from prm_domain.deals import webhooks
 
     with db.get_db().sessionmaker() as session:
-        return _committed(session, lambda: webhooks.deliver_pending(session))
+        allow = bool(current_app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"])
+        return _committed(
+            session, lambda: webhooks.deliver_pending(session, allow_private_hosts=allow)
+        )
 
 
 @shared_task(name="cobrand.deal_reminders", ignore_result=False)

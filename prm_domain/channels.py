@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, validation
+from prm_domain import access, outbound, validation
 from prm_domain.base import utcnow
 from prm_domain.enums import ChannelKind, ChannelStatus
 from prm_domain.errors import NotFound, ValidationError
@@ -90,6 +90,13 @@ def credentials(kind: ChannelKind, data: dict[str, Any]) -> tuple[str, dict[str,
                 problems["user_id"] = "must be the X account's numeric id"
     elif kind is ChannelKind.SMTP:
         host = _text(data, "host", problems, max_len=253)
+        if host:
+            try:
+                # The worker connects there: a public DNS name only (SSRF), and the address
+                # it resolves to is checked again on every connection.
+                host = outbound.check_host("host", host)
+            except ValidationError as exc:
+                problems.update(exc.fields or {})
         port = data.get("port", 587)
         if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
             problems["port"] = "must be a port number"
@@ -118,8 +125,9 @@ def credentials(kind: ChannelKind, data: dict[str, Any]) -> tuple[str, dict[str,
         if account:
             try:
                 # A partner's webhook must not reach this server's own network (SSRF): a
-                # domain name, no IP addresses, no loopback.
-                validation.http_url("url", account, allow_loopback=False)
+                # public domain name, no IP addresses, no loopback or internal names (the
+                # resolved address is checked again on every delivery).
+                outbound.check_url("url", account)
             except ValidationError as exc:
                 problems.update(exc.fields or {})
         secret["secret"] = _text(data, "secret", problems, max_len=500)

@@ -256,6 +256,8 @@ def app(
             "REDIS_URL": None,
             "TASKS_INLINE": True,
             "STORAGE_DIR": str(tmp_path / "storage"),
+            # Webhook receivers and mail servers of the tests listen on loopback.
+            "PUBLISH_ALLOW_PRIVATE_HOSTS": True,
         }
     )
     database = flask_app.extensions["cobrand.db"]

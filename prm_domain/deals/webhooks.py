@@ -10,13 +10,14 @@ Delivery is at least once: a failed send is tried again on the next run, up to M
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, validation
+from prm_domain import access, audit, outbound, validation
 from prm_domain.base import utcnow
 from prm_domain.models import DealRegistration, DealWebhook, User, WebhookDelivery
 
@@ -50,9 +51,17 @@ def verify(secret: str, body: bytes, header: str, *, now: float, tolerance: int 
     return hmac.compare_digest(sign(secret, body, timestamp), header)
 
 
-def add_webhook(session: Session, actor: User, url: str) -> DealWebhook:
+def add_webhook(
+    session: Session, actor: User, url: str, *, allow_private_hosts: bool = False
+) -> DealWebhook:
+    """``allow_private_hosts``: the app's PUBLISH_ALLOW_PRIVATE_HOSTS (loopback test
+    receivers); otherwise a public domain name only, as for a partner's webhook (SSRF)."""
     access.ensure_can_review_deals(actor)
-    hook = DealWebhook(url=validation.http_url("url", url), secret=secrets.token_hex(32))
+    if allow_private_hosts:
+        clean = validation.http_url("url", url)
+    else:
+        clean = outbound.check_url("url", url)
+    hook = DealWebhook(url=clean, secret=secrets.token_hex(32))
     session.add(hook)
     session.flush()
     audit.record(session, actor, "deal_webhook.created", hook, {"url": hook.url})
@@ -95,18 +104,37 @@ def record_event(session: Session, event: str, deal: DealRegistration) -> int:
     return len(hooks)
 
 
-def http_send(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the vendor's own configured http(s) URL
+def http_send(
+    url: str, body: bytes, headers: dict[str, str], *, allow_private_hosts: bool = False
+) -> int:
+    """POST once; the status as is (a redirect is not followed: it is a failed delivery). The
+    host must resolve to public addresses only, connected to as checked (prm_domain.outbound)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn = outbound.http_connection(url, TIMEOUT_SECONDS, allow_private=allow_private_hosts)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read(65536)  # never stored: only the status counts
+        return int(response.status)
+    finally:
+        conn.close()
 
 
-def deliver_pending(session: Session, send: Sender = http_send, *, limit: int = 100) -> int:
+def deliver_pending(
+    session: Session,
+    send: Sender | None = None,
+    *,
+    limit: int = 100,
+    allow_private_hosts: bool = False,
+) -> int:
     """Send undelivered events, oldest first; returns how many were delivered. Each is marked
-    as it goes, so a crash part-way resends only the unmarked ones."""
+    as it goes, so a crash part-way resends only the unmarked ones. ``send`` defaults to
+    ``http_send`` (``allow_private_hosts`` as the app's PUBLISH_ALLOW_PRIVATE_HOSTS)."""
+    if send is None:
+        send = functools.partial(http_send, allow_private_hosts=allow_private_hosts)
     stmt = (
         select(WebhookDelivery, DealWebhook)
         .join(DealWebhook, DealWebhook.id == WebhookDelivery.webhook_id)
@@ -131,8 +159,12 @@ def deliver_pending(session: Session, send: Sender = http_send, *, limit: int = 
         delivery.attempts += 1
         try:
             status = send(hook.url, body, headers)
-        except (OSError, ValueError) as exc:
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        except outbound.Blocked:
+            delivery.last_error = "The host is not on a public address."
+            continue
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # The kind of failure only: an exception's text may quote the other end.
+            delivery.last_error = f"Could not deliver ({type(exc).__name__})."
             continue
         if 200 <= status < 300:
             delivery.delivered_at = dt.datetime.now(dt.UTC)

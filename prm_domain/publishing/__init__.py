@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from prm_domain.enums import ChannelKind
 from prm_domain.errors import DomainError
@@ -39,6 +40,28 @@ class PublishingConfig:
     x_token_url: str = "https://api.x.com/2/oauth2/token"  # noqa: S105 (a URL)
     x_client_id: str = ""
     x_client_secret: str = ""
+    # Let partner-given webhook and SMTP hosts be private addresses (loopback stand-ins in
+    # tests, a closed intranet install). Never in a production default: it is SSRF.
+    allow_private_hosts: bool = False
+
+    def is_configured_service(self, url: str) -> bool:
+        """Whether ``url`` is on the origin of one of the services configured here (LinkedIn,
+        X, their token endpoints): the operator chose those, so they may be on loopback
+        (stand-ins) or a private network; partner-given hosts may not."""
+        if self.allow_private_hosts:
+            return True
+        bases = (self.linkedin_api_base, self.x_api_base, self.linkedin_token_url, self.x_token_url)
+        return _origin(url) in {_origin(b) for b in bases if b}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port or default)
 
 
 @dataclass(frozen=True)

@@ -50,4 +50,11 @@ class BearerClient:
             **rest.pop("headers", {}),
             "Authorization": f"Bearer {creds.get('access_token', '')}",
         }
-        return request(method, url, headers=headers, timeout=self.config.timeout, **rest)
+        return request(
+            method,
+            url,
+            headers=headers,
+            timeout=self.config.timeout,
+            allow_private=self.config.is_configured_service(url),
+            **rest,
+        )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from prm_domain import outbound
 from prm_domain.publishing import OutcomeUnknown, Rejected, RetryLater
 
 
@@ -34,12 +35,9 @@ class Response:
             return None
 
     def error_text(self) -> str:
-        data = self.json()
-        if isinstance(data, dict):
-            for key in ("message", "detail", "title", "error_description", "error"):
-                if isinstance(data.get(key), str):
-                    return f"HTTP {self.status}: {data[key]}"[:400]
-        return f"HTTP {self.status}: {self.body[:200].decode('utf-8', 'replace')}"[:400]
+        """The status only: the error is stored and shown to the partner, and a body (the
+        service's or, through a webhook URL, some other server's) is not theirs to read."""
+        return f"HTTP {self.status}"
 
 
 def request(
@@ -52,9 +50,12 @@ def request(
     form: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
     timeout: float = 20.0,
+    allow_private: bool = False,
 ) -> Response:
     """One exchange. Raises RetryLater when nothing was sent, OutcomeUnknown when the request
-    went out and no complete answer came back. Any status is returned as is."""
+    went out and no complete answer came back. Any status is returned as is (redirects are
+    not followed). The host must resolve to public addresses only (prm_domain.outbound)
+    unless ``allow_private`` (the operator's own configured services, test stand-ins)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Rejected(f"Not an HTTP URL: {url[:100]}")
@@ -71,25 +72,29 @@ def request(
         query = "&".join(filter(None, [query, urlencode(params)]))
     if query:
         path = f"{path}?{query}"
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise Rejected("Not an HTTP URL: bad port") from None
+    conn = outbound.http_connection(url, timeout, allow_private=allow_private)
     try:
         try:
             conn.connect()
+        except outbound.Blocked:
+            raise Rejected(f"{parts.hostname} is not on a public address") from None
+        except outbound.Unresolved:
+            raise RetryLater(f"Could not resolve {parts.hostname}") from None
         except (OSError, ssl.SSLError) as exc:
-            raise RetryLater(f"Cannot reach {parts.hostname}: {exc}") from None
+            # Only the kind of failure: the text may quote what the other end said.
+            why = "TLS failed" if isinstance(exc, ssl.SSLError) else "could not connect"
+            raise RetryLater(f"Cannot reach {parts.hostname}: {why}") from None
         try:
             conn.request(method, path, body=body, headers=out_headers)
             reply = conn.getresponse()
             data = reply.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException):
             # Sent, or partly sent: the service may have acted on it.
-            raise OutcomeUnknown(f"No answer from {parts.hostname}: {exc!r}") from None
+            raise OutcomeUnknown(f"No complete answer from {parts.hostname}") from None
         return Response(
             status=reply.status,
             headers={k.lower(): v for k, v in reply.getheaders()},

@@ -49,7 +49,14 @@ def _token_call(config: PublishingConfig, kind: ChannelKind, form: dict[str, str
         form = {**form, "client_id": client_id}
         if client_secret:
             form["client_secret"] = client_secret
-    response = request("POST", url, headers=headers, form=form, timeout=config.timeout)
+    response = request(
+        "POST",
+        url,
+        headers=headers,
+        form=form,
+        timeout=config.timeout,
+        allow_private=config.is_configured_service(url),
+    )
     if response.status == 429 or response.status >= 500:
         raise RetryLater(f"Token endpoint: {response.error_text()}")
     data: Any = response.json()

@@ -8,11 +8,13 @@ import datetime as dt
 import hashlib
 import html
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
+from prm_domain import outbound
 from prm_domain.enums import ChannelKind
 from prm_domain.models.channel import Channel
 from prm_domain.publishing import (
@@ -60,6 +62,24 @@ def build_message(post: OutgoingPost, sender: str, recipient: str) -> EmailMessa
     return msg
 
 
+class _GuardedSMTP(smtplib.SMTP):
+    """Connects to a checked public address of the host (prm_domain.outbound); STARTTLS
+    still verifies the certificate against the name."""
+
+    allow_private = False
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return outbound.connect(host, port, timeout, allow_private=self.allow_private)
+
+
+class _GuardedSMTPSSL(smtplib.SMTP_SSL):
+    allow_private = False
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = outbound.connect(host, port, timeout, allow_private=self.allow_private)
+        return self.context.wrap_socket(sock, server_hostname=host)
+
+
 class SmtpPublisher:
     def __init__(self, config: PublishingConfig) -> None:
         self.config = config
@@ -71,31 +91,38 @@ class SmtpPublisher:
         if creds.get("insecure_tls"):  # a self-signed test or intranet server, set explicitly
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        server: smtplib.SMTP | None = None
+        server: smtplib.SMTP
+        if security == "ssl":
+            server = _GuardedSMTPSSL(timeout=self.config.timeout, context=context)
+        else:
+            server = _GuardedSMTP(timeout=self.config.timeout)
+        # Set before connecting: the constructor was given no host, so nothing is open yet.
+        server.allow_private = self.config.allow_private_hosts
         try:
-            if security == "ssl":
-                server = smtplib.SMTP_SSL(host, port, timeout=self.config.timeout, context=context)
-            else:
-                server = smtplib.SMTP(host, port, timeout=self.config.timeout)
-                if security == "starttls":
-                    server.starttls(context=context)
+            server.connect(host, port)
+            if security == "starttls":
+                server.starttls(context=context)
             if creds.get("username"):
                 server.login(str(creds["username"]), str(creds.get("password", "")))
         except BaseException:
-            if server is not None:
-                server.close()
+            server.close()
             raise
         return server
 
     def _open(self, creds: dict[str, Any]) -> smtplib.SMTP:
-        host, port = str(creds.get("host", "")), int(creds.get("port") or 587)
+        # The errors are stored and shown to the partner: generic words, never the exception
+        # text (it may quote a server's banner or answer).
         try:
             return self._connect(creds)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise Rejected(f"The SMTP server refused the login: {exc.smtp_code}") from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except outbound.Blocked:
+            raise Rejected("The mail server is not on a public address.") from None
+        except outbound.Unresolved:
+            raise RetryLater("Could not resolve the mail server's name.") from None
+        except smtplib.SMTPAuthenticationError:
+            raise Rejected("The mail server refused the credentials.") from None
+        except (OSError, smtplib.SMTPException):
             # Nothing was sent yet.
-            raise RetryLater(f"Cannot use the SMTP server {host}:{port}: {exc!r}") from None
+            raise RetryLater("Could not connect to the mail server.") from None
 
     def publish(self, channel: Channel, post: OutgoingPost) -> Posted:
         creds = unseal(self.config.secret_key, channel.secret)
@@ -110,12 +137,12 @@ class SmtpPublisher:
                     server.send_message(build_message(post, sender, recipient))
                 except smtplib.SMTPRecipientsRefused:
                     continue  # that address is refused; the others still get theirs
-                except (OSError, smtplib.SMTPException) as exc:
+                except (OSError, smtplib.SMTPException):
                     if sent == 0:
-                        raise RetryLater(f"SMTP failed before any message: {exc!r}") from None
+                        raise RetryLater("The mail server failed before any message.") from None
                     # Part went out: resending would mail those twice, so stop here, say so.
                     raise Rejected(
-                        f"SMTP stopped after {sent} of {len(post.recipients)} messages: {exc!r}"
+                        f"The mail server stopped after {sent} of {len(post.recipients)} messages."
                     ) from None
                 sent += 1
         finally:

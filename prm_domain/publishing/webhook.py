@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 
 from prm_domain.enums import ChannelKind
@@ -18,6 +19,8 @@ from prm_domain.publishing.http import raise_for_status, request
 from prm_domain.publishing.secrets import unseal
 
 SIGNATURE_HEADER = "X-Cobrand-Signature"
+# A receiver's id for the post, kept only when it looks like one (it is shown to the partner).
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -65,15 +68,17 @@ class WebhookPublisher:
                 SIGNATURE_HEADER: signature(str(creds.get("secret", "")), timestamp, body),
             },
             timeout=self.config.timeout,
+            # The partner chose this host: public addresses only (prm_domain.outbound).
+            allow_private=self.config.allow_private_hosts,
         )
         raise_for_status(response)
         data = response.json()
         external_id = data.get("id") if isinstance(data, dict) else None
-        url = data.get("url") if isinstance(data, dict) else None
-        return Posted(
-            external_id=str(external_id or f"webhook:{post.key}"),
-            external_url=str(url or ""),
-        )
+        if not (isinstance(external_id, str | int) and EXTERNAL_ID.fullmatch(str(external_id))):
+            external_id = None
+        # No external_url from the answer: a link shown in the portal is not the receiver's
+        # (or, through a redirecting name, some internal server's) to choose.
+        return Posted(external_id=str(external_id or f"webhook:{post.key}"))
 
     def find_published(
         self, channel: Channel, post: OutgoingPost, since: dt.datetime

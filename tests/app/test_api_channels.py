@@ -82,6 +82,20 @@ def test_bad_channels_are_refused_with_field_errors_and_nothing_stored(
         ({"kind": "smtp", "host": "h.example", "from": "a@b.example", "security": "tls9"},
          "security"),
         ({"kind": "webhook", "url": "http://127.0.0.1:6379/", "secret": "x" * 20}, "url"),
+        # SSRF: the worker would connect there (and report what it found).
+        *(
+            ({"kind": "smtp", "host": host, "port": 6379, "from": "a@b.example"}, "host")
+            for host in ("127.0.0.1", "169.254.169.254", "10.0.0.5", "redis", "localhost",
+                         "[::1]", "::1", "2130706433", "metadata.google.internal",
+                         "printer.local", "-bad-.example")
+        ),
+        *(
+            ({"kind": "webhook", "url": url, "secret": "x" * 20}, "url")
+            for url in ("http://metadata.google.internal/computeMetadata/v1/",
+                        "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
+                        "http://localhost:8080/", "http://redis:6379/", "http://0x7f.1/",
+                        "http://nas.home.arpa/")
+        ),
         ({"kind": "webhook", "url": "https://h.example/x", "secret": "short"}, "secret"),
         ({"kind": "carrier-pigeon"}, "kind"),
         ({"kind": "x", "access_token": 5, "user_id": "1"}, "access_token"),

@@ -3,9 +3,11 @@ specify, SMTP against a real SMTP server on loopback (aiosmtpd), and the signed 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -180,7 +182,8 @@ def test_webhook_is_signed_and_carries_the_idempotency_key(
         account=f"{standin.url}/hook",
         secret=seal(KEY, {"secret": WEBHOOK_SECRET}),
     )
-    hook = publisher_for(ChannelKind.WEBHOOK, config)
+    # The stand-in is on loopback: a partner's host may be only with the explicit setting.
+    hook = publisher_for(ChannelKind.WEBHOOK, config_for(standin, allow_private_hosts=True))
     a = hook.publish(channel, post(key="wh-1", text="Hi"))
     b = hook.publish(channel, post(key="wh-1", text="Hi"))  # a retry: the receiver dedupes
     assert a == b and a.external_id == "hook-wh-1"
@@ -190,9 +193,19 @@ def test_webhook_is_signed_and_carries_the_idempotency_key(
         account=f"{standin.url}/hook",
         secret=seal(KEY, {"secret": "not the one"}),
     )
-    with pytest.raises(Rejected):
+    with pytest.raises(Rejected) as refused:
         hook.publish(wrong, post(key="wh-2"))
+    # The status only: the receiver's body is not stored.
+    assert re.fullmatch(r"HTTP 4\d\d", str(refused.value)), refused.value
     standin.errors.clear()  # the stand-in logged the bad signature, as it should
+    # A 5xx answer's body is not kept either, and without the setting loopback is refused.
+    standin.fault("/hook", "503")
+    with pytest.raises(RetryLater) as later:
+        hook.publish(channel, post(key="wh-3"))
+    assert str(later.value) == "HTTP 503"
+    with pytest.raises(Rejected, match="not on a public address"):
+        publisher_for(ChannelKind.WEBHOOK, config).publish(channel, post(key="wh-4"))
+    assert "wh-4" not in standin.hooks
 
 
 # -- SMTP against a real server on loopback
@@ -244,7 +257,8 @@ def test_smtp_sends_one_message_per_recipient_with_unsubscribe_headers(
             "b@y.example": "https://c.example/u/b",
         },
     )
-    posted = publisher_for(ChannelKind.SMTP, config).publish(channel, mail)
+    lax = dataclasses.replace(config, allow_private_hosts=True)  # the server is on loopback
+    posted = publisher_for(ChannelKind.SMTP, lax).publish(channel, mail)
     assert posted.external_id == "smtp:mail-1:2"
     assert [e.rcpt_tos for e in received] == [["a@x.example"], ["b@y.example"]]
     msgs = [email.message_from_bytes(e.content, policy=email.policy.default) for e in received]
@@ -260,6 +274,53 @@ def test_smtp_sends_one_message_per_recipient_with_unsubscribe_headers(
         account="x@p.example",
         secret=seal(KEY, {"host": "127.0.0.1", "port": port, "security": "starttls"}),
     )
-    with pytest.raises(RetryLater):
-        publisher_for(ChannelKind.SMTP, config).publish(tls, mail)
+    with pytest.raises(RetryLater) as later:
+        publisher_for(ChannelKind.SMTP, lax).publish(tls, mail)
+    # A generic message: no exception text, no server banner or reply.
+    assert str(later.value) == "Could not connect to the mail server."
+    # Without the setting, a loopback mail server is refused before any connection.
+    with pytest.raises(Rejected, match="not on a public address"):
+        publisher_for(ChannelKind.SMTP, config).publish(channel, mail)
     assert len(received) == 2
+
+
+def test_smtp_host_resolving_to_a_private_address_is_refused_and_errors_are_generic(
+    smtp_server: tuple[int, list[Any]], config: PublishingConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prm_domain import outbound
+
+    port, received = smtp_server
+    received.clear()
+
+    def resolve(host: str, p: int, *args: Any, **kw: Any) -> list[Any]:
+        # The resolution step only: the name exists in no real DNS.
+        assert host == "mail.partner.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p))]
+
+    monkeypatch.setattr(outbound, "getaddrinfo", resolve)
+    creds = {
+        "host": "mail.partner.example",
+        "port": port,
+        "security": "none",
+        "from": "n@p.example",
+    }
+    channel = Channel(kind=ChannelKind.SMTP, account="n@p.example", secret=seal(KEY, creds))
+    mail = post(key="mail-2", subject="S", recipients=("a@x.example",))
+    with pytest.raises(Rejected) as refused:
+        publisher_for(ChannelKind.SMTP, config).publish(channel, mail)
+    assert str(refused.value) == "The mail server is not on a public address."
+    assert received == []
+    # Allowed (a test or intranet setting): it connects to the checked address.
+    lax = dataclasses.replace(config, allow_private_hosts=True)
+    assert (
+        publisher_for(ChannelKind.SMTP, lax).publish(channel, mail).external_id == "smtp:mail-2:1"
+    )
+    # A login the server cannot take: generic words, not the server's reply.
+    with_login = Channel(
+        kind=ChannelKind.SMTP,
+        account="n@p.example",
+        secret=seal(KEY, {**creds, "username": "u", "password": "p"}),
+    )
+    with pytest.raises(RetryLater) as later:
+        publisher_for(ChannelKind.SMTP, lax).publish(with_login, mail)
+    assert str(later.value) == "Could not connect to the mail server."
