@@ -67,6 +67,9 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "168")),
         # How long a partner has to accept a lead offered to it before it moves on.
         "LEAD_ACCEPT_HOURS": float(env.get("LEAD_ACCEPT_HOURS", "48")),
+        # Quiz attempts per person and course within any 24 hours (the key must not be found
+        # by trying answers: certifications feed lead routing).
+        "QUIZ_ATTEMPTS_PER_DAY": int(env.get("QUIZ_ATTEMPTS_PER_DAY", "3")),
         # Failed sign-ins only: per account from one address, and per address over all
         # accounts. Never per account from anywhere: strangers could lock the owner out.
         "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": env.get(

@@ -97,7 +97,13 @@ def quiz_submit(course_id: int) -> Any:
         value = _digits(request.form.get(f"q{i}", ""), 2)
         answers.append(-1 if value is None else value)  # unanswered: wrong, never a 500
     try:
-        result = training.submit_attempt(db.session(), g.user, course_id, answers)
+        result = training.submit_attempt(
+            db.session(),
+            g.user,
+            course_id,
+            answers,
+            attempts_per_day=current_app.config["QUIZ_ATTEMPTS_PER_DAY"],
+        )
     except (NotFoundError, PermissionDeniedError):
         raise
     except DomainError as exc:
@@ -114,6 +120,7 @@ def quiz_submit(course_id: int) -> Any:
         questions=training.public_questions(found),
         result=result,
         learner=True,
+        attempts_per_day=current_app.config["QUIZ_ATTEMPTS_PER_DAY"],
     )
 
 

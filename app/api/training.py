@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import Response, current_app, g
 
 from app import db
 from app.api import bp
@@ -178,10 +178,16 @@ def get_course_file(course_id: int) -> Response:
     body=AttemptIn,
     response=AttemptOut,
     status=201,
-    errors=(403,),
+    errors=(403, 429),
 )
 def submit_attempt(course_id: int, body: AttemptIn) -> AttemptOut:
-    result = training.submit_attempt(db.session(), g.user, course_id, body.answers)
+    result = training.submit_attempt(
+        db.session(),
+        g.user,
+        course_id,
+        body.answers,
+        attempts_per_day=current_app.config["QUIZ_ATTEMPTS_PER_DAY"],
+    )
     db.session().commit()
     return AttemptOut(
         id=result.attempt.id,

@@ -78,7 +78,10 @@ class AttemptOut(Out):
     passed: bool
     correct: int
     total: int
-    results: list[bool] = Field(description="per question: whether the answer was right")
+    results: list[bool] = Field(
+        description="per question, after a pass only (empty before one): whether the answer "
+        "was right"
+    )
     certifications: list[str] = Field(description="codes granted or renewed by this pass")
 
 

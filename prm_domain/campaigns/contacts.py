@@ -3,8 +3,6 @@ de-duplicated, each with where its consent came from), and unsubscribes that hol
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from prm_domain.enums import ContactStatus
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from prm_domain.models import Contact, Partner, User
 from prm_domain.pagination import Page, paginate
+from prm_domain.spreadsheet import read_csv
 
 MAX_IMPORT_BYTES = 2 * 2**20
 MAX_IMPORT_ROWS = 20_000
@@ -127,18 +126,16 @@ def import_contacts(
     default_source = None
     if consent_source:
         default_source = validation.text("consent_source", consent_source, max_len=200)
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in reader.fieldnames or []]
+    headers, reader = read_csv(text)
     if "email" not in headers:
         raise ValidationError.for_fields({"file": "needs a header row with an 'email' column"})
     if "consent_source" not in headers and default_source is None:
         raise ValidationError.for_fields(
             {"consent_source": "give a consent_source column or one source for the whole file"}
         )
-    reader.fieldnames = headers
     result = ImportResult()
     rows: dict[str, dict[str, Any]] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in reader:
         if line - 1 > MAX_IMPORT_ROWS:
             raise ValidationError.for_fields({"file": f"at most {MAX_IMPORT_ROWS} rows at once"})
         values = {

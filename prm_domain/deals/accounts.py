@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +13,7 @@ from prm_domain.deals import matching, names
 from prm_domain.errors import Conflict, ValidationError
 from prm_domain.models import CrmAccount, DealMatchKey, Opportunity, User
 from prm_domain.pagination import Page, paginate
+from prm_domain.spreadsheet import read_csv
 
 CSV_COLUMNS = ("name", "domain", "aliases", "owner", "stage")
 MAX_IMPORT_ROWS = 20_000
@@ -127,8 +126,7 @@ def import_accounts(session: Session, actor: User, data: bytes) -> int:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError.for_fields({"file": "must be UTF-8 text (CSV)"}) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    header, reader = read_csv(text)
     missing = [c for c in ("name",) if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if missing or unknown:
@@ -136,34 +134,28 @@ def import_accounts(session: Session, actor: User, data: bytes) -> int:
         if unknown:
             why += "; unknown column: " + ", ".join(unknown)
         raise ValidationError.for_fields({"file": why})
-    reader.fieldnames = header
     rows: list[dict[str, Any]] = []
     problems: dict[str, str] = {}
     seen: dict[str, int] = {}
-    try:
-        for n, raw in enumerate(reader, start=2):  # row 1 is the header
-            if n - 1 > MAX_IMPORT_ROWS:
-                raise ValidationError.for_fields({"file": f"at most {MAX_IMPORT_ROWS} rows"})
-            if None in raw:
-                problems[f"row {n}"] = "has more cells than the header"
-                continue
-            values = {k: (v or "").strip() for k, v in raw.items()}
-            values["aliases"] = [
-                a.strip() for a in values.get("aliases", "").split(";") if a.strip()
-            ]
-            try:
-                clean = _clean(values)
-            except ValidationError as exc:
-                problems.update({f"row {n}: {f}": why for f, why in exc.fields.items()})
-                continue
-            key = names.normalise(clean["name"])
-            if key in seen:
-                problems[f"row {n}: name"] = f"the same company as row {seen[key]}"
-                continue
-            seen[key] = n
-            rows.append(clean)
-    except csv.Error as exc:
-        raise ValidationError.for_fields({"file": f"is not readable CSV ({exc})"}) from None
+    for n, raw in reader:  # row 1 is the header
+        if n - 1 > MAX_IMPORT_ROWS:
+            raise ValidationError.for_fields({"file": f"at most {MAX_IMPORT_ROWS} rows"})
+        if None in raw:
+            problems[f"row {n}"] = "has more cells than the header"
+            continue
+        values = {k: (v or "").strip() for k, v in raw.items()}
+        values["aliases"] = [a.strip() for a in values.get("aliases", "").split(";") if a.strip()]
+        try:
+            clean = _clean(values)
+        except ValidationError as exc:
+            problems.update({f"row {n}: {f}": why for f, why in exc.fields.items()})
+            continue
+        key = names.normalise(clean["name"])
+        if key in seen:
+            problems[f"row {n}: name"] = f"the same company as row {seen[key]}"
+            continue
+        seen[key] = n
+        rows.append(clean)
     if not rows and not problems:
         problems["file"] = "has no rows"
     taken = set(

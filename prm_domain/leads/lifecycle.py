@@ -8,9 +8,7 @@ winner; the other gets ``Conflict`` (409). Every change is audited.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +23,7 @@ from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.leads import routing
 from prm_domain.models import Lead, LeadOffer, Notification, Partner, User
 from prm_domain.pagination import MAX_PAGE, MAX_PER_PAGE, Page, paginate
+from prm_domain.spreadsheet import read_csv
 from prm_domain.syndication.leads import get_lead, lead_link
 
 MAX_IMPORT_ROWS = 5000
@@ -123,8 +122,7 @@ def import_leads(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError.for_fields({"file": "must be UTF-8 CSV text"}) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header, reader = read_csv(text)
     if "email" not in header:
         raise ValidationError.for_fields({"file": "needs a header row with an 'email' column"})
     unknown = [h for h in header if h not in IMPORT_COLUMNS]
@@ -132,27 +130,23 @@ def import_leads(
         raise ValidationError.for_fields(
             {"file": "unknown columns: " + ", ".join(unknown[:10])[:200]}
         )
-    reader.fieldnames = header
     rows: list[dict[str, str]] = []
     problems: dict[str, str] = {}
-    try:
-        for number, raw in enumerate(reader, start=2):
-            if len(rows) >= MAX_IMPORT_ROWS:
-                raise ValidationError.for_fields(
-                    {"file": f"has more than {MAX_IMPORT_ROWS} rows; split it"}
-                )
-            if None in raw:
-                problems[f"row {number}"] = "has more cells than the header"
-                continue
-            values = {k: v for k, v in raw.items() if v not in (None, "")}
-            try:
-                rows.append(_clean_lead(values, prefix=f"row {number}."))
-            except ValidationError as exc:
-                problems.update(exc.fields)
-            if len(problems) >= 50:
-                break
-    except csv.Error as exc:
-        raise ValidationError.for_fields({"file": f"is not valid CSV ({exc})"[:200]}) from None
+    for number, raw in reader:
+        if len(rows) >= MAX_IMPORT_ROWS:
+            raise ValidationError.for_fields(
+                {"file": f"has more than {MAX_IMPORT_ROWS} rows; split it"}
+            )
+        if None in raw:
+            problems[f"row {number}"] = "has more cells than the header"
+            continue
+        values = {k: v for k, v in raw.items() if v not in (None, "")}
+        try:
+            rows.append(_clean_lead(values, prefix=f"row {number}."))
+        except ValidationError as exc:
+            problems.update(exc.fields)
+        if len(problems) >= 50:
+            break
     if problems:
         raise ValidationError("Some rows need fixing; nothing was imported.", problems)
     if not rows:

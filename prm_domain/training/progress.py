@@ -15,7 +15,7 @@ from prm_domain import access, audit, notifications
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import TrainingRole
-from prm_domain.errors import NotFound, PermissionDenied, ValidationError
+from prm_domain.errors import NotFound, PermissionDenied, RateLimited, ValidationError
 from prm_domain.models import (
     Certification,
     CourseCompletion,
@@ -32,6 +32,11 @@ from prm_domain.training.courses import courses_of, ensure_learner, get_course, 
 # it expires; the reminder goes out when it is this close.
 RENEWAL_WINDOW = dt.timedelta(days=60)
 REMINDER_BEFORE = dt.timedelta(days=30)
+# Quiz attempts per person and course within any rolling day. Only the score is returned
+# before a pass, but changing one answer at a time still reads the key off the score; the
+# limit makes that take days rather than seconds (certifications feed lead routing).
+ATTEMPTS_PER_DAY = 3
+ATTEMPT_WINDOW = dt.timedelta(days=1)
 
 
 def _learner(actor: User) -> int:
@@ -75,18 +80,53 @@ class AttemptResult:
     attempt: QuizAttempt
     correct: int
     total: int
-    # Per question, after submission only: whether the answer given was right.
+    # Per question, after a pass only (before one it would give the key away): whether the
+    # answer given was right.
     results: list[bool] = field(default_factory=list)
     certifications: list[Certification] = field(default_factory=list)
 
 
+def _ensure_attempt_allowed(session: Session, actor: User, course_id: int, per_day: int) -> None:
+    """Refuse a further attempt once ``per_day`` were made within the last day.
+
+    The actor's row is locked first (Postgres; SQLite serialises writers anyway), so two
+    submissions at once cannot both count the same attempts and slip past the limit."""
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    now = utcnow()
+    recent = session.scalars(
+        select(QuizAttempt.at)
+        .where(
+            QuizAttempt.user_id == actor.id,
+            QuizAttempt.course_id == course_id,
+            QuizAttempt.at > now - ATTEMPT_WINDOW,
+        )
+        .order_by(QuizAttempt.at.desc())
+        .limit(per_day)
+    ).all()
+    if len(recent) < per_day:
+        return
+    again = recent[-1] + ATTEMPT_WINDOW  # when the oldest counted attempt leaves the window
+    raise RateLimited(
+        f"You have taken this quiz {per_day} times in the last 24 hours; "
+        f"you may try again from {again:%Y-%m-%d %H:%M} UTC.",
+        retry_after=max(1, int((again - now).total_seconds()) + 1),
+    )
+
+
 def submit_attempt(
-    session: Session, actor: User, course_id: int, answers: Sequence[Any]
+    session: Session,
+    actor: User,
+    course_id: int,
+    answers: Sequence[Any],
+    *,
+    attempts_per_day: int = ATTEMPTS_PER_DAY,
 ) -> AttemptResult:
     """Grade the answers (indexes of the chosen choices) on the server and record the attempt.
 
-    A pass completes the course (its points count once) and may complete, or renew, the
-    certification of every path the actor is enrolled in that holds the course."""
+    At most ``attempts_per_day`` attempts per course within any 24 hours. Before a pass only
+    the score is told; which answers were right only after one. A pass completes the course
+    (its points count once) and may complete, or renew, the certification of every path the
+    actor is enrolled in that holds the course."""
     partner_id = _learner(actor)
     course = get_course(session, actor, course_id)
     questions = course.questions
@@ -98,6 +138,7 @@ def submit_attempt(
         raise ValidationError.for_fields(
             {"answers": f"must give one choice index for each of the {len(questions)} questions"}
         )
+    _ensure_attempt_allowed(session, actor, course.id, attempts_per_day)
     results = [a == q["answer"] for a, q in zip(answers, questions, strict=True)]
     correct = sum(results)
     score = round(100 * correct / len(questions)) if questions else 100
@@ -111,7 +152,7 @@ def submit_attempt(
     )
     session.add(attempt)
     session.flush()
-    out = AttemptResult(attempt, correct, len(questions), results)
+    out = AttemptResult(attempt, correct, len(questions), results if passed else [])
     if not passed:
         return out
     done = session.scalar(

@@ -52,7 +52,7 @@ class World:
     course: int = 0  # a course with a one-question quiz
     path: int = 0
     application: int = 0  # a pending partner application
-    rule: int = 0  # an onboarding rule
+    onboarding_rule: int = 0  # an onboarding rule (`rule` is the lead routing rule)
 
 
 @dataclass(frozen=True)
@@ -1031,7 +1031,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"name": "R", "priority": "5", "vertical": "retail", "path_ids": str(w.path)},
     ),
     ("/onboarding-rules/<id:rule_id>/delete", "POST"): Case(
-        "vendor", lambda w: f"/onboarding-rules/{w.rule}/delete", "form"
+        "vendor", lambda w: f"/onboarding-rules/{w.onboarding_rule}/delete", "form"
     ),
     ("/api/v1/courses", "POST"): Case(
         "vendor",
@@ -1101,7 +1101,7 @@ CASES: dict[tuple[str, str], Case] = {
         },
     ),
     ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): Case(
-        "vendor", lambda w: f"/api/v1/onboarding-rules/{w.rule}", "none"
+        "vendor", lambda w: f"/api/v1/onboarding-rules/{w.onboarding_rule}", "none"
     ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(

@@ -41,9 +41,17 @@ def test_training_over_the_api(make_user: Any, make_partner: Any, api_as: Any) -
     r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1]})
     assert r.status_code == 422 and "answers" in r.json["error"]["fields"]
     r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 1]})
-    assert r.json["passed"] is False and r.json["results"] == [True, False]
+    assert r.json["passed"] is False and r.json["results"] == []  # the score only
+    assert r.json["score_percent"] == 50
     r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 0]})
     assert r.json["passed"] is True and r.json["certifications"] == ["S-1"]
+    assert r.json["results"] == [True, True]
+    assert (
+        learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 0]}).status_code == 201
+    )
+    r = learner.post(f"/api/v1/courses/{course}/attempts", {"answers": [1, 0]})  # the 4th today
+    assert r.status_code == 429 and r.json["error"]["code"] == "rate_limited"
+    assert "try again from" in r.json["error"]["message"] and int(r.headers["Retry-After"]) > 0
     certs = learner.get("/api/v1/certifications").json
     assert certs["total"] == 1 and certs["items"][0]["current"] is True
     assert learner.get("/api/v1/training/enrolments").json["items"][0]["completed_at"] is not None

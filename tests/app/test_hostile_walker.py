@@ -257,7 +257,14 @@ class Walker:
                 query = quote(name.encode("utf-8", "surrogatepass"))
                 url = f"{path}?filename={query}"
                 self.send(key, f"filename={name!r:.30}", data=case.upload(), url=url)
-            for label, data in [("empty", b""), ("garbage", b"\x00\xff" * 100)]:
+            # The csv module raises on a field (or header cell) over its 128 KiB field limit.
+            huge = b"x" * 200_000
+            for label, data in [
+                ("empty", b""),
+                ("garbage", b"\x00\xff" * 100),
+                ("csv oversized header cell", b"email,name," + huge + b"\na@b.example,A,B\n"),
+                ("csv oversized field", b"email,name\na@b.example,A\nc@d.example," + huge),
+            ]:
                 self.send(key, label, data=data, content_type="application/octet-stream")
 
     def whole_bodies(self, key: tuple[str, str]) -> None:
@@ -560,7 +567,12 @@ def _training_world(session: Session, vendor: Any) -> dict[str, int]:
     )  # fmt: skip
     rule = training.create_rule(session, vendor, {"name": "Walk rule"})
     session.commit()
-    return {"course": course.id, "path": path.id, "application": application.id, "rule": rule.id}
+    return {
+        "course": course.id,
+        "path": path.id,
+        "application": application.id,
+        "onboarding_rule": rule.id,
+    }
 
 
 GROUPS = {

@@ -79,10 +79,15 @@ def test_course_page_never_sends_answers_and_the_quiz_certifies(
     assert post_form(client, f"/training/paths/{path.id}/enrol").status_code == 302
     r = post_form(client, f"/training/courses/{course.id}/quiz", {"q0": "0"})
     assert r.status_code == 200 and 'data-result="failed"' in text_of(r)
+    assert "— wrong" not in text_of(r) and "— right" not in text_of(r)  # the score only
     r = post_form(client, f"/training/courses/{course.id}/quiz", {"q0": "²"})  # never a 500
     assert r.status_code == 200
     r = post_form(client, f"/training/courses/{course.id}/quiz", {"q0": "1"})
-    assert 'data-result="passed"' in text_of(r)
+    assert 'data-result="passed"' in text_of(r) and "— right" in text_of(r)
+    # A fourth attempt within the day (QUIZ_ATTEMPTS_PER_DAY is 3) is refused, saying when.
+    r = post_form(client, f"/training/courses/{course.id}/quiz", {"q0": "1"})
+    assert r.status_code == 302
+    assert "try again from" in text_of(client.get(r.headers["Location"]))
     cert = session.scalar(select(Certification).where(Certification.code == "SALES-1"))
     assert cert is not None and cert.user_id == world["b_user"].id
     assert "Sales basics" in text_of(client.get("/training/certifications"))

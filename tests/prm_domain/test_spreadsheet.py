@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from prm_domain.enums import Role
+from prm_domain.errors import ValidationError
 from prm_domain.models import Lead, User
-from prm_domain.spreadsheet import inert_cell
+from prm_domain.spreadsheet import inert_cell, read_csv
 from prm_domain.syndication import leads
 
 HOSTILE = [
@@ -89,3 +90,21 @@ def test_the_leads_export_is_inert_in_comma_and_semicolon_spreadsheets(
     rows = list(csv.reader(io.StringIO(data, newline="")))
     assert all(len(row) == len(leads.CSV_COLUMNS) for row in rows)
     assert data.startswith('"id","created_at"')
+
+
+def test_read_csv_numbers_rows_and_names_the_row_a_hostile_field_is_on() -> None:
+    header, rows = read_csv(" Email ,Name\na@x.example,A\n\nb@x.example,B,extra\n")
+    assert header == ["email", "name"]
+    assert [(n, r["email"], r.get(None)) for n, r in rows] == [
+        (2, "a@x.example", None),
+        (3, "b@x.example", ["extra"]),  # blank lines are skipped, as a spreadsheet shows
+    ]
+    too_long = f"a field is longer than {csv.field_size_limit()} characters"
+    huge = "x" * (csv.field_size_limit() + 1)
+    with pytest.raises(ValidationError) as exc:
+        read_csv(f"email,{huge}\n")
+    assert exc.value.fields == {"file": f"row 1: {too_long}"}
+    _, rows = read_csv(f"email\na@x.example\n{huge}\n")
+    with pytest.raises(ValidationError) as exc:
+        list(rows)
+    assert exc.value.fields == {"file": f"row 3: {too_long}"}

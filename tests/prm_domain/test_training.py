@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session
 from prm_domain import access, training
 from prm_domain.base import utcnow
 from prm_domain.enums import PartnerStatus, Role
-from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from prm_domain.models import Certification, Notification, Partner, User
+from prm_domain.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+from prm_domain.models import Certification, Notification, Partner, QuizAttempt, User
 from prm_domain.syndication import leads as lead_service
 
 QUIZ = [
@@ -63,11 +69,12 @@ def test_quiz_is_graded_on_the_server_and_certifies_on_path_completion(
     assert (failed.attempt.passed, failed.attempt.score_percent, failed.results) == (
         False,
         50,
-        [True, False],
+        [],  # before a pass only the score: per-question feedback would give the key away
     )
     assert training.submit_attempt(session, learner, link.id, []).certifications == []
     passed = training.submit_attempt(session, learner, quiz.id, [1, 2])
     assert passed.attempt.passed and [c.code for c in passed.certifications] == [path.code]
+    assert passed.results == [True, True]
     partner_id = learner.partner_id
     assert partner_id is not None
     assert training.partner_certifications(session, partner_id) == {path.code}
@@ -77,6 +84,33 @@ def test_quiz_is_graded_on_the_server_and_certifies_on_path_completion(
     assert board[0].points == 10 + 10 + 50 and "certified" in board[0].badges
     with pytest.raises(ValidationError):
         training.submit_attempt(session, learner, quiz.id, [1])  # one answer per question
+
+
+def test_quiz_attempts_are_limited_per_course_and_day(
+    session: Session, make_user: Callable[..., User], course_path: Any
+) -> None:
+    (quiz, link), _path, _vendor = course_path()
+    learner = make_user(Role.PARTNER_USER)
+    # Trying the same choice everywhere tells the score only, never which question it hit.
+    for guess in ([0, 0], [1, 1]):
+        tried = training.submit_attempt(session, learner, quiz.id, guess, attempts_per_day=2)
+        assert (tried.attempt.passed, tried.results) == (False, [])
+    with pytest.raises(RateLimited) as exc:
+        training.submit_attempt(session, learner, quiz.id, [1, 2], attempts_per_day=2)
+    assert "2 times in the last 24 hours" in exc.value.message
+    assert "try again from" in exc.value.message and 0 < exc.value.retry_after <= 86400 + 1
+    attempts = select(QuizAttempt).where(QuizAttempt.user_id == learner.id)
+    assert len(session.scalars(attempts).all()) == 2  # the refused one is not stored
+    # Other courses and other people have their own allowance.
+    assert training.submit_attempt(session, learner, link.id, [], attempts_per_day=2)
+    other = make_user(Role.PARTNER_USER)
+    assert training.submit_attempt(session, other, quiz.id, [0, 0], attempts_per_day=2)
+    # A day later the allowance is back.
+    for attempt in session.scalars(attempts.where(QuizAttempt.course_id == quiz.id)):
+        attempt.at -= dt.timedelta(days=1, minutes=1)
+    session.flush()
+    again = training.submit_attempt(session, learner, quiz.id, [1, 2], attempts_per_day=2)
+    assert again.attempt.passed and again.results == [True, True]
 
 
 def test_expired_certifications_do_not_count_and_reminders_are_sent_once(
