@@ -71,10 +71,10 @@ def _logo_bytes(logo: _Logo) -> int:
 
 
 # Keyed by the logo's content hash: a changed logo is a new key, never a stale hit.
-_LOGOS: ByteBoundedCache[_Logo] = ByteBoundedCache("pdf logo images", 32 * 2**20, _logo_bytes)
+_LOGOS: ByteBoundedCache[_Logo] = ByteBoundedCache("pdf logo images", 24 * 2**20, _logo_bytes)
 # The branding overlay (reportlab's output, text subset font included), keyed by everything
 # it is drawn from: logo hashes, rendered texts, colours, tracking URL, zones and page sizes.
-_OVERLAYS: ByteBoundedCache[bytes] = ByteBoundedCache("pdf branding overlays", 32 * 2**20, len)
+_OVERLAYS: ByteBoundedCache[bytes] = ByteBoundedCache("pdf branding overlays", 24 * 2**20, len)
 
 
 def _make_logo(data: bytes) -> _Logo:
