@@ -8,15 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from app.api.schemas import In, Out, PageQuery
+from app.api.schemas import Amount, In, Out, PageQuery
 from prm_domain.enums import DealStatus
 
-Money = Annotated[
-    decimal.Decimal,
-    Field(
-        ge=0, le=decimal.Decimal("999999999999.99"), decimal_places=2, description='e.g. "25000.00"'
-    ),
-]
+# The deal's value, as every amount: a decimal string ("25000.00"), never a JSON number.
+Money = Amount
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 

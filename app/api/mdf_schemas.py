@@ -4,13 +4,11 @@ JSON numbers: a number is a 422 (floats cannot hold money exactly)."""
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, Field
 
-from app.api.schemas import Id, In, Out, PageQuery
+from app.api.schemas import Amount, Id, In, Out, PageQuery
 from prm_domain.enums import (
     MdfActivity,
     MdfAllocationRule,
@@ -19,24 +17,6 @@ from prm_domain.enums import (
     MdfRequestStatus,
 )
 
-_AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
-
-
-def _amount(value: Any) -> decimal.Decimal:
-    if not isinstance(value, str):
-        raise ValueError('must be a decimal string like "1250.00", not a number')
-    if not _AMOUNT.match(value):
-        raise ValueError('must be a decimal string like "1250.00" (at most 2 decimal places)')
-    return decimal.Decimal(value)
-
-
-Amount = Annotated[
-    decimal.Decimal,
-    PlainValidator(_amount),
-    WithJsonSchema(
-        {"type": "string", "pattern": _AMOUNT.pattern, "examples": ["1250.00"]}, mode="validation"
-    ),
-]
 Text = Annotated[str, Field(max_length=4000)]
 Reason = Annotated[str, Field(max_length=1000)]
 

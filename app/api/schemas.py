@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from prm_domain.enums import (
     BusinessModel,
@@ -234,3 +235,24 @@ class AuditEventOut(Out):
     object_id: int | None
     partner_id: int | None
     changes: dict[str, object]
+
+
+# Money travels as a decimal string ("1250.00"), never as a JSON number: a number is a 422.
+_AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+
+
+def _amount(value: Any) -> decimal.Decimal:
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string like "1250.00", not a number')
+    if not _AMOUNT.match(value):
+        raise ValueError('must be a decimal string like "1250.00" (at most 2 decimal places)')
+    return decimal.Decimal(value)
+
+
+Amount = Annotated[
+    decimal.Decimal,
+    PlainValidator(_amount),
+    WithJsonSchema(
+        {"type": "string", "pattern": _AMOUNT.pattern, "examples": ["1250.00"]}, mode="validation"
+    ),
+]

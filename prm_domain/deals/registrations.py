@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,13 +36,20 @@ PARTNER_EDITABLE = frozenset({"products", "estimated_value", "expected_close", "
 MAX_VALUE = decimal.Decimal("999999999999.99")
 
 
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?")
+
+
 def _value(value: Any) -> decimal.Decimal:
-    if isinstance(value, bool | float):
+    # Money travels as a plain decimal string ("25000.00"), as in MDF: never a JSON number,
+    # an exponent ("1e5") or a special value.
+    if isinstance(value, decimal.Decimal):
+        value = str(value)
+    if not isinstance(value, str) or not _PLAIN_DECIMAL.fullmatch(value.strip()):
         raise validation.fail(
             "estimated_value", 'must be a decimal given as a string, e.g. "25000.00"'
         )
     try:
-        number = decimal.Decimal(value)
+        number = decimal.Decimal(value.strip())
     except (decimal.InvalidOperation, TypeError, ValueError):
         raise validation.fail("estimated_value", "must be a decimal number") from None
     if not number.is_finite() or not decimal.Decimal(0) <= number <= MAX_VALUE:

@@ -52,3 +52,17 @@ def test_periodic_jobs_set_intervals_of_known_jobs_only(
     monkeypatch.setenv("PERIODIC_JOBS", "cobrand.no_such_job=5")
     with pytest.raises(ValueError, match="no_such_job"):
         create_app({"REDIS_URL": None})
+
+
+def test_processes_starting_together_agree_on_one_complete_secret_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.config import _secret_key
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with ThreadPoolExecutor(16) as pool:
+        keys = set(pool.map(lambda _: _secret_key(tmp_path / "instance"), range(64)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in (tmp_path / "instance").iterdir()] == ["secret_key"]
