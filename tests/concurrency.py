@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prm_domain.database import make_engine, upgrade
@@ -64,10 +66,31 @@ def committed_postgres() -> Iterator[Committed]:
     )
     try:
         upgrade(engine)
+        _open_pool(engine, 60)
         yield Committed(engine, sessionmaker(bind=engine, expire_on_commit=False))
     finally:
         engine.dispose()
         drop_postgres_schema(schema)
+
+
+def _open_pool(engine: Engine, count: int, patience: float = 90.0) -> None:
+    """Open the pool's connections before any race starts: the threads then meet on the
+    database, not on connecting. Under pytest-xdist another worker may hold many of the
+    server's connections for a moment (a served app, a Celery worker): wait for them rather
+    than fail with "too many clients" in the middle of a race."""
+    deadline = time.monotonic() + patience
+    held = []
+    try:
+        while len(held) < count:
+            try:
+                held.append(engine.connect())
+            except OperationalError as exc:
+                if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        for connection in held:
+            connection.close()
 
 
 def in_parallel(n: int, work: Callable[[int], T]) -> list[T | BaseException]:
