@@ -52,21 +52,26 @@ class Committed:
         return add_user(s, role, email, partner_id, display_name=role.label)
 
 
+POOL = 70  # connections of a concurrency test's engine; more threads than this queue for one
+
+
 def committed_postgres() -> Iterator[Committed]:
     """For a fixture to ``yield from``: skips without TEST_DATABASE_URL, drops the schema after."""
     url = need_env("TEST_DATABASE_URL", "Postgres for real concurrent connections")
     schema = f"c_{uuid.uuid4().hex[:12]}"
-    # One connection per thread, all at once: the pool must not make them queue.
+    # One connection per thread (up to POOL of them), all open before the threads are released.
     postgres_engine(schema).dispose()  # creates the schema
     engine = make_engine(
         url,
         connect_args={"options": f"-c search_path={schema}"},
-        pool_size=60,
-        max_overflow=10,
+        # Opened in full before the race (_open_pool) and never more during it: a burst of
+        # new connections mid-race could meet another worker's and the server's limit.
+        pool_size=POOL,
+        max_overflow=0,
     )
     try:
         upgrade(engine)
-        _open_pool(engine, 60)
+        _open_pool(engine, POOL)
         yield Committed(engine, sessionmaker(bind=engine, expire_on_commit=False))
     finally:
         engine.dispose()
