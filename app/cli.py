@@ -22,9 +22,11 @@ def _migrate() -> None:
     upgrade(db.get_db().engine)
 
 
-def _demo() -> list[demo.DemoLogin]:
+def _demo(base_url: str) -> list[demo.DemoLogin]:
+    """Load the demo; ``base_url`` (where the portal answers) makes its published links absolute."""
+    base_url = current_app.config["PUBLIC_BASE_URL"] or base_url
     with db.get_db().sessionmaker() as session:
-        logins = demo.load(session, storage())
+        logins = demo.load(session, storage(), base_url)
         session.commit()
     return logins
 
@@ -60,7 +62,7 @@ def demo_command(scale: bool, partners: int, leads: int) -> None:
             click.echo("the size-up data set is already loaded")
         for name, count in report.counts.items():
             click.echo(f"{name}: {count:,}")
-    for login in _demo():
+    for login in _demo("http://127.0.0.1:5000"):
         click.echo(f"{login.role}: {login.email} / {login.password}")
 
 
@@ -107,16 +109,16 @@ def serve_command(host: str, port: int, no_demo: bool) -> None:
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     _migrate()
-    logins = [] if no_demo else _demo()
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise
         server = make_server(host, 0, app, threaded=True)  # the asked port is taken: any free one
+    url = f"http://{host}:{server.server_port}"
+    logins = [] if no_demo else _demo(url)
     if not app.config["REDIS_URL"]:
         start_in_process_beat(app)
-    url = f"http://{host}:{server.server_port}"
     click.echo(f"Cobrand is serving at {url}")
     for login in logins:
         click.echo(f"{login.role}: {login.email} / {login.password}")

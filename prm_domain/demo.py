@@ -397,7 +397,7 @@ def _load_channels(session: Session) -> None:
     session.flush()
 
 
-def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
+def load(session: Session, storage: Storage | None = None, base_url: str = "") -> list[DemoLogin]:
     """Create whatever of the demo is missing; return the logins to print.
 
     With ``storage``, also the brand kits (logos, contacts) and the library's assets.
@@ -447,7 +447,7 @@ def load(session: Session, storage: Storage | None = None) -> list[DemoLogin]:
         _load_items(session, staff_admin)
         from prm_domain.campaigns import demo as campaign_demo
 
-        campaign_demo.load(session, staff_admin)
+        campaign_demo.load(session, staff_admin, base_url)
         from prm_domain.mdf.demo import load_mdf
 
         load_mdf(session, storage)

@@ -110,6 +110,12 @@ def fill(
     if item.kind == CampaignItemKind.EMAIL:
         out["html"] = email_html(out["text"], brand)
         out["text"] = email_text(out["text"], brand)
+        if preview:
+            # Each recipient gets a link of their own when it is sent; the preview says so.
+            out["html"] = out["html"].replace(UNSUBSCRIBE_PLACEHOLDER, "#unsubscribe")
+            out["text"] = out["text"].replace(
+                UNSUBSCRIBE_PLACEHOLDER, "(each recipient's own unsubscribe link)"
+            )
     return out
 
 

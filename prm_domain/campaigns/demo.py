@@ -24,7 +24,8 @@ CONTACTS = (
 )
 
 
-def load(session: Session, vendor: User) -> None:
+def load(session: Session, vendor: User, base_url: str = "") -> None:
+    """The launched demo campaign; ``base_url`` makes its tracked links absolute."""
     if session.scalar(select(Campaign.id).where(Campaign.name == NAME)):
         return
     brochure = session.scalar(
@@ -96,4 +97,4 @@ def load(session: Session, vendor: User) -> None:
     )
     if enrolment is not None and enrolment.status == EnrolmentStatus.INVITED:
         # Links relative to the portal: the demo does not know the address it will be served at.
-        enrolments.approve(session, carla, enrolment.id, {}, "")
+        enrolments.approve(session, carla, enrolment.id, {}, base_url)

@@ -278,3 +278,13 @@ def test_duplicate_and_launch_rules(session: Session, world: dict[str, Any]) -> 
             {"kind": "social", "text": "x", "day": 1, "at": "2027-01-01T00:00:00Z"},
         )
     assert world["enrolment"].status == EnrolmentStatus.INVITED
+
+
+def test_the_email_preview_shows_no_unfilled_placeholder(
+    session: Session, world: dict[str, Any]
+) -> None:
+    partner, campaign = world["partner"], world["campaign"]
+    email = campaign.items[1]
+    preview = content.fill(session, partner, email, {}, BASE, preview=True)
+    assert "{{" not in preview["html"] + preview["text"]
+    assert "own unsubscribe link" in preview["text"]
