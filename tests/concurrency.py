@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +28,7 @@ from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import Role
 from prm_domain.models import Partner, User
 from tests import compile_cache
-from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.conftest import drop_postgres_schema
 from tests.migrated import migrated_sqlite
 from tests.requirements import need_env, unless
 from tests.seed import add_partner, add_tier, add_user
@@ -52,15 +52,15 @@ class Committed:
         return add_user(s, role, email, partner_id, display_name=role.label)
 
 
-POOL = 70  # connections of a concurrency test's engine; more threads than this queue for one
+POOL = 40  # connections of a concurrency test's engine; more threads than this queue for one
 
 
 def committed_postgres() -> Iterator[Committed]:
     """For a fixture to ``yield from``: skips without TEST_DATABASE_URL, drops the schema after."""
     url = need_env("TEST_DATABASE_URL", "Postgres for real concurrent connections")
     schema = f"c_{uuid.uuid4().hex[:12]}"
-    # One connection per thread (up to POOL of them), all open before the threads are released.
-    postgres_engine(schema).dispose()  # creates the schema
+    # One connection per thread (up to POOL of them), all open before the threads are released;
+    # opened first, so a moment when other workers hold the server's connections is waited out.
     engine = make_engine(
         url,
         connect_args={"options": f"-c search_path={schema}"},
@@ -69,16 +69,18 @@ def committed_postgres() -> Iterator[Committed]:
         pool_size=POOL,
         max_overflow=0,
     )
+    _open_pool(engine, POOL)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         upgrade(engine)
-        _open_pool(engine, POOL)
         yield Committed(engine, sessionmaker(bind=engine, expire_on_commit=False))
     finally:
         engine.dispose()
         drop_postgres_schema(schema)
 
 
-def _open_pool(engine: Engine, count: int, patience: float = 90.0) -> None:
+def _open_pool(engine: Engine, count: int, patience: float = 120.0) -> None:
     """Open the pool's connections before any race starts: the threads then meet on the
     database, not on connecting. Under pytest-xdist another worker may hold many of the
     server's connections for a moment (a served app, a Celery worker): wait for them rather
