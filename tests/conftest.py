@@ -56,6 +56,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parallel.longest_first(items)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Postgres connections opened from here on (this process's and its subprocesses') carry the
+    # test's name in pg_stat_activity.application_name: a connection left open names its owner.
+    parallel.label_postgres_connections(item.nodeid)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield

@@ -82,6 +82,12 @@ def group_of(item: pytest.Item) -> str | None:
     return None
 
 
+def label_postgres_connections(nodeid: str) -> None:
+    """libpq reads PGAPPNAME at each connect: worker and test, cut to Postgres's 63 bytes."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["PGAPPNAME"] = f"{worker} {nodeid.rsplit('/', 1)[-1]}"[:63]
+
+
 def add_group(item: pytest.Item) -> None:
     if group := group_of(item):
         item.add_marker(pytest.mark.xdist_group(group))

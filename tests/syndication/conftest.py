@@ -45,12 +45,29 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _buffered(wsgi_app: Any) -> Any:
+    """The app with each response body read into memory (and its iterable closed) before the
+    server writes it. Werkzeug's development server skips ``close()`` when the browser drops the
+    connection mid-response (a cancelled favicon, a navigation), which leaves a static file open
+    and fails the test that happens to be running with a ResourceWarning."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return app
+
+
 class LiveServer:
     """A WSGI app on a real socket in a daemon thread."""
 
     def __init__(self, wsgi_app: Any) -> None:
         self.server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler
+            "127.0.0.1", 0, _buffered(wsgi_app), threaded=True, request_handler=_QuietHandler
         )
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
