@@ -64,23 +64,24 @@ def _check(session: Session, fund: MdfFund, values: dict[str, Any]) -> dict[str,
         problems.update(exc.fields)
         description = ""
     starts, ends = values.get("starts_on"), values.get("ends_on")
+    period = f"must be within the fund's period, {fund.starts_on} to {fund.ends_on}"
     if not isinstance(starts, dt.date):
         problems["starts_on"] = "is required"
     elif not fund.starts_on <= starts <= fund.ends_on:
-        problems["starts_on"] = f"must be within the fund's period {fund.starts_on}..{fund.ends_on}"
+        problems["starts_on"] = period
     if not isinstance(ends, dt.date):
         problems["ends_on"] = "is required"
     elif isinstance(starts, dt.date) and ends < starts:
-        problems["ends_on"] = "must not be before starts_on"
+        problems["ends_on"] = "must not be before the first day"
     elif not fund.starts_on <= ends <= fund.ends_on:
-        problems["ends_on"] = f"must be within the fund's period {fund.starts_on}..{fund.ends_on}"
+        problems["ends_on"] = period
     total = _money(values.get("total_cost"), "total_cost", problems)
     requested = _money(values.get("requested_amount"), "requested_amount", problems)
     if total is not None and requested is not None and requested > total:
-        problems["requested_amount"] = "must not be more than total_cost"
+        problems["requested_amount"] = "must not be more than the total cost"
     for name in REQUIRED_BY_ACTIVITY[activity]:
         if values.get(name) is None:
-            problems[name] = f"is required for {activity.label.lower()}"
+            problems[name] = f"is needed for {activity.label.lower()} activities"
     leads = values.get("expected_leads")
     if leads is not None and (not isinstance(leads, int) or not 0 <= leads <= 10**7):
         problems["expected_leads"] = "must be a whole number, 0 or more"
