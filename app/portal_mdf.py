@@ -168,12 +168,25 @@ def _overview(
     claim_page = claims.list_claims(session, user, per_page=PER_PAGE)
     report = roi.roi_report(session, user)
     today = dt.date.today()
+    # Claims in progress settle their request: only requests still to claim are due.
+    in_progress = {
+        c.request_id
+        for c in claims.list_claims(session, user, per_page=200).items
+        if c.status not in (MdfClaimStatus.REJECTED,)
+    }
     due_soon = [
         r
         for r in requests.list_requests(
             session, user, status=MdfRequestStatus.APPROVED, per_page=200
         ).items
-        if r.claim_due_on <= today + dt.timedelta(days=30)
+        if r.claim_due_on <= today + dt.timedelta(days=30) and r.id not in in_progress
+    ]
+    # What waits for the partner's answer: claims the vendor asked about, requests sent back.
+    asked = [
+        *claims.list_claims(session, user, status=MdfClaimStatus.INFO_REQUESTED, per_page=50).items,
+        *requests.list_requests(
+            session, user, status=MdfRequestStatus.CHANGES_REQUESTED, per_page=50
+        ).items,
     ]
     vendor = access.has(user, Right.VIEW_ALL_PARTNERS)
     utilisation = []
@@ -212,6 +225,7 @@ def _overview(
         claims=claim_page.items,
         queue=[r for r in reqs.items if r.status in QUEUE] if vendor else [],
         due_soon=due_soon,
+        asked=asked if access.has(user, Right.REQUEST_MDF) else [],
         today=today,
         utilisation=utilisation,
         roi_type=_bars([(r.label, r.paid) for r in report.by_activity_type]),
@@ -231,12 +245,9 @@ def _overview(
     ), (422 if errors or above else 200)
 
 
-@bp.post("/mdf/requests")
-@login_required
-def request_create() -> Any:
-    form = request.form
-    values = {
-        "fund_id": _whole(form.get("fund_id", "")),
+def _request_values(form: Any) -> dict[str, Any]:
+    """What the request forms (new, changed) send, parsed; the domain checks it."""
+    return {
         "activity_type": form.get("activity_type", ""),
         "description": form.get("description", ""),
         "starts_on": _date(form.get("starts_on", "")),
@@ -247,6 +258,13 @@ def request_create() -> Any:
         "expected_pipeline": _amount(form.get("expected_pipeline", "")),
         "campaign_id": _whole(form.get("campaign_id", "")),
     }
+
+
+@bp.post("/mdf/requests")
+@login_required
+def request_create() -> Any:
+    form = request.form
+    values = {"fund_id": _whole(form.get("fund_id", "")), **_request_values(form)}
     try:
         req = requests.submit_request(db.session(), g.user, values)
     except ValidationError as exc:
@@ -274,6 +292,8 @@ def _request_page(
     answer_to: int | None = None,
     answer_form: Any = None,
     answer_errors: tuple[dict[str, str], list[str]] | None = None,
+    change_form: Any = None,
+    change_errors: tuple[dict[str, str], list[str]] | None = None,
 ) -> Any:
     """The request with its claims and timeline; a refused claim or answer comes back with
     what was typed and the reasons next to the fields (files must be chosen again: no browser
@@ -309,7 +329,7 @@ def _request_page(
         decidable=req.status in QUEUE,
         claim_status=MdfClaimStatus,
         today=dt.date.today(),
-        can_answer=access.can_answer_claim(g.user, req.partner_id),
+        can_answer=access.can_answer_mdf(g.user, req.partner_id),
         proofs_needed=" and ".join(what for what, _ in claims.REQUIRED_PROOFS[req.activity_type]),
         timeline=[_event(e) for e in events],
         claim_form=claim_form or {},
@@ -319,7 +339,29 @@ def _request_page(
         answer_form=answer_form or {},
         answer_errors=answer_errors[0] if answer_errors else {},
         answer_above=answer_errors[1] if answer_errors else [],
-    ), (422 if claim_errors or answer_errors else 200)
+        change_form=change_form or _typed(req),
+        change_errors=change_errors[0] if change_errors else {},
+        change_above=change_errors[1] if change_errors else [],
+        activities=list(MdfActivity),
+    ), (422 if claim_errors or answer_errors or change_errors else 200)
+
+
+def _typed(req: Any) -> dict[str, str]:
+    """A request's values as its form shows them."""
+    return {
+        k: "" if getattr(req, k) is None else str(getattr(req, k))
+        for k in (
+            "activity_type",
+            "description",
+            "starts_on",
+            "ends_on",
+            "total_cost",
+            "requested_amount",
+            "expected_leads",
+            "expected_pipeline",
+            "campaign_id",
+        )
+    }
 
 
 # The timeline in people's words (audit actions are the code's).
@@ -360,6 +402,25 @@ def _event(e: AuditEvent) -> dict[str, Any]:
         "actor": e.actor_email,
         "quote": changes.get("reason") or changes.get("note") or "",
     }
+
+
+@bp.post("/mdf/requests/<id:request_id>/resubmit")
+@login_required
+def request_resubmit(request_id: int) -> Any:
+    """The partner changes a request the vendor sent back and sends it again."""
+    session = db.session()
+    requests.get_request(session, g.user, request_id)  # another tenant's: 404 first
+    try:
+        requests.resubmit_request(session, g.user, request_id, _request_values(request.form))
+    except ValidationError as exc:
+        session.rollback()
+        return _request_page(request_id, change_form=request.form, change_errors=_form_errors(exc))
+    except Conflict as exc:
+        _refused(exc)
+    else:
+        session.commit()
+        flash("Request changed and sent to the vendor again.", "success")
+    return redirect(url_for("portal_mdf.request_detail", request_id=request_id))
 
 
 @bp.post("/mdf/requests/<id:request_id>/decision")

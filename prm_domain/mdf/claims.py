@@ -20,7 +20,7 @@ from prm_domain import audit, notifications, validation
 from prm_domain.access import (
     Area,
     Right,
-    ensure_can_answer_claim,
+    ensure_can_answer_mdf,
     ensure_visible,
     partner_scope,
     require,
@@ -409,7 +409,7 @@ def add_proofs(
     """The partner answers a request for information with more files; the claim is submitted
     again."""
     claim = get_claim(session, actor, claim_id)
-    ensure_can_answer_claim(actor, claim.partner_id)
+    ensure_can_answer_mdf(actor, claim.partner_id)
     if claim.status is not C.INFO_REQUESTED:
         raise Conflict("The vendor asks nothing on this claim: there is nothing to answer.")
     note = text("note", note, 4000, required=False, lines=True)

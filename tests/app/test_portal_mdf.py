@@ -32,6 +32,7 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/mdf/requests/<id:request_id>/claims", "POST"),
     ("/mdf/claims/<id:claim_id>/decision", "POST"),
     ("/mdf/claims/<id:claim_id>/answer", "POST"),
+    ("/mdf/requests/<id:request_id>/resubmit", "POST"),
 ]
 
 
@@ -101,6 +102,9 @@ def test_another_organisation_gets_404_and_changes_nothing(
             f"/mdf/claims/{cid}/answer",
             {"note": "mine", "proof": [(io.BytesIO(png()), "p.png")]},
             content_type="multipart/form-data",
+        ),
+        CROSS_TENANT_CASES[5]: lambda: post_form(
+            client, f"/mdf/requests/{rid}/resubmit", {"description": "mine"}
         ),
     }
     sign_in_as(world["stranger"])
@@ -200,6 +204,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(
         "portal_mdf.request_decide": ("vendor", f"/mdf/requests/{rid}/decision"),
         "portal_mdf.claim_decide": ("vendor", f"/mdf/claims/{cid}/decision"),
         "portal_mdf.claim_answer": ("admin", f"/mdf/claims/{cid}/answer"),
+        "portal_mdf.request_resubmit": ("admin", f"/mdf/requests/{rid}/resubmit"),
     }
     posts = {
         rule.endpoint
@@ -360,3 +365,48 @@ def test_refused_forms_keep_what_was_typed_and_say_why_in_words(
 
 def _field_errors(page: str) -> list[str]:
     return re.findall(r'<span class="field-error">([^<]*)</span>', page)
+
+
+def test_partner_changes_a_request_the_vendor_sent_back(
+    client: Any, sign_in_as: Any, session: Session, world: dict[str, Any]
+) -> None:
+    req = requests.submit_request(
+        session, world["admin"], request_values(world["fund"].id, **world["day"])
+    )
+    requests.request_changes(session, world["vendor"], req.id, "Split the catering out.")
+    session.commit()
+    sign_in_as(world["admin"])
+    page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
+    assert "The vendor asks for changes:" in page and "Split the catering out." in page
+    assert ">Customer day</textarea>" in page  # the form shows the request as it is
+    before = snapshot(session)
+    typed = {
+        "activity_type": "event",
+        "description": "Customer day without catering",
+        "starts_on": str(world["day"]["starts_on"]),
+        "ends_on": str(world["day"]["ends_on"]),
+        "total_cost": "1500.00",
+        "requested_amount": "800.00",
+        "expected_leads": "",
+    }
+    r = post_form(client, f"/mdf/requests/{req.id}/resubmit", typed)
+    assert r.status_code == 422 and snapshot(session) == before
+    page = r.get_data(as_text=True)
+    assert _field_errors(page) == ["The expected number of leads is needed for event activities."]
+    assert ">Customer day without catering</textarea>" in page and 'value="800.00"' in page
+    r = post_form(client, f"/mdf/requests/{req.id}/resubmit", typed | {"expected_leads": "25"})
+    assert r.status_code == 302
+    session.expire_all()
+    changed = session.get(MdfRequest, req.id)
+    assert changed.status is MdfRequestStatus.SUBMITTED
+    assert changed.requested_amount == Decimal("800.00") and changed.expected_leads == 25
+    page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
+    assert "Request sent again, changed" in page and "/resubmit" not in page
+    # The vendor cannot send it on the partner's behalf.
+    requests.request_changes(session, world["vendor"], req.id, "And the dates?")
+    session.commit()
+    sign_in_as(world["vendor"])
+    page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
+    assert "Waiting for the partner" in page and "/resubmit" not in page
+    r = post_form(client, f"/mdf/requests/{req.id}/resubmit", typed)
+    assert r.status_code == 403
