@@ -77,7 +77,8 @@ def submit(page: Any, form: Any, button: str) -> None:
 
 
 def overflowing(page: Any) -> list[str]:
-    """Charts or cards wider than what holds them, and a page wider than the window."""
+    """Charts or cards wider than what holds them, chart text cut off or too small to read,
+    and a page wider than the window."""
     return page.evaluate(
         """() => {
           const bad = [];
@@ -89,6 +90,14 @@ def overflowing(page: Any) -> list[str]:
             if (box.right > outer.right + 0.5 || box.left < outer.left - 0.5)
               bad.push(`${svg.tagName} ${box.left}-${box.right} in ${outer.left}-${outer.right}`);
             if (box.right > window.innerWidth) bad.push(svg.tagName + ' beyond the window');
+          }
+          for (const svg of document.querySelectorAll('.mdf-chart svg')) {
+            const box = svg.getBoundingClientRect();
+            for (const t of svg.querySelectorAll('text')) {
+              const r = t.getBoundingClientRect();
+              if (r.right > box.right + 0.5) bad.push(`text "${t.textContent}" cut off`);
+              if (r.height < 10) bad.push(`text "${t.textContent}" ${r.height}px high`);
+            }
           }
           return bad;
         }"""
@@ -109,7 +118,7 @@ def test_request_claim_question_answer_approval_payment(
     ask.locator("textarea[name=description]").fill("Customer day in Innsbruck")
     ask.locator("input[name=starts_on]").fill(str(TODAY - dt.timedelta(days=3)))
     ask.locator("input[name=ends_on]").fill(str(TODAY - dt.timedelta(days=2)))
-    ask.locator("input[name=total_cost]").fill("3000.00")
+    ask.locator("input[name=total_cost]").fill("8000.00")
     ask.locator("input[name=requested_amount]").fill("6000.00")
     ask.locator("input[name=expected_leads]").fill("30")
     submit(partner, ask, "Send request")
@@ -121,6 +130,7 @@ def test_request_claim_question_answer_approval_payment(
     assert partner.input_value("input[name=expected_leads]") == "30"
     assert partner.input_value("select[name=activity_type]") == "event"
     screenshot(partner, "mdf-request-refused", full_page=True)
+    partner.fill("input[name=total_cost]", "3000.00")
     partner.fill("input[name=requested_amount]", "1500.00")
     submit(partner, partner.locator("form[action$='/mdf/requests#ask']"), "Send request")
     assert "/mdf/requests/" in partner.url
@@ -216,7 +226,8 @@ def test_request_claim_question_answer_approval_payment(
     assert "“The venue invoice is attached.”" in steps[4] and "1 file" in steps[4]
     assert not any("_" in s or "mdf" in s for s in steps), steps
     screenshot(partner, "mdf-request-paid", full_page=True)
-    assert partner.errors == [] and vendor.errors == []
+    # The refused request answered 422, which Chromium logs; nothing else went wrong.
+    assert [e for e in partner.errors if "422" not in e] == [] and vendor.errors == []
 
 
 @pytest.mark.parametrize("width", [360, 1280])
