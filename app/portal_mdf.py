@@ -215,7 +215,24 @@ def _overview(
                     ),
                 }
             )
-    partner_ids = {b.partner_id for b in balances} | {r.partner_id for r in reqs.items}
+    # The queue is every request waiting for a decision (the table's filter on the activity
+    # applies), not just those on the table's page.
+    queue = (
+        [
+            r
+            for waiting in QUEUE
+            for r in requests.list_requests(
+                session, user, status=waiting, activity_type=activity, per_page=100
+            ).items
+        ]
+        if vendor
+        else []
+    )
+    partner_ids = (
+        {b.partner_id for b in balances}
+        | {r.partner_id for r in reqs.items}
+        | {r.partner_id for r in queue}
+    )
     return render_template(
         "mdf/overview.html",
         vendor=vendor,
@@ -223,7 +240,9 @@ def _overview(
         funds=fund_by_id,
         page=reqs,
         claims=claim_page.items,
-        queue=[r for r in reqs.items if r.status in QUEUE] if vendor else [],
+        queue=queue,
+        roi_partner=_bars([(r.label, r.paid) for r in report.by_partner]) if vendor else [],
+        roi_tier=_bars([(r.label, r.paid) for r in report.by_tier]) if vendor else [],
         due_soon=due_soon,
         asked=asked if access.has(user, Right.REQUEST_MDF) else [],
         today=today,

@@ -175,6 +175,13 @@ def test_vendor_queue_decisions_and_payment(
     sign_in_as(world["vendor"])
     page = client.get("/mdf").get_data(as_text=True)
     assert "Approval queue" in page and f"#{req2.id}" in page and "Utilisation" in page
+    assert "Paid per partner" in page and "Paid per tier" in page
+    # The queue is every request waiting, whatever page or status the table below shows.
+    filtered = client.get("/mdf?status=paid").get_data(as_text=True)
+    queue = filtered.split("Approval queue", 1)[1].split("<h2>Requests</h2>", 1)[0]
+    assert f">#{req2.id}</a>" in queue
+    other = client.get("/mdf?activity_type=webinar").get_data(as_text=True)
+    assert f">#{req2.id}</a>" not in other.split("Approval queue", 1)[1].split("<h2>", 1)[0]
     post_form(
         client,
         f"/mdf/requests/{req2.id}/decision",

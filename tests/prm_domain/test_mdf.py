@@ -386,3 +386,26 @@ def test_questions_reach_the_partner_and_only_it_answers(
     claims.add_proofs(session, world.admin, storage, claim.id, invoice)
     claims.approve_claim(session, world.vendor, claim.id)
     assert _balances(session, world)["claimed"] == Decimal("700.00")
+
+
+def test_no_claim_due_reminder_while_a_claim_is_in_progress(
+    session: Session, world: MdfWorld, storage: LocalStorage
+) -> None:
+    from prm_domain.mdf import reminders
+
+    req = requests.submit_request(session, world.admin, request_values(world.fund.id))
+    requests.approve_request(session, world.vendor, req.id)
+    claim = claims.submit_claim(
+        session,
+        world.admin,
+        storage,
+        {"request_id": req.id, "amount": Decimal("10.00"), "actual_cost": Decimal("10.00")},
+        event_proofs(),
+        TODAY,
+    )
+    claims.request_info(session, world.vendor, claim.id, "Which venue?")
+    day = req.claim_due_on - dt.timedelta(days=3)
+    assert reminders.remind(session, day) == 0  # the question has its own notification
+    claims.add_proofs(session, world.admin, storage, claim.id, [ProofFile("v.png", png())])
+    claims.reject_claim(session, world.vendor, claim.id, "Not our event.")
+    assert reminders.remind(session, day) == 1  # rejected: the partner may claim again
