@@ -268,6 +268,8 @@ class MdfClaimStatus(StrEnum):
 
     @property
     def label(self) -> str:
+        if self is MdfClaimStatus.INFO_REQUESTED:
+            return "More information requested"
         return self.value.replace("_", " ").capitalize()
 
 

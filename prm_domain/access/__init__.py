@@ -54,6 +54,7 @@ from prm_domain.access.leads import (
     lead_scope,
     notification_scope,
 )
+from prm_domain.access.mdf import can_answer_mdf, ensure_can_answer_mdf
 from prm_domain.access.rights import (
     PARTNER_PROFILE_FIELDS,
     PROPOSABLE_PARTNER_FIELDS,
@@ -115,6 +116,7 @@ __all__ = [
     "asset_visible_to",
     "asset_visible_to_partner",
     "assets_visible_where",
+    "can_answer_mdf",
     "can_assign_leads",
     "can_claim_leads",
     "can_edit_brand",
@@ -128,6 +130,7 @@ __all__ = [
     "deal_scope",
     "dpa_signed",
     "embeds_served_for",
+    "ensure_can_answer_mdf",
     "ensure_can_answer_offer",
     "ensure_can_assign_leads",
     "ensure_can_check_deals",

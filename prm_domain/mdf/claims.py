@@ -13,17 +13,24 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select, update
+from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import audit, validation
-from prm_domain.access import Area, Right, ensure_visible, partner_scope, require
+from prm_domain import audit, notifications, validation
+from prm_domain.access import (
+    Area,
+    Right,
+    ensure_can_answer_mdf,
+    ensure_visible,
+    partner_scope,
+    require,
+)
 from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfRequestStatus
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.mdf import ledger
 from prm_domain.mdf.funds import _money, allocation_of, text
 from prm_domain.mdf.requests import get_request
-from prm_domain.models import MdfClaim, MdfFund, MdfProof, MdfRequest, User
+from prm_domain.models import AuditEvent, MdfClaim, MdfFund, MdfProof, MdfRequest, User
 from prm_domain.pagination import Page, paginate
 from prm_domain.storage import Storage
 
@@ -111,7 +118,9 @@ def _check_proofs(activity: MdfActivity, proofs: list[ProofFile]) -> list[tuple[
             if not any(media in kinds for _, media in typed)
         ]
         if missing:
-            problems["proof"] = f"a {activity.label.lower()} claim needs " + " and ".join(missing)
+            problems["proof"] = (
+                f"claims for {activity.label.lower()} activities need " + " and ".join(missing)
+            )
     if problems:
         raise ValidationError.for_fields(problems)
     return typed
@@ -128,7 +137,7 @@ def _move(
     )
     session.expire(claim)
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"This claim is {claim.status.label.lower()}: it cannot be {what}.")
+        raise Conflict(f"The claim's status is {claim.status.label.lower()}: it cannot be {what}.")
 
 
 def submit_claim(
@@ -168,12 +177,15 @@ def submit_claim(
         problems["amount"] = f"is more than the approved amount of {committed}"
         problems["available"] = str(committed)
     elif amount is not None and actual is not None and amount > actual:
-        problems["amount"] = "must not be more than actual_cost"
+        problems["amount"] = "must not be more than the actual cost"
     try:
         results = text("results", values.get("results"), 4000, required=False, lines=True)
     except ValidationError as exc:
         problems.update(exc.fields)
         results = ""
+    leads = values.get("leads_reported")
+    if leads is not None and (not isinstance(leads, int) or not 0 <= leads <= 10**7):
+        problems["leads_reported"] = "must be a whole number, 0 or more"
     if problems:
         raise ValidationError.for_fields(problems)
     typed = _check_proofs(req.activity_type, proofs)
@@ -184,7 +196,7 @@ def submit_claim(
         amount=amount,
         actual_cost=actual,
         results=results,
-        leads_reported=values.get("leads_reported"),
+        leads_reported=leads,
         status=C.SUBMITTED,
         created_by_id=actor.id,
     )
@@ -344,7 +356,28 @@ def reject_claim(session: Session, actor: User, claim_id: int, reason: str) -> M
 
 
 def request_info(session: Session, actor: User, claim_id: int, reason: str) -> MdfClaim:
-    return _decide(session, actor, claim_id, reason, C.INFO_REQUESTED, "sent back")
+    """The vendor's question goes to the partner's admins as a notification (one per question)."""
+    claim = _decide(session, actor, claim_id, reason, C.INFO_REQUESTED, "sent back")
+    asked = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.object_type == "mdf_claim",
+            AuditEvent.object_id == claim.id,
+            AuditEvent.action == "mdf_claim.info_requested",
+        )
+    )
+    notifications.notify_user(
+        session,
+        partner_id=claim.partner_id,
+        user_id=None,
+        kind="mdf",
+        text=f"The vendor asks for more information on MDF claim #{claim.id}: "
+        f"{claim.decision_reason}",
+        link=f"/mdf/requests/{claim.request_id}#claim-{claim.id}",
+        dedupe_key=f"mdf-claim-info:{claim.id}:{asked}",
+    )
+    return claim
 
 
 def _decide(
@@ -376,11 +409,12 @@ def add_proofs(
     """The partner answers a request for information with more files; the claim is submitted
     again."""
     claim = get_claim(session, actor, claim_id)
-    require(actor, Right.REQUEST_MDF)
+    ensure_can_answer_mdf(actor, claim.partner_id)
     if claim.status is not C.INFO_REQUESTED:
-        raise Conflict(f"This claim is {claim.status.label.lower()}: no information was asked.")
+        raise Conflict("The vendor asks nothing on this claim: there is nothing to answer.")
+    note = text("note", note, 4000, required=False, lines=True)
     if not proofs:
-        raise ValidationError.for_fields({"proof": "send at least one file"})
+        raise ValidationError.for_fields({"proof": "add at least one file"})
     typed = _check_proofs(MdfActivity.OTHER, proofs)
     for proof, media in typed:
         session.add(
@@ -393,7 +427,6 @@ def add_proofs(
                 size=len(proof.data),
             )
         )
-    note = text("note", note, 4000, required=False, lines=True)
     results = (claim.results + ("\n" + note if note else ""))[:4000]
     _move(session, claim, (C.INFO_REQUESTED,), C.SUBMITTED, "resubmitted", results=results)
     audit.record(
@@ -401,7 +434,7 @@ def add_proofs(
         actor,
         "mdf_claim.resubmitted",
         claim,
-        {"proofs": len(typed)},
+        {"proofs": len(typed), "note": note},
         partner_id=claim.partner_id,
     )
     return claim

@@ -40,11 +40,9 @@ def _notify(session: Session, partner_id: int, key: str, text: str, link: str) -
 
 def remind(session: Session, today: dt.date) -> int:
     sent = 0
-    claimed = select(MdfClaim.request_id).where(
-        MdfClaim.status.in_(
-            [MdfClaimStatus.SUBMITTED, MdfClaimStatus.APPROVED, MdfClaimStatus.PAID]
-        )
-    )
+    # A claim in progress (the vendor's question included: it was asked by its own
+    # notification) settles the request: no deadline reminder for it.
+    claimed = select(MdfClaim.request_id).where(MdfClaim.status != MdfClaimStatus.REJECTED)
     due = session.scalars(
         select(MdfRequest).where(
             MdfRequest.status == MdfRequestStatus.APPROVED,

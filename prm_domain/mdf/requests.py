@@ -10,16 +10,23 @@ import datetime as dt
 import decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select, update
+from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import audit
-from prm_domain.access import Area, Right, ensure_visible, partner_scope, require
+from prm_domain import audit, notifications
+from prm_domain.access import (
+    Area,
+    Right,
+    ensure_can_answer_mdf,
+    ensure_visible,
+    partner_scope,
+    require,
+)
 from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfRequestStatus
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from prm_domain.mdf import ledger
 from prm_domain.mdf.funds import _get, _money, allocation_of, text
-from prm_domain.models import MdfClaim, MdfFund, MdfRequest, User
+from prm_domain.models import AuditEvent, MdfClaim, MdfFund, MdfRequest, User
 from prm_domain.pagination import Page, paginate
 
 S = MdfRequestStatus
@@ -64,23 +71,24 @@ def _check(session: Session, fund: MdfFund, values: dict[str, Any]) -> dict[str,
         problems.update(exc.fields)
         description = ""
     starts, ends = values.get("starts_on"), values.get("ends_on")
+    period = f"must be within the fund's period, {fund.starts_on} to {fund.ends_on}"
     if not isinstance(starts, dt.date):
         problems["starts_on"] = "is required"
     elif not fund.starts_on <= starts <= fund.ends_on:
-        problems["starts_on"] = f"must be within the fund's period {fund.starts_on}..{fund.ends_on}"
+        problems["starts_on"] = period
     if not isinstance(ends, dt.date):
         problems["ends_on"] = "is required"
     elif isinstance(starts, dt.date) and ends < starts:
-        problems["ends_on"] = "must not be before starts_on"
+        problems["ends_on"] = "must not be before the first day"
     elif not fund.starts_on <= ends <= fund.ends_on:
-        problems["ends_on"] = f"must be within the fund's period {fund.starts_on}..{fund.ends_on}"
+        problems["ends_on"] = period
     total = _money(values.get("total_cost"), "total_cost", problems)
     requested = _money(values.get("requested_amount"), "requested_amount", problems)
     if total is not None and requested is not None and requested > total:
-        problems["requested_amount"] = "must not be more than total_cost"
+        problems["requested_amount"] = "must not be more than the total cost"
     for name in REQUIRED_BY_ACTIVITY[activity]:
         if values.get(name) is None:
-            problems[name] = f"is required for {activity.label.lower()}"
+            problems[name] = f"is needed for {activity.label.lower()} activities"
     leads = values.get("expected_leads")
     if leads is not None and (not isinstance(leads, int) or not 0 <= leads <= 10**7):
         problems["expected_leads"] = "must be a whole number, 0 or more"
@@ -150,7 +158,7 @@ def resubmit_request(
 ) -> MdfRequest:
     """After the vendor asked for changes: the partner sends the request again, changed."""
     req = get_request(session, actor, request_id)
-    require(actor, Right.REQUEST_MDF)
+    ensure_can_answer_mdf(actor, req.partner_id, "Request")
     fund = session.get(MdfFund, req.fund_id)
     assert fund is not None
     clean = _check(session, fund, {**_values_of(req), **values})
@@ -312,7 +320,27 @@ def reject_request(session: Session, actor: User, request_id: int, reason: str) 
 
 
 def request_changes(session: Session, actor: User, request_id: int, reason: str) -> MdfRequest:
-    return _decide(session, actor, request_id, reason, S.CHANGES_REQUESTED, "sent back")
+    """The vendor's wish goes to the partner's admins as a notification (one per wish)."""
+    req = _decide(session, actor, request_id, reason, S.CHANGES_REQUESTED, "sent back")
+    asked = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.object_type == "mdf_request",
+            AuditEvent.object_id == req.id,
+            AuditEvent.action == "mdf_request.changes_requested",
+        )
+    )
+    notifications.notify_user(
+        session,
+        partner_id=req.partner_id,
+        user_id=None,
+        kind="mdf",
+        text=f"The vendor asks for changes to MDF request #{req.id}: {req.decision_reason}",
+        link=f"/mdf/requests/{req.id}#changes",
+        dedupe_key=f"mdf-request-changes:{req.id}:{asked}",
+    )
+    return req
 
 
 def _decide(

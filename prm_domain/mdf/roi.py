@@ -6,8 +6,8 @@ both days included), and its page carried ``utm_campaign=mdf-<request id>`` or, 
 that names a campaign, ``utm_campaign=campaign-<campaign id>`` (the tracked link or embed page
 the partner used for the activity).
 
-Deals (pipeline, closed-won revenue) come from the deals feature, built separately:
-:func:`deal_figures_for_request` is the one seam and returns zero until it is wired.
+Deals (pipeline, closed-won revenue): :func:`deal_figures_for_request`, the registrations the
+request's attributed leads converted into.
 """
 
 from __future__ import annotations

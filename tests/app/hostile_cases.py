@@ -972,6 +972,30 @@ CASES: dict[tuple[str, str], Case] = {
         "form",
         lambda w: {"decision": "pay", "reference": "R-1", "paid_on": "2026-06-01", "reason": "w"},
     ),
+    ("/mdf/requests/<id:request_id>/resubmit", "POST"): Case(
+        "admin",
+        lambda w: f"/mdf/requests/{w.mdf_submitted}/resubmit",
+        "form",
+        lambda w: {
+            "activity_type": "webinar",
+            "description": "Walk webinar, changed",
+            "starts_on": str(MDF_DAY),
+            "ends_on": str(MDF_DAY),
+            "total_cost": "20.00",
+            "requested_amount": "10.00",
+            "expected_leads": "5",
+            "expected_pipeline": "100.00",
+            "campaign_id": "7",
+        },
+    ),
+    ("/mdf/claims/<id:claim_id>/answer", "POST"): Case(
+        "admin",
+        lambda w: f"/mdf/claims/{w.mdf_claim}/answer",
+        "form",
+        lambda w: {"note": "The invoice is attached."},
+        upload=lambda: png(8, 8),
+        file_field="proof",
+    ),
     # -- training and onboarding ----------------------------------------------------------------
     ("/training/courses/<id:course_id>/quiz", "POST"): Case(
         "admin", lambda w: f"/training/courses/{w.course}/quiz", "form", lambda w: {"q0": "1"}

@@ -213,7 +213,7 @@ def test_roi_counts_leads_tagged_for_the_activity(mdf: dict[str, Any], session: 
     report = admin.get("/api/v1/mdf/roi").get_json()
     (row,) = report["activities"]
     assert (row["leads"], row["paid"], row["cost_per_lead"]) == (2, "400.00", "200.00")
-    assert row["closed_won"] == "0.00"  # deals are not wired yet (roi.deal_figures_for_request)
+    assert row["closed_won"] == "0.00"  # no lead became a deal (see test_cross_feature.py)
     assert mdf["stranger"].get("/api/v1/mdf/roi").get_json()["activities"] == []
     assert Decimal(report["by_quarter"][0]["paid"]) == Decimal("400.00")
 
@@ -227,3 +227,31 @@ def test_daily_job_is_a_periodic_task(app: Any, mdf: dict[str, Any]) -> None:
         assert future is not None
         lapsed, expired, reminded = future.result(timeout=30)
     assert (lapsed, expired) == (0, 0) and reminded >= 0
+
+
+def test_more_information_answered_with_files_over_the_api(mdf: dict[str, Any]) -> None:
+    admin, vendor = mdf["admin"], mdf["vendor"]
+    rid = admin.post("/api/v1/mdf/requests", _request(mdf)).get_json()["id"]
+    vendor.post(f"/api/v1/mdf/requests/{rid}/approve", {})
+    cid = _claim(admin, rid).get_json()["id"]
+    asked = vendor.post(f"/api/v1/mdf/claims/{cid}/request-info", {"reason": "The invoice?"})
+    assert asked.status_code == 200 and asked.get_json()["status"] == "info_requested"
+
+    def answer(api: Any, name: str, key: str) -> Any:
+        return api.client.post(
+            f"/api/v1/mdf/claims/{cid}/proofs",
+            data={"note": "Attached.", "proof": [(io.BytesIO(png()), name)]},
+            headers={**api.headers, "Idempotency-Key": key},
+            content_type="multipart/form-data",
+        )
+
+    assert answer(vendor, "v.png", "v1").status_code == 403  # never on the partner's behalf
+    first = answer(admin, "invoice.png", "a1")
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["status"] == "submitted"
+    assert [p["filename"] for p in first.get_json()["proofs"]][-1] == "invoice.png"
+    replay = answer(admin, "invoice.png", "a1")
+    assert (replay.status_code, replay.get_json()) == (200, first.get_json())
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert answer(admin, "again.png", "a2").status_code == 409  # nothing is asked any more
+    assert vendor.post(f"/api/v1/mdf/claims/{cid}/approve", {}).status_code == 200

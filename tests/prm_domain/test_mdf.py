@@ -328,16 +328,84 @@ def test_demo_has_every_state_and_loads_once(
     monkeypatch.setattr("prm_domain.users.hash_password", lambda _plain: password_hash)
     demo.load(session)
     storage = LocalStorage(tmp_path / "files")
-    load_mdf(session, storage)
-    load_mdf(session, storage)
-    states = set(session.scalars(select(MdfRequest.status)))
-    assert states >= {s for s in MdfRequestStatus if s is not MdfRequestStatus.LAPSED}
-    assert set(session.scalars(select(MdfClaim.status))) >= {
-        MdfClaimStatus.SUBMITTED,
-        MdfClaimStatus.APPROVED,
-        MdfClaimStatus.PAID,
-    }
+    # Late in the year, as most days are: the lapsed request needs 80 days of the fund behind.
+    day = dt.date(dt.date.today().year, 9, 1)
+    load_mdf(session, storage, day)
+    load_mdf(session, storage, day)
+    assert set(session.scalars(select(MdfRequest.status))) == set(MdfRequestStatus)
+    assert set(session.scalars(select(MdfClaim.status))) == set(MdfClaimStatus)
     partners = session.scalar(select(func.count()).select_from(Partner))
     assert session.scalar(select(func.count()).select_from(MdfAllocation)) == partners
     paid = session.scalars(select(MdfClaim).where(MdfClaim.status == MdfClaimStatus.PAID)).one()
     assert storage.exists(claims.proofs_of(session, paid)[0].key)
+
+
+def test_questions_reach_the_partner_and_only_it_answers(
+    session: Session, world: MdfWorld, storage: LocalStorage
+) -> None:
+    from prm_domain import notifications
+    from prm_domain.enums import MdfClaimStatus
+
+    req = requests.submit_request(session, world.admin, request_values(world.fund.id))
+    requests.request_changes(session, world.channel, req.id, "Split the catering out.")
+    with pytest.raises(PermissionDenied):  # the vendor never answers for the partner
+        requests.resubmit_request(session, world.vendor, req.id, {"description": "x"})
+    with pytest.raises(NotFound):  # another partner does not learn it exists
+        requests.resubmit_request(session, world.other_admin, req.id, {"description": "x"})
+    requests.resubmit_request(session, world.admin, req.id, {"description": "No catering"})
+    requests.approve_request(session, world.channel, req.id)
+    claim = claims.submit_claim(
+        session,
+        world.admin,
+        storage,
+        {"request_id": req.id, "amount": Decimal("700.00"), "actual_cost": Decimal("1900.00")},
+        event_proofs(),
+        TODAY,
+    )
+    claims.request_info(session, world.channel, claim.id, "Please add the venue invoice.")
+    texts = [n.text for n in notifications.unread(session, world.admin, limit=10)]
+    assert any("changes" in t and "Split the catering out." in t for t in texts), texts
+    assert any(f"#{claim.id}" in t and "venue invoice" in t for t in texts), texts
+    invoice = [ProofFile("invoice.png", png())]
+    with pytest.raises(PermissionDenied):
+        claims.add_proofs(session, world.vendor, storage, claim.id, invoice)
+    with pytest.raises(NotFound):
+        claims.add_proofs(session, world.other_admin, storage, claim.id, invoice)
+    with pytest.raises(ValidationError) as refused:
+        claims.add_proofs(session, world.admin, storage, claim.id, [], "no file")
+    assert refused.value.fields == {"proof": "add at least one file"}
+    claims.add_proofs(session, world.admin, storage, claim.id, invoice, "Attached.")
+    assert claim.status is MdfClaimStatus.SUBMITTED and claim.results.endswith("Attached.")
+    assert [p.filename for p in claims.proofs_of(session, claim)][-1] == "invoice.png"
+    with pytest.raises(Conflict):  # answered: nothing is asked any more
+        claims.add_proofs(session, world.admin, storage, claim.id, invoice)
+    # Asked again: a second notification (one per question, not one per claim).
+    claims.request_info(session, world.channel, claim.id, "And the catering bill?")
+    texts = [n.text for n in notifications.unread(session, world.admin, limit=10)]
+    assert sum(f"claim #{claim.id}:" in t for t in texts) == 2, texts
+    claims.add_proofs(session, world.admin, storage, claim.id, invoice)
+    claims.approve_claim(session, world.vendor, claim.id)
+    assert _balances(session, world)["claimed"] == Decimal("700.00")
+
+
+def test_no_claim_due_reminder_while_a_claim_is_in_progress(
+    session: Session, world: MdfWorld, storage: LocalStorage
+) -> None:
+    from prm_domain.mdf import reminders
+
+    req = requests.submit_request(session, world.admin, request_values(world.fund.id))
+    requests.approve_request(session, world.vendor, req.id)
+    claim = claims.submit_claim(
+        session,
+        world.admin,
+        storage,
+        {"request_id": req.id, "amount": Decimal("10.00"), "actual_cost": Decimal("10.00")},
+        event_proofs(),
+        TODAY,
+    )
+    claims.request_info(session, world.vendor, claim.id, "Which venue?")
+    day = req.claim_due_on - dt.timedelta(days=3)
+    assert reminders.remind(session, day) == 0  # the question has its own notification
+    claims.add_proofs(session, world.admin, storage, claim.id, [ProofFile("v.png", png())])
+    claims.reject_claim(session, world.vendor, claim.id, "Not our event.")
+    assert reminders.remind(session, day) == 1  # rejected: the partner may claim again
