@@ -213,7 +213,7 @@ def _describe(exc: Exception) -> str:
 
 def _finish(storage: Storage, job: RenderJob) -> None:
     if job.results:
-        job.result_key = _zip(storage, job.results)
+        job.result_key = write_zip(storage, job.results)
         job.status = JobStatus.DONE
     else:
         job.status = JobStatus.FAILED
@@ -230,7 +230,7 @@ def fail(session: Session, job_id: int, reason: str) -> None:
         session.flush()
 
 
-def _zip(storage: Storage, results: list[Any]) -> str:
+def write_zip(storage: Storage, results: list[Any]) -> str:
     """Write the zip to a spooled file (on disk past a few megabytes), copying each render
     from the store in chunks, then store it by streaming: memory stays bounded however many
     partners the job has. Returns the zip's storage key."""
