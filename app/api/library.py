@@ -504,7 +504,7 @@ def get_job(job_id: int) -> JobOut:
     bp,
     "/jobs/<id:job_id>/download",
     "GET",
-    summary="The finished job's zip",
+    summary="The finished job's zip (streamed, or a 302 to a short-lived file-store address)",
     tag="jobs",
     produces=("application/zip",),
 )

@@ -121,11 +121,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             subprocess.run(
                 procfile["release"], shell=True, cwd=ROOT, env=env, check=True, timeout=120
             )
-            subprocess.run(
-                "cobrand demo", shell=True, cwd=ROOT, env=env, check=True, timeout=180,
-                capture_output=True,
-            )  # fmt: skip
             # Web "a" redirects downloads to the bucket; web "b" streams them through itself.
+            # The processes boot while the demo loads.
             for name, presign in (("web-a", "300"), ("web-b", "0")):
                 port = _free_port()
                 web = re.sub(r"\$\{PORT:-\d+\}", str(port), procfile["web"])
@@ -134,9 +131,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             for name in ("worker-1", "worker-2"):
                 quick = " --without-gossip --without-mingle --without-heartbeat"
                 start(name, f"{procfile['worker']} -n {name}@%h{quick}")
+            subprocess.run(
+                "cobrand demo", shell=True, cwd=ROOT, env=env, check=True, timeout=180,
+                capture_output=True,
+            )  # fmt: skip
             for name in ("web-a", "web-b"):
                 deadline = time.monotonic() + 90
                 while _ready(machines[name]) is False:
+                    assert time.monotonic() < deadline, _logs(procs)
+                    time.sleep(0.3)
+            for _, _, log in procs[2:]:  # both workers listening, so that both take a share
+                while " ready." not in log.read_text():
                     assert time.monotonic() < deadline, _logs(procs)
                     time.sleep(0.3)
             machines["logs"] = lambda: _logs(procs)
