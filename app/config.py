@@ -57,6 +57,15 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "SQLITE_BUSY_TIMEOUT": float(env.get("SQLITE_BUSY_TIMEOUT", "5")),
         "REDIS_URL": redis_url,
         "STORAGE_DIR": env.get("STORAGE_DIR") or str(instance / "storage"),
+        # s3://bucket/prefix keeps files in an S3-compatible store shared by every machine
+        # (credentials from the AWS_* variables); unset, files live under STORAGE_DIR.
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        # Downloads from S3 redirect to an address valid this long; 0 streams them through
+        # the web process instead (a store the browsers cannot reach).
+        # A batch render is split into this many tasks, so that every worker takes a share.
+        "RENDER_JOB_SHARDS": int(env.get("RENDER_JOB_SHARDS", "4")),
+        "S3_PRESIGN_SECONDS": int(env.get("S3_PRESIGN_SECONDS", "300")),
         "PUBLIC_BASE_URL": public_base_url,
         "VENDOR_NAME": env.get("VENDOR_NAME", "Nimbus Cloud"),
         "CELERY_QUEUE": env.get("CELERY_QUEUE", "cobrand"),

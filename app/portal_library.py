@@ -30,10 +30,10 @@ import asset_engine
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
-from app.celery_app import enqueue
 from app.errors import status_of
 from app.portal import _digits, _int_arg, _list_field
 from app.storage import storage
+from app.tasks import enqueue_render_job
 from prm_domain import (
     DomainError,
     NotFound,
@@ -478,7 +478,7 @@ def batch_start(asset_id: int) -> Any:
             asset, 422, batch_errors=exc.fields, batch_error=exc.message, batch_values=form
         )
     session.commit()
-    enqueue("cobrand.run_render_job", job.id, base_url())
+    enqueue_render_job(job.id, base_url())
     return redirect(url_for("portal_library.job_detail", asset_id=asset_id, job_id=job.id))
 
 

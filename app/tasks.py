@@ -92,7 +92,7 @@ def ping(value: str) -> str:
 # Rendering runs under time limits, so a hostile file cannot hold a worker forever; a job
 # renders a slice of its partners per task and re-enqueues itself for the rest.
 @shared_task(name="cobrand.run_render_job", soft_time_limit=120, time_limit=150)
-def run_render_job(job_id: int, base_url: str) -> None:
+def run_render_job(job_id: int, base_url: str, shard: int = 0, shards: int = 1) -> None:
     from app.celery_app import enqueue
     from app.storage import storage
     from prm_domain import jobs
@@ -102,7 +102,10 @@ def run_render_job(job_id: int, base_url: str) -> None:
     try:
         with db.get_db().sessionmaker() as session:
             while more and time.monotonic() < deadline:
-                more = _committed(session, lambda: jobs.step(session, storage(), job_id, base_url))
+                more = _committed(
+                    session,
+                    lambda: jobs.step(session, storage(), job_id, base_url, shard, shards),
+                )
     except Exception:
         # Whatever escaped the per-partner handling (the database went away, say): the job
         # must not sit "running" forever. Record it, then let Celery log the error.
@@ -111,7 +114,24 @@ def run_render_job(job_id: int, base_url: str) -> None:
             _committed(session, lambda: jobs.fail(session, job_id, message))
         raise
     if more:
-        enqueue("cobrand.run_render_job", job_id, base_url)
+        enqueue("cobrand.run_render_job", job_id, base_url, shard, shards)
+
+
+def enqueue_render_job(job_id: int, base_url: str) -> None:
+    """Start a committed render job: RENDER_JOB_SHARDS tasks on the workers, each rendering
+    every n-th partner, so that all workers share a large job. In-process (no Redis) one task
+    does it all: SQLite takes one writer at a time anyway."""
+    from app.celery_app import enqueue
+    from prm_domain import jobs
+
+    shards = min(jobs.MAX_SHARDS, max(1, int(current_app.config["RENDER_JOB_SHARDS"])))
+    shards = shards if _on_broker() else 1
+    for shard in range(shards):
+        enqueue("cobrand.run_render_job", job_id, base_url, shard, shards)
+
+
+def _on_broker() -> bool:
+    return bool(current_app.config["REDIS_URL"])
 
 
 # -- Publishing (issue 9): beat runs the dispatcher every minute; each due publication is

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, validation
@@ -18,8 +19,14 @@ from prm_domain.enums import JobStatus, PartnerStatus, PartnerType, Region
 from prm_domain.errors import DomainError, NotFound, ValidationError
 from prm_domain.models import Asset, Partner, RenderJob, User
 from prm_domain.rendering import FORMATS, Rendered, render_version
-from prm_domain.storage import Storage
+from prm_domain.storage import CHUNK, Storage
 
+# Past this, the zip being built spills from memory to a temporary file.
+ZIP_SPOOL_BYTES = 8 * 1024 * 1024
+# Advisory-lock keys of render-job shards start here (a namespace of their own in the bigint
+# space); a job has at most MAX_SHARDS.
+_SHARD_LOCKS = 0x4A0B << 44
+MAX_SHARDS = 64
 SEGMENT_FIELDS = {"tier_ids", "regions", "partner_types", "statuses"}
 
 
@@ -107,48 +114,81 @@ def get_job(session: Session, actor: User, job_id: int) -> RenderJob:
     return job
 
 
-def step(session: Session, storage: Storage, job_id: int, base_url: str) -> bool:
-    """Render the next partner of the job; return whether more remain.
+def step(
+    session: Session, storage: Storage, job_id: int, base_url: str, shard: int = 0, shards: int = 1
+) -> bool:
+    """Render the next partner of this shard of the job; return whether the shard has more.
+
+    A job is rendered by ``shards`` tasks side by side, each taking every ``shards``-th partner,
+    so that several workers share a large job. Two deliveries of one shard take turns (on
+    Postgres, a lock on the shard until commit), so a partner is rendered once; the render runs
+    without holding the job's row;
+    only recording its result takes the row's lock, briefly, so shards never wait on each
+    other's renders. Whoever records the last partner builds the zip.
 
     Safe to repeat: a finished job does nothing, and a partner already rendered is skipped, so a
     retried or duplicated task never renders twice into the zip. A partner whose render fails
     for any reason (a bad brand, a missing file, a time limit) is recorded as that partner's
     failure and the job goes on; it never stops half-way without saying why.
     """
-    # populate_existing: the row is re-read under the lock, not taken from this session's cache,
-    # so two deliveries of the same task see each other's progress.
+    if not 0 <= shard < shards <= MAX_SHARDS:
+        raise ValueError(f"shard {shard} of {shards}")
+    _hold_shard(session, job_id, shard)
+    # populate_existing: the row is re-read, not taken from this session's cache, so a shard
+    # sees the other shards' progress.
+    job = session.get(RenderJob, job_id, populate_existing=True)
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return False
+    pending = _pending(job, shard, shards)
+    if not pending:
+        return False
+    partner_id = pending[0]
+    partner = session.get(Partner, partner_id)
+    result: list[Any] | None = None
+    failure: dict[str, Any] | None = None
+    try:
+        with session.begin_nested():
+            rendered = _render_one(session, storage, job, partner, base_url)
+            result = [partner_id, storage.put(rendered.data), rendered.filename]
+    except Exception as exc:
+        message = exc.message if isinstance(exc, DomainError) else _describe(exc)
+        name = partner.name if partner else ""
+        failure = {"partner_id": partner_id, "partner": name, "error": message}
     job = session.get(RenderJob, job_id, with_for_update=True, populate_existing=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return False
-    handled = {r[0] for r in job.results} | {f["partner_id"] for f in job.failures}
-    pending = [pid for pid in job.partner_ids if pid not in handled]
-    if pending:
-        partner_id = pending[0]
-        partner = session.get(Partner, partner_id)
-        try:
-            with session.begin_nested():
-                rendered = _render_one(session, storage, job, partner, base_url)
-        except Exception as exc:
-            message = exc.message if isinstance(exc, DomainError) else _describe(exc)
-            job.failures = [
-                *job.failures,
-                {
-                    "partner_id": partner_id,
-                    "partner": partner.name if partner else "",
-                    "error": message,
-                },
-            ]
-        else:
-            job.results = [
-                *job.results,
-                [partner_id, storage.put(rendered.data), rendered.filename],
-            ]
-        job.done = len(job.results) + len(job.failures)
+    if partner_id in _handled(job):
+        # A duplicate delivery of this shard recorded it meanwhile.
+        return bool(_pending(job, shard, shards))
+    if result is not None:
+        job.results = [*job.results, result]
+    else:
+        job.failures = [*job.failures, failure]
+    job.done = len(job.results) + len(job.failures)
     job.status = JobStatus.RUNNING
     if job.done >= job.total:
         _finish(storage, job)
     session.flush()
-    return job.status == JobStatus.RUNNING
+    return job.status == JobStatus.RUNNING and bool(_pending(job, shard, shards))
+
+
+def _hold_shard(session: Session, job_id: int, shard: int) -> None:
+    """Until this transaction ends, a second delivery of the same shard waits here, then sees
+    what this one recorded. Postgres only: SQLite has one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = _SHARD_LOCKS + job_id * MAX_SHARDS + shard
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _handled(job: RenderJob) -> set[int]:
+    return {r[0] for r in job.results} | {f["partner_id"] for f in job.failures}
+
+
+def _pending(job: RenderJob, shard: int, shards: int) -> list[int]:
+    handled = _handled(job)
+    return [
+        pid for i, pid in enumerate(job.partner_ids) if i % shards == shard and pid not in handled
+    ]
 
 
 def _render_one(
@@ -173,7 +213,7 @@ def _describe(exc: Exception) -> str:
 
 def _finish(storage: Storage, job: RenderJob) -> None:
     if job.results:
-        job.result_key = storage.put(_zip(storage, job.results))
+        job.result_key = write_zip(storage, job.results)
         job.status = JobStatus.DONE
     else:
         job.status = JobStatus.FAILED
@@ -190,14 +230,20 @@ def fail(session: Session, job_id: int, reason: str) -> None:
         session.flush()
 
 
-def _zip(storage: Storage, results: list[Any]) -> bytes:
-    buffer = io.BytesIO()
+def write_zip(storage: Storage, results: list[Any]) -> str:
+    """Write the zip to a spooled file (on disk past a few megabytes), copying each render
+    from the store in chunks, then store it by streaming: memory stays bounded however many
+    partners the job has. Returns the zip's storage key."""
     names: set[str] = set()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for partner_id, key, filename in results:
-            name = filename if filename not in names else f"{partner_id}-{filename}"
-            names.add(name)
-            # Fixed timestamps: the same renders always make the same zip.
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            archive.writestr(info, storage.get(key), compress_type=zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+    with tempfile.SpooledTemporaryFile(max_size=ZIP_SPOOL_BYTES) as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            for partner_id, key, filename in results:
+                name = filename if filename not in names else f"{partner_id}-{filename}"
+                names.add(name)
+                # Fixed timestamps: the same renders always make the same zip.
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with storage.open(key) as source, archive.open(info, "w") as entry:
+                    shutil.copyfileobj(source, entry, CHUNK)
+        spool.seek(0)
+        return storage.put_file(spool)

@@ -287,6 +287,9 @@ class Api:
 
     def request(self, method: str, path: str, json: Any = None, **kw: Any) -> Any:
         headers = {**self.headers, **kw.pop("headers", {})}
+        # Buffered: a streamed download (a stored file, app/storage.py) is read to its end and
+        # its file closed, as a server does, instead of being left open for the caller.
+        kw.setdefault("buffered", True)
         return self.client.open(path, method=method, json=json, headers=headers, **kw)
 
     def get(self, path: str, **kw: Any) -> Any:

@@ -33,10 +33,10 @@ from app.api.library_schemas import (
 )
 from app.api.schemas import PageOut, page_out
 from app.auth import client_address
-from app.celery_app import enqueue
 from app.errors import ApiError
 from app.ratelimit import limiter
-from app.storage import storage
+from app.storage import send_stored, storage
+from app.tasks import enqueue_render_job
 from prm_domain import asset_checks, assets, brandkits, jobs, rendering
 from prm_domain.enums import AssetKind
 from prm_domain.models import Asset, BrandKit, RenderJob
@@ -483,7 +483,7 @@ def start_batch(asset_id: int, body: BatchIn) -> JobOut:
         db.session(), g.user, asset_id, body.segment.model_dump(mode="json"), body.format
     )
     db.session().commit()
-    enqueue("cobrand.run_render_job", job.id, base_url())
+    enqueue_render_job(job.id, base_url())
     db.session().refresh(job)
     return _job_out(job)
 
@@ -504,7 +504,7 @@ def get_job(job_id: int) -> JobOut:
     bp,
     "/jobs/<id:job_id>/download",
     "GET",
-    summary="The finished job's zip",
+    summary="The finished job's zip (streamed, or a 302 to a short-lived file-store address)",
     tag="jobs",
     produces=("application/zip",),
 )
@@ -512,4 +512,5 @@ def download_job(job_id: int) -> Any:
     job = jobs.get_job(db.session(), g.user, job_id)
     if not job.result_key:
         raise ApiError(409, "conflict", "The job has not finished yet.")
-    return _file(storage().get(job.result_key), "application/zip", f"render-job-{job.id}.zip")
+    # Streamed from the store, or a redirect to it: a 1,000-partner zip is never held in memory.
+    return send_stored(job.result_key, "application/zip", f"render-job-{job.id}.zip")

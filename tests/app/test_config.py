@@ -66,3 +66,25 @@ def test_processes_starting_together_agree_on_one_complete_secret_key(
         keys = set(pool.map(lambda _: _secret_key(tmp_path / "instance"), range(64)))
     assert len(keys) == 1 and len(keys.pop()) == 64
     assert [p.name for p in (tmp_path / "instance").iterdir()] == ["secret_key"]
+
+
+def test_storage_url_chooses_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import create_app
+    from prm_domain.storage import LocalStorage, S3Storage
+
+    monkeypatch.delenv("STORAGE_URL", raising=False)
+    config = from_env(str(tmp_path))
+    assert (config["STORAGE_URL"], config["S3_PRESIGN_SECONDS"]) == (None, 300)
+    local = create_app({**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"})
+    assert isinstance(local.extensions["cobrand.storage"], LocalStorage)
+
+    monkeypatch.setenv("STORAGE_URL", "s3://cobrand-files/prod")
+    monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("S3_PRESIGN_SECONDS", "0")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    config = from_env(str(tmp_path))
+    remote = create_app({**config, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
+    store = remote.extensions["cobrand.storage"]
+    assert isinstance(store, S3Storage)
+    assert (store.bucket, store.prefix, store.presign_seconds) == ("cobrand-files", "prod/", 0)
+    assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
