@@ -29,6 +29,7 @@ from prm_domain.tier_rules.progress import (
 from prm_domain.tier_rules.requirements import (
     Requirements,
     get_requirements,
+    list_requirements,
     set_requirements,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "evaluate_partner",
     "evaluate_partner_id",
     "get_requirements",
+    "list_requirements",
     "load_programme",
     "measure",
     "programme_overview",

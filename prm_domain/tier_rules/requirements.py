@@ -156,3 +156,11 @@ def _plain(req: Requirements) -> dict[str, Any]:
 
 def all_requirements(session: Session) -> dict[int, TierRequirement]:
     return {r.tier_id: r for r in session.scalars(select(TierRequirement))}
+
+
+def list_requirements(session: Session, actor: User) -> list[Requirements]:
+    """Every tier with its requirements, by rank (the vendor's requirements page)."""
+    rows = all_requirements(session)
+    return [
+        Requirements.of(t, rows.get(t.id)) for t in session.scalars(select(Tier).order_by(Tier.rank))
+    ]
