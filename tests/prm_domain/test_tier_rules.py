@@ -391,3 +391,31 @@ def test_progress_and_overview(
     with pytest.raises(PermissionDenied):
         tier_rules.programme_overview(session, world.admin, NOW)
     assert stranger.id not in [p.partner.id for p in overview.in_grace]
+
+
+def test_demo_programme_is_steady_and_loads_once(
+    session: Session, password_hash: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prm_domain import demo
+
+    monkeypatch.setattr("prm_domain.users.hash_password", lambda _plain: password_hash)
+    demo.load(session)
+    demo.load(session)
+    by_name = {p.name: p for p in session.scalars(select(Partner))}
+    vendor = session.scalars(select(User).where(User.role == Role.VENDOR_ADMIN)).first()
+    assert vendor is not None
+    overview = tier_rules.programme_overview(session, vendor)
+    [close] = overview.close
+    assert close.partner.name == "Bluewave MSP" and close.next_tier is not None
+    revenue = next(line for line in close.toward_next if line.key == "revenue")
+    assert revenue.percent == 80
+    assert [r.partner.name for r in overview.in_grace] == ["Delta Distribution"]
+    tiers = {p: by_name[p].tier.name for p in by_name}
+    # The nightly run finds every demo partner where the demo put it.
+    run = tier_rules.evaluate_all(session, reason="nightly")
+    assert (run.promoted, run.demoted, run.grace_started, run.grace_cancelled) == (0, 0, 0, 0)
+    session.expire_all()
+    assert {p.name: p.tier.name for p in session.scalars(select(Partner))} == tiers
+    assert tiers["Alpine IT Solutions"] == "Gold" and tiers["Coral Integrators"] == "Registered"
+    history = tier_rules.tier_history(session, vendor, by_name["Delta Distribution"].id)
+    assert [c.kind for c in history.items] == ["grace_started", "promoted"]
