@@ -505,6 +505,21 @@ CASES: dict[tuple[str, str], Case] = {
             "description": "",
         },
     ),
+    ("/tier-programme/<id:tier_id>", "POST"): Case(
+        "vendor",
+        lambda w: f"/tier-programme/{w.tier.id}",
+        "form",
+        lambda w: {
+            "min_revenue": "40000.00",
+            "min_deals_won": "2",
+            "certified_sales": "2",
+            "certified_technical": "1",
+            "grace_days": "30",
+        },
+    ),
+    ("/tier-programme/evaluate", "POST"): Case(
+        "vendor", lambda w: "/tier-programme/evaluate", "form"
+    ),
     ("/partners/new", "POST"): Case(
         "vendor",
         lambda w: "/partners/new",
