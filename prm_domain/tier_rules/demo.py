@@ -47,8 +47,10 @@ CERTIFIED = {
 WON = [
     ("anna@alpine-it.example", "Bergbahn Tirol AG", "it@bergbahn.example", "AT", "320000.00", 40),
     ("anna@alpine-it.example", "Donau Stahl GmbH", "ops@donaustahl.example", "DE", "260000.00", 95),
-    ("ben@bluewave-msp.example", "Harborview Clinics", "cio@harborview.example", "US", "352000.00", 60),
-    ("dev@delta-dist.example", "Marina Bay Telecom", "noc@marinabay.example", "SG", "120000.00", 150),
+    ("ben@bluewave-msp.example", "Harborview Clinics", "cio@harborview.example",
+     "US", "352000.00", 60),
+    ("dev@delta-dist.example", "Marina Bay Telecom", "noc@marinabay.example",
+     "SG", "120000.00", 150),
 ]  # fmt: skip
 # (partner name, kind, from, to, days ago, reason)
 HISTORY = [

@@ -162,5 +162,6 @@ def list_requirements(session: Session, actor: User) -> list[Requirements]:
     """Every tier with its requirements, by rank (the vendor's requirements page)."""
     rows = all_requirements(session)
     return [
-        Requirements.of(t, rows.get(t.id)) for t in session.scalars(select(Tier).order_by(Tier.rank))
+        Requirements.of(t, rows.get(t.id))
+        for t in session.scalars(select(Tier).order_by(Tier.rank))
     ]
