@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Portal, screenshot
+from tests.app.test_portal_accessibility import axe_source, violations
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +77,7 @@ def test_your_tier_shows_progress_grace_and_history(browse: Any, portal: Portal)
     box = revenue.locator("progress").bounding_box()
     assert box is not None and box["width"] > 200 and box["height"] > 10
     assert page.errors == [] and page.failures == []
+    assert violations(page, axe_source()) == []
     screenshot(page, "tier-progress-partner", full_page=True)
 
     alpine = browse("admin@alpine.example", width=420)
@@ -84,6 +86,11 @@ def test_your_tier_shows_progress_grace_and_history(browse: Any, portal: Portal)
     grace = alpine.locator("[data-grace]")
     assert "keeps Gold and its benefits until" in grace.inner_text()
     assert "Grace period started" in alpine.locator("[data-history]").inner_text()
+    assert violations(alpine, axe_source()) == []
     screenshot(alpine, "tier-progress-grace-phone", full_page=True)
+    vendor = browse("vendor@nimbus.example")
+    vendor.goto(f"{portal.url}/tier-programme")
+    assert "Alpine IT Solutions" in vendor.locator("[data-in-grace]").inner_text()
+    assert violations(vendor, axe_source()) == []
     with portal.app.app_context(), portal.sessions() as s:
         assert s.get(TierGrace, portal.ids["alpine"]) is not None
