@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal_library,
         portal_mdf,
         portal_syndication,
+        portal_tiers,
         portal_training,
         ratelimit,
         request,
@@ -68,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_deals.init_app(app)
     portal_leads.init_app(app)
     portal_training.init_app(app)
+    portal_tiers.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

@@ -35,6 +35,9 @@ SCHEDULE: dict[str, float] = {
     # Offers lapse on the hour's scale (LEAD_ACCEPT_HOURS); five minutes late is on time.
     "cobrand.expire_lead_offers": 300.0,
     "cobrand.certification_reminders": 6 * 3600.0,
+    # Tier evaluation of every partner (certifications expire, deals age out of the last 12
+    # months, graces end): idempotent, so a restart's extra run changes nothing.
+    "cobrand.evaluate_tiers": 24 * 3600.0,
 }
 
 

@@ -83,6 +83,16 @@ def certification_reminders() -> int:
         return _committed(session, lambda: training.send_expiry_reminders(session))
 
 
+@shared_task(name="cobrand.evaluate_tiers", ignore_result=False)
+def evaluate_tiers() -> list[int]:
+    """Every partner on the tier it has earned; graces start, end or are cancelled. Idempotent."""
+    from prm_domain import tier_rules
+
+    with db.get_db().sessionmaker() as session:
+        run = _committed(session, lambda: tier_rules.evaluate_all(session, reason="nightly"))
+        return [run.evaluated, run.promoted, run.demoted, run.grace_started, run.grace_cancelled]
+
+
 @shared_task(name="cobrand.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Round-trips the broker and result backend; used by health checks and tests."""

@@ -331,3 +331,26 @@ class ApplicationStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class TierChangeKind(StrEnum):
+    """A line of a partner's tier history (prm_domain.models.TierChange)."""
+
+    PROMOTED = "promoted"
+    DEMOTED = "demoted"
+    SET = "set"  # by the vendor, by hand
+    GRACE_STARTED = "grace_started"
+    GRACE_CANCELLED = "grace_cancelled"
+
+    @property
+    def label(self) -> str:
+        return _TIER_CHANGE_LABELS[self]
+
+
+_TIER_CHANGE_LABELS = {
+    TierChangeKind.PROMOTED: "Promoted",
+    TierChangeKind.DEMOTED: "Demoted",
+    TierChangeKind.SET: "Tier set by the vendor",
+    TierChangeKind.GRACE_STARTED: "Grace period started",
+    TierChangeKind.GRACE_CANCELLED: "Grace period ended: requirements met again",
+}

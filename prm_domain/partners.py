@@ -157,11 +157,16 @@ def update_partner(
     if "name_key" in clean:
         _ensure_unique_name(session, clean["name_key"], exclude_id=partner.id)
     changes = audit.diff(partner, {k: v for k, v in clean.items() if k != "name_key"})
+    old_tier_id = partner.tier_id
     for field, value in clean.items():
         setattr(partner, field, value)
     session.flush()
     if "tier_id" in clean:
         session.expire(partner, ["tier"])  # else tier_name still shows the old tier
+        if partner.tier_id != old_tier_id:
+            from prm_domain import tier_rules
+
+            tier_rules.record_tier_set(session, actor, partner, old_tier_id)
     if changes:
         audit.record(session, actor, "partner.updated", partner, changes, partner_id=partner.id)
     if clean.get("status") == PartnerStatus.EXITED:

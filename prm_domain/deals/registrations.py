@@ -269,6 +269,12 @@ def update_deal(
     webhooks.record_event(session, "deal.updated", deal)
     if before["status"] != DealStatus.WON and deal.status == DealStatus.WON:
         on_deal_closed_won(session, deal)
+    if (before["status"], before["stage"]) != (after["status"], after["stage"]):
+        from prm_domain import tier_rules
+
+        tier_rules.evaluate_partner_id(
+            session, deal.partner_id, f"deal {deal.company} {deal.status.value}"
+        )
     return deal
 
 

@@ -456,3 +456,78 @@ def credit_accruals_for_deal(
     )
     credited = [credit_accrual(session, partner, fund, revenue, deal_ref) for fund in running]
     return [entry for entry in credited if entry is not None]
+
+
+def follow_tier_change(
+    session: Session,
+    partner: Partner,
+    old_tier: Tier,
+    new_tier: Tier,
+    reference: str,
+    today: dt.date | None = None,
+) -> list[MdfLedgerEntry]:
+    """A partner's allocations by tier rule follow its tier: in each fund not yet over, the
+    difference between the new tier's amount and the old one's is allocated (a promotion, as
+    far as the unallocated budget goes) or given back to the fund's budget (a demotion, as far
+    as the available balance goes: money already committed or claimed is never taken back).
+    Once per ``reference`` (the tier change), however often it is called."""
+    today = today or utcnow().date()
+    allocations = session.scalars(
+        select(MdfAllocation)
+        .join(MdfFund, MdfFund.id == MdfAllocation.fund_id)
+        .where(
+            MdfAllocation.partner_id == partner.id,
+            MdfAllocation.rule == MdfAllocationRule.TIER,
+            MdfFund.ends_on >= today,
+        )
+        .order_by(MdfAllocation.id)
+    ).all()
+    entries = []
+    for allocation in allocations:
+        fund = session.get(MdfFund, allocation.fund_id)
+        if fund is None or fund.expiry_date < today:
+            continue
+        seen = session.scalar(
+            select(MdfLedgerEntry.id).where(
+                MdfLedgerEntry.allocation_id == allocation.id,
+                MdfLedgerEntry.reference == reference,
+            )
+        )
+        if seen is not None:
+            continue
+        old = decimal.Decimal(fund.tier_amounts.get(old_tier.name, "0"))
+        new = decimal.Decimal(fund.tier_amounts.get(new_tier.name, "0"))
+        reason = f"tier changed from {old_tier.name} to {new_tier.name}"
+        if new > old:
+            amount = min(new - old, ledger.from_minor(fund.unallocated_minor))
+            if amount <= 0:
+                continue
+            _take_from_budget(session, fund, amount, "amount")
+            kind = MdfEntryKind.ALLOCATE
+        else:
+            amount = min(old - new, allocation.balance("available"))
+            if amount <= 0:
+                continue
+            kind = MdfEntryKind.REALLOCATE_OUT
+        entry = ledger.post(
+            session, allocation, kind, amount, None,
+            reason=reason, reference=reference, currency=fund.currency,
+        )  # fmt: skip
+        if kind is MdfEntryKind.REALLOCATE_OUT:
+            table = cast(Table, MdfFund.__table__)
+            session.execute(
+                update(table)
+                .where(table.c.id == fund.id)
+                .values(unallocated_minor=table.c.unallocated_minor + ledger.to_minor(amount))
+            )
+            session.expire(fund, ["unallocated_minor"])
+        audit.record(
+            session,
+            None,
+            "mdf_allocation.tier_followed",
+            allocation,
+            {"kind": kind, "amount": amount, "reason": reason},
+            partner_id=partner.id,
+        )
+        entries.append(entry)
+    return entries

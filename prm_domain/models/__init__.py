@@ -43,6 +43,7 @@ from prm_domain.models.syndication import (
     SyndicatedItem,
 )
 from prm_domain.models.tier import Tier
+from prm_domain.models.tier_rules import TierChange, TierGrace, TierRequirement
 from prm_domain.models.training import (
     Certification,
     Course,
@@ -109,6 +110,9 @@ __all__ = [
     "RenderedFile",
     "SyndicatedItem",
     "Tier",
+    "TierChange",
+    "TierGrace",
+    "TierRequirement",
     "TrackedLink",
     "User",
     "UserSession",

@@ -176,6 +176,11 @@ def submit_attempt(
     out.certifications = _complete_paths(
         session, actor, [p for p in paths if course.id in p.course_ids]
     )
+    if out.certifications:
+        from prm_domain import tier_rules
+
+        codes = ", ".join(c.code for c in out.certifications)
+        tier_rules.evaluate_partner_id(session, partner_id, f"certification {codes}")
     return out
 
 

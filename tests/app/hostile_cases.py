@@ -200,6 +200,18 @@ CASES: dict[tuple[str, str], Case] = {
         "json",
         lambda w: {"description": "d", "rank": 8, "mdf_share_percent": "3"},
     ),
+    ("/api/v1/tiers/<id:tier_id>/requirements", "PUT"): Case(
+        "vendor",
+        lambda w: f"/api/v1/tiers/{w.tier.id}/requirements",
+        "json",
+        lambda w: {
+            "min_revenue": "40000.00",
+            "min_deals_won": 2,
+            "min_certified": {"sales": 2, "technical": 1},
+            "grace_days": 30,
+        },
+    ),
+    ("/api/v1/tiers/evaluate", "POST"): Case("vendor", lambda w: "/api/v1/tiers/evaluate", "none"),
     ("/api/v1/partners", "POST"): Case(
         "vendor",
         lambda w: "/api/v1/partners",
@@ -492,6 +504,21 @@ CASES: dict[tuple[str, str], Case] = {
             "content_access": "standard",
             "description": "",
         },
+    ),
+    ("/tier-programme/<id:tier_id>", "POST"): Case(
+        "vendor",
+        lambda w: f"/tier-programme/{w.tier.id}",
+        "form",
+        lambda w: {
+            "min_revenue": "40000.00",
+            "min_deals_won": "2",
+            "certified_sales": "2",
+            "certified_technical": "1",
+            "grace_days": "30",
+        },
+    ),
+    ("/tier-programme/evaluate", "POST"): Case(
+        "vendor", lambda w: "/tier-programme/evaluate", "form"
     ),
     ("/partners/new", "POST"): Case(
         "vendor",

@@ -290,6 +290,8 @@ CASES: dict[tuple[str, str], Case] = {
         lambda: {"business_model": "resale", "website_domains": ["evil.test"]},
     ),
     (P + "/users", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/users"),
+    (P + "/tier-progress", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/tier-progress"),
+    (P + "/tier-history", "GET"): Case(lambda t: f"/api/v1/partners/{t.partner}/tier-history"),
     (P + "/change-requests", "GET"): Case(
         lambda t: f"/api/v1/partners/{t.partner}/change-requests"
     ),
@@ -487,6 +489,14 @@ SHARED: dict[tuple[str, str], tuple[str, int]] = {
         200,
     ),
     ("/api/v1/tiers/<id:tier_id>", "PATCH"): ("tiers are vendor data; partners may not edit", 403),
+    ("/api/v1/tiers/<id:tier_id>/requirements", "GET"): (
+        "partners see what each tier asks for (their progress shows it too)",
+        200,
+    ),
+    ("/api/v1/tiers/<id:tier_id>/requirements", "PUT"): (
+        "tier requirements are vendor data; partners may not set them",
+        403,
+    ),
 }
 
 # Training is the vendor's programme too: every partner's people take the same courses. Walked
@@ -507,6 +517,9 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P, "GET"): (200, 200),
     (P, "PATCH"): (200, 403),
     (P + "/users", "GET"): (200, 403),
+    # Every member sees the organisation's tier progress and history.
+    (P + "/tier-progress", "GET"): (200, 200),
+    (P + "/tier-history", "GET"): (200, 200),
     (P + "/change-requests", "GET"): (200, 403),
     (P + "/change-requests", "POST"): (201, 403),
     (DECIDE, "POST"): (403, 403),
@@ -701,7 +714,10 @@ def test_shared_objects_answer_partners_per_policy(
     _why, status = SHARED[key]
     api = api_as(make_user(role))
     url = rule.replace("<id:tier_id>", str(make_tier().id))
-    body = {"description": "changed by a partner"} if method == "PATCH" else None
+    body = {
+        "PATCH": {"description": "changed by a partner"},
+        "PUT": {"min_revenue": "1.00"},
+    }.get(method)
     before = snapshot(session)
     r = api.request(method, url, body)
     assert r.status_code == status, r.json

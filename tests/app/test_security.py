@@ -178,6 +178,7 @@ CSRF_CHECKED_ELSEWHERE = {
     "portal_leads.": "test_portal_leads.py (the same test)",
     "portal_training.": "test_portal_training.py (the same test)",
     "portal_deals.": "test_portal_deals.py (the same test)",
+    "portal_tiers.": "test_portal_tiers.py (the same test)",
 }
 
 
