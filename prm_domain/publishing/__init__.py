@@ -88,6 +88,9 @@ class OutgoingPost:
 class Posted:
     external_id: str
     external_url: str = ""
+    # Email: addresses the mail server refused for good (a 5xx about the mailbox, on RCPT TO
+    # or on DATA): the dispatcher marks those contacts bounced, never to be mailed again.
+    bounced: tuple[str, ...] = ()
 
 
 class PublishError(DomainError):
