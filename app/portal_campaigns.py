@@ -267,12 +267,26 @@ def results_csv(campaign_id: int) -> Any:
     summary = results.campaign_results(db.session(), g.user, campaign_id)
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["partner", "item", "state", "published_at", "external_url", "clicks", "leads"])
+    writer.writerow(
+        [
+            "partner",
+            "partner_state",
+            "item",
+            "channel",
+            "state",
+            "published_at",
+            "external_url",
+            "clicks",
+            "leads",
+        ]
+    )
     for row in summary.rows:
         writer.writerow(
             [
                 inert_cell(row.partner_name),
+                row.partner_state,
                 inert_cell(row.item_title),
+                row.channel,
                 row.state,
                 row.published_at.isoformat() if row.published_at else "",
                 inert_cell(row.external_url),

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 import asset_engine
 from prm_domain import timezones
-from prm_domain.campaigns import campaigns, contacts, content, enrolments, holds, sending
+from prm_domain.campaigns import (
+    campaigns,
+    contacts,
+    content,
+    enrolments,
+    holds,
+    results,
+    sending,
+)
 from prm_domain.enums import (
     CampaignItemKind,
     ContactStatus,
@@ -288,3 +296,39 @@ def test_the_email_preview_shows_no_unfilled_placeholder(
     preview = content.fill(session, partner, email, {}, BASE, preview=True)
     assert "{{" not in preview["html"] + preview["text"]
     assert "own unsubscribe link" in preview["text"]
+
+
+def test_results_list_every_invited_partner_for_every_item(
+    session: Session, world: dict[str, Any], make_partner: Callable[..., Partner], make_user: Any
+) -> None:
+    marketing = world["marketing"]
+    quitter = make_partner(name="Zeta Quitters")
+    quitter_admin = make_user(Role.PARTNER_ADMIN, partner=quitter)
+    campaigns.launch_campaign(session, marketing, world["campaign"].id)  # invites the newcomer
+    enrolment_of = {
+        e.partner_id: e
+        for e in session.scalars(
+            select(Enrolment).where(Enrolment.campaign_id == world["campaign"].id)
+        )
+    }
+    invited = len(enrolment_of)
+    assert invited >= 3
+    enrolments.approve(session, world["admin"], world["enrolment"].id, {}, BASE)
+    enrolments.opt_out(session, quitter_admin, enrolment_of[quitter.id].id)
+    summary = results.campaign_results(session, marketing, world["campaign"].id)
+    assert (summary.invited, summary.approved, summary.opted_out) == (invited, 1, 1)
+    items = [i.id for i in world["campaign"].items]
+    by_partner: dict[int, list[results.Row]] = {}
+    for row in summary.rows:
+        by_partner.setdefault(row.partner_id, []).append(row)
+    # Every invited partner has a row for each item, with its answer.
+    assert set(by_partner) == set(enrolment_of)
+    for partner_id, rows in by_partner.items():
+        assert [r.item_id for r in rows] == items
+    states = {p: {r.partner_state for r in rows} for p, rows in by_partner.items()}
+    assert states[world["partner"].id] == {"approved"}
+    assert states[quitter.id] == {"opted out"}
+    assert states[world["stranger"].partner_id] == {"invited"}
+    approved_rows = by_partner[world["partner"].id]
+    assert all(r.state == "scheduled" and r.channel == "outbox" for r in approved_rows)
+    assert all(r.state == "" for r in by_partner[quitter.id])
