@@ -395,6 +395,15 @@ def enrolment_step(enrolment_id: int, step: str) -> Any:
 # -- calendar and outbox ----------------------------------------------------------------------
 
 
+def week_title(first: dt.date, last: dt.date) -> str:
+    """ "23 – 29 Nov 2026", "30 Nov – 6 Dec 2026", "28 Dec 2026 – 3 Jan 2027"."""
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} – {last.day} {last:%b %Y}"
+
+
 @bp.get("/calendar")
 @login_required
 def calendar() -> Any:
@@ -413,11 +422,13 @@ def calendar() -> Any:
         first = anchor - dt.timedelta(days=anchor.weekday())
         days = [first + dt.timedelta(days=i) for i in range(7)]
         prev, nxt = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
+        title = week_title(days[0], days[-1])
     else:
         weeks = cal.Calendar().monthdatescalendar(anchor.year, anchor.month)
         days = [d for week in weeks for d in week]
         prev = (anchor.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
         nxt = (anchor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        title = f"{anchor:%B %Y}"
     start = dt.datetime.combine(days[0], dt.time(), tzinfo=zone)
     end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     pubs = results.calendar(session, g.user, start, end)
@@ -434,6 +445,7 @@ def calendar() -> Any:
     return render_template(
         "campaigns/calendar.html",
         view=view,
+        title=title,
         anchor=anchor,
         days=days,
         by_day=by_day,
