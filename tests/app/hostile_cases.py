@@ -472,6 +472,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("/channels/<id:channel_id>/delete", "POST"): Case(
         "admin", lambda w: f"/channels/{w.channel}/delete", "form"
     ),
+    ("/channels/add/<any(smtp, webhook):kind>", "POST"): Case(
+        "admin",
+        lambda w: "/channels/add/smtp",
+        "form",
+        lambda w: {
+            "host": "smtp.walker.example",
+            "port": "587",
+            "security": "starttls",
+            "from": "news@walker.example",
+        },
+    ),
     ("/visits", "POST"): Case("admin", lambda w: "/visits", "form"),
     ("/account/password", "POST"): Case(
         "member",
