@@ -139,7 +139,12 @@ def _vendor_page(campaign: Campaign, errors: dict[str, str], status: int = 200) 
     )
 
 
-def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200) -> Any:
+def _partner_page(
+    campaign: Campaign,
+    errors: dict[str, str],
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Any:
     session = db.session()
     enrolment = session.scalars(
         select(Enrolment).where(
@@ -179,6 +184,8 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
             channels=channels,
             can_run=can_run,
             errors=errors,
+            # What the partner typed into the editable fields, shown again after an error.
+            typed=typed or {},
         ),
         status,
     )
@@ -368,7 +375,12 @@ def enrolment_approve(enrolment_id: int) -> Any:
         if not exc.fields:
             raise
         campaign = campaigns.get_campaign(session, g.user, campaign_id)
-        return _partner_page(campaign, exc.fields, 422)
+        typed = {
+            key.removeprefix("edit-"): value[:20_000]
+            for key, value in form.items()
+            if key.startswith("edit-")
+        }
+        return _partner_page(campaign, exc.fields, 422, typed)
     session.commit()
     flash("Approved: your posts are scheduled (see the calendar).", "success")
     return redirect(url_for(".campaign_page", campaign_id=campaign_id))

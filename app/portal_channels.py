@@ -5,6 +5,7 @@ the service's token endpoint and stores the tokens sealed. Same pattern as ``app
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -113,7 +114,8 @@ def channel_add(kind: str) -> Any:
         data["security"] = form.get("security", "")
         data["password"] = form.get("password", "")
         port = form.get("port", "").strip()
-        data["port"] = int(port) if port.isdigit() and len(port) <= 5 else port or None
+        # ASCII digits only: str.isdigit() takes "²" or "٣", which int() refuses.
+        data["port"] = int(port) if re.fullmatch(r"[0-9]{1,5}", port) else port or None
         if data["port"] is None:
             del data["port"]
     else:
