@@ -30,6 +30,7 @@ from prm_domain.base import utcnow
 from prm_domain.campaigns import campaigns, contacts, content, enrolments, results
 from prm_domain.campaigns.campaigns import EDITABLE_FIELDS
 from prm_domain.enums import (
+    AssetKind,
     CampaignItemKind,
     CampaignStatus,
     PartnerType,
@@ -482,9 +483,29 @@ def outbox() -> Any:
             )
         )
     }
+    # A social post's image (a social template) in the brand of the partner it went out for.
+    ids = {
+        int(p.content["asset_id"])
+        for p in page.items
+        if p.kind == "social" and isinstance(p.content.get("asset_id"), int)
+    }
+    social = {
+        a.id: a
+        for a in session.scalars(
+            select(Asset).where(Asset.id.in_(ids), Asset.kind == AssetKind.SOCIAL)
+        )
+    }
+    own = session.get(Partner, g.user.partner_id) if g.user.partner_id else None
+    images = {
+        p.id: social[p.content["asset_id"]]
+        for p in page.items
+        if p.content.get("asset_id") in social
+        and access.asset_visible_to(g.user, social[p.content["asset_id"]], own)
+    }
     return render_template(
         "campaigns/outbox.html",
         page=page,
+        images=images,
         channel_names=channel_names,
         partner_names=_partner_names({p.partner_id for p in page.items})
         if g.user.is_vendor

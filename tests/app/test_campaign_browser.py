@@ -151,10 +151,28 @@ def test_partner_previews_edits_approves_and_sees_the_post_go_out(
     page.goto(f"{portal.url}/outbox")
     feed = page.locator("main").inner_text()
     assert mine in feed and "Alpine IT Solutions now runs" not in feed
+    published = page.locator("article.outbox-post img.social-image")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 1200", arg=published.element_handle()
+    )
     screenshot(page, "campaign-outbox-partner", full_page=True)
+
+    # Channels: the mail server and webhook forms, errors in words beside their fields.
+    page.goto(f"{portal.url}/channels")
+    assert page.locator("button[disabled]").count() == 0
+    page.fill("#add-smtp input[name=host]", "localhost")
+    page.fill("#add-smtp input[name=from]", "news@alpine.example")
+    page.fill("#add-smtp input[name=password]", "do-not-show-me")
+    with page.expect_navigation():
+        page.click("button:has-text('Connect mail server')")
+    host_error = page.locator("#add-smtp label:has(input[name=host]) .field-error")
+    assert host_error.is_visible()
+    assert page.input_value("#add-smtp input[name=password]") == ""
+    assert "do-not-show-me" not in page.content()
+    screenshot(page, "channels-smtp-error", full_page=True)
     assert [e for e in page.errors if "422" not in e] == [], page.errors
-    # The one failed response is the over-the-limit form's 422.
-    assert [status for status, _ in page.failures] == [422], page.failures
+    # The failed responses are the two forms' 422s (over the limit, a mail server on loopback).
+    assert [status for status, _ in page.failures] == [422, 422], page.failures
 
 
 def _near(colour: Any, want: tuple[int, int, int], tolerance: int = 24) -> bool:
