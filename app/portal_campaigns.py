@@ -408,13 +408,16 @@ def enrolment_step(enrolment_id: int, step: str) -> Any:
 # -- calendar and outbox ----------------------------------------------------------------------
 
 
+EN_DASH = "\u2013"  # the typographic range dash
+
+
 def week_title(first: dt.date, last: dt.date) -> str:
-    """ "23 – 29 Nov 2026", "30 Nov – 6 Dec 2026", "28 Dec 2026 – 3 Jan 2027"."""
+    """ "23 - 29 Nov 2026", "30 Nov - 6 Dec 2026", "28 Dec 2026 - 3 Jan 2027" (en dashes)."""
     if first.year != last.year:
-        return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+        return f"{first.day} {first:%b %Y} {EN_DASH} {last.day} {last:%b %Y}"
     if first.month != last.month:
-        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
-    return f"{first.day} – {last.day} {last:%b %Y}"
+        return f"{first.day} {first:%b} {EN_DASH} {last.day} {last:%b %Y}"
+    return f"{first.day} {EN_DASH} {last.day} {last:%b %Y}"
 
 
 @bp.get("/calendar")

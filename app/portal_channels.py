@@ -132,10 +132,8 @@ def channel_add(kind: str) -> Any:
         kept = {k: str(form.get(k, ""))[:500] for k in KEPT[kind]}
         return _list_page(errors, kept, kind, 422)
     s.commit()
-    flash(
-        f"{LABELS[channel.kind]} {channel.account} connected. Approved campaign posts can go out on it.",
-        "success",
-    )
+    label = f"{LABELS[channel.kind]} {channel.account}"
+    flash(f"{label} connected. Approved campaign posts can go out on it.", "success")
     return redirect(url_for("portal_channels.channel_list"))
 
 

@@ -189,32 +189,23 @@ def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary
     for partner_id, status in enrolled:
         for item in campaign.items:
             pair = (partner_id, item.id)
-            base = {
-                "partner_id": partner_id,
-                "partner_name": names.get(partner_id, ""),
-                "partner_state": status.value.replace("_", " "),
-                "item_id": item.id,
-                "item_title": item.title or item.kind.value,
-                "clicks": clicks.get(pair, 0),
-                "leads": leads.get(pair, 0),
-            }
-            found = pubs.get(pair, [])
-            if not found:
-                out.rows.append(Row(**base))
-            for n, pub in enumerate(found):
-                kind = kinds.get(pub.channel_id) if pub.channel_id else None
+            found: list[Publication | None] = list(pubs.get(pair, [])) or [None]
+            for n, one in enumerate(found):
+                kind = kinds.get(one.channel_id) if one is not None and one.channel_id else None
                 out.rows.append(
                     Row(
-                        **{
-                            **base,
-                            # Clicks and leads belong to the (partner, item): its first row.
-                            "clicks": base["clicks"] if n == 0 else 0,
-                            "leads": base["leads"] if n == 0 else 0,
-                        },
+                        partner_id=partner_id,
+                        partner_name=names.get(partner_id, ""),
+                        partner_state=status.value.replace("_", " "),
+                        item_id=item.id,
+                        item_title=item.title or item.kind.value,
+                        # Clicks and leads belong to the (partner, item): on its first row.
+                        clicks=clicks.get(pair, 0) if n == 0 else 0,
+                        leads=leads.get(pair, 0) if n == 0 else 0,
                         channel=kind.value if kind else "",
-                        state=pub.state.value,
-                        published_at=pub.published_at,
-                        external_url=pub.external_url,
+                        state=one.state.value if one is not None else "",
+                        published_at=one.published_at if one is not None else None,
+                        external_url=one.external_url if one is not None else "",
                     )
                 )
     out.clicks = sum(clicks.values())

@@ -323,7 +323,7 @@ def test_results_list_every_invited_partner_for_every_item(
         by_partner.setdefault(row.partner_id, []).append(row)
     # Every invited partner has a row for each item, with its answer.
     assert set(by_partner) == set(enrolment_of)
-    for partner_id, rows in by_partner.items():
+    for rows in by_partner.values():
         assert [r.item_id for r in rows] == items
     states = {p: {r.partner_state for r in rows} for p, rows in by_partner.items()}
     assert states[world["partner"].id] == {"approved"}
