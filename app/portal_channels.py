@@ -113,6 +113,7 @@ def channel_add(kind: str) -> Any:
             data[name] = form.get(name, "").strip()
         data["security"] = form.get("security", "")
         data["password"] = form.get("password", "")
+        data["bounce_secret"] = form.get("bounce_secret", "")
         port = form.get("port", "").strip()
         # ASCII digits only: str.isdigit() takes "²" or "٣", which int() refuses.
         data["port"] = int(port) if re.fullmatch(r"[0-9]{1,5}", port) else port or None
