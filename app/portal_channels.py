@@ -101,9 +101,9 @@ KEPT = {
 }
 
 
-@bp.post("/channels/add/<any(smtp, webhook):kind>")
+@bp.post("/channels/add/<any(smtp, webhook):service>")
 @login_required
-def channel_add(kind: str) -> Any:
+def channel_add(service: str) -> Any:
     """Connect a mail server or a webhook from the portal's form (the API's fields)."""
     _may_manage()
     form = request.form

@@ -74,7 +74,7 @@ def record_bounces(
     channel = _verified_channel(session, secret_key, channel_id, header, body, now)
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ValidationError.for_fields({"body": "must be JSON"}) from None
     bounces = data.get("bounces") if isinstance(data, dict) else None
     if not isinstance(bounces, list) or len(bounces) > MAX_BOUNCES:

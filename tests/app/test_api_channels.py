@@ -214,3 +214,17 @@ def test_signed_bounce_reports_mark_hard_bounces_of_the_channels_partner_only(
     assert report(b'{"bounces": {}}').json["error"]["fields"] == {
         "bounces": "must be a list of at most 1000 bounces"
     }
+    # Signed but hostile: refused in words, never a 500, nothing marked.
+    for hostile in (
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        b"\xff\xfe{\x00",
+        b'{"bounces": [{"email": "\\ud800@x.example"}, {"email": 7}, [1], null]}',
+        b'{"bounces": [{"email": "ok@mail.example", "type": "permanent"}]}',
+        b'{"bounces": [' + b",".join([b'{"email": "a@b.example"}'] * 1001) + b"]}",
+        b"[1, 2]",
+        b'{"a": 1e999999}',
+    ):
+        r = report(hostile)
+        assert r.status_code in (200, 413, 422), (hostile[:40], r.status_code)
+        assert r.json is not None and ("error" in r.json or r.json["marked"] == 0)
+    assert statuses(partner.id)["ok@mail.example"] == ContactStatus.SUBSCRIBED

@@ -89,7 +89,7 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/channels/connect/<any(linkedin, x):kind>", "POST"),
     ("/channels/callback/<any(linkedin, x):kind>", "GET"),
     # No id: a channel added is always the actor's own (an empty form here: nothing written).
-    ("/channels/add/<any(smtp, webhook):kind>", "POST"),
+    ("/channels/add/<any(smtp, webhook):service>", "POST"),
 ]
 
 

@@ -126,7 +126,7 @@ CSRF_CASES: dict[str, FormCase] = {
     "/channels/connect/<any(linkedin, x):kind>": FormCase(
         lambda w: "/channels/connect/x", lambda w: {}, by_partner_admin=True
     ),
-    "/channels/add/<any(smtp, webhook):kind>": FormCase(
+    "/channels/add/<any(smtp, webhook):service>": FormCase(
         lambda w: "/channels/add/webhook",
         lambda w: {"url": "https://hooks.walker.example/in", "secret": "s" * 20},
         by_partner_admin=True,
