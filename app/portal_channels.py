@@ -106,6 +106,7 @@ KEPT = {
 def channel_add(service: str) -> Any:
     """Connect a mail server or a webhook from the portal's form (the API's fields)."""
     _may_manage()
+    kind = service
     form = request.form
     data: dict[str, Any] = {"kind": kind, "name": form.get("name", "").strip()}
     if kind == "smtp":

@@ -161,9 +161,9 @@ def test_signed_bounce_reports_mark_hard_bounces_of_the_channels_partner_only(
         }
     ).encode()
 
-    def report(
-        data: bytes, secret: str = "bounce-secret-0123456789", at: int | None = None, cid: int = 0
-    ) -> Any:
+    key = "bounce-secret-0123456789"
+
+    def report(data: bytes, secret: str = key, at: int | None = None, cid: int = 0) -> Any:
         header = signature(secret, at or int(time.time()), data)
         return client.post(
             f"/api/v1/channels/{cid or channel_id}/bounces",
