@@ -172,6 +172,10 @@ def test_smtp_and_webhook_forms_connect_with_human_errors_and_never_show_secrets
     assert session.scalars(select(Channel).where(Channel.partner_id == partner.id)).all() == []
     good = {**bad, "host": "smtp.partner-mail.example", "port": "465", "security": "ssl"}
     good["from"] = "News@Partner-Mail.example"
+    r = web.post("/channels/add/smtp", data={**good, "bounce_secret": "short-bounce"})
+    assert "At least 16 characters" in r.get_data(as_text=True).replace("Must be at", "At")
+    assert "short-bounce" not in r.get_data(as_text=True)
+    good["bounce_secret"] = "bounce-signing-secret-42"
     r = web.post("/channels/add/smtp", data=good)
     assert r.status_code == 302, r.get_data(as_text=True)
     smtp = session.scalars(select(Channel).where(Channel.partner_id == partner.id)).one()
@@ -182,6 +186,10 @@ def test_smtp_and_webhook_forms_connect_with_human_errors_and_never_show_secrets
         "ssl",
     )
     assert creds["password"] == "hunter2-very-secret" and smtp.kind.value == "smtp"
+    assert creds["bounce_secret"] == "bounce-signing-secret-42"
+    listed = web.get("/channels").get_data(as_text=True)
+    assert f"/api/v1/channels/{smtp.id}/bounces" in listed  # where the mail service reports
+    assert "bounce-signing-secret-42" not in listed
     # Webhook: a short secret and a loopback URL are refused in words; the secret never shows.
     r = web.post(
         "/channels/add/webhook",
