@@ -209,6 +209,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "api_docs.openapi",
         "unsubscribe.page",
         "unsubscribe.confirm",
+        # A mail service's signed bounce report: the channel's bounce secret is the authority.
+        "api.report_channel_bounces",
         # The public partner application form: for companies without an account.
         "portal_training.apply_page",
         "portal_training.apply_submit",

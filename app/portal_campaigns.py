@@ -30,6 +30,7 @@ from prm_domain.base import utcnow
 from prm_domain.campaigns import campaigns, contacts, content, enrolments, results
 from prm_domain.campaigns.campaigns import EDITABLE_FIELDS
 from prm_domain.enums import (
+    AssetKind,
     CampaignItemKind,
     CampaignStatus,
     PartnerType,
@@ -139,7 +140,12 @@ def _vendor_page(campaign: Campaign, errors: dict[str, str], status: int = 200) 
     )
 
 
-def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200) -> Any:
+def _partner_page(
+    campaign: Campaign,
+    errors: dict[str, str],
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Any:
     session = db.session()
     enrolment = session.scalars(
         select(Enrolment).where(
@@ -179,6 +185,8 @@ def _partner_page(campaign: Campaign, errors: dict[str, str], status: int = 200)
             channels=channels,
             can_run=can_run,
             errors=errors,
+            # What the partner typed into the editable fields, shown again after an error.
+            typed=typed or {},
         ),
         status,
     )
@@ -267,12 +275,26 @@ def results_csv(campaign_id: int) -> Any:
     summary = results.campaign_results(db.session(), g.user, campaign_id)
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["partner", "item", "state", "published_at", "external_url", "clicks", "leads"])
+    writer.writerow(
+        [
+            "partner",
+            "partner_state",
+            "item",
+            "channel",
+            "state",
+            "published_at",
+            "external_url",
+            "clicks",
+            "leads",
+        ]
+    )
     for row in summary.rows:
         writer.writerow(
             [
                 inert_cell(row.partner_name),
+                row.partner_state,
                 inert_cell(row.item_title),
+                row.channel,
                 row.state,
                 row.published_at.isoformat() if row.published_at else "",
                 inert_cell(row.external_url),
@@ -354,7 +376,12 @@ def enrolment_approve(enrolment_id: int) -> Any:
         if not exc.fields:
             raise
         campaign = campaigns.get_campaign(session, g.user, campaign_id)
-        return _partner_page(campaign, exc.fields, 422)
+        typed = {
+            key.removeprefix("edit-"): value[:20_000]
+            for key, value in form.items()
+            if key.startswith("edit-")
+        }
+        return _partner_page(campaign, exc.fields, 422, typed)
     session.commit()
     flash("Approved: your posts are scheduled (see the calendar).", "success")
     return redirect(url_for(".campaign_page", campaign_id=campaign_id))
@@ -381,6 +408,18 @@ def enrolment_step(enrolment_id: int, step: str) -> Any:
 # -- calendar and outbox ----------------------------------------------------------------------
 
 
+EN_DASH = "\u2013"  # the typographic range dash
+
+
+def week_title(first: dt.date, last: dt.date) -> str:
+    """ "23 - 29 Nov 2026", "30 Nov - 6 Dec 2026", "28 Dec 2026 - 3 Jan 2027" (en dashes)."""
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y} {EN_DASH} {last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} {EN_DASH} {last.day} {last:%b %Y}"
+    return f"{first.day} {EN_DASH} {last.day} {last:%b %Y}"
+
+
 @bp.get("/calendar")
 @login_required
 def calendar() -> Any:
@@ -399,11 +438,13 @@ def calendar() -> Any:
         first = anchor - dt.timedelta(days=anchor.weekday())
         days = [first + dt.timedelta(days=i) for i in range(7)]
         prev, nxt = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
+        title = week_title(days[0], days[-1])
     else:
         weeks = cal.Calendar().monthdatescalendar(anchor.year, anchor.month)
         days = [d for week in weeks for d in week]
         prev = (anchor.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
         nxt = (anchor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        title = f"{anchor:%B %Y}"
     start = dt.datetime.combine(days[0], dt.time(), tzinfo=zone)
     end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     pubs = results.calendar(session, g.user, start, end)
@@ -420,6 +461,7 @@ def calendar() -> Any:
     return render_template(
         "campaigns/calendar.html",
         view=view,
+        title=title,
         anchor=anchor,
         days=days,
         by_day=by_day,
@@ -444,9 +486,29 @@ def outbox() -> Any:
             )
         )
     }
+    # A social post's image (a social template) in the brand of the partner it went out for.
+    ids = {
+        int(p.content["asset_id"])
+        for p in page.items
+        if p.kind == "social" and isinstance(p.content.get("asset_id"), int)
+    }
+    social = {
+        a.id: a
+        for a in session.scalars(
+            select(Asset).where(Asset.id.in_(ids), Asset.kind == AssetKind.SOCIAL)
+        )
+    }
+    own = session.get(Partner, g.user.partner_id) if g.user.partner_id else None
+    images = {
+        p.id: social[p.content["asset_id"]]
+        for p in page.items
+        if p.content.get("asset_id") in social
+        and access.asset_visible_to(g.user, social[p.content["asset_id"]], own)
+    }
     return render_template(
         "campaigns/outbox.html",
         page=page,
+        images=images,
         channel_names=channel_names,
         partner_names=_partner_names({p.partner_id for p in page.items})
         if g.user.is_vendor

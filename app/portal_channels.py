@@ -5,6 +5,7 @@ the service's token endpoint and stores the tokens sealed. Same pattern as ``app
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -51,10 +52,12 @@ def _may_manage() -> None:
     access.require(g.user, access.Right.MANAGE_OWN_CHANNELS, "Only your admins manage channels.")
 
 
-@bp.get("/channels")
-@login_required
-def channel_list() -> Any:
-    _may_manage()
+def _list_page(
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    kind: str = "",
+    status: int = 200,
+) -> Any:
     page = channels.list_channels(db.session(), g.user, page=_int_arg("page"), per_page=PER_PAGE)
     c = current_app.config
     return render_template(
@@ -66,7 +69,74 @@ def channel_list() -> Any:
             "linkedin": bool(c["LINKEDIN_CLIENT_ID"]),
             "x": bool(c["X_CLIENT_ID"]),
         },
-    )
+        security_choices=SECURITY_CHOICES,
+        errors=errors or {},
+        # What was typed, to fill the form again after an error; passwords and secrets are
+        # never among it (they are typed again).
+        form=form or {},
+        failed_kind=kind,
+    ), status
+
+
+@bp.get("/channels")
+@login_required
+def channel_list() -> Any:
+    _may_manage()
+    return _list_page()
+
+
+SECURITY_CHOICES = (
+    ("starttls", "STARTTLS (usually port 587)"),
+    ("ssl", "TLS from the start (usually port 465)"),
+    ("none", "None (not encrypted: intranet servers only)"),
+)
+# The domain's words for a field, where they would name internal values to a person.
+FORM_MESSAGES = {
+    "security": "choose how the connection is secured",
+    "port": "must be a port number from 1 to 65535",
+}
+KEPT = {
+    "smtp": ("name", "host", "port", "security", "from", "username"),
+    "webhook": ("name", "url"),
+}
+
+
+@bp.post("/channels/add/<any(smtp, webhook):service>")
+@login_required
+def channel_add(service: str) -> Any:
+    """Connect a mail server or a webhook from the portal's form (the API's fields)."""
+    _may_manage()
+    kind = service
+    form = request.form
+    data: dict[str, Any] = {"kind": kind, "name": form.get("name", "").strip()}
+    if kind == "smtp":
+        for name in ("host", "from", "username"):
+            data[name] = form.get(name, "").strip()
+        data["security"] = form.get("security", "")
+        data["password"] = form.get("password", "")
+        data["bounce_secret"] = form.get("bounce_secret", "")
+        port = form.get("port", "").strip()
+        # ASCII digits only: str.isdigit() takes "²" or "٣", which int() refuses.
+        data["port"] = int(port) if re.fullmatch(r"[0-9]{1,5}", port) else port or None
+        if data["port"] is None:
+            del data["port"]
+    else:
+        data["url"] = form.get("url", "").strip()
+        data["secret"] = form.get("secret", "")
+    s = db.session()
+    try:
+        channel = channels.connect_channel(s, g.user, publishing_config().secret_key, data)
+    except DomainError as exc:
+        s.rollback()
+        if not exc.fields:
+            raise
+        errors = {k: FORM_MESSAGES.get(k, v) for k, v in exc.fields.items()}
+        kept = {k: str(form.get(k, ""))[:500] for k in KEPT[kind]}
+        return _list_page(errors, kept, kind, 422)
+    s.commit()
+    label = f"{LABELS[channel.kind]} {channel.account}"
+    flash(f"{label} connected. Approved campaign posts can go out on it.", "success")
+    return redirect(url_for("portal_channels.channel_list"))
 
 
 @bp.post("/channels/connect/<any(linkedin, x):kind>")

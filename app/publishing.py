@@ -23,4 +23,5 @@ def publishing_config(app: Flask | None = None) -> PublishingConfig:
         x_client_id=c["X_CLIENT_ID"],
         x_client_secret=c["X_CLIENT_SECRET"],
         allow_private_hosts=bool(c["PUBLISH_ALLOW_PRIVATE_HOSTS"]),
+        storage=(app or current_app).extensions.get("cobrand.storage"),
     )

@@ -111,6 +111,11 @@ def credentials(kind: ChannelKind, data: dict[str, Any]) -> tuple[str, dict[str,
                 problems.update(exc.fields or {})
         username = _text(data, "username", problems, required=False, max_len=254)
         password = _text(data, "password", problems, required=False, max_len=1000)
+        # Optional: the key a mail service signs its bounce reports with
+        # (prm_domain.campaigns.bounces, POST /api/v1/channels/{id}/bounces).
+        bounce_secret = _text(data, "bounce_secret", problems, required=False, max_len=500)
+        if bounce_secret and len(bounce_secret) < 16:
+            problems["bounce_secret"] = "must be at least 16 characters"  # noqa: S105 (a message)
         secret = {
             "host": host,
             "port": port,
@@ -119,6 +124,8 @@ def credentials(kind: ChannelKind, data: dict[str, Any]) -> tuple[str, dict[str,
             "username": username,
             "password": password,
         }
+        if bounce_secret:
+            secret["bounce_secret"] = bounce_secret
         account = sender
     elif kind is ChannelKind.WEBHOOK:
         account = _text(data, "url", problems, max_len=500)

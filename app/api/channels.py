@@ -4,8 +4,10 @@ Credentials go in and never come back out."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
-from flask import g
+from flask import g, request
 from pydantic import Field
 
 from app import db
@@ -14,7 +16,9 @@ from app.api.framework import operation
 from app.api.schemas import In, Out, PageOut, PageQuery, page_out
 from app.publishing import publishing_config
 from prm_domain import channels
+from prm_domain.campaigns import bounces
 from prm_domain.enums import ChannelKind, ChannelStatus
+from prm_domain.publishing.webhook import SIGNATURE_HEADER
 
 
 class ChannelIn(In):
@@ -34,6 +38,12 @@ class ChannelIn(In):
     sender: str | None = Field(None, alias="from", max_length=254)
     username: str | None = Field(None, max_length=254)
     password: str | None = Field(None, max_length=1000)
+    bounce_secret: str | None = Field(
+        None,
+        max_length=500,
+        description="SMTP, optional: the key your mail service signs bounce reports with "
+        "(POST /api/v1/channels/{id}/bounces), at least 16 characters",
+    )
     # Webhook
     url: str | None = Field(None, max_length=500)
     secret: str | None = Field(None, max_length=500, description="Webhook: HMAC-SHA256 key")
@@ -108,3 +118,35 @@ def get_channel(channel_id: int) -> ChannelOut:
 def delete_channel(channel_id: int) -> None:
     channels.delete_channel(db.session(), g.user, channel_id)
     db.session().commit()
+
+
+class BouncesOut(Out):
+    marked: int = Field(description="Contacts now marked bounced (never mailed again)")
+    ignored: int = Field(description="Soft bounces, unknown or already excluded addresses")
+    invalid: list[dict[str, Any]]
+
+
+@operation(
+    bp,
+    "/channels/<id:channel_id>/bounces",
+    "POST",
+    summary="Bounce report from a mail service, signed with the channel's bounce secret "
+    "(X-Cobrand-Signature: t=<unix time>,v1=<HMAC-SHA256 hex of '<t>.<body>'>); body "
+    '{"bounces": [{"email", "type": "hard" | "soft"}]}: hard bounces are never mailed again',
+    tag="channels",
+    upload=True,
+    response=BouncesOut,
+    auth=False,
+    errors=(401,),
+)
+def report_channel_bounces(channel_id: int, data: bytes) -> BouncesOut:
+    result = bounces.record_bounces(
+        db.session(),
+        publishing_config().secret_key,
+        channel_id,
+        request.headers.get(SIGNATURE_HEADER, "")[:300],
+        data,
+        time.time(),
+    )
+    db.session().commit()
+    return BouncesOut(marked=result.marked, ignored=result.ignored, invalid=result.invalid)

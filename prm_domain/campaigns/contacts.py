@@ -197,14 +197,20 @@ def unsubscribe(session: Session, token: str) -> Contact:
     return contact
 
 
-def mark_bounced(session: Session, partner_id: int, email: str) -> None:
-    """A hard bounce (the SMTP publisher reports it): never mailed again."""
+def mark_bounced(session: Session, partner_id: int, email: str) -> bool:
+    """A hard bounce (the partner's mail server refused the address for good): never mailed
+    again. True when it changed a subscribed contact; an unsubscribe stays an unsubscribe."""
     contact = session.scalar(
-        select(Contact).where(Contact.partner_id == partner_id, Contact.email == email.lower())
+        select(Contact).where(
+            Contact.partner_id == partner_id, Contact.email == email.strip().lower()
+        )
     )
-    if contact is not None and contact.status == ContactStatus.SUBSCRIBED:
-        contact.status = ContactStatus.BOUNCED
-        session.flush()
+    if contact is None or contact.status != ContactStatus.SUBSCRIBED:
+        return False
+    contact.status = ContactStatus.BOUNCED
+    session.flush()
+    audit.record(session, None, "contact.bounced", contact, {}, partner_id=partner_id)
+    return True
 
 
 def unsubscribe_url(base_url: str, contact: Contact) -> str:

@@ -31,6 +31,10 @@ def load(session: Session, vendor: User, base_url: str = "") -> None:
     brochure = session.scalar(
         select(Asset.id).where(Asset.name == "Nimbus Cloud Platform brochure")
     )
+    # A social template: the post's image, in each partner's brand.
+    launch_image = session.scalar(
+        select(Asset.id).where(Asset.name == "Launch post: Nimbus Cloud 5.0")
+    )
     campaign = campaigns.create_campaign(
         session,
         vendor,
@@ -54,6 +58,7 @@ def load(session: Session, vendor: User, base_url: str = "") -> None:
             "kind": "social",
             "title": "Launch moment",
             "text": "Live now: the Nimbus Cloud 5.0 launch. Questions? Call {{ contact.phone }}.",
+            "asset_id": launch_image,
             "at": (now + dt.timedelta(seconds=45)).isoformat(),
         },
         {

@@ -71,13 +71,17 @@ class Row:
 
     partner_id: int
     partner_name: str
+    # The partner's answer to the invitation: invited, approved, opted out, paused.
+    partner_state: str
     item_id: int
     item_title: str
-    state: str
-    published_at: dt.datetime | None
-    external_url: str
     clicks: int
     leads: int
+    # The publication, where the item was scheduled for the partner (one row per channel).
+    channel: str = ""
+    state: str = ""
+    published_at: dt.datetime | None = None
+    external_url: str = ""
 
 
 @dataclass
@@ -157,7 +161,7 @@ def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary
             if item_id is not None:
                 leads[(partner_id, item_id)] = leads.get((partner_id, item_id), 0) + 1
     by_day: Counter[dt.date] = Counter()
-    seen: set[tuple[int, int]] = set()
+    pubs: dict[tuple[int, int], list[Publication]] = {}
     for pub in session.scalars(
         select(Publication)
         .where(Publication.campaign_id == campaign.id)
@@ -165,25 +169,45 @@ def campaign_results(session: Session, actor: User, campaign_id: int) -> Summary
     ):
         if pub.published_at is not None:
             by_day[pub.published_at.date()] += 1
-        if pub.item_id is None:
-            continue
-        pair = (pub.partner_id, pub.item_id)
-        item = items.get(pub.item_id)
-        out.rows.append(
-            Row(
-                partner_id=pub.partner_id,
-                partner_name=names.get(pub.partner_id, ""),
-                item_id=pub.item_id,
-                item_title=(item.title or item.kind.value) if item else "",
-                state=pub.state.value,
-                published_at=pub.published_at,
-                external_url=pub.external_url,
-                # Clicks and leads belong to the (partner, item), shown on its first row.
-                clicks=0 if pair in seen else clicks.get(pair, 0),
-                leads=0 if pair in seen else leads.get(pair, 0),
+        if pub.item_id is not None:
+            pubs.setdefault((pub.partner_id, pub.item_id), []).append(pub)
+    kinds = dict(
+        session.execute(
+            select(Channel.id, Channel.kind).where(
+                Channel.id.in_({p.channel_id for ps in pubs.values() for p in ps if p.channel_id})
             )
-        )
-        seen.add(pair)
+        ).all()
+    )
+    # Every invited partner, for every item: a partner that has not approved (or opted out,
+    # or left an item out) shows as such, not as a missing row.
+    enrolled = session.execute(
+        select(Enrolment.partner_id, Enrolment.status)
+        .join(Partner, Partner.id == Enrolment.partner_id)
+        .where(Enrolment.campaign_id == campaign.id)
+        .order_by(Partner.name, Partner.id)
+    ).all()
+    for partner_id, status in enrolled:
+        for item in campaign.items:
+            pair = (partner_id, item.id)
+            found: list[Publication | None] = list(pubs.get(pair, [])) or [None]
+            for n, one in enumerate(found):
+                kind = kinds.get(one.channel_id) if one is not None and one.channel_id else None
+                out.rows.append(
+                    Row(
+                        partner_id=partner_id,
+                        partner_name=names.get(partner_id, ""),
+                        partner_state=status.value.replace("_", " "),
+                        item_id=item.id,
+                        item_title=item.title or item.kind.value,
+                        # Clicks and leads belong to the (partner, item): on its first row.
+                        clicks=clicks.get(pair, 0) if n == 0 else 0,
+                        leads=leads.get(pair, 0) if n == 0 else 0,
+                        channel=kind.value if kind else "",
+                        state=one.state.value if one is not None else "",
+                        published_at=one.published_at if one is not None else None,
+                        external_url=one.external_url if one is not None else "",
+                    )
+                )
     out.clicks = sum(clicks.values())
     out.leads = sum(leads.values())
     out.by_day = sorted(by_day.items())

@@ -6,9 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prm_domain import access, rendering
 from prm_domain.campaigns.contacts import unsubscribe_url
-from prm_domain.enums import ContactStatus
-from prm_domain.models import Contact, Publication
+from prm_domain.enums import AssetKind, ContactStatus
+from prm_domain.errors import ValidationError
+from prm_domain.models import Asset, Contact, Partner, Publication
 from prm_domain.publishing import OutgoingPost, PublishingConfig
 
 
@@ -28,6 +30,32 @@ def email_recipients(
     return [(c.email, unsubscribe_url(base_url, c)) for c in contacts]
 
 
+def social_image(
+    session: Session, publication: Publication, config: PublishingConfig
+) -> bytes | None:
+    """The post's image: its social template (the item's asset, when it is one) rendered in
+    the partner's brand, from the render cache when it was made before (the preview makes
+    it). None without storage, for another kind of asset, or a template with no published
+    version."""
+    asset_id = publication.content.get("asset_id")
+    if config.storage is None or publication.kind != "social" or not isinstance(asset_id, int):
+        return None
+    asset = session.get(Asset, asset_id)
+    partner = session.get(Partner, publication.partner_id)
+    if asset is None or asset.kind != AssetKind.SOCIAL or partner is None:
+        return None
+    version = asset.published_version
+    if version is None or not access.asset_visible_to_partner(partner, asset):
+        return None
+    try:
+        rendered = rendering.render_version(
+            session, config.storage, version, partner, "png", config.public_base_url
+        )
+    except ValidationError:
+        return None  # the brand kit cannot fill it: the text goes out alone
+    return rendered.data
+
+
 def outgoing_post(
     session: Session, publication: Publication, config: PublishingConfig
 ) -> OutgoingPost:
@@ -37,7 +65,14 @@ def outgoing_post(
     text = str(body.get("text", ""))
     link = str(body.get("link") or "") or None
     if publication.kind != "email":
-        return OutgoingPost(key=publication.key, text=text, link=link)
+        image = social_image(session, publication, config)
+        return OutgoingPost(
+            key=publication.key,
+            text=text,
+            link=link,
+            image=image,
+            image_type="image/png" if image else None,
+        )
     recipients = email_recipients(session, publication, config.public_base_url)
     return OutgoingPost(
         key=publication.key,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from prm_domain.enums import ChannelKind
@@ -40,6 +40,9 @@ class PublishingConfig:
     x_token_url: str = "https://api.x.com/2/oauth2/token"  # noqa: S105 (a URL)
     x_client_id: str = ""
     x_client_secret: str = ""
+    # Where templates and renders are kept (prm_domain.storage.Storage): a social post's
+    # image is its social template rendered in the partner's brand. None: text only.
+    storage: Any = None
     # Let partner-given webhook and SMTP hosts be private addresses (loopback stand-ins in
     # tests, a closed intranet install). Never in a production default: it is SSRF.
     allow_private_hosts: bool = False
@@ -88,6 +91,9 @@ class OutgoingPost:
 class Posted:
     external_id: str
     external_url: str = ""
+    # Email: addresses the mail server refused for good (a 5xx about the mailbox, on RCPT TO
+    # or on DATA): the dispatcher marks those contacts bounced, never to be mailed again.
+    bounced: tuple[str, ...] = ()
 
 
 class PublishError(DomainError):

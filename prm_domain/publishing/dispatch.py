@@ -79,6 +79,13 @@ def outgoing_post(
     return sending.outgoing_post(session, publication, config)
 
 
+def _record_bounces(session: Session, partner_id: int, addresses: tuple[str, ...]) -> None:
+    from prm_domain.campaigns import contacts
+
+    for address in addresses:
+        contacts.mark_bounced(session, partner_id, address)
+
+
 def backoff(attempts: int) -> float:
     """Seconds before try ``attempts + 1``: exponential, capped, jittered so that retries of a
     burst do not march on the service together."""
@@ -287,6 +294,9 @@ def record(session: Session, attempt: Attempt) -> str:
         _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
         return "failed"
     if isinstance(outcome, Posted):
+        if outcome.bounced:
+            # The refusals happened whatever the fence says: never mail those again.
+            _record_bounces(session, channel.partner_id, outcome.bounced)
         return "published" if _published(session, pub_id, attempts, outcome) else "gone"
     if isinstance(outcome, RetryLater):
         return _retry(session, pub_id, attempts, outcome)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import re
 import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any
+from typing import Any, NoReturn
 
 from prm_domain import outbound
 from prm_domain.enums import ChannelKind
@@ -32,6 +33,27 @@ SECURITY = ("starttls", "ssl", "none")
 
 # Where an email's text and HTML want the recipient's unsubscribe URL.
 UNSUBSCRIBE_SLOT = "{{ unsubscribe_url }}"
+
+
+# Enhanced status classes (RFC 3463) that say the mailbox itself is the problem: 5.1.x
+# (addressing: no such user, bad domain) and 5.2.x (mailbox disabled), less "mailbox full"
+# (5.2.2, usually passing) and "message too big" (5.2.3). Policy, content, network and system
+# refusals (5.3-5.7) say nothing about the address: marking it bounced would lose a good one.
+_ENHANCED = re.compile(rb"^\s*5\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def address_refused(code: int, reply: bytes | str) -> bool:
+    """Whether an SMTP reply is a permanent refusal of the recipient's address (a hard
+    bounce): a 5xx whose enhanced code is about the mailbox, or, without one, 550/551/553
+    (RFC 5321: mailbox unavailable, user not local, mailbox name not allowed)."""
+    if not 500 <= code < 600:
+        return False
+    raw = reply.encode("utf-8", "replace") if isinstance(reply, str) else reply
+    enhanced = _ENHANCED.match(raw)
+    if enhanced:
+        subject, detail = int(enhanced.group(1)), int(enhanced.group(2))
+        return subject == 1 or (subject == 2 and detail not in (2, 3))
+    return code in (550, 551, 553)
 
 
 def message_id(key: str, recipient: str, sender: str) -> str:
@@ -124,6 +146,13 @@ class SmtpPublisher:
             # Nothing was sent yet.
             raise RetryLater("Could not connect to the mail server.") from None
 
+    @staticmethod
+    def _stopped(sent: int, total: int) -> NoReturn:
+        if sent == 0:
+            raise RetryLater("The mail server failed before any message.") from None
+        # Part went out: resending would mail those twice, so stop here, say so.
+        raise Rejected(f"The mail server stopped after {sent} of {total} messages.") from None
+
     def publish(self, channel: Channel, post: OutgoingPost) -> Posted:
         creds = unseal(self.config.secret_key, channel.secret)
         sender = str(creds.get("from") or channel.account)
@@ -131,26 +160,33 @@ class SmtpPublisher:
             return Posted(external_id=f"smtp:{post.key}:0")
         server = self._open(creds)
         sent = 0
+        bounced: list[str] = []
         try:
             for recipient in post.recipients:
                 try:
                     server.send_message(build_message(post, sender, recipient))
-                except smtplib.SMTPRecipientsRefused:
-                    continue  # that address is refused; the others still get theirs
+                except smtplib.SMTPRecipientsRefused as exc:
+                    # That address is refused (RCPT TO); the others still get theirs.
+                    if any(address_refused(c, m) for c, m in exc.recipients.values()):
+                        bounced.append(recipient)
+                    continue
+                except smtplib.SMTPDataError as exc:
+                    if not 500 <= exc.smtp_code < 600:
+                        self._stopped(sent, len(post.recipients))
+                    # One message per recipient: a permanent refusal of this DATA is this
+                    # recipient's (smtplib has reset the transaction; the session goes on).
+                    if address_refused(exc.smtp_code, exc.smtp_error):
+                        bounced.append(recipient)
+                    continue
                 except (OSError, smtplib.SMTPException):
-                    if sent == 0:
-                        raise RetryLater("The mail server failed before any message.") from None
-                    # Part went out: resending would mail those twice, so stop here, say so.
-                    raise Rejected(
-                        f"The mail server stopped after {sent} of {len(post.recipients)} messages."
-                    ) from None
+                    self._stopped(sent, len(post.recipients))
                 sent += 1
         finally:
             try:
                 server.quit()
             except (OSError, smtplib.SMTPException):
                 server.close()
-        return Posted(external_id=f"smtp:{post.key}:{sent}")
+        return Posted(external_id=f"smtp:{post.key}:{sent}", bounced=tuple(bounced))
 
     def find_published(
         self, channel: Channel, post: OutgoingPost, since: dt.datetime

@@ -484,6 +484,17 @@ CASES: dict[tuple[str, str], Case] = {
     ("/channels/<id:channel_id>/delete", "POST"): Case(
         "admin", lambda w: f"/channels/{w.channel}/delete", "form"
     ),
+    ("/channels/add/<any(smtp, webhook):service>", "POST"): Case(
+        "admin",
+        lambda w: "/channels/add/smtp",
+        "form",
+        lambda w: {
+            "host": "smtp.walker.example",
+            "port": "587",
+            "security": "starttls",
+            "from": "news@walker.example",
+        },
+    ),
     ("/visits", "POST"): Case("admin", lambda w: "/visits", "form"),
     ("/account/password", "POST"): Case(
         "member",
@@ -792,6 +803,14 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: "/api/v1/contacts",
         "json",
         lambda w: {"email": "walk@example.com", "consent_source": "fair 2026"},
+    ),
+    # Unsigned, so every spoilt body meets the signature check first (401, never a 500); the
+    # signed hostile bodies are in tests/app/test_api_channels.py.
+    ("/api/v1/channels/<id:channel_id>/bounces", "POST"): Case(
+        "anon",
+        lambda w: f"/api/v1/channels/{w.channel}/bounces",
+        "raw",
+        upload=lambda: b'{"bounces": [{"email": "walk@example.com", "type": "hard"}]}',
     ),
     ("/api/v1/contacts/import", "POST"): Case(
         "admin",

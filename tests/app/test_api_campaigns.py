@@ -172,8 +172,20 @@ def test_portal_pages_render(
         r = partner_client.get(url)
         assert r.status_code == 200, (url, r.data[:300])
     assert b"says hi" in partner_client.get(f"/campaigns/{campaign}").data
+    # The week view names its week, across a month's and a year's end too.
+    week = partner_client.get("/calendar?view=week&date=2026-11-25").get_data(as_text=True)
+    assert "Calendar · 23 \u2013 29 Nov 2026</h1>" in week
+    week = partner_client.get("/calendar?view=week&date=2026-12-01").get_data(as_text=True)
+    assert "Calendar · 30 Nov \u2013 6 Dec 2026</h1>" in week
+    week = partner_client.get("/calendar?view=week&date=2027-01-01").get_data(as_text=True)
+    assert "Calendar · 28 Dec 2026 \u2013 3 Jan 2027</h1>" in week
+    month = partner_client.get("/calendar?date=2026-11-25").get_data(as_text=True)
+    assert "Calendar · November 2026</h1>" in month
     vendor_client = sign_in_as(make_user(Role.MARKETING_MANAGER))
     for url in ("/campaigns", f"/campaigns/{campaign}", f"/campaigns/{campaign}/results.csv",
                 "/calendar"):  # fmt: skip
         r = vendor_client.get(url)
         assert r.status_code == 200, (url, r.data[:300])
+    # Results list an invited partner that has not answered yet, for each item.
+    page = vendor_client.get(f"/campaigns/{campaign}").get_data(as_text=True)
+    assert page.count('data-label="Partner\'s answer">invited<') == 2

@@ -117,3 +117,114 @@ def test_only_partner_admins_manage_channels(
         api = api_as(user)
         assert api.get("/api/v1/channels").status_code == 403, role
         assert api.post("/api/v1/channels", body).status_code == 403, role
+
+
+def test_signed_bounce_reports_mark_hard_bounces_of_the_channels_partner_only(
+    app: Flask,
+    client: Any,
+    api_as: Any,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    session: Session,
+) -> None:
+    import time
+
+    from prm_domain.campaigns import contacts
+    from prm_domain.enums import ContactStatus
+    from prm_domain.models import Contact
+    from prm_domain.publishing.webhook import signature
+
+    partner, other = make_partner(), make_partner()
+    admin, other_admin = (make_user(Role.PARTNER_ADMIN, p) for p in (partner, other))
+    for actor in (admin, other_admin):
+        for address in ("gone@mail.example", "full@mail.example", "ok@mail.example"):
+            contacts.add_contact(session, actor, {"email": address, "consent_source": "fair"})
+    session.commit()
+    api = api_as(admin)
+    short = {"kind": "smtp", "host": "smtp.partner.example", "from": "n@partner.example"}
+    r = api.post("/api/v1/channels", {**short, "bounce_secret": "too-short"})
+    assert r.status_code == 422 and "bounce_secret" in r.json["error"]["fields"]
+    r = api.post("/api/v1/channels", {**short, "bounce_secret": "bounce-secret-0123456789"})
+    assert r.status_code == 201, r.json
+    channel_id = r.json["id"]
+    assert "bounce-secret" not in json.dumps(r.json)
+    no_secret = api.post("/api/v1/channels", short).json["id"]
+
+    body = json.dumps(
+        {
+            "bounces": [
+                {"email": "GONE@mail.example", "type": "hard"},
+                {"email": "full@mail.example", "type": "soft"},
+                {"email": "stranger@mail.example"},  # hard by default; not a contact
+                {"email": "not an address"},
+            ]
+        }
+    ).encode()
+
+    key = "bounce-secret-0123456789"
+
+    def report(data: bytes, secret: str = key, at: int | None = None, cid: int = 0) -> Any:
+        header = signature(secret, at or int(time.time()), data)
+        return client.post(
+            f"/api/v1/channels/{cid or channel_id}/bounces",
+            data=data,
+            headers={"X-Cobrand-Signature": header, "Content-Type": "application/json"},
+        )
+
+    def statuses(partner_id: int) -> dict[str, ContactStatus]:
+        session.expire_all()
+        return {
+            c.email: c.status
+            for c in session.scalars(select(Contact).where(Contact.partner_id == partner_id))
+        }
+
+    before = statuses(partner.id)
+    # Refused alike: a wrong secret, an old signature, a channel without a secret, another
+    # kind of channel, no channel at all, a signature of another body.
+    for r in (
+        report(body, secret="bounce-secret-guessed-000"),
+        report(body, at=int(time.time()) - 3600),
+        report(body, cid=no_secret),
+        report(body, cid=2**31 - 2),
+        client.post(
+            f"/api/v1/channels/{channel_id}/bounces",
+            data=body + b" ",
+            headers={"X-Cobrand-Signature": signature("bounce-secret-0123456789", 1, body)},
+        ),
+        client.post(f"/api/v1/channels/{channel_id}/bounces", data=body),
+    ):
+        assert r.status_code == 401, r.json
+        assert r.json["error"]["message"] == "The bounce report's signature is not valid."
+    assert statuses(partner.id) == before
+    r = report(body)
+    assert r.status_code == 200, r.json
+    assert (r.json["marked"], r.json["ignored"]) == (1, 2)
+    assert [i["index"] for i in r.json["invalid"]] == [3]
+    assert statuses(partner.id) == {
+        "gone@mail.example": ContactStatus.BOUNCED,
+        "full@mail.example": ContactStatus.SUBSCRIBED,  # a soft bounce: mailed again
+        "ok@mail.example": ContactStatus.SUBSCRIBED,
+    }
+    # The other partner's contact of the same address is its own.
+    assert set(statuses(other.id).values()) == {ContactStatus.SUBSCRIBED}
+    # Delivered twice: nothing more changes.
+    again = report(body)
+    assert again.status_code == 200 and again.json["marked"] == 0
+    assert report(b"not json").status_code == 422
+    assert report(b'{"bounces": {}}').json["error"]["fields"] == {
+        "bounces": "must be a list of at most 1000 bounces"
+    }
+    # Signed but hostile: refused in words, never a 500, nothing marked.
+    for hostile in (
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        b"\xff\xfe{\x00",
+        b'{"bounces": [{"email": "\\ud800@x.example"}, {"email": 7}, [1], null]}',
+        b'{"bounces": [{"email": "ok@mail.example", "type": "permanent"}]}',
+        b'{"bounces": [' + b",".join([b'{"email": "a@b.example"}'] * 1001) + b"]}",
+        b"[1, 2]",
+        b'{"a": 1e999999}',
+    ):
+        r = report(hostile)
+        assert r.status_code in (200, 413, 422), (hostile[:40], r.status_code)
+        assert r.json is not None and ("error" in r.json or r.json["marked"] == 0)
+    assert statuses(partner.id)["ok@mail.example"] == ContactStatus.SUBSCRIBED

@@ -378,6 +378,12 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     (CH, "GET"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
     (CH, "DELETE"): Case(lambda t: f"/api/v1/channels/{t.channel}"),
+    (CH + "/bounces", "POST"): Case(
+        lambda t: f"/api/v1/channels/{t.channel}/bounces",
+        data=lambda: b'{"bounces": [{"email": "planted@example.com"}]}',
+        refusal=401,
+        why="a mail service's report: only the channel's bounce secret signs one, no token",
+    ),
     (CA, "GET"): Case(lambda t: f"/api/v1/campaigns/{t.campaign}", why=INVITED_ONLY),
     (CA, "PATCH"): Case(
         lambda t: f"/api/v1/campaigns/{t.campaign}", lambda: {"name": "Mine"}, why=INVITED_ONLY
@@ -514,6 +520,8 @@ SHARED_PROGRAMME: dict[tuple[str, str], tuple[str, int]] = {
 # What partner B's own members get for the same requests: proof that each case is aimed at a
 # working route (a 404 from a typo'd URL would otherwise pass).
 OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, partner user)
+    # Unsigned: the owner's own token is no signature either.
+    (CH + "/bounces", "POST"): (401, 401),
     (P, "GET"): (200, 200),
     (P, "PATCH"): (200, 403),
     (P + "/users", "GET"): (200, 403),
@@ -661,7 +669,8 @@ def test_other_tenant_is_refused_and_nothing_changes(
         if r.status_code != case.refusal or not r.is_json:
             wrong.append((key, r.status_code, r.get_data()[:200]))
             continue
-        assert r.json["error"]["code"] == ("not_found" if case.refusal == 404 else "forbidden")
+        codes = {404: "not_found", 403: "forbidden", 401: "invalid_credentials"}
+        assert r.json["error"]["code"] == codes[case.refusal]
     for name, url in QUERY_CASES.items():
         r = api.get(url(world, world.b.id))
         if r.status_code != 404:

@@ -88,6 +88,8 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/channels/<id:channel_id>/delete", "POST"),
     ("/channels/connect/<any(linkedin, x):kind>", "POST"),
     ("/channels/callback/<any(linkedin, x):kind>", "GET"),
+    # No id: a channel added is always the actor's own (an empty form here: nothing written).
+    ("/channels/add/<any(smtp, webhook):service>", "POST"),
 ]
 
 
@@ -122,8 +124,94 @@ def test_another_organisations_channel_is_refused_and_nothing_changes(
             web.post(f"/channels/{victim.id}/delete", data={"csrf_token": token}),
             web.post("/channels/connect/x", data={"csrf_token": token, "channel_id": victim.id}),
             web.get("/channels/callback/x?code=good-code&state=guess"),
+            web.post("/channels/add/webhook", data={"csrf_token": token, "id": victim.id}),
         ]
         for r in answers:
-            assert r.status_code in (400, 403, 404), r.status_code
+            assert r.status_code in (400, 403, 404, 422), r.status_code
             assert "31337" not in r.get_data(as_text=True)
         assert snapshot(session) == before
+
+
+def test_smtp_and_webhook_forms_connect_with_human_errors_and_never_show_secrets(
+    app: Flask,
+    sign_in_as: Callable[[User], FlaskClient],
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    session: Session,
+) -> None:
+    partner = make_partner()
+    web = sign_in_as(make_user(Role.PARTNER_ADMIN, partner))
+    page = web.get("/channels").get_data(as_text=True)
+    # OAuth is not set up here: said in words, no greyed-out button.
+    assert "not set up on this server yet" in page and "disabled" not in page
+    assert 'id="add-smtp"' in page and 'id="add-webhook"' in page
+    bad = {
+        "csrf_token": csrf_of(web),
+        "host": "127.0.0.1",
+        "port": "70000",
+        "security": "starttls",
+        "from": "not an address",
+        "username": "mailer",
+        "password": "hunter2-very-secret",
+    }
+    r = web.post("/channels/add/smtp", data=bad)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Must be a port number from 1 to 65535" in text
+    assert "Is not a valid email address" in text
+    assert text.count('class="field-error"') == 3  # host (an IP address), port, from
+    assert "hunter2-very-secret" not in text  # the password is typed again
+    assert 'value="mailer"' in text  # the rest is kept
+    for internal in ("starttls, ssl, none", "consent_source", "smtp.host", "ValidationError"):
+        assert internal not in text
+    # The SSRF guard: internal names are refused as well as IP addresses.
+    r = web.post("/channels/add/smtp", data={**bad, "host": "mail.corp", "port": "587"})
+    assert r.status_code == 422 and "internal host name" in r.get_data(as_text=True)
+    r = web.post("/channels/add/smtp", data={**bad, "security": "tls13"})
+    assert "Choose how the connection is secured" in r.get_data(as_text=True)
+    assert session.scalars(select(Channel).where(Channel.partner_id == partner.id)).all() == []
+    good = {**bad, "host": "smtp.partner-mail.example", "port": "465", "security": "ssl"}
+    good["from"] = "News@Partner-Mail.example"
+    r = web.post("/channels/add/smtp", data={**good, "bounce_secret": "short-bounce"})
+    assert "At least 16 characters" in r.get_data(as_text=True).replace("Must be at", "At")
+    assert "short-bounce" not in r.get_data(as_text=True)
+    good["bounce_secret"] = "bounce-signing-secret-42"
+    r = web.post("/channels/add/smtp", data=good)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    smtp = session.scalars(select(Channel).where(Channel.partner_id == partner.id)).one()
+    creds = unseal(app.config["SECRET_KEY"], smtp.secret)
+    assert (creds["host"], creds["port"], creds["security"]) == (
+        "smtp.partner-mail.example",
+        465,
+        "ssl",
+    )
+    assert creds["password"] == "hunter2-very-secret" and smtp.kind.value == "smtp"
+    assert creds["bounce_secret"] == "bounce-signing-secret-42"
+    listed = web.get("/channels").get_data(as_text=True)
+    assert f"/api/v1/channels/{smtp.id}/bounces" in listed  # where the mail service reports
+    assert "bounce-signing-secret-42" not in listed
+    # Webhook: a short secret and a loopback URL are refused in words; the secret never shows.
+    r = web.post(
+        "/channels/add/webhook",
+        data={"csrf_token": csrf_of(web), "url": "http://localhost/x", "secret": "short-secret"},
+    )
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422 and "At least 16 characters" in text.replace("Must be at", "At")
+    assert "short-secret" not in text and 'value="http://localhost/x"' in text
+    r = web.post(
+        "/channels/add/webhook",
+        data={
+            "csrf_token": csrf_of(web),
+            "url": "https://hooks.partner-mail.example/in",
+            "secret": "a-long-enough-signing-secret",
+        },
+    )
+    assert r.status_code == 302
+    page = web.get("/channels").get_data(as_text=True)
+    assert "hooks.partner-mail.example" in page and "smtp.partner-mail.example" not in page
+    assert "hunter2" not in page and "a-long-enough-signing-secret" not in page
+    # Vendor staff and partner users are refused.
+    user = sign_in_as(make_user(Role.PARTNER_USER, partner))
+    user.get("/")  # a page: the new session holds a form token
+    r = user.post("/channels/add/webhook", data={"csrf_token": csrf_of(user), "url": "x"})
+    assert r.status_code == 403

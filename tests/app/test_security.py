@@ -126,6 +126,11 @@ CSRF_CASES: dict[str, FormCase] = {
     "/channels/connect/<any(linkedin, x):kind>": FormCase(
         lambda w: "/channels/connect/x", lambda w: {}, by_partner_admin=True
     ),
+    "/channels/add/<any(smtp, webhook):service>": FormCase(
+        lambda w: "/channels/add/webhook",
+        lambda w: {"url": "https://hooks.walker.example/in", "secret": "s" * 20},
+        by_partner_admin=True,
+    ),
     "/account/password": FormCase(
         lambda w: "/account/password",
         lambda w: {"current_password": PASSWORD, "new_password": "a-new-long-password"},

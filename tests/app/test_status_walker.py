@@ -62,6 +62,8 @@ PUBLIC = {
     "api_docs.openapi": "the API's description, the same for everyone",
     "unsubscribe.page": "a mail recipient's unsubscribe link: no user, the token is the authority",
     "unsubscribe.confirm": "its one-click POST (RFC 8058), which mail clients send",
+    "api.report_channel_bounces": "a mail service's signed bounce report: no user, the "
+    "channel's bounce secret is the authority (tests/app/test_api_channels.py)",
     "portal_training.apply_page": "the partner application form, for companies without accounts",
     "portal_training.apply_submit": "the partner application form, for companies without accounts",
 }
@@ -174,6 +176,7 @@ def closed(
             "path_id": "1",
             "application_id": "1",
             "kind": "x",
+            "service": "webhook",
         }
         return Closed(partner, admin, values, own, portal)
 

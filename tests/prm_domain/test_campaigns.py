@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 import asset_engine
 from prm_domain import timezones
-from prm_domain.campaigns import campaigns, contacts, content, enrolments, holds, sending
+from prm_domain.campaigns import (
+    campaigns,
+    contacts,
+    content,
+    enrolments,
+    holds,
+    results,
+    sending,
+)
 from prm_domain.enums import (
     CampaignItemKind,
     ContactStatus,
@@ -288,3 +296,99 @@ def test_the_email_preview_shows_no_unfilled_placeholder(
     preview = content.fill(session, partner, email, {}, BASE, preview=True)
     assert "{{" not in preview["html"] + preview["text"]
     assert "own unsubscribe link" in preview["text"]
+
+
+def test_results_list_every_invited_partner_for_every_item(
+    session: Session, world: dict[str, Any], make_partner: Callable[..., Partner], make_user: Any
+) -> None:
+    marketing = world["marketing"]
+    quitter = make_partner(name="Zeta Quitters")
+    quitter_admin = make_user(Role.PARTNER_ADMIN, partner=quitter)
+    campaigns.launch_campaign(session, marketing, world["campaign"].id)  # invites the newcomer
+    enrolment_of = {
+        e.partner_id: e
+        for e in session.scalars(
+            select(Enrolment).where(Enrolment.campaign_id == world["campaign"].id)
+        )
+    }
+    invited = len(enrolment_of)
+    assert invited >= 3
+    enrolments.approve(session, world["admin"], world["enrolment"].id, {}, BASE)
+    enrolments.opt_out(session, quitter_admin, enrolment_of[quitter.id].id)
+    summary = results.campaign_results(session, marketing, world["campaign"].id)
+    assert (summary.invited, summary.approved, summary.opted_out) == (invited, 1, 1)
+    items = [i.id for i in world["campaign"].items]
+    by_partner: dict[int, list[results.Row]] = {}
+    for row in summary.rows:
+        by_partner.setdefault(row.partner_id, []).append(row)
+    # Every invited partner has a row for each item, with its answer.
+    assert set(by_partner) == set(enrolment_of)
+    for rows in by_partner.values():
+        assert [r.item_id for r in rows] == items
+    states = {p: {r.partner_state for r in rows} for p, rows in by_partner.items()}
+    assert states[world["partner"].id] == {"approved"}
+    assert states[quitter.id] == {"opted out"}
+    assert states[world["stranger"].partner_id] == {"invited"}
+    approved_rows = by_partner[world["partner"].id]
+    assert all(r.state == "scheduled" and r.channel == "outbox" for r in approved_rows)
+    assert all(r.state == "" for r in by_partner[quitter.id])
+
+
+def test_a_social_post_goes_out_with_its_template_image_in_the_partners_brand(
+    session: Session,
+    world: dict[str, Any],
+    make_user: Callable[..., User],
+    tmp_path: Any,
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from prm_domain import assets, brandkits
+    from prm_domain.storage import LocalStorage
+
+    def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), colour).save(out, "PNG")
+        return out.getvalue()
+
+    storage = LocalStorage(tmp_path)
+    vendor = make_user(Role.VENDOR_ADMIN)
+    logo = (200, 30, 30)
+    brandkits.set_logo(session, vendor, storage, world["partner"].id, "light", png(200, 80, logo))
+    image = assets.create_asset(session, vendor, "social", {"name": "Launch image"})
+    version = assets.add_version(
+        session, vendor, storage, image.id, "t.png", png(1200, 627, (240, 240, 240))
+    )
+    assets.set_zones(
+        session, vendor, image.id, version.id, [{"kind": "logo", "box": [0.05, 0.05, 0.4, 0.3]}]
+    )
+    assets.publish(session, vendor, image.id)
+    marketing = world["marketing"]
+    campaign = campaigns.create_campaign(session, marketing, {"name": "With an image"})
+    campaigns.add_item(
+        session,
+        marketing,
+        campaign.id,
+        {"kind": "social", "text": "Hello from {{ partner.name }}", "asset_id": image.id},
+    )
+    campaigns.launch_campaign(session, marketing, campaign.id)
+    enrolment = session.scalars(
+        select(Enrolment).where(
+            Enrolment.campaign_id == campaign.id, Enrolment.partner_id == world["partner"].id
+        )
+    ).one()
+    enrolments.approve(session, world["admin"], enrolment.id, {}, BASE)
+    pub = _pubs(session, enrolment.id)[0]
+    config = PublishingConfig(public_base_url=BASE, storage=storage)
+    post = sending.outgoing_post(session, pub, config)
+    assert post.image_type == "image/png" and post.image is not None
+    picture = Image.open(io.BytesIO(post.image)).convert("RGB")
+    assert picture.size == (1200, 627)
+    colours = picture.crop((60, 31, 480, 188)).getcolors(1_000_000) or []
+    assert any(all(abs(a - b) <= 24 for a, b in zip(c, logo, strict=True)) for _, c in colours)
+    # Without storage (or for a text-only post) the text goes out alone.
+    assert sending.outgoing_post(session, pub, PublishingConfig()).image is None
+    enrolments.approve(session, world["admin"], world["enrolment"].id, {}, BASE)
+    text_only = next(p for p in _pubs(session, world["enrolment"].id) if p.kind == "social")
+    assert sending.outgoing_post(session, text_only, config).image is None
