@@ -21,11 +21,11 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import client_address, login_required
+from app.auth import client_address, login_required, start_session
 from app.portal import _digits, _int_arg, _list_field
 from app.ratelimit import limiter
 from app.storage import storage
-from prm_domain import DomainError, RateLimited, access, training
+from prm_domain import DomainError, RateLimited, access, invitations, training
 from prm_domain.access import Right
 from prm_domain.enums import (
     ApplicationStatus,
@@ -376,7 +376,7 @@ def application_decide(application_id: int) -> Any:
     if decision not in ("approve", "reject"):
         abort(400, "Choose approve or reject.")
     try:
-        found = training.decide_application(
+        decided = training.decide_application(
             db.session(),
             g.user,
             application_id,
@@ -390,11 +390,66 @@ def application_decide(application_id: int) -> Any:
         flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
         return redirect(url_for("portal_training.applications"))
     db.session().commit()
-    if found.partner_id is not None:
-        flash(f"{found.company} is now an onboarding partner.", "success")
-        return redirect(url_for("portal.partner_detail", partner_id=found.partner_id))
+    found = decided.application
+    if decided.invitation is not None:
+        # Shown here, once: the link is the only way into the new account, and only its hash
+        # is kept. Rendered, not redirected, so the token never sits in a cookie.
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        return render_template(
+            "training/invited.html",
+            application=found,
+            invitation=decided.invitation,
+            url=base + decided.invitation.path(),
+            message=invitations.message(decided.invitation, base, found.company),
+        )
     flash(f"Application of {found.company} rejected.", "success")
     return redirect(url_for("portal_training.applications"))
+
+
+def _invitation(body: str, status: int = 200) -> Response:
+    """The link's page: its URL holds the token, so no Referer carries it anywhere."""
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/invitation/<token>")
+def invitation_page(token: str) -> Any:
+    found = invitations.find(db.session(), token)
+    if found is None:
+        return _invitation(
+            render_template("invitation.html", invalid=invitations.INVALID_LINK, errors={}), 404
+        )
+    return _invitation(
+        render_template("invitation.html", invited=found.user, token=token, errors={})
+    )
+
+
+@bp.post("/invitation/<token>")
+def invitation_submit(token: str) -> Any:
+    try:
+        user = invitations.accept(
+            db.session(), token, request.form.get("password", ""), request.form.get("confirm", "")
+        )
+    except NotFoundError as exc:
+        db.session().rollback()
+        return _invitation(render_template("invitation.html", invalid=exc.message, errors={}), 404)
+    except DomainError as exc:
+        db.session().rollback()
+        found = invitations.find(db.session(), token)
+        page = render_template(
+            "invitation.html",
+            invited=found.user if found else None,
+            token=token,
+            errors=exc.fields,
+            error=exc.message,
+        )
+        return _invitation(page, 422)
+    start_session(db.session(), user)
+    db.session().commit()
+    flash("Your password is set: welcome. Your onboarding checklist is below.", "success")
+    return redirect(url_for("portal.dashboard"))
 
 
 @bp.route("/onboarding-rules", methods=["GET", "POST"])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 
 from app import db
 from app.api import bp
 from app.api.framework import operation
 from app.api.schemas import DecisionIn, PageOut, PageQuery, page_out
 from app.api.training_schemas import (
+    ApplicationDecisionOut,
     ApplicationOut,
     ApplicationQuery,
     AttemptIn,
@@ -27,6 +28,7 @@ from app.api.training_schemas import (
     DpaOut,
     DpaSignatureOut,
     DpaSignIn,
+    InvitationOut,
     LeaderboardOut,
     LeaderboardQuery,
     PartnerPointsOut,
@@ -40,7 +42,7 @@ from app.api.training_schemas import (
     StepOut,
 )
 from app.storage import storage
-from prm_domain import access, training
+from prm_domain import access, invitations, training
 from prm_domain.access import Right
 from prm_domain.enums import TrainingRole
 from prm_domain.errors import NotFound
@@ -381,15 +383,28 @@ def list_applications(query: ApplicationQuery) -> PageOut[ApplicationOut]:
     summary="Approve an application into an onboarding partner, or reject it",
     tag=O,
     body=DecisionIn,
-    response=ApplicationOut,
+    response=ApplicationDecisionOut,
     errors=(403, 409),
 )
-def decide_application(application_id: int, decision: str, body: DecisionIn) -> ApplicationOut:
-    application = training.decide_application(
+def decide_application(
+    application_id: int, decision: str, body: DecisionIn
+) -> ApplicationDecisionOut:
+    decided = training.decide_application(
         db.session(), g.user, application_id, approve=decision == "approve", note=body.note
     )
     db.session().commit()
-    return ApplicationOut.model_validate(application)
+    out = ApplicationDecisionOut.model_validate(decided.application)
+    issued = decided.invitation
+    if issued is not None:
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        out.invitation = InvitationOut(
+            user_id=issued.user.id,
+            email=issued.user.email,
+            url=base + issued.path(),
+            expires_at=issued.expires_at,
+            message=invitations.message(issued, base, decided.application.company),
+        )
+    return out
 
 
 @operation(

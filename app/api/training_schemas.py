@@ -201,6 +201,20 @@ class ApplicationOut(Out):
     created_at: dt.datetime
 
 
+class InvitationOut(Out):
+    """The first user's one-time link to set a password: shown in this answer only."""
+
+    user_id: int
+    email: str
+    url: str
+    expires_at: dt.datetime
+    message: str
+
+
+class ApplicationDecisionOut(ApplicationOut):
+    invitation: InvitationOut | None = None
+
+
 class ApplicationQuery(PageQuery):
     status: ApplicationStatus | None = None
 

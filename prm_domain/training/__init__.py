@@ -18,6 +18,7 @@ from prm_domain.training.courses import (
 )
 from prm_domain.training.onboarding import (
     Checklist,
+    Decision,
     apply_onboarding,
     checklist,
     create_rule,
@@ -50,6 +51,7 @@ __all__ = [
     "BADGES",
     "AttemptResult",
     "Checklist",
+    "Decision",
     "Standing",
     "apply_onboarding",
     "attach_file",

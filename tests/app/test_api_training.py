@@ -118,6 +118,23 @@ def test_applications_and_rules_over_the_api(
     r = vendor.post(f"/api/v1/applications/{application.id}/approve", {"note": ""})
     assert r.status_code == 200 and r.json["status"] == "approved"
     partner_id = r.json["partner_id"]
+    invitation = r.json["invitation"]
+    assert invitation["email"] == "s@shop.example" and invitation["url"] in invitation["message"]
+    # The link sets the first partner admin's password; then a token can be had with it.
+    link = invitation["url"].removeprefix("http://localhost")
+    token = client.get("/sign-in").get_data(as_text=True).split('name="csrf_token" value="')[1]
+    form = {
+        "password": "shop-it-pass",
+        "confirm": "shop-it-pass",
+        "csrf_token": token[: token.index('"')],
+    }
+    assert client.post(link, data=form).status_code == 302
+    client.post("/sign-out", data={"csrf_token": form["csrf_token"]})
+    got = client.post(
+        "/api/v1/tokens", json={"email": "s@shop.example", "password": "shop-it-pass"}
+    )
+    assert got.status_code == 201, got.json
+    assert r.json["invitation"] is not None
     checklist = vendor.get(f"/api/v1/partners/{partner_id}/onboarding").json
     assert checklist["channel_manager"]["email"] == manager.email
     again = vendor.post(f"/api/v1/applications/{application.id}/reject", {"note": "late"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_has
     password_hash,
     post_form,
     text_of,
+    token,
 )
 from tests.app.test_portal_tenancy import snapshot
 
@@ -189,9 +191,29 @@ def test_public_application_form_is_checked_limited_and_queued(
     sign_in_as(world["vendor"])
     assert "Zenith Cloud" in text_of(client.get("/applications"))
     r = post_form(client, f"/applications/{found.id}/decide", {"decision": "approve"})
-    assert r.status_code == 302 and "/partners/" in r.headers["Location"]
-    partner_page = text_of(client.get(r.headers["Location"]))
-    assert "Zenith Cloud" in partner_page
+    # The approval shows the first user's invitation link, once (only its hash is stored).
+    assert r.status_code == 200 and "Zenith Cloud is now an onboarding partner" in text_of(r)
+    link = re.search(r'value="(http://localhost/invitation/cbi_[^"]+)"', text_of(r))
+    assert link is not None and "mailto:zed@zenith.example" in text_of(r)
+    path = link.group(1).removeprefix("http://localhost")
+    assert path.removeprefix("/invitation/") not in str(snapshot(session))
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    # The invited person sets a password from the link and is signed in.
+    page = client.get(path)
+    assert page.status_code == 200 and "zed@zenith.example" in text_of(page)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-2"})
+    assert r.status_code == 422 and "Does not match the password" in text_of(r)
+    r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-1"})
+    assert r.status_code == 302
+    home = text_of(client.get("/"))
+    assert "Your password is set" in home and "Enrol in Sales basics" in home
+    # Used up: the link now says so; the password signs in.
+    assert client.get(path).status_code == 404
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    r = post_form(client, "/sign-in", {"email": "zed@zenith.example", "password": "zenith-pass-1"})
+    assert r.status_code == 302
+    assert "Zenith Cloud" in text_of(client.get("/organisation"))
 
 
 def test_every_post_route_refuses_a_missing_csrf_token(
