@@ -18,6 +18,7 @@ from app.api.training_schemas import (
     AttemptOut,
     CertificationOut,
     CertificationQuery,
+    CourseDeletedOut,
     ChecklistOut,
     CourseAdminOut,
     CourseIn,
@@ -35,6 +36,7 @@ from app.api.training_schemas import (
     PathEnrolmentOut,
     PathIn,
     PathOut,
+    PathPatch,
     RuleIn,
     RuleListOut,
     RuleOut,
@@ -141,6 +143,22 @@ def update_course(course_id: int, body: CoursePatch) -> CourseOut:
 
 @operation(
     bp,
+    "/courses/<id:course_id>",
+    "DELETE",
+    summary="Delete a course nobody took, or archive one people passed (their history stays); "
+    "refused while a learning path lists it",
+    tag=T,
+    response=CourseDeletedOut,
+    errors=(403, 409),
+)
+def delete_course(course_id: int) -> CourseDeletedOut:
+    outcome = training.delete_course(db.session(), g.user, course_id)
+    db.session().commit()
+    return CourseDeletedOut(id=course_id, outcome=outcome)  # type: ignore[arg-type]
+
+
+@operation(
+    bp,
     "/courses/<id:course_id>/file",
     "PUT",
     summary="Upload the course's content as a PDF (active content is removed)",
@@ -231,6 +249,25 @@ def create_path(body: PathIn) -> PathOut:
 @operation(bp, "/paths/<id:path_id>", "GET", summary="One learning path", tag=T, response=PathOut)
 def get_path(path_id: int) -> PathOut:
     return PathOut.model_validate(training.get_path(db.session(), g.user, path_id))
+
+
+@operation(
+    bp,
+    "/paths/<id:path_id>",
+    "PATCH",
+    summary="Change a learning path: name, role, courses (in order), validity, points",
+    tag=T,
+    body=PathPatch,
+    response=PathOut,
+    errors=(403, 409),
+)
+def update_path(path_id: int, body: PathPatch) -> PathOut:
+    values = {
+        k: v for k, v in body.model_dump(mode="json", exclude_unset=True).items() if v is not None
+    }
+    path = training.update_path(db.session(), g.user, path_id, values)
+    db.session().commit()
+    return PathOut.model_validate(path)
 
 
 @operation(

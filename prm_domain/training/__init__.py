@@ -9,12 +9,15 @@ from prm_domain.training.courses import (
     courses_of,
     create_course,
     create_path,
+    delete_course,
     get_course,
     get_path,
     list_courses,
     list_paths,
+    paths_with,
     public_questions,
     update_course,
+    update_path,
 )
 from prm_domain.training.onboarding import (
     Checklist,
@@ -64,6 +67,7 @@ __all__ = [
     "create_rule",
     "current_dpa",
     "decide_application",
+    "delete_course",
     "delete_rule",
     "enrol",
     "get_course",
@@ -78,6 +82,7 @@ __all__ = [
     "list_rules",
     "partner_certifications",
     "partner_ranking",
+    "paths_with",
     "public_questions",
     "publish_dpa",
     "send_expiry_reminders",
@@ -85,4 +90,5 @@ __all__ = [
     "submit_application",
     "submit_attempt",
     "update_course",
+    "update_path",
 ]

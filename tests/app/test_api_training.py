@@ -63,6 +63,40 @@ def test_training_over_the_api(make_user: Any, make_partner: Any, api_as: Any) -
     assert other.get(f"/api/v1/leaderboard?partner_id={partner.id}").status_code == 404
     assert other.get("/api/v1/certifications").json["total"] == 0
 
+    # Editing the path: add a course in front, change role and validity; the code stays.
+    extra = vendor.post("/api/v1/courses", {"title": "Intro"}).json["id"]
+    spare = vendor.post("/api/v1/courses", {"title": "Spare"}).json["id"]
+    r = vendor.patch(
+        f"/api/v1/paths/{path}",
+        {"course_ids": [extra, course], "role": "technical", "validity_days": 730},
+    )
+    assert r.status_code == 200, r.json
+    assert (r.json["course_ids"], r.json["role"], r.json["validity_days"]) == (
+        [extra, course],
+        "technical",
+        730,
+    )
+    r = vendor.patch(f"/api/v1/paths/{path}", {"code": "NEW"})
+    assert r.status_code == 422 and "code" in r.json["error"]["fields"]
+    r = vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [course, course]})
+    assert r.status_code == 422 and "course_ids" in r.json["error"]["fields"]
+    r = vendor.patch(f"/api/v1/paths/{path}", {"validity_days": 5})
+    assert r.status_code == 422 and "validity_days" in r.json["error"]["fields"]
+    assert learner.patch(f"/api/v1/paths/{path}", {"name": "Mine"}).status_code == 403
+    # A course in a path cannot go; one nobody took is deleted; one people passed is archived.
+    r = vendor.delete(f"/api/v1/courses/{course}")
+    assert r.status_code == 409 and "course" in r.json["error"]["fields"]
+    assert learner.delete(f"/api/v1/courses/{spare}").status_code == 403
+    assert vendor.delete(f"/api/v1/courses/{spare}").json == {"id": spare, "outcome": "deleted"}
+    assert vendor.get(f"/api/v1/courses/{spare}").status_code == 404
+    assert vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [extra]}).status_code == 200
+    assert vendor.delete(f"/api/v1/courses/{course}").json["outcome"] == "archived"
+    assert learner.get(f"/api/v1/courses/{course}").status_code == 404
+    assert learner.get("/api/v1/certifications").json["items"][0]["code"] == "S-1"
+    assert vendor.get("/api/v1/leaderboard").json["people"][0]["points"] == 65
+    r = vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [extra, course]})
+    assert r.status_code == 422 and "archived" in r.json["error"]["fields"]["course_ids"]
+
 
 def test_dpa_rule_on_the_lead_api(make_user: Any, make_partner: Any, api_as: Any) -> None:
     partner = make_partner()
