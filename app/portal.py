@@ -42,6 +42,7 @@ from prm_domain import (
     partner_changes,
     partners,
     tiers,
+    training,
     users,
     visits,
 )
@@ -310,13 +311,19 @@ def partner_detail(partner_id: int) -> Any:
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         user_page = users.list_partner_users(db.session(), g.user, partner_id, per_page=200)
     proposals = None
+    onboarding = None
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         proposals = partner_changes.list_partner_changes(
             db.session(), g.user, partner_id=partner_id, per_page=10
         ).items
+        # How far a new partner got: the vendor follows up where it is stuck.
+        found = training.checklist(db.session(), g.user, partner_id)
+        if found.routed or partner.status != PartnerStatus.ACTIVE:
+            onboarding = found
     return render_template(
         "partners/detail.html",
         partner=partner,
+        onboarding=onboarding,
         user_page=user_page,
         proposals=proposals,
         can_decide=access.has(g.user, Right.MANAGE_PARTNERS),

@@ -219,8 +219,29 @@ def test_reject_needs_a_reason_and_reminders_run_once(
     assert deals.send_reminders(session, start + dt.timedelta(days=61)) == 1
     assert deals.send_reminders(session, start + dt.timedelta(days=91)) == 1
     assert deal.status == DealStatus.EXPIRED
-    texts = session.scalars(select(Notification.text).where(Notification.kind == "deal")).all()
-    assert len(texts) == 3
+    texts = session.scalars(
+        select(Notification.text).where(Notification.kind == "deal").order_by(Notification.id)
+    ).all()
+    assert len(texts) == 4 and "protection ended on" in texts[-1]
+    # Approved again: a new term, with its own reminders.
+    session.commit()
+    r = world.vendor.patch(f"/api/v1/deals/{deal_id}", {"status": "approved"})
+    assert r.status_code == 200 and r.json["status"] == "approved"
+    session.refresh(deal)
+    again = deal.decided_at.date() if deal.decided_at else start
+    assert deals.send_reminders(session, again + dt.timedelta(days=31)) == 1
+    # An extension decided is told to the partner.
+    session.commit()
+    body = {"extension": "requested", "extension_reason": "Board meets in March"}
+    assert world.coral_api.patch(f"/api/v1/deals/{deal_id}", body).status_code == 200
+    r = world.vendor.patch(f"/api/v1/deals/{deal_id}", {"extension": "denied"})
+    assert r.status_code == 200 and r.json["extension_status"] == "denied"
+    last = session.scalars(
+        select(Notification.text)
+        .where(Notification.kind == "deal")
+        .order_by(Notification.id.desc())
+    ).first()
+    assert last is not None and "extension denied" in last
 
 
 def test_webhooks_are_managed_over_the_api_with_a_delivery_log(

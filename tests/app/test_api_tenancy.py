@@ -471,6 +471,15 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
         why="a vendor-only page: it does not exist for partners, whatever the id",
     ),
+    # The CRM's deal webhooks are the vendor's.
+    ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): Case(
+        lambda t: f"/api/v1/webhooks/{t.proposal}",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
+    ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): Case(
+        lambda t: f"/api/v1/webhooks/{t.proposal}/deliveries",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -494,6 +503,8 @@ SHARED: dict[tuple[str, str], tuple[str, int]] = {
 SHARED_PROGRAMME: dict[tuple[str, str], tuple[str, int]] = {
     ("/api/v1/courses/<id:course_id>", "GET"): ("courses are open to every partner", 200),
     ("/api/v1/courses/<id:course_id>", "PATCH"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>", "DELETE"): ("courses are vendor data", 403),
+    ("/api/v1/paths/<id:path_id>", "PATCH"): ("paths are vendor data", 403),
     ("/api/v1/courses/<id:course_id>/file", "GET"): ("open to all; this course has no file", 404),
     ("/api/v1/courses/<id:course_id>/file", "PUT"): ("courses are vendor data", 403),
     ("/api/v1/courses/<id:course_id>/attempts", "POST"): ("anyone takes the quiz", 201),
@@ -595,6 +606,8 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P + "/onboarding", "GET"): (200, 200),
     (APP_DECIDE, "POST"): (404, 404),
     ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
+    ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): (404, 404),
+    ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
@@ -729,7 +742,13 @@ def test_the_training_programme_answers_partners_per_policy(
             if method == "PUT":
                 r = api.request(method, url, data=brochure(1))
             else:
-                body = {"answers": []} if rule.endswith("/attempts") else {"title": "Mine"}
+                body = (
+                    {"answers": []}
+                    if rule.endswith("/attempts")
+                    else {"name": "Mine"}
+                    if rule.startswith("/api/v1/paths")
+                    else {"title": "Mine"}
+                )
                 r = api.request(method, url, body if method != "GET" else None)
             if r.status_code != status:
                 wrong.append((role, method, rule, r.status_code))

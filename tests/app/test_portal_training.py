@@ -217,11 +217,18 @@ def test_public_application_form_is_checked_limited_and_queued(
     assert link is not None and "mailto:zed@zenith.example" in text_of(r)
     path = link.group(1).removeprefix("http://localhost")
     assert path.removeprefix("/invitation/") not in str(snapshot(session))
+    session.refresh(found)
+    partner_page = text_of(client.get(f"/partners/{found.partner_id}"))
+    assert (
+        'data-onboarding-progress="0"' in partner_page and "○ Enrol in Sales basics" in partner_page
+    )
     client.post("/sign-out", data={"csrf_token": token(client)})
     # The invited person sets a password from the link and is signed in.
     page = client.get(path)
     assert page.status_code == 200 and "zed@zenith.example" in text_of(page)
     assert page.headers["Referrer-Policy"] == "no-referrer"
+    no_token = {"password": "zenith-pass-1", "confirm": "zenith-pass-1"}
+    assert client.post(path, data=no_token).status_code == 400  # CSRF: the link stays usable
     r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-2"})
     assert r.status_code == 422 and "Does not match the password" in text_of(r)
     r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-1"})

@@ -64,6 +64,8 @@ PUBLIC = {
     "unsubscribe.confirm": "its one-click POST (RFC 8058), which mail clients send",
     "portal_training.apply_page": "the partner application form, for companies without accounts",
     "portal_training.apply_submit": "the partner application form, for companies without accounts",
+    "portal_training.invitation_page": "an invited person's own link: nobody is signed in yet",
+    "portal_training.invitation_submit": "sets the invited person's first password, no session",
 }
 
 
@@ -173,6 +175,7 @@ def closed(
             "course_id": "1",
             "path_id": "1",
             "application_id": "1",
+            "webhook_id": "1",  # the vendor's CRM webhooks: refused by the status first
             "kind": "x",
         }
         return Closed(partner, admin, values, own, portal)
