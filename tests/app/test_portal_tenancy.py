@@ -132,7 +132,7 @@ PUBLIC_ENDPOINTS = {
     "unsubscribe.confirm": "its one-click POST (RFC 8058), sent by mail clients without a session",
     "portal_training.apply_page": "the partner application form, for companies with no account",
     "portal_training.apply_submit": "the partner application form, for companies with no account",
-    "portal_training.invitation_page": "an invited person's one-time link: the token is the authority",
+    "portal_training.invitation_page": "an invited person's one-time link: its token decides",
     "portal_training.invitation_submit": "its form setting the first password (no account yet)",
 }
 
