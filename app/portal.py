@@ -13,6 +13,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -39,6 +40,7 @@ from prm_domain import (
     RateLimited,
     access,
     audit,
+    invitations,
     partner_changes,
     partners,
     tiers,
@@ -55,6 +57,7 @@ from prm_domain.enums import (
     Region,
     Role,
 )
+from prm_domain.errors import Conflict as ConflictError
 from prm_domain.errors import NotFound as NotFoundError
 from prm_domain.errors import PermissionDenied as PermissionDeniedError
 
@@ -472,6 +475,27 @@ def user_set_active(user_id: int) -> Any:
     db.session().commit()
     flash(f"{user.email} is now {'active' if active else 'deactivated'}.", "success")
     return redirect(same_site_referrer())
+
+
+@bp.post("/users/<id:user_id>/invitation")
+@login_required
+def user_invitation(user_id: int) -> Any:
+    """A new invitation link for someone who never signed in, shown on this answer only."""
+    try:
+        issued = invitations.reissue(db.session(), g.user, user_id)
+    except ConflictError as exc:
+        db.session().rollback()
+        flash(exc.message, "error")
+        return redirect(same_site_referrer())
+    organisation = issued.user.partner.name if issued.user.partner else ""
+    db.session().commit()
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return render_template(
+        "invitation_issued.html",
+        invitation=issued,
+        url=base + issued.path(),
+        message=invitations.message(issued, base, organisation, first=False),
+    )
 
 
 @bp.get("/organisation")

@@ -84,11 +84,32 @@ def issue(
     return IssuedInvitation(plain, user, row.expires_at)
 
 
-def message(issued: IssuedInvitation, base_url: str, organisation: str) -> str:
+def reissue(
+    session: Session, actor: User, user_id: int, *, ttl: dt.timedelta = TTL
+) -> IssuedInvitation:
+    """A new link for a partner's person who never signed in (theirs expired or got lost).
+    Not for someone who did: a link that sets a password would let an admin take over a
+    colleague's account; they change their own password."""
+    user = session.get(User, user_id)
+    if user is None or user.partner_id is None:
+        raise NotFound("User not found.")
+    access.ensure_visible(actor, user.partner_id, "User")
+    if user.last_sign_in_at is not None:
+        raise Conflict(
+            f"{user.email} has signed in already: only they change their password.",
+            {"user_id": "has signed in already"},
+        )
+    return issue(session, actor, user, ttl=ttl)
+
+
+def message(
+    issued: IssuedInvitation, base_url: str, organisation: str, *, first: bool = True
+) -> str:
     """The welcome message's text (plain: it goes by mail or is copied by hand)."""
+    opening = f"{organisation} is now a partner." if first else "Here is a new invitation link."
     return (
         f"Hello {issued.user.display_name},\n\n"
-        f"{organisation} is now a partner. Set your password to sign in to the partner portal:\n"
+        f"{opening} Set your password to sign in to the partner portal:\n"
         f"{base_url.rstrip('/')}{issued.path()}\n\n"
         f"The link works once and until {issued.expires_at:%Y-%m-%d %H:%M} UTC."
     )
@@ -133,6 +154,8 @@ def accept(session: Session, plain: Any, password: Any, confirm: Any) -> User:
         raise NotFound(INVALID_LINK)
     user = row.user
     user.password_hash = hash_password(clean)
+    # The adapter signs them in with it at once; from here only they change their password.
+    user.last_sign_in_at = utcnow()
     session.flush()
     auth.end_all_sessions(session, user)
     audit.record(session, user, "user.invitation_accepted", user, partner_id=user.partner_id)

@@ -431,17 +431,40 @@ def decide_application(
     )
     db.session().commit()
     out = ApplicationDecisionOut.model_validate(decided.application)
-    issued = decided.invitation
-    if issued is not None:
-        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-        out.invitation = InvitationOut(
-            user_id=issued.user.id,
-            email=issued.user.email,
-            url=base + issued.path(),
-            expires_at=issued.expires_at,
-            message=invitations.message(issued, base, decided.application.company),
-        )
+    if decided.invitation is not None:
+        out.invitation = invitation_out(decided.invitation, decided.application.company, first=True)
     return out
+
+
+def invitation_out(
+    issued: invitations.IssuedInvitation, organisation: str, *, first: bool
+) -> InvitationOut:
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return InvitationOut(
+        user_id=issued.user.id,
+        email=issued.user.email,
+        url=base + issued.path(),
+        expires_at=issued.expires_at,
+        message=invitations.message(issued, base, organisation, first=first),
+    )
+
+
+@operation(
+    bp,
+    "/users/<id:user_id>/invitation",
+    "POST",
+    summary="A new one-time link to set a password, for a partner's person who never signed "
+    "in (earlier links stop working); shown in this answer only",
+    tag="users",
+    response=InvitationOut,
+    status=201,
+    errors=(403, 409),
+)
+def reissue_invitation(user_id: int) -> InvitationOut:
+    issued = invitations.reissue(db.session(), g.user, user_id)
+    organisation = issued.user.partner.name if issued.user.partner else ""
+    db.session().commit()
+    return invitation_out(issued, organisation, first=False)
 
 
 @operation(

@@ -1143,6 +1143,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("/api/v1/courses/<id:course_id>", "DELETE"): Case(
         "vendor", lambda w: f"/api/v1/courses/{w.spare_course}", "none"
     ),
+    ("/users/<id:user_id>/invitation", "POST"): Case(
+        "vendor", lambda w: f"/users/{w.other.id}/invitation", "form"
+    ),
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): Case(
+        "vendor", lambda w: f"/api/v1/users/{w.other.id}/invitation", "none"
+    ),
     ("/invitation/<token>", "POST"): Case(
         "anon",
         lambda w: f"/invitation/{w.invitation}",

@@ -65,6 +65,7 @@ class Target:
     claim: int = GHOST
     proof: int = GHOST
     deal: int = GHOST  # B's deal registration
+    user: int = GHOST  # B's partner user (never signed in: an invitation may be sent again)
 
 
 @dataclass
@@ -234,6 +235,7 @@ def world(
             claim=mdf[2],
             proof=mdf[3],
             deal=deal,
+            user=members["b", Role.PARTNER_USER].id,
         ),
         a_asset=a_asset,
         tier=b.tier,
@@ -471,6 +473,9 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
         why="a vendor-only page: it does not exist for partners, whatever the id",
     ),
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): Case(
+        lambda t: f"/api/v1/users/{t.user}/invitation"
+    ),
     # The CRM's deal webhooks are the vendor's.
     ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): Case(
         lambda t: f"/api/v1/webhooks/{t.proposal}",
@@ -607,6 +612,8 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (APP_DECIDE, "POST"): (404, 404),
     ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
     ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): (404, 404),
+    # A new link for B's member, who never signed in: B's admins send it.
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): (201, 403),
     ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): (404, 404),
 }
 

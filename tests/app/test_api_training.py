@@ -154,6 +154,15 @@ def test_applications_and_rules_over_the_api(
     partner_id = r.json["partner_id"]
     invitation = r.json["invitation"]
     assert invitation["email"] == "s@shop.example" and invitation["url"] in invitation["message"]
+    # A new link replaces the first; only a partner's managers send one.
+    again = vendor.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert again.status_code == 201 and again.json["url"] != invitation["url"]
+    assert "new invitation link" in again.json["message"]
+    assert client.get(invitation["url"].removeprefix("http://localhost")).status_code == 404
+    outsider = api_as(make_user(Role.PARTNER_ADMIN))
+    r = outsider.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert r.status_code == 404
+    invitation = again.json
     # The link sets the first partner admin's password; then a token can be had with it.
     link = invitation["url"].removeprefix("http://localhost")
     token = client.get("/sign-in").get_data(as_text=True).split('name="csrf_token" value="')[1]
@@ -168,7 +177,8 @@ def test_applications_and_rules_over_the_api(
         "/api/v1/tokens", json={"email": "s@shop.example", "password": "shop-it-pass"}
     )
     assert got.status_code == 201, got.json
-    assert r.json["invitation"] is not None
+    r = vendor.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert r.status_code == 409 and "user_id" in r.json["error"]["fields"]
     checklist = vendor.get(f"/api/v1/partners/{partner_id}/onboarding").json
     assert checklist["channel_manager"]["email"] == manager.email
     again = vendor.post(f"/api/v1/applications/{application.id}/reject", {"note": "late"})

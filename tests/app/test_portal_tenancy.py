@@ -89,6 +89,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("/partners/<id:partner_id>/change-requests", "POST"): lambda c, t: post_form(
         c, f"/partners/{t.partner.id}/change-requests", {"verticals": "Planted vertical"}
     ),
+    ("/users/<id:user_id>/invitation", "POST"): lambda c, t: post_form(
+        c, f"/users/{t.member.id}/invitation"
+    ),
 }
 
 # Routes only vendor managers use, on objects partners may have made (a partner's proposed

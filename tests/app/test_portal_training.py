@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from prm_domain import training
 from prm_domain.enums import Role
-from prm_domain.models import Certification, PartnerApplication
+from prm_domain.models import Certification, PartnerApplication, User
 from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
     fast_argon2,
     password_hash,
@@ -219,9 +219,16 @@ def test_public_application_form_is_checked_limited_and_queued(
     assert path.removeprefix("/invitation/") not in str(snapshot(session))
     session.refresh(found)
     partner_page = text_of(client.get(f"/partners/{found.partner_id}"))
-    assert (
-        'data-onboarding-progress="0"' in partner_page and "○ Enrol in Sales basics" in partner_page
-    )
+    assert 'data-onboarding-progress="0"' in partner_page
+    assert "○ Enrol in Sales basics" in partner_page
+    # Lost or expired: a new link, and the first one stops working.
+    zed = session.scalar(select(User).where(User.email == "zed@zenith.example"))
+    assert zed is not None and "New invitation link" in partner_page
+    r = post_form(client, f"/users/{zed.id}/invitation")
+    fresh = re.search(r'value="http://localhost(/invitation/cbi_[^"]+)"', text_of(r))
+    assert r.status_code == 200 and fresh is not None and fresh.group(1) != path
+    assert client.get(path).status_code == 404
+    path = fresh.group(1)
     client.post("/sign-out", data={"csrf_token": token(client)})
     # The invited person sets a password from the link and is signed in.
     page = client.get(path)
@@ -241,6 +248,11 @@ def test_public_application_form_is_checked_limited_and_queued(
     r = post_form(client, "/sign-in", {"email": "zed@zenith.example", "password": "zenith-pass-1"})
     assert r.status_code == 302
     assert "Zenith Cloud" in text_of(client.get("/organisation"))
+    # Signed in once: no more links for this account, by anyone.
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    sign_in_as(world["vendor"])
+    r = post_form(client, f"/users/{zed.id}/invitation")
+    assert r.status_code == 302 and "has signed in already" in text_of(client.get("/"))
 
 
 def test_every_post_route_refuses_a_missing_csrf_token(

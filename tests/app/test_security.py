@@ -148,6 +148,9 @@ CSRF_CASES: dict[str, FormCase] = {
     "/users/<id:user_id>/active": FormCase(
         lambda w: f"/users/{w.member.id}/active", lambda w: {"active": "0"}
     ),
+    "/users/<id:user_id>/invitation": FormCase(
+        lambda w: f"/users/{w.member.id}/invitation", lambda w: {}
+    ),
     "/partners/<id:partner_id>/change-requests": FormCase(
         lambda w: f"/partners/{w.partner.id}/change-requests",
         lambda w: {"region": "APAC", "note": "We moved"},
