@@ -214,6 +214,9 @@ PUBLIC_ENDPOINTS = frozenset(
         # The public partner application form: for companies without an account.
         "portal_training.apply_page",
         "portal_training.apply_submit",
+        # The invited person's own link to set a first password (no account to sign in with).
+        "portal_training.invitation_page",
+        "portal_training.invitation_submit",
     }
 )
 

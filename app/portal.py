@@ -13,6 +13,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -39,9 +40,11 @@ from prm_domain import (
     RateLimited,
     access,
     audit,
+    invitations,
     partner_changes,
     partners,
     tiers,
+    training,
     users,
     visits,
 )
@@ -54,6 +57,7 @@ from prm_domain.enums import (
     Region,
     Role,
 )
+from prm_domain.errors import Conflict as ConflictError
 from prm_domain.errors import NotFound as NotFoundError
 from prm_domain.errors import PermissionDenied as PermissionDeniedError
 
@@ -310,13 +314,19 @@ def partner_detail(partner_id: int) -> Any:
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         user_page = users.list_partner_users(db.session(), g.user, partner_id, per_page=200)
     proposals = None
+    onboarding = None
     if access.has(g.user, Right.VIEW_ALL_PARTNERS):
         proposals = partner_changes.list_partner_changes(
             db.session(), g.user, partner_id=partner_id, per_page=10
         ).items
+        # How far a new partner got: the vendor follows up where it is stuck.
+        found = training.checklist(db.session(), g.user, partner_id)
+        if found.routed or partner.status != PartnerStatus.ACTIVE:
+            onboarding = found
     return render_template(
         "partners/detail.html",
         partner=partner,
+        onboarding=onboarding,
         user_page=user_page,
         proposals=proposals,
         can_decide=access.has(g.user, Right.MANAGE_PARTNERS),
@@ -465,6 +475,27 @@ def user_set_active(user_id: int) -> Any:
     db.session().commit()
     flash(f"{user.email} is now {'active' if active else 'deactivated'}.", "success")
     return redirect(same_site_referrer())
+
+
+@bp.post("/users/<id:user_id>/invitation")
+@login_required
+def user_invitation(user_id: int) -> Any:
+    """A new invitation link for someone who never signed in, shown on this answer only."""
+    try:
+        issued = invitations.reissue(db.session(), g.user, user_id)
+    except ConflictError as exc:
+        db.session().rollback()
+        flash(exc.message, "error")
+        return redirect(same_site_referrer())
+    organisation = issued.user.partner.name if issued.user.partner else ""
+    db.session().commit()
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return render_template(
+        "invitation_issued.html",
+        invitation=issued,
+        url=base + issued.path(),
+        message=invitations.message(issued, base, organisation, first=False),
+    )
 
 
 @bp.get("/organisation")

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -196,6 +207,66 @@ def account_list() -> Any:
     return render_template("deals/accounts.html", page=page, q=q, errors=errors), (
         422 if errors else 200
     )
+
+
+# -- the CRM's deal webhooks -----------------------------------------------------------------
+
+
+def _webhooks_page(**extra: Any) -> str:
+    return render_template(
+        "deals/webhooks.html",
+        hooks=deals.webhooks.list_webhooks(db.session(), g.user),
+        status_of=deals.webhooks.delivery_status,
+        event_type=deals.webhooks.event_type,
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@login_required
+def webhook_list() -> Any:
+    """The CRM's deal webhooks; adding one shows its signing secret on this answer only."""
+    if request.method == "GET":
+        return _webhooks_page()
+    session = db.session()
+    allow = bool(current_app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"])
+    url = request.form.get("url", "").strip()
+    try:
+        hook = deals.webhooks.add_webhook(session, g.user, url, allow_private_hosts=allow)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound) or not exc.fields:
+            raise
+        return _webhooks_page(errors=exc.fields, error=exc.message, url=url), 422
+    session.commit()
+    return _webhooks_page(created=hook)
+
+
+@bp.get("/webhooks/<id:webhook_id>")
+@login_required
+def webhook_detail(webhook_id: int) -> Any:
+    session = db.session()
+    hook = deals.webhooks.get_webhook(session, g.user, webhook_id)
+    page = deals.webhooks.list_deliveries(
+        session, g.user, webhook_id, page=_int_arg("page"), per_page=PER_PAGE
+    )
+    return render_template(
+        "deals/webhook.html",
+        hook=hook,
+        page=page,
+        status_of=deals.webhooks.delivery_status,
+        event_type=deals.webhooks.event_type,
+    )
+
+
+@bp.post("/webhooks/<id:webhook_id>/delete")
+@login_required
+def webhook_delete(webhook_id: int) -> Any:
+    deals.webhooks.delete_webhook(db.session(), g.user, webhook_id)
+    db.session().commit()
+    flash("Webhook removed: nothing more is sent to it.", "success")
+    return redirect(url_for("portal_deals.webhook_list"))
 
 
 def init_app(app: Flask) -> None:

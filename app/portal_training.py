@@ -21,11 +21,11 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from app import db
-from app.auth import client_address, login_required
+from app.auth import client_address, login_required, start_session
 from app.portal import _digits, _int_arg, _list_field
 from app.ratelimit import limiter
 from app.storage import storage
-from prm_domain import DomainError, RateLimited, access, training
+from prm_domain import DomainError, RateLimited, access, invitations, training
 from prm_domain.access import Right
 from prm_domain.enums import (
     ApplicationStatus,
@@ -178,13 +178,92 @@ def leaderboard() -> Any:
 # -- the vendor's editor ---------------------------------------------------------------------
 
 
+def questions_text(questions: list[dict[str, Any]]) -> str:
+    """A quiz back in the editor's textarea format (the inverse of ``parse_questions``)."""
+    return "\n\n".join(
+        "\n".join(
+            [
+                q["text"],
+                *(("*" if i == q["answer"] else "") + c for i, c in enumerate(q["choices"])),
+            ]
+        )
+        for q in questions
+    )
+
+
+def _field_errors(errors: dict[str, str] | None) -> dict[str, str]:
+    """The domain's per-question problems ("questions.2.answer") shown at the quiz box, in
+    words: question 3."""
+    out: dict[str, str] = {}
+    for key, message in (errors or {}).items():
+        parts = key.split(".")
+        if parts[0] == "questions" and len(parts) > 1 and parts[1].isdigit():
+            what = {"answer": "mark the right choice with *", "choices": message}.get(
+                parts[2] if len(parts) > 2 else "", message
+            )
+            out.setdefault("questions", f"question {int(parts[1]) + 1}: {what}")
+        elif key == "course_ids" and message.startswith("must list"):
+            out[key] = "give at least one course (at most 30) its place in the path"
+        else:
+            out[key] = message
+    return out
+
+
+def _in_words(exc: DomainError) -> str:
+    """The page's summary: the field problems are told next to each field, in words (the
+    domain's own summary names fields by their internal names)."""
+    return "Please correct what is marked below." if exc.fields else exc.message
+
+
+def _course_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "title": form.get("title", ""),
+        "description": form.get("description", ""),
+        "url": form.get("url", "").strip(),
+        "questions": parse_questions(form.get("questions", "")),
+    }
+    for name in ("pass_percent", "points"):
+        raw = form.get(name, "").strip()
+        if raw:
+            values[name] = number if (number := _digits(raw, 4)) is not None else raw
+    return values
+
+
+def _path_form(form: MultiDict[str, str], courses: list[Any]) -> dict[str, Any]:
+    """The path's courses from one position box per course: blank leaves it out, numbers
+    give the order (ties by the catalogue's order)."""
+    chosen: list[tuple[int, int, int]] = []
+    for n, course in enumerate(courses):
+        raw = form.get(f"position_{course.id}", "").strip()
+        if raw:
+            position = _digits(raw, 3)
+            chosen.append((position if position is not None else 999, n, course.id))
+    values: dict[str, Any] = {
+        "name": form.get("name", ""),
+        "role": form.get("role", ""),
+        "description": form.get("description", ""),
+        "course_ids": [cid for _, _, cid in sorted(chosen)],
+    }
+    for name, width in (("validity_days", 5), ("points", 4)):
+        raw = form.get(name, "").strip()
+        if raw:
+            values[name] = number if (number := _digits(raw, width)) is not None else raw
+    return values
+
+
 def _editor(errors: dict[str, str] | None = None, **extra: Any) -> Any:
     access.ensure_vendor(g.user, Right.MANAGE_TRAINING)
+    session = db.session()
+    courses = training.list_courses(session, g.user, per_page=200).items
+    paths = training.list_paths(session, g.user, per_page=200).items
+    titles = {c.id: c.title for c in courses}
     return render_template(
         "training/manage.html",
-        courses=training.list_courses(db.session(), g.user, per_page=200).items,
+        courses=courses,
+        paths=paths,
+        titles=titles,
         roles=TrainingRole,
-        errors=errors or {},
+        errors=_field_errors(errors),
         values=extra.pop("values", {}),
         **extra,
     )
@@ -201,16 +280,7 @@ def manage() -> Any:
 def course_create() -> Any:
     access.ensure_vendor(g.user, Right.MANAGE_TRAINING)
     form = request.form
-    values: dict[str, Any] = {
-        "title": form.get("title", ""),
-        "description": form.get("description", ""),
-        "url": form.get("url", "").strip(),
-        "questions": parse_questions(form.get("questions", "")),
-    }
-    for name in ("pass_percent", "points"):
-        raw = form.get(name, "").strip()
-        if raw:
-            values[name] = number if (number := _digits(raw, 4)) is not None else raw
+    values = _course_form(form)
     upload = request.files.get("file")
     try:
         created = training.create_course(db.session(), g.user, values)
@@ -222,10 +292,128 @@ def course_create() -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        return _editor(exc.fields, error=exc.message, values=form), 422
+        return _editor(exc.fields, error=_in_words(exc), values=form), 422
     db.session().commit()
     flash(f"Course {created.title} added.", "success")
     return redirect(url_for("portal_training.manage"))
+
+
+@bp.route("/training/manage/courses/<id:course_id>", methods=["GET", "POST"])
+@login_required
+def course_edit(course_id: int) -> Any:
+    access.ensure_vendor(g.user, Right.MANAGE_TRAINING)
+    session = db.session()
+    course = training.get_course(session, g.user, course_id)
+    errors: dict[str, str] = {}
+    error = ""
+    values: Any = {}
+    if request.method == "POST":
+        values = _course_form(request.form)
+        values["published"] = request.form.get("published") == "1"
+        upload = request.files.get("file")
+        try:
+            training.update_course(session, g.user, course.id, values)
+            if upload is not None and upload.filename:
+                training.attach_file(
+                    session, g.user, storage(), course.id, upload.filename, upload.read()
+                )
+        except (NotFoundError, PermissionDeniedError):
+            raise
+        except DomainError as exc:
+            session.rollback()
+            errors, error, values = exc.fields, _in_words(exc), request.form
+        else:
+            session.commit()
+            flash(f"Course {course.title} saved.", "success")
+            return redirect(url_for("portal_training.manage"))
+    else:
+        values = {
+            "title": course.title,
+            "description": course.description,
+            "url": course.url,
+            "pass_percent": course.pass_percent,
+            "points": course.points,
+            "questions": questions_text(course.questions),
+            "published": "1" if course.published else "",
+        }
+    page = render_template(
+        "training/course_edit.html",
+        course=course,
+        in_paths=training.paths_with(session, course.id),
+        values=values,
+        errors=_field_errors(errors),
+        error=error,
+    )
+    return page, (422 if errors or error else 200)
+
+
+@bp.post("/training/manage/courses/<id:course_id>/delete")
+@login_required
+def course_delete(course_id: int) -> Any:
+    access.ensure_vendor(g.user, Right.MANAGE_TRAINING)
+    session = db.session()
+    title = training.get_course(session, g.user, course_id).title
+    try:
+        outcome = training.delete_course(session, g.user, course_id)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("portal_training.course_edit", course_id=course_id))
+    session.commit()
+    if outcome == "archived":
+        flash(
+            f"{title} is archived: people passed it, so their completions and certifications "
+            "stay; learners no longer see it.",
+            "success",
+        )
+    else:
+        flash(f"{title} is deleted.", "success")
+    return redirect(url_for("portal_training.manage"))
+
+
+@bp.route("/training/manage/paths/<id:path_id>", methods=["GET", "POST"])
+@login_required
+def path_edit(path_id: int) -> Any:
+    access.ensure_vendor(g.user, Right.MANAGE_TRAINING)
+    session = db.session()
+    path = training.get_path(session, g.user, path_id)
+    courses = training.list_courses(session, g.user, per_page=200).items
+    errors: dict[str, str] = {}
+    error = ""
+    if request.method == "POST":
+        try:
+            training.update_path(session, g.user, path.id, _path_form(request.form, courses))
+        except (NotFoundError, PermissionDeniedError):
+            raise
+        except DomainError as exc:
+            session.rollback()
+            errors, error = exc.fields, _in_words(exc)
+            values: Any = request.form
+        else:
+            session.commit()
+            flash(f"Learning path {path.name} saved.", "success")
+            return redirect(url_for("portal_training.manage"))
+    else:
+        values = {
+            "name": path.name,
+            "role": path.role,
+            "description": path.description,
+            "validity_days": path.validity_days,
+            "points": path.points,
+            **{f"position_{cid}": str(n) for n, cid in enumerate(path.course_ids, start=1)},
+        }
+    page = render_template(
+        "training/path_edit.html",
+        path=path,
+        courses=[c for c in courses if c.published or c.id in path.course_ids],
+        roles=TrainingRole,
+        values=values,
+        errors=_field_errors(errors),
+        error=error,
+    )
+    return page, (422 if errors or error else 200)
 
 
 @bp.post("/training/manage/paths")
@@ -376,7 +564,7 @@ def application_decide(application_id: int) -> Any:
     if decision not in ("approve", "reject"):
         abort(400, "Choose approve or reject.")
     try:
-        found = training.decide_application(
+        decided = training.decide_application(
             db.session(),
             g.user,
             application_id,
@@ -390,11 +578,66 @@ def application_decide(application_id: int) -> Any:
         flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
         return redirect(url_for("portal_training.applications"))
     db.session().commit()
-    if found.partner_id is not None:
-        flash(f"{found.company} is now an onboarding partner.", "success")
-        return redirect(url_for("portal.partner_detail", partner_id=found.partner_id))
+    found = decided.application
+    if decided.invitation is not None:
+        # Shown here, once: the link is the only way into the new account, and only its hash
+        # is kept. Rendered, not redirected, so the token never sits in a cookie.
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        return render_template(
+            "training/invited.html",
+            application=found,
+            invitation=decided.invitation,
+            url=base + decided.invitation.path(),
+            message=invitations.message(decided.invitation, base, found.company),
+        )
     flash(f"Application of {found.company} rejected.", "success")
     return redirect(url_for("portal_training.applications"))
+
+
+def _invitation(body: str, status: int = 200) -> Response:
+    """The link's page: its URL holds the token, so no Referer carries it anywhere."""
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/invitation/<token>")
+def invitation_page(token: str) -> Any:
+    found = invitations.find(db.session(), token)
+    if found is None:
+        return _invitation(
+            render_template("invitation.html", invalid=invitations.INVALID_LINK, errors={}), 404
+        )
+    return _invitation(
+        render_template("invitation.html", invited=found.user, token=token, errors={})
+    )
+
+
+@bp.post("/invitation/<token>")
+def invitation_submit(token: str) -> Any:
+    try:
+        user = invitations.accept(
+            db.session(), token, request.form.get("password", ""), request.form.get("confirm", "")
+        )
+    except NotFoundError as exc:
+        db.session().rollback()
+        return _invitation(render_template("invitation.html", invalid=exc.message, errors={}), 404)
+    except DomainError as exc:
+        db.session().rollback()
+        found = invitations.find(db.session(), token)
+        page = render_template(
+            "invitation.html",
+            invited=found.user if found else None,
+            token=token,
+            errors=exc.fields,
+            error=exc.message,
+        )
+        return _invitation(page, 422)
+    start_session(db.session(), user)
+    db.session().commit()
+    flash("Your password is set: welcome. Your onboarding checklist is below.", "success")
+    return redirect(url_for("portal.dashboard"))
 
 
 @bp.route("/onboarding-rules", methods=["GET", "POST"])

@@ -379,22 +379,10 @@ def _load_items(session: Session, admin: User) -> None:
 def _load_channels(session: Session) -> None:
     """Every demo partner gets the built-in outbox, so approved demo campaign posts publish
     somewhere visible with no outside account."""
-    from prm_domain.enums import ChannelKind
-    from prm_domain.models.channel import Channel
+    from prm_domain.campaigns.enrolments import outbox_channel
 
-    for partner in session.scalars(select(Partner)):
-        has = session.scalar(
-            select(Channel.id).where(
-                Channel.partner_id == partner.id, Channel.kind == ChannelKind.OUTBOX
-            )
-        )
-        if has is None:
-            session.add(
-                Channel(
-                    partner_id=partner.id, kind=ChannelKind.OUTBOX, name="Outbox", account="outbox"
-                )
-            )
-    session.flush()
+    for partner_id in session.scalars(select(Partner.id).order_by(Partner.id)):
+        outbox_channel(session, partner_id)
 
 
 def load(session: Session, storage: Storage | None = None, base_url: str = "") -> list[DemoLogin]:

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         syndication,
         tier_rules,
         training,
+        webhooks,
     )
 
     app.register_blueprint(bp)

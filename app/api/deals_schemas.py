@@ -138,3 +138,38 @@ class DealQuery(PageQuery):
     status: DealStatus | None = None
     flagged: bool | None = None
     q: str | None = Field(None, max_length=200, description="search in company and contact email")
+
+
+class WebhookIn(In):
+    url: str = Field(min_length=1, max_length=2000, description="https URL on a public host")
+
+
+class DeliveryOut(Out):
+    id: int
+    event_id: str
+    type: str
+    status: Literal["delivered", "pending", "failed"]
+    attempts: int
+    last_error: str
+    delivered_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class WebhookOut(Out):
+    id: int
+    url: str
+    active: bool
+    created_at: dt.datetime
+    last_delivery: DeliveryOut | None = None
+    pending: int = 0
+    failed: int = 0
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(
+        description="signs every delivery (X-Cobrand-Signature); shown in this answer only"
+    )
+
+
+class WebhookListOut(Out):
+    items: list[WebhookOut]

@@ -24,6 +24,7 @@ from app.api.schemas import PageOut, PageQuery, page_out
 from app.api.syndication_schemas import LeadOut
 from app.errors import ApiError
 from prm_domain import access
+from prm_domain.deals import registrations
 from prm_domain.leads import lifecycle, routing
 from prm_domain.models import Lead
 
@@ -163,7 +164,7 @@ def work_lead(lead_id: int) -> LeadOut:
 def convert_lead(lead_id: int, body: LeadConvertIn) -> LeadConvertOut:
     lead = lifecycle.convert_lead(db.session(), g.user, lead_id, body.deal_id)
     db.session().commit()
-    return LeadConvertOut(lead=lead_out(lead), deal_prefill=lifecycle.prefill_from_lead(lead))
+    return LeadConvertOut(lead=lead_out(lead), deal_prefill=registrations.prefill_from_lead(lead))
 
 
 @operation(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 
 from app import db
 from app.api import bp
 from app.api.framework import operation
 from app.api.schemas import DecisionIn, PageOut, PageQuery, page_out
 from app.api.training_schemas import (
+    ApplicationDecisionOut,
     ApplicationOut,
     ApplicationQuery,
     AttemptIn,
@@ -19,6 +20,7 @@ from app.api.training_schemas import (
     CertificationQuery,
     ChecklistOut,
     CourseAdminOut,
+    CourseDeletedOut,
     CourseIn,
     CourseOut,
     CoursePatch,
@@ -27,12 +29,14 @@ from app.api.training_schemas import (
     DpaOut,
     DpaSignatureOut,
     DpaSignIn,
+    InvitationOut,
     LeaderboardOut,
     LeaderboardQuery,
     PartnerPointsOut,
     PathEnrolmentOut,
     PathIn,
     PathOut,
+    PathPatch,
     RuleIn,
     RuleListOut,
     RuleOut,
@@ -40,7 +44,7 @@ from app.api.training_schemas import (
     StepOut,
 )
 from app.storage import storage
-from prm_domain import access, training
+from prm_domain import access, invitations, training
 from prm_domain.access import Right
 from prm_domain.enums import TrainingRole
 from prm_domain.errors import NotFound
@@ -139,6 +143,22 @@ def update_course(course_id: int, body: CoursePatch) -> CourseOut:
 
 @operation(
     bp,
+    "/courses/<id:course_id>",
+    "DELETE",
+    summary="Delete a course nobody took, or archive one people passed (their history stays); "
+    "refused while a learning path lists it",
+    tag=T,
+    response=CourseDeletedOut,
+    errors=(403, 409),
+)
+def delete_course(course_id: int) -> CourseDeletedOut:
+    outcome = training.delete_course(db.session(), g.user, course_id)
+    db.session().commit()
+    return CourseDeletedOut(id=course_id, outcome=outcome)  # type: ignore[arg-type]
+
+
+@operation(
+    bp,
     "/courses/<id:course_id>/file",
     "PUT",
     summary="Upload the course's content as a PDF (active content is removed)",
@@ -229,6 +249,25 @@ def create_path(body: PathIn) -> PathOut:
 @operation(bp, "/paths/<id:path_id>", "GET", summary="One learning path", tag=T, response=PathOut)
 def get_path(path_id: int) -> PathOut:
     return PathOut.model_validate(training.get_path(db.session(), g.user, path_id))
+
+
+@operation(
+    bp,
+    "/paths/<id:path_id>",
+    "PATCH",
+    summary="Change a learning path: name, role, courses (in order), validity, points",
+    tag=T,
+    body=PathPatch,
+    response=PathOut,
+    errors=(403, 409),
+)
+def update_path(path_id: int, body: PathPatch) -> PathOut:
+    values = {
+        k: v for k, v in body.model_dump(mode="json", exclude_unset=True).items() if v is not None
+    }
+    path = training.update_path(db.session(), g.user, path_id, values)
+    db.session().commit()
+    return PathOut.model_validate(path)
 
 
 @operation(
@@ -381,15 +420,51 @@ def list_applications(query: ApplicationQuery) -> PageOut[ApplicationOut]:
     summary="Approve an application into an onboarding partner, or reject it",
     tag=O,
     body=DecisionIn,
-    response=ApplicationOut,
+    response=ApplicationDecisionOut,
     errors=(403, 409),
 )
-def decide_application(application_id: int, decision: str, body: DecisionIn) -> ApplicationOut:
-    application = training.decide_application(
+def decide_application(
+    application_id: int, decision: str, body: DecisionIn
+) -> ApplicationDecisionOut:
+    decided = training.decide_application(
         db.session(), g.user, application_id, approve=decision == "approve", note=body.note
     )
     db.session().commit()
-    return ApplicationOut.model_validate(application)
+    out = ApplicationDecisionOut.model_validate(decided.application)
+    if decided.invitation is not None:
+        out.invitation = invitation_out(decided.invitation, decided.application.company, first=True)
+    return out
+
+
+def invitation_out(
+    issued: invitations.IssuedInvitation, organisation: str, *, first: bool
+) -> InvitationOut:
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return InvitationOut(
+        user_id=issued.user.id,
+        email=issued.user.email,
+        url=base + issued.path(),
+        expires_at=issued.expires_at,
+        message=invitations.message(issued, base, organisation, first=first),
+    )
+
+
+@operation(
+    bp,
+    "/users/<id:user_id>/invitation",
+    "POST",
+    summary="A new one-time link to set a password, for a partner's person who never signed "
+    "in (earlier links stop working); shown in this answer only",
+    tag="users",
+    response=InvitationOut,
+    status=201,
+    errors=(403, 409),
+)
+def reissue_invitation(user_id: int) -> InvitationOut:
+    issued = invitations.reissue(db.session(), g.user, user_id)
+    organisation = issued.user.partner.name if issued.user.partner else ""
+    db.session().commit()
+    return invitation_out(issued, organisation, first=False)
 
 
 @operation(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,6 +93,24 @@ class PathIn(In):
     code: str = Field(min_length=1, max_length=40, description="the certification's code")
     validity_days: int = Field(365, ge=30, le=3650)
     points: int = Field(50, ge=0, le=1000)
+
+
+class PathPatch(In):
+    """What changes; the certification code never does (certifications carry it)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    role: TrainingRole | None = None
+    description: str | None = Field(None, max_length=2000)
+    course_ids: list[Id] | None = Field(None, min_length=1, max_length=30)
+    validity_days: int | None = Field(None, ge=30, le=3650)
+    points: int | None = Field(None, ge=0, le=1000)
+
+
+class CourseDeletedOut(Out):
+    id: int
+    outcome: Literal["deleted", "archived"] = Field(
+        description="archived (unpublished, history kept) when people took it"
+    )
 
 
 class PathOut(Out):
@@ -199,6 +217,20 @@ class ApplicationOut(Out):
     decided_at: dt.datetime | None
     decision_note: str
     created_at: dt.datetime
+
+
+class InvitationOut(Out):
+    """The first user's one-time link to set a password: shown in this answer only."""
+
+    user_id: int
+    email: str
+    url: str
+    expires_at: dt.datetime
+    message: str
+
+
+class ApplicationDecisionOut(ApplicationOut):
+    invitation: InvitationOut | None = None
 
 
 class ApplicationQuery(PageQuery):

@@ -42,6 +42,11 @@ def ensure_can_review_deals(actor: User) -> None:
     require(actor, Right.REVIEW_DEALS, "Only channel managers and vendor admins review deals.")
 
 
+def ensure_can_manage_webhooks(actor: User) -> None:
+    """The vendor's CRM connection: a partner asking gets a 404, as for a page not theirs."""
+    ensure_vendor(actor, Right.MANAGE_DEAL_WEBHOOKS, "Only vendor admins connect the CRM.")
+
+
 def ensure_can_manage_accounts(actor: User) -> None:
     """The direct pipeline is the vendor's: a partner asking gets a 404, as for a page that is
     not theirs."""

@@ -52,6 +52,8 @@ class Right(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     REVIEW_DEALS = "review_deals"
     REGISTER_DEALS = "register_deals"
+    # The CRM's deal webhooks: their signing secrets, and every deal leaves through them.
+    MANAGE_DEAL_WEBHOOKS = "manage_deal_webhooks"
     # The vendor's own leads: add them (API, CSV import) and set the routing rules.
     MANAGE_LEAD_ROUTING = "manage_lead_routing"
     MANAGE_TRAINING = "manage_training"  # courses, quizzes, learning paths
@@ -151,6 +153,7 @@ RIGHT_AREAS: dict[Right, Area] = {
     Right.MANAGE_ACCOUNTS: Area.ORGANISATION,
     Right.REVIEW_DEALS: Area.ORGANISATION,
     Right.REGISTER_DEALS: Area.DEALS,
+    Right.MANAGE_DEAL_WEBHOOKS: Area.ORGANISATION,
     Right.MANAGE_LEAD_ROUTING: Area.ORGANISATION,
     # Training is part of onboarding: open to prospects and onboarding partners too.
     Right.MANAGE_TRAINING: Area.ORGANISATION,

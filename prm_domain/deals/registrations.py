@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, validation
+from prm_domain import access, audit, notifications, validation
 from prm_domain.base import utcnow
 from prm_domain.deals import accounts, conflicts, matching, names, webhooks
 from prm_domain.enums import DealStatus
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from prm_domain.models import DealRegistration, DealTierPolicy, Notification, Partner, User
+from prm_domain.models import DealRegistration, DealTierPolicy, Partner, User
 from prm_domain.pagination import Page, paginate
 
 DEFAULT_PROTECTION_DAYS = 90
@@ -186,6 +186,8 @@ def _approve(deal: DealRegistration, actor: User | None, days: int, reason: str)
     deal.decided_by_id = actor.id if actor else None
     deal.decision_reason = reason
     deal.protected_until = deal.decided_at.date() + dt.timedelta(days=days)
+    # A new term (an expired deal approved again) gets its own 30/60/90-day reminders.
+    deal.reminders_sent = []
 
 
 def list_deals(
@@ -349,6 +351,15 @@ def _vendor_update(
         deal.extension_status = decision
         if decision == "approved" and deal.protected_until is not None:
             deal.protected_until += dt.timedelta(days=days)
+        until = deal.protected_until.isoformat() if deal.protected_until else ""
+        _tell_partner(
+            session,
+            deal,
+            f"Deal {deal.company}: extension approved, protected until {until}."
+            if decision == "approved"
+            else f"Deal {deal.company}: extension denied; protection ends on {until}.",
+            f"extension:{utcnow().isoformat()}",
+        )
 
 
 def on_deal_closed_won(session: Session, deal: DealRegistration) -> None:
@@ -373,34 +384,49 @@ def prefill_from_lead(lead: Any) -> dict[str, Any]:
     }
 
 
+def _tell_partner(session: Session, deal: DealRegistration, text: str, key: str) -> int:
+    return notifications.notify_user(
+        session,
+        partner_id=deal.partner_id,
+        user_id=None,
+        kind="deal",
+        text=text,
+        link=f"/deals/{deal.id}",
+        dedupe_key=f"deal:{deal.id}:{key}",
+    )
+
+
 def send_reminders(session: Session, today: dt.date | None = None) -> int:
     """The periodic job: a notice to the partner 30, 60 and 90 days into an approved deal's
-    protection (each once), and expiry once ``protected_until`` has passed."""
+    protection (each once per term), and expiry, told, once ``protected_until`` has passed."""
     today = today or utcnow().date()
     sent = 0
     stmt = select(DealRegistration).where(DealRegistration.status == DealStatus.APPROVED)
     for deal in session.scalars(stmt):
         if deal.decided_at is None:
             continue
-        days_in = (today - deal.decided_at.date()).days
+        term = deal.decided_at.date()
+        days_in = (today - term).days
         due = [d for d in REMINDER_DAYS if d <= days_in and d not in deal.reminders_sent]
         if due:
             mark = max(due)
             left = (deal.protected_until - today).days if deal.protected_until else 0
-            session.add(
-                Notification(
-                    partner_id=deal.partner_id,
-                    kind="deal",
-                    text=f"Deal {deal.company}: {mark} days into protection, "
-                    f"{max(left, 0)} days left.",
-                    link=f"/deals/{deal.id}",
-                    dedupe_key=f"deal:{deal.id}:reminder:{mark}",
-                )
+            sent += _tell_partner(
+                session,
+                deal,
+                f"Deal {deal.company}: {mark} days into protection, {max(left, 0)} days left.",
+                f"{deal.decided_at.isoformat()}:reminder:{mark}",
             )
             deal.reminders_sent = sorted({*deal.reminders_sent, *due})
-            sent += 1
         if deal.protected_until is not None and today > deal.protected_until:
             deal.status = DealStatus.EXPIRED
+            _tell_partner(
+                session,
+                deal,
+                f"Deal {deal.company}: protection ended on {deal.protected_until.isoformat()}. "
+                "Ask your channel manager if the deal is still open.",
+                f"expired:{deal.protected_until.isoformat()}",
+            )
             webhooks.record_event(session, "deal.updated", deal)
     session.flush()
     return sent

@@ -20,14 +20,17 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, outbound, validation
 from prm_domain.base import utcnow
+from prm_domain.errors import NotFound
 from prm_domain.models import DealRegistration, DealWebhook, User, WebhookDelivery
+from prm_domain.pagination import Page, paginate
 
 MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 10.0
@@ -56,7 +59,7 @@ def add_webhook(
 ) -> DealWebhook:
     """``allow_private_hosts``: the app's PUBLISH_ALLOW_PRIVATE_HOSTS (loopback test
     receivers); otherwise a public domain name only, as for a partner's webhook (SSRF)."""
-    access.ensure_can_review_deals(actor)
+    access.ensure_can_manage_webhooks(actor)
     if allow_private_hosts:
         clean = validation.http_url("url", url)
     else:
@@ -66,6 +69,80 @@ def add_webhook(
     session.flush()
     audit.record(session, actor, "deal_webhook.created", hook, {"url": hook.url})
     return hook
+
+
+@dataclass
+class WebhookState:
+    """A webhook as its page lists it: how its latest delivery went and what waits."""
+
+    webhook: DealWebhook
+    last: WebhookDelivery | None
+    pending: int
+    failed: int
+
+
+def delivery_status(delivery: WebhookDelivery) -> str:
+    """delivered, pending (will be tried again) or failed (gave up after MAX_ATTEMPTS)."""
+    if delivery.delivered_at is not None:
+        return "delivered"
+    return "failed" if delivery.attempts >= MAX_ATTEMPTS else "pending"
+
+
+def list_webhooks(session: Session, actor: User) -> list[WebhookState]:
+    access.ensure_can_manage_webhooks(actor)
+    hooks = list(session.scalars(select(DealWebhook).order_by(DealWebhook.id)))
+    out = []
+    for hook in hooks:
+        last = session.scalar(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == hook.id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(1)
+        )
+        undelivered = select(func.count()).where(
+            WebhookDelivery.webhook_id == hook.id, WebhookDelivery.delivered_at.is_(None)
+        )
+        pending = session.scalar(undelivered.where(WebhookDelivery.attempts < MAX_ATTEMPTS))
+        failed = session.scalar(undelivered.where(WebhookDelivery.attempts >= MAX_ATTEMPTS))
+        out.append(WebhookState(hook, last, pending or 0, failed or 0))
+    return out
+
+
+def get_webhook(session: Session, actor: User, webhook_id: int) -> DealWebhook:
+    access.ensure_can_manage_webhooks(actor)
+    hook = session.get(DealWebhook, webhook_id)
+    if hook is None:
+        raise NotFound("Webhook not found.")
+    return hook
+
+
+def list_deliveries(
+    session: Session, actor: User, webhook_id: int, *, page: int = 1, per_page: int = 50
+) -> Page[WebhookDelivery]:
+    """The webhook's delivery log, newest first."""
+    hook = get_webhook(session, actor, webhook_id)
+    stmt = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == hook.id)
+        .order_by(WebhookDelivery.id.desc())
+    )
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def delete_webhook(session: Session, actor: User, webhook_id: int) -> None:
+    """Nothing more goes to it; its undelivered events and its log go with it."""
+    hook = get_webhook(session, actor, webhook_id)
+    audit.record(session, actor, "deal_webhook.deleted", hook, {"url": hook.url})
+    session.delete(hook)
+    session.flush()
+
+
+def event_type(delivery: WebhookDelivery) -> str:
+    """The event's type, read back from the fixed body (``deal.created`` ...)."""
+    try:
+        return str(json.loads(delivery.body).get("type", ""))
+    except ValueError:
+        return ""
 
 
 def deal_payload(deal: DealRegistration) -> dict[str, Any]:

@@ -4,7 +4,3 @@ must be accepted in time, the pool, and the partner's work on a lead up to a dea
 ``routing`` holds the rules and who is eligible; ``lifecycle`` every change of a lead's state
 (each a conditional UPDATE, so two answers at once never both win, and each audited).
 """
-
-from prm_domain.leads.certifications import partner_certifications
-
-__all__ = ["partner_certifications"]

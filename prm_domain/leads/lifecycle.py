@@ -407,13 +407,6 @@ def lose_lead(session: Session, actor: User, lead_id: int, reason: Any) -> Lead:
     return lead
 
 
-def prefill_from_lead(lead: Lead) -> dict[str, Any]:
-    """The deal registration form's fields from a lead (the deals feature's own rule)."""
-    from prm_domain.deals.registrations import prefill_from_lead as deal_prefill
-
-    return deal_prefill(lead)
-
-
 # -- reading -------------------------------------------------------------------------------
 
 

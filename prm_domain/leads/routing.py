@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from prm_domain import access, audit, validation
 from prm_domain.enums import LEAD_OPEN_STATES, PartnerStatus, PartnerType, Region
 from prm_domain.errors import Conflict, NotFound, ValidationError
-from prm_domain.leads.certifications import partner_certifications
 from prm_domain.models import Lead, LeadOffer, LeadRoutingRule, Partner, Tier, User
 from prm_domain.pagination import Page, paginate
+from prm_domain.training import partner_certifications
 
 MAX_POSITION = 10_000
 MAX_CAPACITY = 100_000

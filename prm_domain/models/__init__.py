@@ -57,7 +57,7 @@ from prm_domain.models.training import (
     PathEnrolment,
     QuizAttempt,
 )
-from prm_domain.models.user import ApiToken, User, UserSession
+from prm_domain.models.user import ApiToken, Invitation, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -85,6 +85,7 @@ __all__ = [
     "EmbedDailyStat",
     "EmbedViewEvent",
     "Enrolment",
+    "Invitation",
     "Lead",
     "LeadOffer",
     "LeadRoutingRule",

@@ -14,7 +14,7 @@ from prm_domain.access import Right
 from prm_domain.assets import MAX_TEMPLATE_BYTES, sanitize_template
 from prm_domain.enums import AssetKind, TrainingRole
 from prm_domain.errors import Conflict, NotFound, ValidationError
-from prm_domain.models import Course, LearningPath, User
+from prm_domain.models import Course, CourseCompletion, LearningPath, QuizAttempt, User
 from prm_domain.pagination import Page, paginate
 from prm_domain.storage import Storage
 
@@ -157,6 +157,44 @@ def update_course(
     return course
 
 
+def paths_with(session: Session, course_id: int) -> list[LearningPath]:
+    return [
+        p
+        for p in session.scalars(select(LearningPath).order_by(LearningPath.name))
+        if course_id in p.course_ids
+    ]
+
+
+def delete_course(session: Session, actor: User, course_id: int) -> str:
+    """Delete a course nobody took, or archive one people passed: their completions, points
+    and the certifications built on them stay. Refused while a learning path lists it (the
+    path would change under its learners): take it out of the path first.
+
+    Returns ``"deleted"`` or ``"archived"``."""
+    access.require(actor, Right.MANAGE_TRAINING)
+    course = get_course(session, actor, course_id)
+    in_paths = paths_with(session, course.id)
+    if in_paths:
+        names = ", ".join(p.name for p in in_paths)
+        raise Conflict(
+            f"{course.title} is in the learning path {names}: take it out of the path first.",
+            {"course": f"is in the learning path {names}"},
+        )
+    taken = session.scalar(
+        select(func.count()).where(CourseCompletion.course_id == course.id)
+    ) or session.scalar(select(func.count()).where(QuizAttempt.course_id == course.id))
+    if taken:
+        if course.published:
+            course.published = False
+            session.flush()
+        audit.record(session, actor, "course.archived", course, {"title": course.title})
+        return "archived"
+    audit.record(session, actor, "course.deleted", course, {"title": course.title})
+    session.delete(course)
+    session.flush()
+    return "deleted"
+
+
 def attach_file(
     session: Session, actor: User, storage: Storage, course_id: int, filename: str, data: bytes
 ) -> Course:
@@ -205,9 +243,16 @@ def _course_ids(session: Session) -> Callable[[Any], list[int]]:
             or len(set(value)) != len(value)
         ):
             raise validation.fail("course_ids", "must list 1 to 30 different course ids")
-        known = set(session.scalars(select(Course.id).where(Course.id.in_(value))))
-        if known != set(value):
+        known: dict[int, bool] = {
+            cid: published
+            for cid, published in session.execute(
+                select(Course.id, Course.published).where(Course.id.in_(value))
+            )
+        }
+        if set(known) != set(value):
             raise validation.fail("course_ids", "names a course that does not exist")
+        if not all(known.values()):
+            raise validation.fail("course_ids", "names an archived course")
         return list(value)
 
     return rule
@@ -257,6 +302,38 @@ def create_path(session: Session, actor: User, values: Mapping[str, Any]) -> Lea
     session.add(path)
     session.flush()
     audit.record(session, actor, "learning_path.created", path, {"name": path.name})
+    return path
+
+
+def update_path(
+    session: Session, actor: User, path_id: int, values: Mapping[str, Any]
+) -> LearningPath:
+    """Rename, re-role, re-order, add or remove courses, change the validity. The code stays:
+    the certifications people hold carry it. A new validity counts from the next grant or
+    renewal; certifications already held keep their dates."""
+    access.require(actor, Right.MANAGE_TRAINING)
+    path = get_path(session, actor, path_id)
+    if "code" in values:
+        raise ValidationError.for_fields(
+            {"code": "cannot change: the certifications people hold carry it"}
+        )
+    rules: dict[str, Callable[[Any], Any]] = {
+        "name": lambda v: validation.text("name", v, max_len=200),
+        "role": lambda v: validation.choice("role", v, TrainingRole).value,
+        "description": lambda v: validation.text("description", v, max_len=2000, required=False),
+        "course_ids": _course_ids(session),
+        "validity_days": _whole("validity_days", 30, 3650),
+        "points": _whole("points", 0, 1000),
+    }
+    clean = _clean(values, tuple(f for f in PATH_FIELDS if f != "code"), rules)
+    if "name" in clean:
+        _unique(session, LearningPath, LearningPath.name, clean["name"], "name", path.id)
+    changes = audit.diff(path, clean)
+    for field, value in clean.items():
+        setattr(path, field, value)
+    session.flush()
+    if changes:
+        audit.record(session, actor, "learning_path.updated", path, changes)
     return path
 
 

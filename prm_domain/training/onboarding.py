@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, notifications, partners, validation
+from prm_domain import access, audit, invitations, notifications, partners, users, validation
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import (
@@ -205,11 +205,21 @@ def list_applications(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
+@dataclass
+class Decision:
+    """An application decided; an approval carries the first user's invitation (its plain
+    token exists only here: the adapter shows it once and sends the welcome message)."""
+
+    application: PartnerApplication
+    invitation: invitations.IssuedInvitation | None = None
+
+
 def decide_application(
     session: Session, actor: User, application_id: int, *, approve: bool, note: Any = ""
-) -> PartnerApplication:
-    """Approve into an onboarding Partner (entry tier, routed by the onboarding rules), or
-    reject with a reason."""
+) -> Decision:
+    """Approve into an onboarding Partner (entry tier, routed by the onboarding rules) whose
+    first partner admin is the applicant's contact, invited to set a password; or reject with
+    a reason."""
     access.ensure_vendor(actor, Right.MANAGE_PARTNERS)
     application = session.get(PartnerApplication, application_id)
     if application is None:
@@ -217,10 +227,17 @@ def decide_application(
     if application.status != ApplicationStatus.PENDING:
         raise Conflict(f"This application was {application.status} already.")
     note = validation.text("note", note, max_len=500, required=False)
+    issued = None
     if approve:
         tier = session.scalar(select(Tier).order_by(Tier.rank))
         if tier is None:
             raise Conflict("Add a tier before approving partners.")
+        if users.find_by_email(session, application.contact_email) is not None:
+            raise Conflict(
+                f"{application.contact_email} has an account already: the contact's first "
+                "user cannot be made. Reject the application, or add that person by hand.",
+                {"contact_email": "already used"},
+            )
         partner = partners.create_partner(
             session,
             actor,
@@ -236,7 +253,35 @@ def decide_application(
             },
         )
         application.partner_id = partner.id
+        first = User(
+            email=application.contact_email.strip().lower(),
+            password_hash=invitations.unusable_password(),
+            display_name=application.contact_name,
+            role=Role.PARTNER_ADMIN,
+            partner_id=partner.id,
+        )
+        session.add(first)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "user.created",
+            first,
+            {"email": first.email, "role": first.role},
+            partner_id=partner.id,
+        )
+        issued = invitations.issue(session, actor, first)
         apply_onboarding(session, actor, partner.id)
+        notifications.notify_user(
+            session,
+            partner_id=partner.id,
+            user_id=first.id,
+            kind="welcome",
+            text=f"Welcome, {application.company}: your onboarding checklist shows what to do "
+            "first.",
+            link="/",
+            dedupe_key=f"welcome:{partner.id}",
+        )
     application.status = (
         ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
     ).value
@@ -245,7 +290,7 @@ def decide_application(
     application.decision_note = note
     session.flush()
     audit.record(session, actor, f"application.{application.status}", application, {"note": note})
-    return application
+    return Decision(application, issued)
 
 
 # -- onboarding rules ------------------------------------------------------------------------

@@ -53,6 +53,9 @@ class World:
     path: int = 0
     application: int = 0  # a pending partner application
     onboarding_rule: int = 0  # an onboarding rule (`rule` is the lead routing rule)
+    spare_course: int = 0  # a course in no path, nobody took: deletable
+    webhook: int = 0  # a deal webhook of the vendor's CRM
+    invitation: str = ""  # a one-time link of a new vendor user
 
 
 @dataclass(frozen=True)
@@ -1172,6 +1175,68 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): Case(
         "vendor", lambda w: f"/api/v1/onboarding-rules/{w.onboarding_rule}", "none"
+    ),
+    ("/training/manage/courses/<id:course_id>", "POST"): Case(
+        "vendor",
+        lambda w: f"/training/manage/courses/{w.course}",
+        "form",
+        lambda w: {
+            "title": "Walk course",
+            "url": "https://learn.example/c",
+            "pass_percent": "80",
+            "points": "5",
+            "questions": "Q\na\n*b",
+            "published": "1",
+        },
+    ),
+    ("/training/manage/courses/<id:course_id>/delete", "POST"): Case(
+        "vendor", lambda w: f"/training/manage/courses/{w.spare_course}/delete", "form"
+    ),
+    ("/training/manage/paths/<id:path_id>", "POST"): Case(
+        "vendor",
+        lambda w: f"/training/manage/paths/{w.path}",
+        "form",
+        lambda w: {
+            "name": "Walk path",
+            "role": "sales",
+            "validity_days": "365",
+            "points": "50",
+            f"position_{w.course}": "1",
+        },
+    ),
+    ("/api/v1/paths/<id:path_id>", "PATCH"): Case(
+        "vendor",
+        lambda w: f"/api/v1/paths/{w.path}",
+        "json",
+        lambda w: {"name": "Walk path", "course_ids": [w.course], "validity_days": 400},
+    ),
+    ("/api/v1/courses/<id:course_id>", "DELETE"): Case(
+        "vendor", lambda w: f"/api/v1/courses/{w.spare_course}", "none"
+    ),
+    ("/users/<id:user_id>/invitation", "POST"): Case(
+        "vendor", lambda w: f"/users/{w.other.id}/invitation", "form"
+    ),
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): Case(
+        "vendor", lambda w: f"/api/v1/users/{w.other.id}/invitation", "none"
+    ),
+    ("/invitation/<token>", "POST"): Case(
+        "anon",
+        lambda w: f"/invitation/{w.invitation}",
+        "form",
+        lambda w: {"password": "walk-password-1", "confirm": "walk-password-1"},
+    ),
+    # -- the CRM's deal webhooks ----------------------------------------------------------------
+    ("/webhooks", "POST"): Case(
+        "vendor", lambda w: "/webhooks", "form", lambda w: {"url": "https://crm.example/walk"}
+    ),
+    ("/webhooks/<id:webhook_id>/delete", "POST"): Case(
+        "vendor", lambda w: f"/webhooks/{w.webhook}/delete", "form"
+    ),
+    ("/api/v1/webhooks", "POST"): Case(
+        "vendor", lambda w: "/api/v1/webhooks", "json", lambda w: {"url": "https://crm.example/a"}
+    ),
+    ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): Case(
+        "vendor", lambda w: f"/api/v1/webhooks/{w.webhook}", "none"
     ),
     # -- public syndication endpoints -----------------------------------------------------------
     (SYN + "/leads", "POST"): Case(

@@ -219,5 +219,77 @@ def test_reject_needs_a_reason_and_reminders_run_once(
     assert deals.send_reminders(session, start + dt.timedelta(days=61)) == 1
     assert deals.send_reminders(session, start + dt.timedelta(days=91)) == 1
     assert deal.status == DealStatus.EXPIRED
-    texts = session.scalars(select(Notification.text).where(Notification.kind == "deal")).all()
-    assert len(texts) == 3
+    texts = session.scalars(
+        select(Notification.text).where(Notification.kind == "deal").order_by(Notification.id)
+    ).all()
+    assert len(texts) == 4 and "protection ended on" in texts[-1]
+    # Approved again: a new term, with its own reminders.
+    session.commit()
+    r = world.vendor.patch(f"/api/v1/deals/{deal_id}", {"status": "approved"})
+    assert r.status_code == 200 and r.json["status"] == "approved"
+    session.refresh(deal)
+    again = deal.decided_at.date() if deal.decided_at else start
+    assert deals.send_reminders(session, again + dt.timedelta(days=31)) == 1
+    # An extension decided is told to the partner.
+    session.commit()
+    body = {"extension": "requested", "extension_reason": "Board meets in March"}
+    assert world.coral_api.patch(f"/api/v1/deals/{deal_id}", body).status_code == 200
+    r = world.vendor.patch(f"/api/v1/deals/{deal_id}", {"extension": "denied"})
+    assert r.status_code == 200 and r.json["extension_status"] == "denied"
+    last = session.scalars(
+        select(Notification.text)
+        .where(Notification.kind == "deal")
+        .order_by(Notification.id.desc())
+    ).first()
+    assert last is not None and "extension denied" in last
+
+
+def test_webhooks_are_managed_over_the_api_with_a_delivery_log(
+    app: Any, world: Any, session: Session, make_user: Callable[..., User], api_as: Any,
+    receiver: str,
+) -> None:  # fmt: skip
+    admin = api_as(make_user(Role.VENDOR_ADMIN))
+    # Only vendor admins connect the CRM; a partner is told the page does not exist.
+    assert world.vendor.get("/api/v1/webhooks").status_code == 403
+    assert world.everest_api.get("/api/v1/webhooks").status_code == 404
+    assert world.everest_api.post("/api/v1/webhooks", {"url": receiver}).status_code == 404
+    # The SSRF guard: with private hosts not allowed (production), loopback is refused by field.
+    app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"] = False
+    try:
+        for url in (
+            "http://127.0.0.1:8080/hook",
+            "http://metadata.google.internal/",
+            "ftp://x.example/",
+        ):
+            r = admin.post("/api/v1/webhooks", {"url": url})
+            assert r.status_code == 422 and "url" in r.json["error"]["fields"], (url, r.json)
+    finally:
+        app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"] = True
+    assert admin.get("/api/v1/webhooks").json["items"] == []
+    created = admin.post("/api/v1/webhooks", {"url": receiver})
+    assert created.status_code == 201 and len(created.json["secret"]) == 64
+    hook_id = created.json["id"]
+    listed = admin.get("/api/v1/webhooks").json["items"]
+    assert [h["id"] for h in listed] == [hook_id] and "secret" not in listed[0]
+    assert listed[0]["last_delivery"] is None
+    # The receiver is down for the first try: the log says so, and it is tried again.
+    Receiver.fail_next = 1
+    assert world.coral_api.post("/api/v1/deals", deal_body()).status_code == 201
+    last = admin.get("/api/v1/webhooks").json["items"][0]
+    assert last["last_delivery"]["status"] == "pending" and last["pending"] == 1
+    assert last["last_delivery"]["last_error"] == "HTTP 503"
+    assert last["last_delivery"]["type"] == "deal.created"
+    webhooks.deliver_pending(session, allow_private_hosts=True)
+    session.commit()
+    log = admin.get(f"/api/v1/webhooks/{hook_id}/deliveries").json
+    assert log["total"] == 1 and log["items"][0]["status"] == "delivered"
+    assert log["items"][0]["attempts"] == 2
+    headers, body = Receiver.got[-1]
+    assert webhooks.verify(
+        created.json["secret"], body, headers["X-Cobrand-Signature"], now=time.time()
+    )
+    # Removed: nothing more is recorded for it, its log goes with it.
+    assert admin.delete(f"/api/v1/webhooks/{hook_id}").status_code == 204
+    assert admin.get(f"/api/v1/webhooks/{hook_id}/deliveries").status_code == 404
+    assert admin.delete(f"/api/v1/webhooks/{hook_id}").status_code == 404
+    assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0

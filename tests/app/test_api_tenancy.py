@@ -65,6 +65,7 @@ class Target:
     claim: int = GHOST
     proof: int = GHOST
     deal: int = GHOST  # B's deal registration
+    user: int = GHOST  # B's partner user (never signed in: an invitation may be sent again)
 
 
 @dataclass
@@ -234,6 +235,7 @@ def world(
             claim=mdf[2],
             proof=mdf[3],
             deal=deal,
+            user=members["b", Role.PARTNER_USER].id,
         ),
         a_asset=a_asset,
         tier=b.tier,
@@ -479,6 +481,18 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
         why="a vendor-only page: it does not exist for partners, whatever the id",
     ),
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): Case(
+        lambda t: f"/api/v1/users/{t.user}/invitation"
+    ),
+    # The CRM's deal webhooks are the vendor's.
+    ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): Case(
+        lambda t: f"/api/v1/webhooks/{t.proposal}",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
+    ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): Case(
+        lambda t: f"/api/v1/webhooks/{t.proposal}/deliveries",
+        why="a vendor-only page: it does not exist for partners, whatever the id",
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -510,6 +524,8 @@ SHARED: dict[tuple[str, str], tuple[str, int]] = {
 SHARED_PROGRAMME: dict[tuple[str, str], tuple[str, int]] = {
     ("/api/v1/courses/<id:course_id>", "GET"): ("courses are open to every partner", 200),
     ("/api/v1/courses/<id:course_id>", "PATCH"): ("courses are vendor data", 403),
+    ("/api/v1/courses/<id:course_id>", "DELETE"): ("courses are vendor data", 403),
+    ("/api/v1/paths/<id:path_id>", "PATCH"): ("paths are vendor data", 403),
     ("/api/v1/courses/<id:course_id>/file", "GET"): ("open to all; this course has no file", 404),
     ("/api/v1/courses/<id:course_id>/file", "PUT"): ("courses are vendor data", 403),
     ("/api/v1/courses/<id:course_id>/attempts", "POST"): ("anyone takes the quiz", 201),
@@ -616,6 +632,10 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P + "/onboarding", "GET"): (200, 200),
     (APP_DECIDE, "POST"): (404, 404),
     ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
+    ("/api/v1/webhooks/<id:webhook_id>", "DELETE"): (404, 404),
+    # A new link for B's member, who never signed in: B's admins send it.
+    ("/api/v1/users/<id:user_id>/invitation", "POST"): (201, 403),
+    ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): (404, 404),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]
@@ -754,7 +774,13 @@ def test_the_training_programme_answers_partners_per_policy(
             if method == "PUT":
                 r = api.request(method, url, data=brochure(1))
             else:
-                body = {"answers": []} if rule.endswith("/attempts") else {"title": "Mine"}
+                body = (
+                    {"answers": []}
+                    if rule.endswith("/attempts")
+                    else {"name": "Mine"}
+                    if rule.startswith("/api/v1/paths")
+                    else {"title": "Mine"}
+                )
                 r = api.request(method, url, body if method != "GET" else None)
             if r.status_code != status:
                 wrong.append((role, method, rule, r.status_code))

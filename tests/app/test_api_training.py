@@ -63,6 +63,40 @@ def test_training_over_the_api(make_user: Any, make_partner: Any, api_as: Any) -
     assert other.get(f"/api/v1/leaderboard?partner_id={partner.id}").status_code == 404
     assert other.get("/api/v1/certifications").json["total"] == 0
 
+    # Editing the path: add a course in front, change role and validity; the code stays.
+    extra = vendor.post("/api/v1/courses", {"title": "Intro"}).json["id"]
+    spare = vendor.post("/api/v1/courses", {"title": "Spare"}).json["id"]
+    r = vendor.patch(
+        f"/api/v1/paths/{path}",
+        {"course_ids": [extra, course], "role": "technical", "validity_days": 730},
+    )
+    assert r.status_code == 200, r.json
+    assert (r.json["course_ids"], r.json["role"], r.json["validity_days"]) == (
+        [extra, course],
+        "technical",
+        730,
+    )
+    r = vendor.patch(f"/api/v1/paths/{path}", {"code": "NEW"})
+    assert r.status_code == 422 and "code" in r.json["error"]["fields"]
+    r = vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [course, course]})
+    assert r.status_code == 422 and "course_ids" in r.json["error"]["fields"]
+    r = vendor.patch(f"/api/v1/paths/{path}", {"validity_days": 5})
+    assert r.status_code == 422 and "validity_days" in r.json["error"]["fields"]
+    assert learner.patch(f"/api/v1/paths/{path}", {"name": "Mine"}).status_code == 403
+    # A course in a path cannot go; one nobody took is deleted; one people passed is archived.
+    r = vendor.delete(f"/api/v1/courses/{course}")
+    assert r.status_code == 409 and "course" in r.json["error"]["fields"]
+    assert learner.delete(f"/api/v1/courses/{spare}").status_code == 403
+    assert vendor.delete(f"/api/v1/courses/{spare}").json == {"id": spare, "outcome": "deleted"}
+    assert vendor.get(f"/api/v1/courses/{spare}").status_code == 404
+    assert vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [extra]}).status_code == 200
+    assert vendor.delete(f"/api/v1/courses/{course}").json["outcome"] == "archived"
+    assert learner.get(f"/api/v1/courses/{course}").status_code == 404
+    assert learner.get("/api/v1/certifications").json["items"][0]["code"] == "S-1"
+    assert vendor.get("/api/v1/leaderboard").json["people"][0]["points"] == 65
+    r = vendor.patch(f"/api/v1/paths/{path}", {"course_ids": [extra, course]})
+    assert r.status_code == 422 and "archived" in r.json["error"]["fields"]["course_ids"]
+
 
 def test_dpa_rule_on_the_lead_api(make_user: Any, make_partner: Any, api_as: Any) -> None:
     partner = make_partner()
@@ -118,6 +152,33 @@ def test_applications_and_rules_over_the_api(
     r = vendor.post(f"/api/v1/applications/{application.id}/approve", {"note": ""})
     assert r.status_code == 200 and r.json["status"] == "approved"
     partner_id = r.json["partner_id"]
+    invitation = r.json["invitation"]
+    assert invitation["email"] == "s@shop.example" and invitation["url"] in invitation["message"]
+    # A new link replaces the first; only a partner's managers send one.
+    again = vendor.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert again.status_code == 201 and again.json["url"] != invitation["url"]
+    assert "new invitation link" in again.json["message"]
+    assert client.get(invitation["url"].removeprefix("http://localhost")).status_code == 404
+    outsider = api_as(make_user(Role.PARTNER_ADMIN))
+    r = outsider.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert r.status_code == 404
+    invitation = again.json
+    # The link sets the first partner admin's password; then a token can be had with it.
+    link = invitation["url"].removeprefix("http://localhost")
+    token = client.get("/sign-in").get_data(as_text=True).split('name="csrf_token" value="')[1]
+    form = {
+        "password": "shop-it-pass",
+        "confirm": "shop-it-pass",
+        "csrf_token": token[: token.index('"')],
+    }
+    assert client.post(link, data=form).status_code == 302
+    client.post("/sign-out", data={"csrf_token": form["csrf_token"]})
+    got = client.post(
+        "/api/v1/tokens", json={"email": "s@shop.example", "password": "shop-it-pass"}
+    )
+    assert got.status_code == 201, got.json
+    r = vendor.post(f"/api/v1/users/{invitation['user_id']}/invitation")
+    assert r.status_code == 409 and "user_id" in r.json["error"]["fields"]
     checklist = vendor.get(f"/api/v1/partners/{partner_id}/onboarding").json
     assert checklist["channel_manager"]["email"] == manager.email
     again = vendor.post(f"/api/v1/applications/{application.id}/reject", {"note": "late"})

@@ -551,7 +551,7 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
     return (1 if last else 0, rule, method)
 
 
-def _training_world(session: Session, vendor: Any) -> dict[str, int]:
+def _training_world(session: Session, vendor: Any) -> dict[str, Any]:
     from prm_domain import training
 
     quiz = [{"text": "Q", "choices": ["a", "b"], "answer": 1}]
@@ -566,12 +566,27 @@ def _training_world(session: Session, vendor: Any) -> dict[str, int]:
          "country": "DE", "region": "EMEA", "type": "msp"},
     )  # fmt: skip
     rule = training.create_rule(session, vendor, {"name": "Walk rule"})
+    spare = training.create_course(session, vendor, {"title": "Walk spare"})
+    from prm_domain import invitations, users
+    from prm_domain.deals import webhooks
+
+    hook = webhooks.add_webhook(session, vendor, "https://crm.example/hook")
+    newcomer = users.create_vendor_user(
+        session,
+        None,
+        {"email": "newcomer@walk.example", "password": PASSWORD, "display_name": "New",
+         "role": "channel_manager"},
+    )  # fmt: skip
+    invited = invitations.issue(session, None, newcomer)
     session.commit()
     return {
         "course": course.id,
         "path": path.id,
         "application": application.id,
         "onboarding_rule": rule.id,
+        "spare_course": spare.id,
+        "webhook": hook.id,
+        "invitation": invited.token,
     }
 
 

@@ -102,6 +102,8 @@ def pages(portal: Portal) -> dict[str, list[str]]:
             f"/leads/{ids['lead']}",
             "/audit",
             "/mdf",
+            "/training/manage",
+            "/webhooks",
         ],
         ALPINE: [
             "/",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from prm_domain import deals
 from prm_domain.enums import DealStatus, Role
-from prm_domain.models import CrmAccount, DealRegistration
+from prm_domain.models import CrmAccount, DealRegistration, DealWebhook
 from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
     fast_argon2,
     password_hash,
@@ -24,6 +24,9 @@ from tests.app.test_portal_tenancy import snapshot
 CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/deals/<id:deal_id>", "GET"),
     ("/deals/<id:deal_id>", "POST"),
+    # The CRM's webhooks are the vendor's: a page that does not exist for partners.
+    ("/webhooks/<id:webhook_id>", "GET"),
+    ("/webhooks/<id:webhook_id>/delete", "POST"),
 ]
 FORM = {
     "company": "Nordwind Logistik GmbH",
@@ -119,7 +122,12 @@ def test_cross_tenant_cases_cover_every_deal_route_with_an_id(app):
     assert rules == set(CROSS_TENANT_CASES)
 
 
-def test_another_organisation_gets_404_and_changes_nothing(client, sign_in_as, session, world):
+def test_another_organisation_gets_404_and_changes_nothing(
+    client, sign_in_as, session, world, make_user
+):
+    hook = deals.webhooks.add_webhook(
+        session, make_user(Role.VENDOR_ADMIN), "https://crm.example/hook", allow_private_hosts=True
+    )
     deal = deals.register_deal(
         session, world["acme_admin"], {k: v for k, v in FORM.items() if k != "products"}
     )
@@ -132,6 +140,8 @@ def test_another_organisation_gets_404_and_changes_nothing(client, sign_in_as, s
         for r in (
             client.get(f"/deals/{deal.id}"),
             post_form(client, f"/deals/{deal.id}", {"action": "request_extension", "reason": "x"}),
+            client.get(f"/webhooks/{hook.id}"),
+            post_form(client, f"/webhooks/{hook.id}/delete"),
         ):
             assert r.status_code == 404
             assert "Nordwind" not in text_of(r) and "Acme Reseller" not in text_of(r)
@@ -139,7 +149,13 @@ def test_another_organisation_gets_404_and_changes_nothing(client, sign_in_as, s
         assert snapshot(session) == before
 
 
-def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, session, world, app):
+def test_every_post_route_refuses_a_missing_csrf_token(
+    client, sign_in_as, session, world, app, make_user
+):
+    world["admin"] = make_user(Role.VENDOR_ADMIN)
+    hook = deals.webhooks.add_webhook(
+        session, world["admin"], "https://crm.example/hook", allow_private_hosts=True
+    )
     deal = deals.register_deal(
         session, world["acme_admin"], {k: v for k, v in FORM.items() if k != "products"}
     )
@@ -149,6 +165,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, sessi
         "portal_deals.deal_check": ("acme_admin", "/deals/check"),
         "portal_deals.deal_detail": ("vendor", f"/deals/{deal.id}"),
         "portal_deals.account_list": ("vendor", "/accounts"),
+        "portal_deals.webhook_list": ("admin", "/webhooks"),
+        "portal_deals.webhook_delete": ("admin", f"/webhooks/{hook.id}/delete"),
     }
     posts = {
         rule.endpoint
@@ -164,3 +182,41 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, sign_in_as, sessi
         assert client.post(path, data=data).status_code == 400, endpoint
         assert client.post(path, data=data | {"csrf_token": "forged"}).status_code == 400
         assert snapshot(session) == before, endpoint
+
+
+def test_vendor_admin_adds_a_webhook_sees_its_secret_once_and_its_deliveries(
+    app, client, sign_in_as, session, world, make_user
+):
+    admin = make_user(Role.VENDOR_ADMIN)
+    sign_in_as(world["vendor"])  # a channel manager reviews deals but does not connect the CRM
+    assert "CRM webhooks" not in text_of(client.get("/deals"))
+    assert client.get("/webhooks").status_code == 403
+    sign_in_as(admin)
+    assert "CRM webhooks" in text_of(client.get("/deals"))
+    page = client.get("/webhooks")
+    assert page.status_code == 200 and "No webhooks yet" in text_of(page)
+    app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"] = False
+    try:
+        r = post_form(client, "/webhooks", {"url": "http://10.0.0.5/hook"})
+    finally:
+        app.config["PUBLISH_ALLOW_PRIVATE_HOSTS"] = True
+    assert r.status_code == 422 and "field-error" in text_of(r)
+    assert "http://10.0.0.5/hook" in text_of(r)  # what was typed stays in the field
+    r = post_form(client, "/webhooks", {"url": "https://crm.example/hook"})
+    assert r.status_code == 200 and "data-webhook-secret" in text_of(r)
+    hook = session.scalars(select(DealWebhook)).one()
+    assert hook.secret in text_of(r)
+    listing = text_of(client.get("/webhooks"))
+    assert "https://crm.example/hook" in listing and hook.secret not in listing
+    assert "Nothing sent yet" in listing
+    deals.register_deal(
+        session, world["acme_admin"], {k: v for k, v in FORM.items() if k != "products"}
+    )
+    session.commit()
+    listing = text_of(client.get("/webhooks"))
+    assert "deal.created" in listing
+    log = text_of(client.get(f"/webhooks/{hook.id}"))
+    assert "deal.created" in log and 'data-status="pending"' in log
+    assert post_form(client, f"/webhooks/{hook.id}/delete").status_code == 302
+    assert "No webhooks yet" in text_of(client.get("/webhooks"))
+    assert client.get(f"/webhooks/{hook.id}").status_code == 404

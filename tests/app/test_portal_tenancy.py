@@ -89,6 +89,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("/partners/<id:partner_id>/change-requests", "POST"): lambda c, t: post_form(
         c, f"/partners/{t.partner.id}/change-requests", {"verticals": "Planted vertical"}
     ),
+    ("/users/<id:user_id>/invitation", "POST"): lambda c, t: post_form(
+        c, f"/users/{t.member.id}/invitation"
+    ),
 }
 
 # Routes only vendor managers use, on objects partners may have made (a partner's proposed
@@ -133,6 +136,8 @@ PUBLIC_ENDPOINTS = {
     "unsubscribe.confirm": "its one-click POST (RFC 8058), sent by mail clients without a session",
     "portal_training.apply_page": "the partner application form, for companies with no account",
     "portal_training.apply_submit": "the partner application form, for companies with no account",
+    "portal_training.invitation_page": "an invited person's one-time link: its token decides",
+    "portal_training.invitation_submit": "its form setting the first password (no account yet)",
 }
 
 

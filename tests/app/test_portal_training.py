@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,12 +10,13 @@ from sqlalchemy import select
 
 from prm_domain import training
 from prm_domain.enums import Role
-from prm_domain.models import Certification, PartnerApplication
+from prm_domain.models import Certification, PartnerApplication, User
 from tests.app.test_portal import (  # noqa: F401 - fast_argon2 and password_hash are fixtures
     fast_argon2,
     password_hash,
     post_form,
     text_of,
+    token,
 )
 from tests.app.test_portal_tenancy import snapshot
 
@@ -27,6 +29,11 @@ CROSS_TENANT_CASES: list[tuple[str, str]] = [
     ("/training/paths/<id:path_id>/enrol", "POST"),
     ("/applications/<id:application_id>/decide", "POST"),
     ("/onboarding-rules/<id:rule_id>/delete", "POST"),
+    ("/training/manage/courses/<id:course_id>", "GET"),
+    ("/training/manage/courses/<id:course_id>", "POST"),
+    ("/training/manage/courses/<id:course_id>/delete", "POST"),
+    ("/training/manage/paths/<id:path_id>", "GET"),
+    ("/training/manage/paths/<id:path_id>", "POST"),
 ]
 
 QUIZ = [{"text": "Which plan has SSO?", "choices": ["Basic", "Business"], "answer": 1}]
@@ -122,6 +129,21 @@ def test_vendor_pages_with_ids_do_not_exist_for_partners(
         ("/onboarding-rules/<id:rule_id>/delete", "POST"): lambda: post_form(
             client, f"/onboarding-rules/{world['rule'].id}/delete"
         ),
+        ("/training/manage/courses/<id:course_id>", "GET"): lambda: client.get(
+            f"/training/manage/courses/{world['course'].id}"
+        ),
+        ("/training/manage/courses/<id:course_id>", "POST"): lambda: post_form(
+            client, f"/training/manage/courses/{world['course'].id}", {"title": "Mine"}
+        ),
+        ("/training/manage/courses/<id:course_id>/delete", "POST"): lambda: post_form(
+            client, f"/training/manage/courses/{world['course'].id}/delete"
+        ),
+        ("/training/manage/paths/<id:path_id>", "GET"): lambda: client.get(
+            f"/training/manage/paths/{world['path'].id}"
+        ),
+        ("/training/manage/paths/<id:path_id>", "POST"): lambda: post_form(
+            client, f"/training/manage/paths/{world['path'].id}", {"name": "Mine"}
+        ),
     }
     assert set(calls) == set(CROSS_TENANT_CASES)
     sign_in_as(world["a_admin"])
@@ -189,9 +211,48 @@ def test_public_application_form_is_checked_limited_and_queued(
     sign_in_as(world["vendor"])
     assert "Zenith Cloud" in text_of(client.get("/applications"))
     r = post_form(client, f"/applications/{found.id}/decide", {"decision": "approve"})
-    assert r.status_code == 302 and "/partners/" in r.headers["Location"]
-    partner_page = text_of(client.get(r.headers["Location"]))
-    assert "Zenith Cloud" in partner_page
+    # The approval shows the first user's invitation link, once (only its hash is stored).
+    assert r.status_code == 200 and "Zenith Cloud is now an onboarding partner" in text_of(r)
+    link = re.search(r'value="(http://localhost/invitation/cbi_[^"]+)"', text_of(r))
+    assert link is not None and "mailto:zed@zenith.example" in text_of(r)
+    path = link.group(1).removeprefix("http://localhost")
+    assert path.removeprefix("/invitation/") not in str(snapshot(session))
+    session.refresh(found)
+    partner_page = text_of(client.get(f"/partners/{found.partner_id}"))
+    assert 'data-onboarding-progress="0"' in partner_page
+    assert "○ Enrol in Sales basics" in partner_page
+    # Lost or expired: a new link, and the first one stops working.
+    zed = session.scalar(select(User).where(User.email == "zed@zenith.example"))
+    assert zed is not None and "New invitation link" in partner_page
+    r = post_form(client, f"/users/{zed.id}/invitation")
+    fresh = re.search(r'value="http://localhost(/invitation/cbi_[^"]+)"', text_of(r))
+    assert r.status_code == 200 and fresh is not None and fresh.group(1) != path
+    assert client.get(path).status_code == 404
+    path = fresh.group(1)
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    # The invited person sets a password from the link and is signed in.
+    page = client.get(path)
+    assert page.status_code == 200 and "zed@zenith.example" in text_of(page)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    no_token = {"password": "zenith-pass-1", "confirm": "zenith-pass-1"}
+    assert client.post(path, data=no_token).status_code == 400  # CSRF: the link stays usable
+    r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-2"})
+    assert r.status_code == 422 and "Does not match the password" in text_of(r)
+    r = post_form(client, path, {"password": "zenith-pass-1", "confirm": "zenith-pass-1"})
+    assert r.status_code == 302
+    home = text_of(client.get("/"))
+    assert "Your password is set" in home and "Enrol in Sales basics" in home
+    # Used up: the link now says so; the password signs in.
+    assert client.get(path).status_code == 404
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    r = post_form(client, "/sign-in", {"email": "zed@zenith.example", "password": "zenith-pass-1"})
+    assert r.status_code == 302
+    assert "Zenith Cloud" in text_of(client.get("/organisation"))
+    # Signed in once: no more links for this account, by anyone.
+    client.post("/sign-out", data={"csrf_token": token(client)})
+    sign_in_as(world["vendor"])
+    r = post_form(client, f"/users/{zed.id}/invitation")
+    assert r.status_code == 302 and "has signed in already" in text_of(client.get("/"))
 
 
 def test_every_post_route_refuses_a_missing_csrf_token(
@@ -222,3 +283,114 @@ def test_every_post_route_refuses_a_missing_csrf_token(
             assert "did not come from this site" in text_of(r)
         assert snapshot(session) == before
         client.post("/sign-out", data={"csrf_token": ""})
+
+
+def test_vendor_edits_courses_and_paths_and_archives_a_taken_course(
+    client: Any, sign_in_as: Any, session: Any, world: dict[str, Any]
+) -> None:
+    course, path, vendor = world["course"], world["path"], world["vendor"]
+    spare = training.create_course(session, vendor, {"title": "Spare parts", "url": ""})
+    session.commit()
+    sign_in_as(vendor)
+    page = text_of(client.get("/training/manage"))
+    assert "Sales basics" in page and "1. Selling Nimbus" in page
+    assert f'href="/training/manage/courses/{course.id}"' in page
+    assert f'href="/training/manage/paths/{path.id}"' in page
+    # The course editor shows the quiz back in its own format; bad input is named in words.
+    edit = text_of(client.get(f"/training/manage/courses/{course.id}"))
+    assert "Which plan has SSO?\nBasic\n*Business" in edit
+    r = post_form(
+        client,
+        f"/training/manage/courses/{course.id}",
+        {"title": "Selling Nimbus", "questions": "Q?\nyes\nno", "pass_percent": "80"},
+    )
+    assert r.status_code == 422 and "Question 1: mark the right choice with *" in text_of(r)
+    assert "questions.0" not in text_of(r)
+    r = post_form(
+        client,
+        f"/training/manage/courses/{course.id}",
+        {
+            "title": "Selling Nimbus 2",
+            "questions": "Q?\n*yes\nno",
+            "pass_percent": "50",
+            "points": "20",
+            "published": "1",
+        },
+    )
+    assert r.status_code == 302
+    session.expire_all()
+    assert (course.title, course.pass_percent, course.questions[0]["answer"]) == (
+        "Selling Nimbus 2",
+        50,
+        0,
+    )
+    # The path: add the spare course in front, change role and validity.
+    r = post_form(
+        client,
+        f"/training/manage/paths/{path.id}",
+        {
+            "name": "Sales basics",
+            "role": "technical",
+            "validity_days": "10",
+            f"position_{course.id}": "2",
+            f"position_{spare.id}": "1",
+        },
+    )
+    assert r.status_code == 422 and "whole number from 30 to 3650" in text_of(r)
+    r = post_form(
+        client,
+        f"/training/manage/paths/{path.id}",
+        {"name": "Sales basics", "role": "sales", "validity_days": "365"},
+    )
+    assert r.status_code == 422 and "Give at least one course" in text_of(r)
+    r = post_form(
+        client,
+        f"/training/manage/paths/{path.id}",
+        {
+            "name": "Sales basics",
+            "role": "technical",
+            "validity_days": "730",
+            f"position_{course.id}": "2",
+            f"position_{spare.id}": "1",
+        },
+    )
+    assert r.status_code == 302
+    session.expire_all()
+    assert (path.course_ids, path.role, path.validity_days) == (
+        [spare.id, course.id],
+        "technical",
+        730,
+    )
+    # A course in a path stays; out of the path, one nobody took is deleted.
+    r = post_form(client, f"/training/manage/courses/{spare.id}/delete")
+    assert r.status_code == 302 and "take it out of the path first" in text_of(
+        client.get(r.headers["Location"])
+    )
+    form = {
+        "name": "Sales basics",
+        "role": "sales",
+        "validity_days": "365",
+        f"position_{course.id}": "1",
+    }
+    assert post_form(client, f"/training/manage/paths/{path.id}", form).status_code == 302
+    r = post_form(client, f"/training/manage/courses/{spare.id}/delete")
+    assert "is deleted" in text_of(client.get(r.headers["Location"]))
+    assert client.get(f"/training/manage/courses/{spare.id}").status_code == 404
+    # One that people passed is archived: their certification stays.
+    learner = world["b_user"]
+    training.enrol(session, learner, path.id)
+    training.submit_attempt(session, learner, course.id, [0])
+    other = training.create_course(session, vendor, {"title": "Other"})
+    session.commit()
+    form = {
+        "name": "Sales basics",
+        "role": "sales",
+        "validity_days": "365",
+        f"position_{other.id}": "1",
+    }
+    assert post_form(client, f"/training/manage/paths/{path.id}", form).status_code == 302
+    r = post_form(client, f"/training/manage/courses/{course.id}/delete")
+    assert "is archived" in text_of(client.get(r.headers["Location"]))
+    session.expire_all()
+    assert course.published is False
+    assert session.scalars(select(Certification).where(Certification.user_id == learner.id)).one()

@@ -66,6 +66,8 @@ PUBLIC = {
     "channel's bounce secret is the authority (tests/app/test_api_channels.py)",
     "portal_training.apply_page": "the partner application form, for companies without accounts",
     "portal_training.apply_submit": "the partner application form, for companies without accounts",
+    "portal_training.invitation_page": "an invited person's own link: nobody is signed in yet",
+    "portal_training.invitation_submit": "sets the invited person's first password, no session",
 }
 
 
@@ -175,6 +177,7 @@ def closed(
             "course_id": "1",
             "path_id": "1",
             "application_id": "1",
+            "webhook_id": "1",  # the vendor's CRM webhooks: refused by the status first
             "kind": "x",
             "service": "webhook",
         }

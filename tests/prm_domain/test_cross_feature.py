@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prm_domain import deals
+from prm_domain import deals, training
 from prm_domain.enums import LeadState, MdfEntryKind, Role
 from prm_domain.errors import Conflict
-from prm_domain.leads import lifecycle, partner_certifications, routing
+from prm_domain.leads import lifecycle, routing
 from prm_domain.mdf import funds, requests, roi
-from prm_domain.models import DealRegistration, Lead, MdfLedgerEntry, Partner, User
+from prm_domain.models import Certification, DealRegistration, Lead, MdfLedgerEntry, Partner, User
 from prm_domain.publishing import OutgoingPost
 from prm_domain.publishing.smtp import build_message
 from tests.mdf_fixtures import fund_values, request_values
@@ -119,9 +119,46 @@ def test_a_deal_won_credits_accruals_once_and_roi_counts_it(
     )
 
 
-def test_routing_asks_training_for_certifications(session: Session, world: dict[str, Any]) -> None:
-    # Nobody holds a certification yet: the seam is the training feature's own answer.
-    assert partner_certifications(session, world["partner"].id) == set()
+def test_routing_asks_training_for_certifications(
+    session: Session,
+    world: dict[str, Any],
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+) -> None:
+    vendor, certified = world["vendor"], world["partner"]
+    uncertified = make_partner()  # same region and type: only the certification tells them apart
+    make_user(Role.PARTNER_ADMIN, uncertified)
+    course = training.create_course(session, vendor, {"title": "Security basics"})
+    path = training.create_path(
+        session,
+        vendor,
+        {"name": "Security", "role": "technical", "course_ids": [course.id], "code": "SEC"},
+    )
+    learner = make_user(Role.PARTNER_USER, certified)
+    training.enrol(session, learner, path.id)
+    assert [c.code for c in training.submit_attempt(session, learner, course.id, []).certifications]
+    routing.create_rule(
+        session,
+        vendor,
+        {"name": "Security leads", "position": 0, "required_certifications": ["SEC"]},
+    )
+    body = {"company": "Harbour Logistics GmbH", "region": "EMEA"}
+    for n in range(3):  # round-robin among equals would hand the uncertified one a turn
+        lead = lifecycle.create_lead(
+            session, vendor, body | {"email": f"p{n}@harbour.example"}, accept_within=WITHIN
+        )
+        assert lead.partner_id == certified.id
+    # Once the certification lapses, that rule matches nobody and the next one shares the leads.
+    cert = session.scalars(select(Certification).where(Certification.user_id == learner.id)).one()
+    cert.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    session.flush()
+    owners = {
+        lifecycle.create_lead(
+            session, vendor, body | {"email": f"q{n}@harbour.example"}, accept_within=WITHIN
+        ).partner_id
+        for n in range(2)
+    }
+    assert owners == {certified.id, uncertified.id}
 
 
 def test_each_recipient_gets_their_own_unsubscribe_link() -> None:

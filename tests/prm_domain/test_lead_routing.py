@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from prm_domain import access, deals
+from prm_domain.deals.registrations import prefill_from_lead
 from prm_domain.enums import LeadState, OfferOutcome, PartnerStatus, PartnerType, Region, Role
 from prm_domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from prm_domain.leads import lifecycle, partner_certifications, routing
+from prm_domain.leads import lifecycle, routing
 from prm_domain.models import AuditEvent, Lead, LeadOffer, Notification, Partner, User
+from prm_domain.training import partner_certifications
 
 WITHIN = dt.timedelta(hours=48)
 
@@ -59,7 +61,7 @@ def test_partner_side_criteria_and_certification_seam(
     session: Session, world: dict[str, Any], make_tier: Callable[..., Any]
 ) -> None:
     vendor, msp = world["vendor"], world["msp"]
-    assert partner_certifications(session, msp.id) == set()  # until training is merged
+    assert partner_certifications(session, msp.id) == set()
     routing.create_rule(
         session, vendor, {"name": "Certified", "position": 1, "required_certifications": ["SEC"]}
     )
@@ -181,7 +183,7 @@ def test_accept_decline_claim_and_the_state_machine(
     )
     lifecycle.convert_lead(session, admin_b, lead.id, deal.id)
     assert (lead.state, lead.converted_deal_id) == (LeadState.CONVERTED, deal.id)
-    assert lifecycle.prefill_from_lead(lead)["contact_email"] == "buyer@customer.example"
+    assert prefill_from_lead(lead)["contact_email"] == "buyer@customer.example"
     with pytest.raises(Conflict):
         lifecycle.lose_lead(session, admin_b, lead.id, "went elsewhere")
     history = [o.outcome for o in lifecycle.offers_of(session, world["vendor"], lead.id)]

@@ -10,17 +10,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, training
+from prm_domain import access, auth, invitations, training
 from prm_domain.base import utcnow
 from prm_domain.enums import PartnerStatus, Role
 from prm_domain.errors import (
     Conflict,
+    InvalidCredentials,
     NotFound,
     PermissionDenied,
     RateLimited,
     ValidationError,
 )
-from prm_domain.models import Certification, Notification, Partner, QuizAttempt, User
+from prm_domain.models import (
+    Certification,
+    Invitation,
+    Notification,
+    Partner,
+    QuizAttempt,
+    User,
+)
 from prm_domain.syndication import leads as lead_service
 
 QUIZ = [
@@ -222,7 +230,7 @@ def test_application_approved_into_a_partner_routed_by_the_rules(
             "verticals": ["healthcare"],
         },
     )
-    decided = training.decide_application(session, vendor, application.id, approve=True)
+    decided = training.decide_application(session, vendor, application.id, approve=True).application
     assert decided.status == "approved" and decided.partner_id is not None
     partner = session.get(Partner, decided.partner_id)
     assert partner is not None and partner.status == PartnerStatus.ONBOARDING
@@ -233,3 +241,86 @@ def test_application_approved_into_a_partner_routed_by_the_rules(
     assert steps.progress_percent == 0
     with pytest.raises(Conflict):
         training.decide_application(session, vendor, application.id, approve=False)
+
+
+def test_approval_invites_the_first_partner_admin_to_set_a_password(
+    session: Session, make_user: Callable[..., User], make_tier: Any
+) -> None:
+    make_tier()
+    vendor = make_user(Role.VENDOR_ADMIN)
+    values = {
+        "company": "Fjord Cloud AS",
+        "contact_name": "Ola Nordmann",
+        "contact_email": "Ola@Fjord.example",
+        "country": "NO",
+        "region": "EMEA",
+        "type": "reseller",
+    }
+    application = training.submit_application(session, values)
+    decision = training.decide_application(session, vendor, application.id, approve=True)
+    issued = decision.invitation
+    assert issued is not None and issued.token.startswith("cbi_")
+    first = issued.user
+    assert (first.email, first.role, first.partner_id) == (
+        "ola@fjord.example",
+        Role.PARTNER_ADMIN,
+        decision.application.partner_id,
+    )
+    # Nobody knows its password until the link sets one; only the link's hash is stored.
+    with pytest.raises(InvalidCredentials):
+        auth.authenticate(session, first.email, "")
+    stored = session.scalars(select(Invitation).where(Invitation.user_id == first.id)).one()
+    assert stored.token_hash != issued.token and issued.token not in stored.token_hash
+    text = invitations.message(issued, "https://portal.example", "Fjord Cloud AS")
+    assert f"https://portal.example/invitation/{issued.token}" in text
+    welcome = session.scalars(select(Notification).where(Notification.user_id == first.id)).one()
+    assert welcome.kind == "welcome"
+    # Bad passwords name the field; nothing is used up.
+    with pytest.raises(ValidationError) as exc:
+        invitations.accept(session, issued.token, "short", "short")
+    assert "password" in exc.value.fields
+    with pytest.raises(ValidationError) as exc:
+        invitations.accept(session, issued.token, "a long passphrase", "a different one")
+    assert set(exc.value.fields) == {"confirm"}
+    user = invitations.accept(session, issued.token, "a long passphrase", "a long passphrase")
+    assert auth.authenticate(session, "ola@fjord.example", "a long passphrase").id == user.id
+    # Once only.
+    with pytest.raises(NotFound):
+        invitations.accept(session, issued.token, "another passphrase", "another passphrase")
+    assert invitations.find(session, issued.token) is None
+    # A newer link ends the older one; an expired one opens nothing.
+    older = invitations.issue(session, vendor, user)
+    newer = invitations.issue(session, vendor, user)
+    assert invitations.find(session, older.token) is None
+    assert invitations.find(session, newer.token) is not None
+    row = session.scalars(
+        select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+    ).one()
+    row.expires_at = utcnow() - dt.timedelta(seconds=1)
+    session.flush()
+    assert invitations.find(session, newer.token) is None
+    # Another partner's admin may not invite this organisation's people.
+    with pytest.raises(NotFound):
+        invitations.issue(session, make_user(Role.PARTNER_ADMIN), user)
+
+
+def test_approval_refuses_a_contact_who_has_an_account(
+    session: Session, make_user: Callable[..., User], make_tier: Any
+) -> None:
+    make_tier()
+    vendor = make_user(Role.VENDOR_ADMIN)
+    taken = make_user(Role.PARTNER_USER)
+    application = training.submit_application(
+        session,
+        {
+            "company": "Twice Ltd",
+            "contact_name": "T",
+            "contact_email": taken.email,
+            "country": "GB",
+            "region": "EMEA",
+            "type": "reseller",
+        },
+    )
+    with pytest.raises(Conflict) as exc:
+        training.decide_application(session, vendor, application.id, approve=True)
+    assert "contact_email" in exc.value.fields
