@@ -1,7 +1,7 @@
 """lifecycle: invitations to set a first password (an approved application's first user)
 
-Revision ID: 0017_lifecycle
-Revises: 0013_training
+Revision ID: 0018_lifecycle
+Revises: 0017_tiers
 Create Date: 2026-11-29 18:45:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import prm_domain.base
 
 # revision identifiers, used by Alembic.
-revision: str = "0017_lifecycle"
-down_revision: str | Sequence[str] | None = "0013_training"
+revision: str = "0018_lifecycle"
+down_revision: str | Sequence[str] | None = "0017_tiers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
