@@ -23,7 +23,18 @@ def openapi() -> Any:
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     # Imported for their effect: each registers its operations on bp.
-    from app.api import campaigns, channels, core, deals, leads, library, mdf, syndication, training  # noqa: F401
+    from app.api import (  # noqa: F401
+        campaigns,
+        channels,
+        core,
+        deals,
+        leads,
+        library,
+        mdf,
+        scorecards,
+        syndication,
+        training,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(docs)
