@@ -454,6 +454,9 @@ def load(session: Session, storage: Storage | None = None, base_url: str = "") -
     from prm_domain.training import demo as training_demo
 
     training_demo.load(session, staff_admin)
+    from prm_domain.scorecards import demo as scorecards_demo
+
+    scorecards_demo.load(session)
     return logins(session)
 
 

@@ -1,4 +1,4 @@
-"""Partner scorecards: what each partner brought in a period, its monthly trends, and the
+"""What each partner brought in a period, its monthly trends, and the
 vendor's ranking of partners by any of it.
 
 Every figure is a SQL aggregate grouped by partner (the ranking) or by month (the trends), so a
