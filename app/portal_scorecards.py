@@ -65,13 +65,13 @@ CHARTS = (
 def show(value: Any, kind: str) -> str:
     """A figure as people read it: rates in percent, money with thousands separators."""
     if value is None:
-        return "–"
+        return "\u2013"  # an en dash: nothing to show
     if kind == "rate":
         return f"{value * 100:.1f}%"
     if kind == "money":
         return f"{value:,.2f}"
     if kind == "ratio":
-        return f"{value:.2f}×"
+        return f"{value:.2f}\u00d7"  # a multiplication sign: times the amount paid
     return f"{value:,}"
 
 

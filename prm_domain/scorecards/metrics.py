@@ -323,8 +323,9 @@ def _ranking_stmt(period: Period, partner_ids: Select[Any]) -> tuple[Select[Any]
 
 def _metrics(values: Any) -> Metrics:
     names = [name for _, name in COUNTS]
-    metrics = Metrics(**{name: int(v or 0) for name, v in zip(names, values, strict=False)})
-    metrics.revenue = _money(values[len(names)])
+    metrics = Metrics(revenue=_money(values[len(names)]))
+    for name, value in zip(names, values, strict=False):
+        setattr(metrics, name, int(value or 0))
     return metrics
 
 
@@ -360,7 +361,8 @@ SORTS = (
 
 
 def _ratio_sql(part: Any, whole: Any) -> ColumnElement[Any]:
-    return (part * literal_column("1.0")) / func.nullif(whole, 0)
+    ratio: ColumnElement[Any] = (part * literal_column("1.0")) / func.nullif(whole, 0)
+    return ratio
 
 
 def rank_partners(
