@@ -16,6 +16,7 @@ from app.auth import login_required
 from app.portal import _digits, _int_arg
 from app.portal_mdf import _bars
 from prm_domain import scorecards, tiers
+from prm_domain.errors import ValidationError
 from prm_domain.scorecards import Metrics, Scorecard
 
 bp = Blueprint("portal_scorecards", __name__)
@@ -151,15 +152,25 @@ def ranking() -> Any:
         "q": request.args.get("q", "").strip()[:200],
         "tier_id": _digits(request.args.get("tier_id", ""), 9),
     }
-    period, page = scorecards.rank_partners(
-        db.session(),
-        g.user,
-        sort=sort,
-        order=order,
-        page=_int_arg("page"),
-        per_page=PER_PAGE,
-        **filters,
-    )
+    errors: dict[str, str] = {}
+    try:
+        period, page = scorecards.rank_partners(
+            db.session(),
+            g.user,
+            sort=sort,
+            order=order,
+            page=_int_arg("page"),
+            per_page=PER_PAGE,
+            **filters,
+        )
+    except ValidationError as exc:
+        # Only the search text is free input here: say what is wrong with it beside the box,
+        # and show the ranking unsearched.
+        errors = {"q": "The search " + exc.fields.get("q", "cannot be used") + "."}
+        filters["q"] = ""
+        period, page = scorecards.rank_partners(
+            db.session(), g.user, sort=sort, order=order, per_page=PER_PAGE, **filters
+        )
     return render_template(
         "scorecards/ranking.html",
         page=page,
@@ -170,6 +181,7 @@ def ranking() -> Any:
         columns=COLUMNS,
         tiers=tiers.list_tiers(db.session(), g.user),
         show=show,
+        errors=errors,
     )
 
 

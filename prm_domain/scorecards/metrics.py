@@ -387,8 +387,10 @@ def rank_partners(
         problems["sort"] = "must be one of: " + ", ".join(SORTS)
     if order not in ("asc", "desc"):
         problems["order"] = 'must be "asc" or "desc"'
-    if not isinstance(q, str) or len(q) > 200:
-        problems["q"] = "must be at most 200 characters"
+    try:
+        q = validation.text("q", q, max_len=200, required=False)
+    except ValidationError as exc:
+        problems.update(exc.fields)
     if not 1 <= page <= MAX_PAGE:
         problems["page"] = f"must be between 1 and {MAX_PAGE}"
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -400,8 +402,8 @@ def rank_partners(
     if problems:
         raise ValidationError.for_fields(problems)
     chosen = select(Partner.id).where(access.scorecard_scope(actor, Partner.id))
-    if q.strip():
-        chosen = chosen.where(Partner.name.ilike("%" + _like(q.strip()) + "%", escape="\\"))
+    if q:
+        chosen = chosen.where(Partner.name.ilike(validation.contains_pattern(q), escape="\\"))
     if tier_id is not None:
         chosen = chosen.where(Partner.tier_id == tier_id)
     total = session.scalar(select(func.count()).select_from(chosen.subquery())) or 0
@@ -467,10 +469,6 @@ def export_ranking(session: Session, actor: User, **filters: Any) -> bytes:
         }
         writer.writerow([spreadsheet.inert_cell("" if v is None else v) for v in values.values()])
     return out.getvalue().encode("utf-8")
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # -- one partner's scorecard ---------------------------------------------------------------

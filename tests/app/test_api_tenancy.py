@@ -471,6 +471,9 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/api/v1/onboarding-rules/{t.proposal}",
         why="a vendor-only page: it does not exist for partners, whatever the id",
     ),
+    ("/api/v1/scorecards/<id:partner_id>", "GET"): Case(
+        lambda t: f"/api/v1/scorecards/{t.partner}"
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -594,7 +597,11 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     (P + "/dpa-signatures", "POST"): (404, 403),
     (P + "/onboarding", "GET"): (200, 200),
     (APP_DECIDE, "POST"): (404, 404),
-    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (404, 404),
+    ("/api/v1/onboarding-rules/<id:rule_id>", "DELETE"): (
+        404,
+        404,
+    ),  # A partner's admins see its scorecard; its other people have no scorecard right.
+    ("/api/v1/scorecards/<id:partner_id>", "GET"): (200, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

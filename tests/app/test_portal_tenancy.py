@@ -111,6 +111,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_training",
     "tests.app.test_portal_channels",
     "tests.app.test_portal_deals",
+    "tests.app.test_portal_scorecards",
 )
 
 
