@@ -18,17 +18,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain.auth import SIGNED_IN
 from prm_domain.base import utcnow
 from prm_domain.enums import DealStatus, LeadState, OfferOutcome, PartnerStatus
 from prm_domain.models import (
     Asset,
     AssetDownload,
-    AuditEvent,
     DealRegistration,
     Lead,
     LeadOffer,
     Partner,
+    SignIn,
     User,
 )
 
@@ -113,13 +112,9 @@ def load(session: Session) -> None:
             if admin is not None:
                 for _ in range(max(0, int(sign_ins * growth) - rng.randint(0, 3))):
                     session.add(
-                        AuditEvent(
+                        SignIn(
                             at=_month_day(today, back, rng),
-                            actor_id=admin.id,
-                            actor_email=admin.email,
-                            action=SIGNED_IN,
-                            object_type="user_account",
-                            object_id=admin.id,
+                            user_id=admin.id,
                             partner_id=partner.id,
                         )
                     )

@@ -12,8 +12,8 @@ ranking page is one query however many partners there are. Definitions (docs/sco
   (accepted, working, converted, lost), the share converted to a deal registration.
 - certified people: people holding a certification unexpired at the period's end.
 - MDF return: attributed closed-won revenue per unit paid (``prm_domain.mdf.roi``).
-- engagement: sign-ins (``user.signed_in`` audit events), asset downloads, campaign
-  enrolments approved.
+- engagement: sign-ins (``SignIn``, one per sign-in), asset downloads, campaign enrolments
+  approved.
 """
 
 from __future__ import annotations
@@ -40,20 +40,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from prm_domain import access, spreadsheet, validation
-from prm_domain.auth import SIGNED_IN
 from prm_domain.base import utcnow
 from prm_domain.enums import LEAD_OWNED_STATES, DealStatus, LeadState, OfferOutcome
 from prm_domain.errors import NotFound, ValidationError
 from prm_domain.mdf import roi
 from prm_domain.models import (
     AssetDownload,
-    AuditEvent,
     Certification,
     DealRegistration,
     Enrolment,
     Lead,
     LeadOffer,
     Partner,
+    SignIn,
     Tier,
     User,
 )
@@ -262,13 +261,12 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
         .subquery("sc_certified")
     )
     sign_ins = (
-        select(AuditEvent.partner_id.label("partner_id"), func.count().label("sign_ins"))
+        select(SignIn.partner_id.label("partner_id"), func.count().label("sign_ins"))
         .where(
-            AuditEvent.partner_id.in_(partner_ids),
-            AuditEvent.action == SIGNED_IN,
-            _within(AuditEvent.at, period),
+            SignIn.partner_id.in_(partner_ids),
+            _within(SignIn.at, period),
         )
-        .group_by(AuditEvent.partner_id)
+        .group_by(SignIn.partner_id)
         .subquery("sc_sign_ins")
     )
     downloads = (
@@ -511,9 +509,9 @@ def _trends(session: Session, partner_id: int, today: dt.date) -> list[TrendPoin
     ):
         points[i].leads_converted = n
     for i, n in grouped(
-        AuditEvent.at,
+        SignIn.at,
         func.count(),
-        where=and_(AuditEvent.partner_id == partner_id, AuditEvent.action == SIGNED_IN),
+        where=SignIn.partner_id == partner_id,
     ):
         points[i].sign_ins = n
     for i, n in grouped(

@@ -30,7 +30,6 @@ from prm_domain.models import (
     Asset,
     AssetDownload,
     AssetVersion,
-    AuditEvent,
     Campaign,
     Certification,
     DealRegistration,
@@ -43,6 +42,7 @@ from prm_domain.models import (
     MdfFund,
     MdfRequest,
     Partner,
+    SignIn,
     User,
 )
 from tests.conftest import PASSWORD
@@ -164,19 +164,9 @@ def test_figures_are_exact_and_count_only_the_period(
                 expires_at=expires,
             )
         )
-    # Engagement: sign-ins as the audit records them (a real one in the last test).
+    # Engagement: sign-ins as kept (a real one in the last test).
     for when in (at(2026, 1), at(2026, 11)):
-        session.add(
-            AuditEvent(
-                at=when,
-                actor_id=admin.id,
-                actor_email=admin.email,
-                action=auth.SIGNED_IN,
-                object_type="user_account",
-                object_id=admin.id,
-                partner_id=partner.id,
-            )
-        )
+        session.add(SignIn(at=when, user_id=admin.id, partner_id=partner.id))
     asset = Asset(kind=AssetKind.PDF, name="Brochure")
     session.add(asset)
     session.flush()
