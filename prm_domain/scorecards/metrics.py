@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -196,9 +197,16 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
+def _subqueries(period: Period, partner_ids: Select[Any] | int) -> dict[str, Any]:
     """One grouped subquery per source table, each ``(partner_id, figures...)`` for the
-    partners ``partner_ids`` selects."""
+    partners ``partner_ids`` selects (or the one partner with that id)."""
+
+    def of(column: Any) -> ColumnElement[bool]:
+        # One partner: an equality the planner takes straight to the partner_id indexes.
+        if isinstance(partner_ids, int):
+            return column == partner_ids  # type: ignore[no-any-return]
+        return column.in_(partner_ids)  # type: ignore[no-any-return]
+
     deal = DealRegistration
     won = and_(deal.status == DealStatus.WON, _within(deal.decided_at, period))
     lost = and_(deal.status == DealStatus.LOST, _within(deal.decided_at, period))
@@ -213,7 +221,7 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
             ),
         )
         .where(
-            deal.partner_id.in_(partner_ids),
+            of(deal.partner_id),
             or_(_within(deal.created_at, period), _within(deal.decided_at, period)),
         )
         .group_by(deal.partner_id)
@@ -226,7 +234,7 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
             _count_if(LeadOffer.outcome == OfferOutcome.ACCEPTED).label("leads_accepted"),
         )
         .where(
-            LeadOffer.partner_id.in_(partner_ids),
+            of(LeadOffer.partner_id),
             LeadOffer.outcome.in_(ANSWERED),
             _within(LeadOffer.offered_at, period),
         )
@@ -240,7 +248,7 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
             _count_if(Lead.state == LeadState.CONVERTED).label("leads_converted"),
         )
         .where(
-            Lead.partner_id.in_(partner_ids),
+            of(Lead.partner_id),
             Lead.state.in_(LEAD_OWNED_STATES),
             _within(Lead.created_at, period),
         )
@@ -253,7 +261,7 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
             func.count(func.distinct(Certification.user_id)).label("certified_people"),
         )
         .where(
-            Certification.partner_id.in_(partner_ids),
+            of(Certification.partner_id),
             Certification.granted_at < period.end,
             Certification.expires_at >= min(period.end, utcnow()),
         )
@@ -263,7 +271,7 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
     sign_ins = (
         select(SignIn.partner_id.label("partner_id"), func.count().label("sign_ins"))
         .where(
-            SignIn.partner_id.in_(partner_ids),
+            of(SignIn.partner_id),
             _within(SignIn.at, period),
         )
         .group_by(SignIn.partner_id)
@@ -271,13 +279,13 @@ def _subqueries(period: Period, partner_ids: Select[Any]) -> dict[str, Any]:
     )
     downloads = (
         select(AssetDownload.partner_id.label("partner_id"), func.count().label("downloads"))
-        .where(AssetDownload.partner_id.in_(partner_ids), _within(AssetDownload.at, period))
+        .where(of(AssetDownload.partner_id), _within(AssetDownload.at, period))
         .group_by(AssetDownload.partner_id)
         .subquery("sc_downloads")
     )
     approvals = (
         select(Enrolment.partner_id.label("partner_id"), func.count().label("campaign_approvals"))
-        .where(Enrolment.partner_id.in_(partner_ids), _within(Enrolment.approved_at, period))
+        .where(of(Enrolment.partner_id), _within(Enrolment.approved_at, period))
         .group_by(Enrolment.partner_id)
         .subquery("sc_approvals")
     )
@@ -307,15 +315,38 @@ COUNTS = (
 )
 
 
-def _ranking_stmt(period: Period, partner_ids: Select[Any]) -> tuple[Select[Any], dict[str, Any]]:
+def _ranking_stmt(
+    period: Period, partner_ids: Select[Any] | int
+) -> tuple[Select[Any], dict[str, Any]]:
+    # The per-table groups go into one UNION ALL summed per partner, joined to the partners
+    # once: seven outer joins would make the planner multiply their row estimates into the
+    # millions, and Postgres then spends more time JIT-compiling the plan than running it.
     subs = _subqueries(period, partner_ids)
-    columns: dict[str, Any] = {name: func.coalesce(subs[sub].c[name], 0) for sub, name in COUNTS}
-    columns["revenue_cents"] = func.coalesce(subs["deals"].c.revenue_cents, 0)
-    stmt = select(Partner.id, Partner.name, Tier.name, Partner.status, *columns.values()).join(
-        Tier, Tier.id == Partner.tier_id
+    names = [name for _, name in COUNTS] + ["revenue_cents"]
+    branches = [
+        select(
+            sub.c.partner_id,
+            *(
+                (sub.c[name] if name in sub.c else literal_column("0")).label(name)
+                for name in names
+            ),
+        )
+        for sub in subs.values()
+    ]
+    every = union_all(*branches).subquery("sc_every")
+    summed = (
+        select(every.c.partner_id, *(func.sum(every.c[name]).label(name) for name in names))
+        .group_by(every.c.partner_id)
+        .subquery("sc_figures")
     )
-    for sub in subs.values():
-        stmt = stmt.outerjoin(sub, sub.c.partner_id == Partner.id)
+    columns: dict[str, Any] = {name: func.coalesce(summed.c[name], 0) for name in names}
+    stmt = (
+        select(Partner.id, Partner.name, Tier.name, Partner.status, *columns.values())
+        .join(Tier, Tier.id == Partner.tier_id)
+        .outerjoin(summed, summed.c.partner_id == Partner.id)
+    )
+    if isinstance(partner_ids, int):
+        return stmt.where(Partner.id == partner_ids), columns
     return stmt.where(Partner.id.in_(partner_ids)), columns
 
 
@@ -542,10 +573,9 @@ def get_scorecard(
     today = today or utcnow().date()
     period = trailing(months, today)
     before = previous(period)
-    one = select(Partner.id).where(Partner.id == partner_id)
     figures = []
     for p in (period, before):
-        stmt, _ = _ranking_stmt(p, one)
+        stmt, _ = _ranking_stmt(p, partner.id)
         rows = list(_rows(session, stmt))
         _add_mdf(session, rows, p)
         figures.append(rows[0].metrics)
