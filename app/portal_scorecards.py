@@ -73,7 +73,7 @@ def show(value: Any, kind: str) -> str:
         return f"{value:,.2f}"
     if kind == "ratio":
         return f"{value:.2f}\u00d7"  # a multiplication sign: times the amount paid
-    return f"{value:,}"
+    return f"{int(value):,}"
 
 
 def _change(now: Any, before: Any, kind: str) -> dict[str, str]:
@@ -123,7 +123,10 @@ def _charts(card: Scorecard) -> list[dict[str, Any]]:
     charts = []
     for name, title in CHARTS:
         rows = [(f"{p.month:%b %Y}", decimal.Decimal(getattr(p, name))) for p in card.trends]
-        charts.append({"title": title, "rows": _bars(rows), "empty": not any(v for _, v in rows)})
+        bars = _bars(rows)
+        for bar in bars:  # the label beside each bar, as the cards write it
+            bar["value"] = show(bar["value"], "money" if name == "revenue" else "count")
+        charts.append({"title": title, "rows": bars, "empty": not any(v for _, v in rows)})
     return charts
 
 
