@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         portal_leads,
         portal_library,
         portal_mdf,
+        portal_scorecards,
         portal_syndication,
         portal_tiers,
         portal_training,
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_leads.init_app(app)
     portal_training.init_app(app)
     portal_tiers.init_app(app)
+    portal_scorecards.init_app(app)
     links.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from prm_domain import access, audit, users
 from prm_domain.base import utcnow
 from prm_domain.errors import InvalidCredentials
-from prm_domain.models import ApiToken, User, UserSession
+from prm_domain.models import ApiToken, SignIn, User, UserSession
 from prm_domain.passwords import hash_password, needs_rehash, verify_password
 
 # How often a live session's last_seen_at is written: the idle timeout needs minutes, not
@@ -37,6 +37,9 @@ def authenticate(session: Session, email: str, password: str) -> User:
         user.password_hash = hash_password(password)
     user.last_sign_in_at = utcnow()
     session.flush()
+    # Every sign-in (portal or API token) is kept: scorecards count a partner's engagement by
+    # them, where last_sign_in_at keeps only the latest.
+    session.add(SignIn(user_id=user.id, partner_id=user.partner_id))
     return user
 
 

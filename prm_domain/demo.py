@@ -445,6 +445,9 @@ def load(session: Session, storage: Storage | None = None, base_url: str = "") -
     from prm_domain.tier_rules import demo as tier_demo
 
     tier_demo.load(session, staff_admin)
+    from prm_domain.scorecards import demo as scorecards_demo
+
+    scorecards_demo.load(session)
     return logins(session)
 
 

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         leads,
         library,
         mdf,
+        scorecards,
         syndication,
         tier_rules,
         training,

@@ -80,6 +80,7 @@ from prm_domain.access.rights import (
     partner_scope,
     require,
 )
+from prm_domain.access.scorecards import ensure_can_view_scorecard, scorecard_scope
 from prm_domain.access.status import (
     DPA_AREAS,
     DPA_NOTICE,
@@ -147,6 +148,7 @@ __all__ = [
     "ensure_can_review_deals",
     "ensure_can_see_deal",
     "ensure_can_view_partner_changes",
+    "ensure_can_view_scorecard",
     "ensure_can_view_users",
     "ensure_can_work_lead",
     "ensure_content",
@@ -168,6 +170,7 @@ __all__ = [
     "partner_of",
     "partner_scope",
     "require",
+    "scorecard_scope",
     "status_allows",
     "status_notice",
     "statuses_opening",

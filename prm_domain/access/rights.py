@@ -58,6 +58,9 @@ class Right(StrEnum):
     MANAGE_LEAD_ROUTING = "manage_lead_routing"
     MANAGE_TRAINING = "manage_training"  # courses, quizzes, learning paths
     SIGN_DPA = "sign_dpa"  # sign the data processing addendum for the own organisation
+    # Scorecards: every partner's performance, ranked (vendor staff); the own organisation's
+    # (partner admins, who see its deals, leads and MDF already).
+    VIEW_SCORECARDS = "view_scorecards"
 
 
 RIGHTS: dict[Role, frozenset[Right]] = {
@@ -89,6 +92,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.MANAGE_ALL_PARTNER_USERS,
             Right.VIEW_AUDIT,
             Right.MANAGE_LEAD_ROUTING,
+            Right.VIEW_SCORECARDS,
         }
     ),
     Role.MARKETING_MANAGER: frozenset(
@@ -100,6 +104,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_MDF,
             Right.APPROVE_MDF,
             Right.MANAGE_TRAINING,
+            Right.VIEW_SCORECARDS,
         }
     ),
     Role.PARTNER_ADMIN: frozenset(
@@ -117,6 +122,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
             Right.REQUEST_MDF,
             Right.REGISTER_DEALS,
             Right.SIGN_DPA,
+            Right.VIEW_SCORECARDS,
         }
     ),
     Role.PARTNER_USER: frozenset({Right.REGISTER_DEALS}),
@@ -158,6 +164,9 @@ RIGHT_AREAS: dict[Right, Area] = {
     # Training is part of onboarding: open to prospects and onboarding partners too.
     Right.MANAGE_TRAINING: Area.ORGANISATION,
     Right.SIGN_DPA: Area.ORGANISATION,
+    # Revenue and MDF return are what an active partnership produces: active partners only.
+    # Counts only, no personal data, so no data processing addendum is asked for.
+    Right.VIEW_SCORECARDS: Area.MDF,
 }
 
 

@@ -1,5 +1,6 @@
 """Every mapped class, imported here so the metadata (and Alembic) sees them all."""
 
+from prm_domain.models.activity import SignIn
 from prm_domain.models.asset import (
     Asset,
     AssetDownload,
@@ -109,6 +110,7 @@ __all__ = [
     "QuizAttempt",
     "RenderJob",
     "RenderedFile",
+    "SignIn",
     "SyndicatedItem",
     "Tier",
     "TierChange",

@@ -493,6 +493,9 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/api/v1/webhooks/{t.proposal}/deliveries",
         why="a vendor-only page: it does not exist for partners, whatever the id",
     ),
+    ("/api/v1/scorecards/<id:partner_id>", "GET"): Case(
+        lambda t: f"/api/v1/scorecards/{t.partner}"
+    ),
 }
 
 # The other tenant named in the query string, on an object partner A may see.
@@ -636,6 +639,8 @@ OWNER_STATUS: dict[tuple[str, str], tuple[int, int]] = {  # (partner admin, part
     # A new link for B's member, who never signed in: B's admins send it.
     ("/api/v1/users/<id:user_id>/invitation", "POST"): (201, 403),
     ("/api/v1/webhooks/<id:webhook_id>/deliveries", "GET"): (404, 404),
+    # A partner's admins see its scorecard; its other people have no scorecard right.
+    ("/api/v1/scorecards/<id:partner_id>", "GET"): (200, 403),
 }
 
 PARTNER_ROLES = [Role.PARTNER_ADMIN, Role.PARTNER_USER]

@@ -115,6 +115,7 @@ FEATURE_MODULES = (
     "tests.app.test_portal_channels",
     "tests.app.test_portal_deals",
     "tests.app.test_portal_tiers",
+    "tests.app.test_portal_scorecards",
 )
 
 
