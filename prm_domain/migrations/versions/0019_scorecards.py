@@ -1,7 +1,7 @@
 """scorecards: each sign-in kept (engagement per partner and month)
 
-Revision ID: 0017_scorecards
-Revises: 0013_training
+Revision ID: 0019_scorecards
+Revises: 0018_lifecycle
 Create Date: 2026-11-29
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import prm_domain.base
 
 # revision identifiers, used by Alembic.
-revision: str = "0017_scorecards"
-down_revision: str | Sequence[str] | None = "0013_training"
+revision: str = "0019_scorecards"
+down_revision: str | Sequence[str] | None = "0018_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
