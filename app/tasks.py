@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from celery import shared_task
 from flask import current_app
@@ -22,6 +22,9 @@ from prm_domain.database import is_locked
 from prm_domain.leads import lifecycle
 from prm_domain.mdf import reminders
 from prm_domain.syndication import events
+
+if TYPE_CHECKING:
+    from prm_domain.publishing.dispatch import Claimed
 
 T = TypeVar("T")
 LOCKED_ATTEMPTS = 6
@@ -207,8 +210,11 @@ def dispatch_publications() -> int:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 claimed = _committed(session, lambda: dispatch.claim_due(session))
-                for c in claimed:
-                    enqueue("cobrand.publish_publication", c.id, c.key, c.attempt)
+                for at in range(0, len(claimed), dispatch.TASK_CHUNK):
+                    chunk = claimed[at : at + dispatch.TASK_CHUNK]
+                    enqueue(
+                        "cobrand.publish_publications", [[c.id, c.key, c.attempt] for c in chunk]
+                    )
                 enqueued += len(claimed)
                 if len(claimed) < dispatch.BATCH:
                     break
@@ -224,23 +230,86 @@ def dispatch_publications() -> int:
 def publish_publication(publication_id: int, key: str, attempt: int) -> str:
     """One publish. Idempotent: only the delivery that starts the claimed attempt publishes;
     a duplicate (or a late one) returns "duplicate" and does nothing."""
+    from prm_domain.publishing.dispatch import Claimed
+
+    claim = Claimed(id=publication_id, key=key, attempt=attempt)
+    return _publish_claims([claim]).get(publication_id, "released")
+
+
+@shared_task(
+    name="cobrand.publish_publications",
+    ignore_result=False,
+    soft_time_limit=PUBLISH_SOFT_LIMIT,
+    time_limit=PUBLISH_HARD_LIMIT,
+)
+def publish_publications(claims: list[list[object]]) -> dict[str, int]:
+    """A chunk of the dispatcher's claims, ``[[id, key, attempt], ...]``, published one after
+    the other, each exactly as ``publish_publication`` would. Returns a count per outcome."""
+    from prm_domain.publishing.dispatch import Claimed
+
+    chunk = [Claimed(id=int(str(i)), key=str(k), attempt=int(str(a))) for i, k, a in claims]
+    outcomes = _publish_claims(chunk)
+    counts: dict[str, int] = {}
+    for c in chunk:
+        name = outcomes.get(c.id, "released")
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+# A publish task starts no post after this many seconds (one post may still take a few
+# PUBLISH_TIMEOUTs: a token refresh repeats the request); the rest go back to be claimed again.
+PUBLISH_BUDGET = 10.0
+
+
+def _publish_claims(claims: list[Claimed]) -> dict[int, str]:
+    """Each claim in turn: start its attempt (committed before any network call, so a dead
+    worker leaves a stale "publishing" row for the reconciler), send it once, record the
+    outcome. The recording of one post shares its transaction with the start of the next: one
+    commit per post. Claims not started when the budget ran out (or the task failed) are
+    handed back."""
     from app.publishing import publishing_config
     from prm_domain.publishing import dispatch
 
     config = publishing_config()
-    with db.get_db().sessionmaker() as session:
-        started = _committed(
-            session, lambda: dispatch.start_attempt(session, publication_id, key, attempt)
-        )
-        if not started:
-            return "duplicate"
-        # Committed: from here a dead worker leaves a stale "publishing" row to reconcile.
-        # The network call runs once; only the recording is retried (_committed).
-        result = dispatch.send(session, config, publication_id)
-        session.rollback()
-        if result is None:
-            return "gone"
-        return _committed(session, lambda: dispatch.record(session, result))
+    deadline = time.monotonic() + PUBLISH_BUDGET
+    outcomes: dict[int, str] = {}
+    taken = 0
+    database = db.get_db()
+    # One connection for the whole chunk: a session on the engine would check one out (and
+    # ping it) after every commit.
+    with database.engine.connect() as conn, database.sessionmaker(bind=conn) as session:
+
+        def record_then_start(sent: dispatch.Attempt | None, claim: Claimed | None) -> bool:
+            if sent is not None:
+                outcomes[sent.publication_id] = dispatch.record(session, sent)
+            if claim is None:
+                return False
+            return dispatch.start_attempt(session, claim.id, claim.key, claim.attempt)
+
+        sent: dispatch.Attempt | None = None
+        try:
+            while taken < len(claims) and not (taken and time.monotonic() > deadline):
+                claim = claims[taken]
+                taken += 1
+                started = _committed(session, partial(record_then_start, sent, claim))
+                sent = None
+                if not started:
+                    outcomes[claim.id] = "duplicate"
+                    continue
+                # Committed: from here a dead worker leaves a stale row to reconcile. The
+                # network call runs once; only the recording is retried (_committed).
+                sent = dispatch.send(session, config, claim.id)
+                session.rollback()
+                if sent is None:
+                    outcomes[claim.id] = "gone"
+            if sent is not None:
+                _committed(session, partial(record_then_start, sent, None))
+        finally:
+            if taken < len(claims):
+                session.rollback()
+                rest = claims[taken:]
+                _committed(session, lambda: dispatch.release(session, rest))
+    return outcomes
 
 
 @shared_task(name="cobrand.deliver_deal_webhooks", ignore_result=False)

@@ -58,6 +58,10 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0  # seconds, doubled per attempt
 BACKOFF_CAP = 3600.0
 BATCH = 500
+# Claims per publish task: one delivery's overhead (broker, result, app context) shared by
+# this many posts, small enough that the workers share a burst evenly and a task ends well
+# inside its time limit.
+TASK_CHUNK = 20
 
 S = PublicationState
 
@@ -159,6 +163,31 @@ def start_attempt(session: Session, publication_id: int, key: str, attempt: int)
     return bool(getattr(result, "rowcount", 0))
 
 
+def release(session: Session, claims: list[Claimed]) -> int:
+    """Hand back claims whose task ran out of time before starting them: scheduled again at
+    once, untouched otherwise (nothing was sent). Only a claim still unstarted and still at
+    its claimed ``attempts`` goes back: a delivery that started it meanwhile keeps it."""
+    if not claims:
+        return 0
+    now = utcnow()
+    released = 0
+    for c in claims:
+        result = session.execute(
+            update(Publication)
+            .where(
+                Publication.id == c.id,
+                Publication.key == c.key,
+                Publication.state == S.PUBLISHING,
+                Publication.attempts == c.attempt,
+                Publication.claimed_at.is_(None),
+            )
+            .values(state=S.SCHEDULED, next_attempt_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        released += int(getattr(result, "rowcount", 0) or 0)
+    return released
+
+
 def _settle(session: Session, publication_id: int, attempts: int, **values: Any) -> bool:
     result = session.execute(
         update(Publication)
@@ -250,12 +279,18 @@ class Attempt:
 def send(session: Session, config: PublishingConfig, publication_id: int) -> Attempt | None:
     """Publish a publication whose attempt was started. Writes nothing: the caller rolls back
     and hands the result to :func:`record`. None when the row is no longer this attempt's."""
-    pub = session.get(Publication, publication_id, populate_existing=True)
-    if pub is None or pub.state is not S.PUBLISHING:
+    # One round trip for both (a publish task sends many posts, each read fresh).
+    row = session.execute(
+        select(Publication, Channel)
+        .outerjoin(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.id == publication_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
         return None
-    channel = (
-        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
-    )
+    pub, channel = row[0], row[1]
+    if pub.state is not S.PUBLISHING:
+        return None
     attempt = Attempt(pub.id, pub.attempts, channel.id if channel else None, None)
     if channel is None:
         return attempt
@@ -276,14 +311,19 @@ def record(session: Session, attempt: Attempt) -> str:
     """Record an attempt's outcome (idempotent: every change is conditional). Returns
     "published", "retry", "failed", "unknown", "reconnect" or "gone"."""
     pub_id, attempts, outcome = attempt.publication_id, attempt.attempts, attempt.outcome
-    channel = (
-        session.get(Channel, attempt.channel_id, populate_existing=True)
-        if attempt.channel_id
-        else None
-    )
+    if attempt.channel_id is None:
+        _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
+        return "failed"
+    if isinstance(outcome, Posted) and attempt.secret is None:
+        # The common case needs nothing of the channel: the post is out, whatever became
+        # of the channel meanwhile.
+        return "published" if _published(session, pub_id, attempts, outcome) else "gone"
+    channel = session.get(Channel, attempt.channel_id, populate_existing=True)
     if channel is not None and attempt.secret is not None:
         channel.secret, channel.token_expires_at = attempt.secret, attempt.token_expires_at
     if channel is None:
+        if isinstance(outcome, Posted):
+            return "published" if _published(session, pub_id, attempts, outcome) else "gone"
         _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
         return "failed"
     if isinstance(outcome, Posted):
