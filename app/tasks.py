@@ -233,7 +233,7 @@ def publish_publication(publication_id: int, key: str, attempt: int) -> str:
     from prm_domain.publishing.dispatch import Claimed
 
     claim = Claimed(id=publication_id, key=key, attempt=attempt)
-    return _publish_claims([claim]).get(publication_id, "released")
+    return _publish_claims([claim]).get(publication_id, "gone")
 
 
 @shared_task(
@@ -251,64 +251,48 @@ def publish_publications(claims: list[list[object]]) -> dict[str, int]:
     outcomes = _publish_claims(chunk)
     counts: dict[str, int] = {}
     for c in chunk:
-        name = outcomes.get(c.id, "released")
+        name = outcomes.get(c.id, "gone")
         counts[name] = counts.get(name, 0) + 1
     return counts
 
 
-# A publish task starts no post after this many seconds (one post may still take a few
-# PUBLISH_TIMEOUTs: a token refresh repeats the request); the rest go back to be claimed again.
-PUBLISH_BUDGET = 10.0
-
-
 def _publish_claims(claims: list[Claimed]) -> dict[int, str]:
-    """Each claim in turn: start its attempt (committed before any network call, so a dead
-    worker leaves a stale "publishing" row for the reconciler), send it once, record the
-    outcome. The recording of one post shares its transaction with the start of the next: one
-    commit per post. Claims not started when the budget ran out (or the task failed) are
-    handed back."""
+    """Start every claim's attempt in one commit (before any network call: from there a dead
+    worker leaves stale "publishing" rows for the reconciler), then send each once and
+    record its outcome at once, in a commit of its own. A task that runs long gives back
+    what it has not sent, so that no live attempt ever looks stale."""
+    from flask import current_app
+
     from app.publishing import publishing_config
     from prm_domain.publishing import dispatch
 
     config = publishing_config()
-    deadline = time.monotonic() + PUBLISH_BUDGET
+    stale = float(current_app.config["PUBLISH_STALE_SECONDS"])
     outcomes: dict[int, str] = {}
-    taken = 0
     database = db.get_db()
     # One connection for the whole chunk: a session on the engine would check one out (and
     # ping it) after every commit.
     with database.engine.connect() as conn, database.sessionmaker(bind=conn) as session:
-
-        def record_then_start(sent: dispatch.Attempt | None, claim: Claimed | None) -> bool:
-            if sent is not None:
-                outcomes[sent.publication_id] = dispatch.record(session, sent)
-            if claim is None:
-                return False
-            return dispatch.start_attempt(session, claim.id, claim.key, claim.attempt)
-
-        sent: dispatch.Attempt | None = None
-        try:
-            while taken < len(claims) and not (taken and time.monotonic() > deadline):
-                claim = claims[taken]
-                taken += 1
-                started = _committed(session, partial(record_then_start, sent, claim))
-                sent = None
-                if not started:
-                    outcomes[claim.id] = "duplicate"
-                    continue
-                # Committed: from here a dead worker leaves a stale row to reconcile. The
-                # network call runs once; only the recording is retried (_committed).
-                sent = dispatch.send(session, config, claim.id)
+        started = set(_committed(session, lambda: dispatch.start_attempts(session, claims)))
+        since = time.monotonic()
+        loaded = dispatch.load(session, [c.id for c in claims if c.id in started], detach=True)
+        session.rollback()
+        order = [loaded[c.id] for c in claims if c.id in loaded]
+        outcomes.update({c.id: "duplicate" for c in claims if c.id not in started})
+        outcomes.update({c.id: "gone" for c in claims if c.id in started and c.id not in loaded})
+        for n, (pub, channel) in enumerate(order):
+            if time.monotonic() - since > stale / 2:
+                rest = [p for p, _ in order[n:]]
+                _committed(session, partial(dispatch.give_back, session, rest))
+                outcomes.update({p.id: "given back" for p in rest})
+                break
+            # The network call runs once; only the recording is retried (_committed).
+            sent = dispatch.send(session, config, pub.id, (pub, channel))
+            if sent is None:
                 session.rollback()
-                if sent is None:
-                    outcomes[claim.id] = "gone"
-            if sent is not None:
-                _committed(session, partial(record_then_start, sent, None))
-        finally:
-            if taken < len(claims):
-                session.rollback()
-                rest = claims[taken:]
-                _committed(session, lambda: dispatch.release(session, rest))
+                outcomes[pub.id] = "gone"
+                continue
+            outcomes[pub.id] = _committed(session, partial(dispatch.record, session, sent))
     return outcomes
 
 

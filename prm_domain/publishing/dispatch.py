@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from prm_domain import access
@@ -163,29 +164,73 @@ def start_attempt(session: Session, publication_id: int, key: str, attempt: int)
     return bool(getattr(result, "rowcount", 0))
 
 
-def release(session: Session, claims: list[Claimed]) -> int:
-    """Hand back claims whose task ran out of time before starting them: scheduled again at
-    once, untouched otherwise (nothing was sent). Only a claim still unstarted and still at
-    its claimed ``attempts`` goes back: a delivery that started it meanwhile keeps it."""
+def start_attempts(session: Session, claims: Sequence[Claimed]) -> list[int]:
+    """:func:`start_attempt` for many claims in one UPDATE; the ids this delivery started (a
+    concurrent duplicate of the same claims re-evaluates the row after this one's commit and
+    finds ``attempts`` bumped)."""
     if not claims:
-        return 0
+        return []
     now = utcnow()
-    released = 0
-    for c in claims:
+    started = session.execute(
+        update(Publication)
+        .where(
+            tuple_(Publication.id, Publication.key, Publication.attempts).in_(
+                [(c.id, c.key, c.attempt) for c in claims]
+            ),
+            Publication.state == S.PUBLISHING,
+        )
+        .values(attempts=Publication.attempts + 1, claimed_at=now, updated_at=now)
+        .returning(Publication.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(started.scalars())
+
+
+def load(
+    session: Session, ids: Sequence[int], *, detach: bool = False
+) -> dict[int, tuple[Publication, Channel | None]]:
+    """Started publications with their channels, in one query. ``detach``: taken out of the
+    session, for a publish task that sends them one by one and commits each outcome (a
+    rollback would expire them, and each would be read again). What changes during an
+    attempt (a refreshed token) is carried by the :class:`Attempt` to :func:`record`."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Publication, Channel)
+        .outerjoin(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.id.in_(ids))
+        .execution_options(populate_existing=True)
+    ).all()
+    loaded: dict[int, tuple[Publication, Channel | None]] = {}
+    for pub, channel in rows:
+        if detach:
+            session.expunge(pub)
+            if channel is not None and channel in session:
+                session.expunge(channel)
+        loaded[pub.id] = (pub, channel)
+    return loaded
+
+
+def give_back(session: Session, started: Sequence[Publication]) -> int:
+    """Started publications a task will not send after all (it ran long, and a reconciler
+    must never find a live attempt stale): scheduled again at once. Nothing was sent; only a
+    row still at this attempt goes back."""
+    now = utcnow()
+    back = 0
+    for pub in started:
         result = session.execute(
             update(Publication)
             .where(
-                Publication.id == c.id,
-                Publication.key == c.key,
+                Publication.id == pub.id,
                 Publication.state == S.PUBLISHING,
-                Publication.attempts == c.attempt,
-                Publication.claimed_at.is_(None),
+                Publication.attempts == pub.attempts,
+                Publication.claimed_at.is_not(None),
             )
-            .values(state=S.SCHEDULED, next_attempt_at=None, updated_at=now)
+            .values(state=S.SCHEDULED, claimed_at=None, next_attempt_at=None, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        released += int(getattr(result, "rowcount", 0) or 0)
-    return released
+        back += int(getattr(result, "rowcount", 0) or 0)
+    return back
 
 
 def _settle(session: Session, publication_id: int, attempts: int, **values: Any) -> bool:
@@ -276,19 +321,20 @@ class Attempt:
     token_expires_at: dt.datetime | None = None
 
 
-def send(session: Session, config: PublishingConfig, publication_id: int) -> Attempt | None:
-    """Publish a publication whose attempt was started. Writes nothing: the caller rolls back
-    and hands the result to :func:`record`. None when the row is no longer this attempt's."""
-    # One round trip for both (a publish task sends many posts, each read fresh).
-    row = session.execute(
-        select(Publication, Channel)
-        .outerjoin(Channel, Channel.id == Publication.channel_id)
-        .where(Publication.id == publication_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
+def send(
+    session: Session,
+    config: PublishingConfig,
+    publication_id: int,
+    loaded: tuple[Publication, Channel | None] | None = None,
+) -> Attempt | None:
+    """Publish a publication whose attempt was started (``loaded``: as :func:`load` read it).
+    Writes nothing: the caller hands the result to :func:`record`. None when the row is no
+    longer this attempt's."""
+    if loaded is None:
+        loaded = load(session, [publication_id]).get(publication_id)
+    if loaded is None:
         return None
-    pub, channel = row[0], row[1]
+    pub, channel = loaded
     if pub.state is not S.PUBLISHING:
         return None
     attempt = Attempt(pub.id, pub.attempts, channel.id if channel else None, None)
