@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -99,6 +100,19 @@ def cpu_seconds(session_ids: list[int]) -> float:
     return total / tick
 
 
+def wait_ready(app: Any, names: list[str], within: float = 180.0) -> None:
+    """Until every worker answers a control ping: on a loaded machine a worker takes tens of
+    seconds to import the app, and the clock must not start before they can take work."""
+    deadline = time.monotonic() + within
+    waiting = set(names)
+    while waiting and time.monotonic() < deadline:
+        replies = app.extensions["celery"].control.ping(destination=sorted(waiting), timeout=1.0)
+        for reply in replies:
+            waiting -= set(reply)
+    if waiting:
+        raise SystemExit(f"workers not ready: {sorted(waiting)}")
+
+
 def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # so that the finally below stops the workers and cleans up
 
@@ -149,7 +163,7 @@ def main() -> None:
 
             settings = {k: v for k, v in env.items() if k.isupper() and k != "PERIODIC_JOBS"}
             app = create_app(settings | {"PUBLISH_TIMEOUT": 30.0})
-            time.sleep(8)  # the workers start (no readiness signal without gossip/mingle)
+            wait_ready(app, [f"bench{n}@{socket.gethostname()}" for n in range(args.workers)])
             engine = make_engine(url)
             sessions = make_sessionmaker(engine)
             with sessions() as s:
