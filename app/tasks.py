@@ -242,12 +242,12 @@ def publish_publication(publication_id: int, key: str, attempt: int) -> str:
     soft_time_limit=PUBLISH_SOFT_LIMIT,
     time_limit=PUBLISH_HARD_LIMIT,
 )
-def publish_publications(claims: list[list[object]]) -> dict[str, int]:
+def publish_publications(claims: list[list[int | str]]) -> dict[str, int]:
     """A chunk of the dispatcher's claims, ``[[id, key, attempt], ...]``, published one after
     the other, each exactly as ``publish_publication`` would. Returns a count per outcome."""
     from prm_domain.publishing.dispatch import Claimed
 
-    chunk = [Claimed(id=int(str(i)), key=str(k), attempt=int(str(a))) for i, k, a in claims]
+    chunk = [Claimed(id=int(i), key=str(k), attempt=int(a)) for i, k, a in claims]
     outcomes = _publish_claims(chunk)
     counts: dict[str, int] = {}
     for c in chunk:
