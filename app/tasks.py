@@ -269,10 +269,8 @@ def _publish_claims(claims: list[Claimed]) -> dict[int, str]:
     config = publishing_config()
     stale = float(current_app.config["PUBLISH_STALE_SECONDS"])
     outcomes: dict[int, str] = {}
-    database = db.get_db()
-    # One connection for the whole chunk: a session on the engine would check one out (and
-    # ping it) after every commit.
-    with database.engine.connect() as conn, database.sessionmaker(bind=conn) as session:
+    # One connection for the whole chunk (a commit per post).
+    with db.get_db().held_session() as session:
         started = set(_committed(session, lambda: dispatch.start_attempts(session, claims)))
         since = time.monotonic()
         loaded = dispatch.load(session, [c.id for c in claims if c.id in started], detach=True)
