@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from flask import Flask, current_app, g
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from prm_domain.database import make_engine, make_sessionmaker
@@ -18,6 +21,19 @@ class Database:
         self.sessionmaker: sessionmaker[Any] = make_sessionmaker(self.engine)
         app.extensions["cobrand.db"] = self
         app.teardown_appcontext(self._close)
+
+    @contextmanager
+    def held_session(self) -> Iterator[Session]:
+        """A session that keeps one connection for its whole life: for a task that commits
+        many short transactions (each would otherwise check a connection out of the pool and
+        ping it). A sessionmaker bound to a connection already (the tests') is used as is."""
+        bind = self.sessionmaker.kw.get("bind")
+        if not isinstance(bind, Engine):
+            with self.sessionmaker() as session:
+                yield session
+            return
+        with bind.connect() as conn, self.sessionmaker(bind=conn) as session:
+            yield session
 
     @staticmethod
     def _close(_exc: BaseException | None) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from celery import shared_task
 from flask import current_app
@@ -22,6 +22,9 @@ from prm_domain.database import is_locked
 from prm_domain.leads import lifecycle
 from prm_domain.mdf import reminders
 from prm_domain.syndication import events
+
+if TYPE_CHECKING:
+    from prm_domain.publishing.dispatch import Claimed
 
 T = TypeVar("T")
 LOCKED_ATTEMPTS = 6
@@ -237,8 +240,11 @@ def dispatch_publications() -> int:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 claimed = _committed(session, lambda: dispatch.claim_due(session))
-                for c in claimed:
-                    enqueue("cobrand.publish_publication", c.id, c.key, c.attempt)
+                for at in range(0, len(claimed), dispatch.TASK_CHUNK):
+                    chunk = claimed[at : at + dispatch.TASK_CHUNK]
+                    enqueue(
+                        "cobrand.publish_publications", [[c.id, c.key, c.attempt] for c in chunk]
+                    )
                 enqueued += len(claimed)
                 if len(claimed) < dispatch.BATCH:
                     break
@@ -254,23 +260,68 @@ def dispatch_publications() -> int:
 def publish_publication(publication_id: int, key: str, attempt: int) -> str:
     """One publish. Idempotent: only the delivery that starts the claimed attempt publishes;
     a duplicate (or a late one) returns "duplicate" and does nothing."""
+    from prm_domain.publishing.dispatch import Claimed
+
+    claim = Claimed(id=publication_id, key=key, attempt=attempt)
+    return _publish_claims([claim]).get(publication_id, "gone")
+
+
+@shared_task(
+    name="cobrand.publish_publications",
+    ignore_result=False,
+    soft_time_limit=PUBLISH_SOFT_LIMIT,
+    time_limit=PUBLISH_HARD_LIMIT,
+)
+def publish_publications(claims: list[list[int | str]]) -> dict[str, int]:
+    """A chunk of the dispatcher's claims, ``[[id, key, attempt], ...]``, published one after
+    the other, each exactly as ``publish_publication`` would. Returns a count per outcome."""
+    from prm_domain.publishing.dispatch import Claimed
+
+    chunk = [Claimed(id=int(i), key=str(k), attempt=int(a)) for i, k, a in claims]
+    outcomes = _publish_claims(chunk)
+    counts: dict[str, int] = {}
+    for c in chunk:
+        name = outcomes.get(c.id, "gone")
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _publish_claims(claims: list[Claimed]) -> dict[int, str]:
+    """Start every claim's attempt in one commit (before any network call: from there a dead
+    worker leaves stale "publishing" rows for the reconciler), then send each once and
+    record its outcome at once, in a commit of its own. A task that runs long gives back
+    what it has not sent, so that no live attempt ever looks stale."""
+    from flask import current_app
+
     from app.publishing import publishing_config
     from prm_domain.publishing import dispatch
 
     config = publishing_config()
-    with db.get_db().sessionmaker() as session:
-        started = _committed(
-            session, lambda: dispatch.start_attempt(session, publication_id, key, attempt)
-        )
-        if not started:
-            return "duplicate"
-        # Committed: from here a dead worker leaves a stale "publishing" row to reconcile.
-        # The network call runs once; only the recording is retried (_committed).
-        result = dispatch.send(session, config, publication_id)
+    stale = float(current_app.config["PUBLISH_STALE_SECONDS"])
+    outcomes: dict[int, str] = {}
+    # One connection for the whole chunk (a commit per post).
+    with db.get_db().held_session() as session:
+        started = set(_committed(session, lambda: dispatch.start_attempts(session, claims)))
+        since = time.monotonic()
+        loaded = dispatch.load(session, [c.id for c in claims if c.id in started], detach=True)
         session.rollback()
-        if result is None:
-            return "gone"
-        return _committed(session, lambda: dispatch.record(session, result))
+        order = [loaded[c.id] for c in claims if c.id in loaded]
+        outcomes.update({c.id: "duplicate" for c in claims if c.id not in started})
+        outcomes.update({c.id: "gone" for c in claims if c.id in started and c.id not in loaded})
+        for n, (pub, channel) in enumerate(order):
+            if time.monotonic() - since > stale / 2:
+                rest = [p for p, _ in order[n:]]
+                _committed(session, partial(dispatch.give_back, session, rest))
+                outcomes.update({p.id: "given back" for p in rest})
+                break
+            # The network call runs once; only the recording is retried (_committed).
+            sent = dispatch.send(session, config, pub.id, (pub, channel))
+            if sent is None:
+                session.rollback()
+                outcomes[pub.id] = "gone"
+                continue
+            outcomes[pub.id] = _committed(session, partial(dispatch.record, session, sent))
+    return outcomes
 
 
 @shared_task(name="cobrand.deliver_deal_webhooks", ignore_result=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,36 @@ def world(url: str, posts: int, token: str) -> None:
     engine.dispose()
 
 
+def cpu_seconds(session_ids: list[int]) -> float:
+    """User + system CPU of every live process in these sessions (a worker and its pool): the
+    cost that does not depend on how loaded the machine is."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) in session_ids:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def wait_ready(app: Any, names: list[str], within: float = 180.0) -> None:
+    """Until every worker answers a control ping: on a loaded machine a worker takes tens of
+    seconds to import the app, and the clock must not start before they can take work."""
+    deadline = time.monotonic() + within
+    waiting = set(names)
+    while waiting and time.monotonic() < deadline:
+        replies = app.extensions["celery"].control.ping(destination=sorted(waiting), timeout=1.0)
+        for reply in replies:
+            waiting -= set(reply)
+    if waiting:
+        raise SystemExit(f"workers not ready: {sorted(waiting)}")
+
+
 def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # so that the finally below stops the workers and cleans up
 
@@ -132,13 +163,16 @@ def main() -> None:
 
             settings = {k: v for k, v in env.items() if k.isupper() and k != "PERIODIC_JOBS"}
             app = create_app(settings | {"PUBLISH_TIMEOUT": 30.0})
-            time.sleep(8)  # the workers start (no readiness signal without gossip/mingle)
+            wait_ready(app, [f"bench{n}@{socket.gethostname()}" for n in range(args.workers)])
             engine = make_engine(url)
             sessions = make_sessionmaker(engine)
             with sessions() as s:
                 due = utcnow()
                 s.execute(update(Publication).values(due_at=due))
                 s.commit()
+            sids = [p.pid for p in procs]
+            cpu_before = cpu_seconds(sids)
+            own_before = sum(os.times()[:2])  # this process: the stand-in (and the polling)
             start = time.perf_counter()
             with app.app_context():
                 enqueue("cobrand.dispatch_publications")  # what beat sends each minute
@@ -162,6 +196,8 @@ def main() -> None:
                     )
                 marks.append((done, time.perf_counter() - start))
             total = time.perf_counter() - start
+            cpu = cpu_seconds(sids) - cpu_before
+            own = sum(os.times()[:2]) - own_before
             with sessions() as s:
                 delays = sorted(
                     (p - due).total_seconds()
@@ -177,6 +213,10 @@ def main() -> None:
             print(f"stand-in request errors: {len(standin.errors)}")
             rate = f"{done / total:.0f} posts/s, {args.workers} workers x {args.concurrency}"
             print(f"time per 1,000 posts: {total / max(done, 1) * 1000:.2f} s ({rate})")
+            print(
+                f"CPU per 1,000 posts: workers {cpu / max(done, 1) * 1000:.2f} s, "
+                f"stand-in and bench {own / max(done, 1) * 1000:.2f} s"
+            )
             if delays:
                 q = statistics.quantiles(delays, n=100)
                 print(f"due -> published: median {statistics.median(delays):.1f} s, "

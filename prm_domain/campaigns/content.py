@@ -91,10 +91,12 @@ def fill(
     base_url: str,
     *,
     preview: bool = False,
+    brand: asset_engine.BrandKit | None = None,
 ) -> dict[str, Any]:
     """The post as the partner approves it, frozen into ``Publication.content`` (``preview``:
-    the same without writing anything, for the partner's preview page)."""
-    brand = partner_brand(session, partner)
+    the same without writing anything, for the partner's preview page). ``brand``: the
+    partner's variables, when the caller fills several items at once."""
+    brand = brand or partner_brand(session, partner)
     link = item_link(session, partner, item, base_url, create=not preview)
     texts = {
         field: edits.get(field, getattr(item, field)) for field in ("text", "subject", "preheader")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, validation
@@ -20,6 +20,7 @@ from prm_domain.enums import (
     ChannelKind,
     ChannelStatus,
     EnrolmentStatus,
+    PublicationState,
 )
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.models import Campaign, Channel, Enrolment, Partner, Publication, User
@@ -195,35 +196,45 @@ def approve(
         return enrolment  # a concurrent approval won: it scheduled the set
     selected = [items[i] for i in items if chosen is None or i in chosen]
     held = campaign.status == CampaignStatus.PAUSED
-    count = 0
+    brand = content.partner_brand(session, partner)
+    rows: list[dict[str, Any]] = []
     for item in selected:
         if item.kind == CampaignItemKind.ASSET:
             continue  # offered in the library, not published
         fits = SOCIAL_KINDS if item.kind == CampaignItemKind.SOCIAL else EMAIL_KINDS
-        body = content.fill(session, partner, item, edits.get(str(item.id), {}), base_url)
+        edited = edits.get(str(item.id), {})
+        body = content.fill(session, partner, item, edited, base_url, brand=brand)
         due = content.due_at(item, partner.timezone, now, now)
-        for channel in channels:
-            if channel.kind not in fits:
-                continue
-            key = content.publication_key(enrolment.id, item.id, channel.id)
-            try:
-                with session.begin_nested():
-                    session.add(
-                        Publication(
-                            partner_id=partner.id,
-                            channel_id=channel.id,
-                            campaign_id=campaign.id,
-                            item_id=item.id,
-                            enrolment_id=enrolment.id,
-                            kind=item.kind.value,
-                            key=key,
-                            due_at=due,
-                            content=body,
-                        )
-                    )
-                count += 1
-            except IntegrityError:
-                continue  # already scheduled under this key
+        rows.extend(
+            {
+                "partner_id": partner.id,
+                "channel_id": channel.id,
+                "campaign_id": campaign.id,
+                "item_id": item.id,
+                "enrolment_id": enrolment.id,
+                "kind": item.kind.value,
+                "key": content.publication_key(enrolment.id, item.id, channel.id),
+                "state": PublicationState.SCHEDULED,
+                "due_at": due,
+                "content": body,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for channel in channels
+            if channel.kind in fits
+        )
+    count = 0
+    if rows:
+        # One statement for the whole set; a key scheduled already is left as it is.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(Publication)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Publication.id)
+        )
+        count = len(session.execute(stmt, rows).all())
     if held:
         holds.hold(session, enrolment_id=enrolment.id)
     session.flush()

@@ -56,5 +56,7 @@ class BearerClient:
             headers=headers,
             timeout=self.config.timeout,
             allow_private=self.config.is_configured_service(url),
+            # One API, many posts: the worker keeps its connection to it.
+            keep_alive=True,
             **rest,
         )

@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from prm_domain import access
@@ -58,6 +59,10 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0  # seconds, doubled per attempt
 BACKOFF_CAP = 3600.0
 BATCH = 500
+# Claims per publish task: one delivery's overhead (broker, result, app context) shared by
+# this many posts, small enough that the workers share a burst evenly and a task ends well
+# inside its time limit.
+TASK_CHUNK = 20
 
 S = PublicationState
 
@@ -166,6 +171,75 @@ def start_attempt(session: Session, publication_id: int, key: str, attempt: int)
     return bool(getattr(result, "rowcount", 0))
 
 
+def start_attempts(session: Session, claims: Sequence[Claimed]) -> list[int]:
+    """:func:`start_attempt` for many claims in one UPDATE; the ids this delivery started (a
+    concurrent duplicate of the same claims re-evaluates the row after this one's commit and
+    finds ``attempts`` bumped)."""
+    if not claims:
+        return []
+    now = utcnow()
+    started = session.execute(
+        update(Publication)
+        .where(
+            tuple_(Publication.id, Publication.key, Publication.attempts).in_(
+                [(c.id, c.key, c.attempt) for c in claims]
+            ),
+            Publication.state == S.PUBLISHING,
+        )
+        .values(attempts=Publication.attempts + 1, claimed_at=now, updated_at=now)
+        .returning(Publication.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(started.scalars())
+
+
+def load(
+    session: Session, ids: Sequence[int], *, detach: bool = False
+) -> dict[int, tuple[Publication, Channel | None]]:
+    """Started publications with their channels, in one query. ``detach``: taken out of the
+    session, for a publish task that sends them one by one and commits each outcome (a
+    rollback would expire them, and each would be read again). What changes during an
+    attempt (a refreshed token) is carried by the :class:`Attempt` to :func:`record`."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Publication, Channel)
+        .outerjoin(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.id.in_(ids))
+        .execution_options(populate_existing=True)
+    ).all()
+    loaded: dict[int, tuple[Publication, Channel | None]] = {}
+    for pub, channel in rows:
+        if detach:
+            session.expunge(pub)
+            if channel is not None and channel in session:
+                session.expunge(channel)
+        loaded[pub.id] = (pub, channel)
+    return loaded
+
+
+def give_back(session: Session, started: Sequence[Publication]) -> int:
+    """Started publications a task will not send after all (it ran long, and a reconciler
+    must never find a live attempt stale): scheduled again at once. Nothing was sent; only a
+    row still at this attempt goes back."""
+    now = utcnow()
+    back = 0
+    for pub in started:
+        result = session.execute(
+            update(Publication)
+            .where(
+                Publication.id == pub.id,
+                Publication.state == S.PUBLISHING,
+                Publication.attempts == pub.attempts,
+                Publication.claimed_at.is_not(None),
+            )
+            .values(state=S.SCHEDULED, claimed_at=None, next_attempt_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        back += int(getattr(result, "rowcount", 0) or 0)
+    return back
+
+
 def _settle(session: Session, publication_id: int, attempts: int, **values: Any) -> bool:
     result = session.execute(
         update(Publication)
@@ -254,15 +328,22 @@ class Attempt:
     token_expires_at: dt.datetime | None = None
 
 
-def send(session: Session, config: PublishingConfig, publication_id: int) -> Attempt | None:
-    """Publish a publication whose attempt was started. Writes nothing: the caller rolls back
-    and hands the result to :func:`record`. None when the row is no longer this attempt's."""
-    pub = session.get(Publication, publication_id, populate_existing=True)
-    if pub is None or pub.state is not S.PUBLISHING:
+def send(
+    session: Session,
+    config: PublishingConfig,
+    publication_id: int,
+    loaded: tuple[Publication, Channel | None] | None = None,
+) -> Attempt | None:
+    """Publish a publication whose attempt was started (``loaded``: as :func:`load` read it).
+    Writes nothing: the caller hands the result to :func:`record`. None when the row is no
+    longer this attempt's."""
+    if loaded is None:
+        loaded = load(session, [publication_id]).get(publication_id)
+    if loaded is None:
         return None
-    channel = (
-        session.get(Channel, pub.channel_id, populate_existing=True) if pub.channel_id else None
-    )
+    pub, channel = loaded
+    if pub.state is not S.PUBLISHING:
+        return None
     attempt = Attempt(pub.id, pub.attempts, channel.id if channel else None, None)
     if channel is None:
         return attempt
@@ -283,14 +364,19 @@ def record(session: Session, attempt: Attempt) -> str:
     """Record an attempt's outcome (idempotent: every change is conditional). Returns
     "published", "retry", "failed", "unknown", "reconnect" or "gone"."""
     pub_id, attempts, outcome = attempt.publication_id, attempt.attempts, attempt.outcome
-    channel = (
-        session.get(Channel, attempt.channel_id, populate_existing=True)
-        if attempt.channel_id
-        else None
-    )
+    if attempt.channel_id is None:
+        _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
+        return "failed"
+    if isinstance(outcome, Posted) and attempt.secret is None:
+        # The common case needs nothing of the channel: the post is out, whatever became
+        # of the channel meanwhile.
+        return "published" if _published(session, pub_id, attempts, outcome) else "gone"
+    channel = session.get(Channel, attempt.channel_id, populate_existing=True)
     if channel is not None and attempt.secret is not None:
         channel.secret, channel.token_expires_at = attempt.secret, attempt.token_expires_at
     if channel is None:
+        if isinstance(outcome, Posted):
+            return "published" if _published(session, pub_id, attempts, outcome) else "gone"
         _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
         return "failed"
     if isinstance(outcome, Posted):

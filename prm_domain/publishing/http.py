@@ -12,7 +12,9 @@ import datetime as dt
 import email.utils
 import http.client
 import json
+import select
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +53,16 @@ def request(
     params: dict[str, str] | None = None,
     timeout: float = 20.0,
     allow_private: bool = False,
+    keep_alive: bool = False,
 ) -> Response:
     """One exchange. Raises RetryLater when nothing was sent, OutcomeUnknown when the request
     went out and no complete answer came back. Any status is returned as is (redirects are
     not followed). The host must resolve to public addresses only (prm_domain.outbound)
-    unless ``allow_private`` (the operator's own configured services, test stand-ins)."""
+    unless ``allow_private`` (the operator's own configured services, test stand-ins).
+
+    ``keep_alive``: the connection is kept for the next request to the same origin from this
+    thread (a publishing worker sends many posts to one API: a TCP and TLS handshake each
+    would cost more than the post)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Rejected(f"Not an HTTP URL: {url[:100]}")
@@ -76,8 +83,10 @@ def request(
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         raise Rejected("Not an HTTP URL: bad port") from None
-    conn = outbound.http_connection(url, timeout, allow_private=allow_private)
-    try:
+    origin = (parts.scheme, parts.hostname, parts.port, allow_private, timeout)
+    conn = _take(origin) if keep_alive else None
+    if conn is None:
+        conn = outbound.http_connection(url, timeout, allow_private=allow_private)
         try:
             conn.connect()
         except outbound.Blocked:
@@ -85,23 +94,80 @@ def request(
         except outbound.Unresolved:
             raise RetryLater(f"Could not resolve {parts.hostname}") from None
         except (OSError, ssl.SSLError) as exc:
+            conn.close()
             # Only the kind of failure: the text may quote what the other end said.
             why = "TLS failed" if isinstance(exc, ssl.SSLError) else "could not connect"
             raise RetryLater(f"Cannot reach {parts.hostname}: {why}") from None
+    keep = False
+    try:
         try:
             conn.request(method, path, body=body, headers=out_headers)
             reply = conn.getresponse()
             data = reply.read()
         except (OSError, http.client.HTTPException):
-            # Sent, or partly sent: the service may have acted on it.
+            # Sent, or partly sent: the service may have acted on it. (Also on a kept
+            # connection: _take dropped any the server had closed, so a failure here is
+            # not the idle-close race, and a POST is never resent blindly.)
             raise OutcomeUnknown(f"No complete answer from {parts.hostname}") from None
+        keep = keep_alive and not reply.will_close
         return Response(
             status=reply.status,
             headers={k.lower(): v for k, v in reply.getheaders()},
             body=data,
         )
     finally:
+        if keep:
+            _give(origin, conn)
+        else:
+            conn.close()
+
+
+# Kept connections, per thread (a prefork child has one; a threads pool one per thread):
+# origin -> connection. Few origins are ever used (the configured APIs), but the count is
+# bounded anyway.
+_kept = threading.local()
+MAX_KEPT = 8
+
+
+def _take(origin: tuple[Any, ...]) -> http.client.HTTPConnection | None:
+    kept: dict[tuple[Any, ...], http.client.HTTPConnection] = getattr(_kept, "conns", {})
+    conn = kept.pop(origin, None)
+    if conn is None:
+        return None
+    sock = conn.sock
+    if sock is None or _dropped(sock):
         conn.close()
+        return None
+    return conn
+
+
+def _dropped(sock: Any) -> bool:
+    """An idle kept connection that is readable was closed by the server (or holds bytes
+    nobody asked for): either way it is not reused."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _give(origin: tuple[Any, ...], conn: http.client.HTTPConnection) -> None:
+    kept: dict[tuple[Any, ...], http.client.HTTPConnection] = getattr(_kept, "conns", None) or {}
+    _kept.conns = kept
+    old = kept.pop(origin, None)
+    if old is not None and old is not conn:
+        old.close()
+    kept[origin] = conn
+    while len(kept) > MAX_KEPT:
+        kept.pop(next(iter(kept))).close()
+
+
+def close_kept() -> None:
+    """Close this thread's kept connections."""
+    kept: dict[tuple[Any, ...], http.client.HTTPConnection] = getattr(_kept, "conns", None) or {}
+    for conn in kept.values():
+        conn.close()
+    kept.clear()
 
 
 def retry_after_seconds(response: Response, now: float | None = None) -> float | None:

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import asset_engine
@@ -115,6 +115,14 @@ def test_approval_schedules_one_set_in_the_partners_zone(
     assert social.key == content.publication_key(
         enrolment.id, social.item_id or 0, social.channel_id or 0
     )
+    # A set scheduled already (the invitation reopened by hand): its keys are left alone,
+    # no error and no second copy.
+    session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id).values(status=EnrolmentStatus.INVITED)
+    )
+    enrolments.approve(session, admin, enrolment.id, {}, BASE)
+    again = _pubs(session, enrolment.id)
+    assert [(p.id, p.content["text"]) for p in again] == [(p.id, p.content["text"]) for p in pubs]
 
 
 def test_approval_refuses_bad_edits_and_other_tenants(

@@ -233,3 +233,58 @@ def test_posts_of_a_removed_channel_are_skipped(
     session.flush()
     assert dispatch.skip_orphans(session) == 1
     assert state(session, pub).state is S.SKIPPED
+
+
+def test_a_chunk_is_started_once_sent_from_one_read_and_given_back_unsent(
+    session: Session,
+    world: Callable[..., Publication],
+    config: PublishingConfig,
+    standin: StandIn,
+) -> None:
+    """What a publish task does with a chunk of claims, minus the commits: one UPDATE starts
+    them (a duplicate delivery of the chunk starts none), one read loads them detached, each
+    is sent and recorded; one not sent in time goes back to be claimed again, and goes out
+    once."""
+    pubs = [world() for _ in range(3)]
+    claims = dispatch.claim_due(session)
+    assert sorted(c.id for c in claims) == sorted(p.id for p in pubs)
+    stale_claim = dispatch.Claimed(id=claims[0].id, key=claims[0].key, attempt=5)
+    assert dispatch.start_attempts(session, [stale_claim]) == []  # not the claimed attempt
+    assert sorted(dispatch.start_attempts(session, claims)) == sorted(c.id for c in claims)
+    assert dispatch.start_attempts(session, claims) == []  # the chunk delivered again
+    loaded = dispatch.load(session, [c.id for c in claims], detach=True)
+    assert all(p not in session for p, _ in loaded.values())
+    before = len(standin.linkedin_posts)
+    first, second, third = (loaded[c.id] for c in claims)
+    for pub, channel in (first, second):
+        sent = dispatch.send(session, config, pub.id, (pub, channel))
+        assert sent is not None and dispatch.record(session, sent) == "published"
+    assert len(standin.linkedin_posts) == before + 2
+    # The task ran long: the third was started but not sent, and goes back.
+    assert dispatch.give_back(session, [third[0]]) == 1
+    assert dispatch.give_back(session, [third[0]]) == 0
+    back = state(session, third[0])
+    assert back.state is S.SCHEDULED and back.claimed_at is None and back.attempts == 1
+    # Its old delivery cannot start it again; the next claim publishes it once.
+    old = next(c for c in claims if c.id == back.id)
+    assert dispatch.start_attempts(session, [old]) == []
+    (again,) = dispatch.claim_due(session)
+    assert again.id == back.id and run(session, config, again) == "published"
+    assert len(standin.linkedin_posts) == before + 3
+    assert {state(session, p).state for p in pubs} == {S.PUBLISHED}
+
+
+def test_an_outcome_is_recorded_even_if_the_channel_went_away_meanwhile(
+    session: Session, world: Callable[..., Publication], config: PublishingConfig
+) -> None:
+    pub = world()
+    (c,) = dispatch.claim_due(session)
+    assert dispatch.start_attempt(session, c.id, c.key, c.attempt)
+    sent = dispatch.send(session, config, c.id)
+    assert sent is not None
+    channel = session.get(Channel, pub.channel_id)
+    session.delete(channel)
+    session.flush()
+    # The post is out: it is recorded as published, not skipped (nor sent again).
+    assert dispatch.record(session, sent) == "published"
+    assert state(session, pub).state is S.PUBLISHED

@@ -324,3 +324,39 @@ def test_smtp_host_resolving_to_a_private_address_is_refused_and_errors_are_gene
     with pytest.raises(RetryLater) as later:
         publisher_for(ChannelKind.SMTP, lax).publish(with_login, mail)
     assert str(later.value) == "Could not connect to the mail server."
+
+
+def test_api_calls_keep_their_connection_and_never_reuse_one_the_server_closed(
+    standin: StandIn,
+) -> None:
+    from prm_domain.publishing import http
+
+    token = f"at-{standin.next_id()}"
+    standin.tokens.add(token)
+    url, auth = f"{standin.url}/2/users/me", {"Authorization": f"Bearer {token}"}
+
+    def call(**kw: Any) -> http.Response:
+        return http.request("GET", url, headers=auth, allow_private=True, keep_alive=True, **kw)
+
+    http.close_kept()
+    try:
+        assert call().status == 200
+        (kept,) = http._kept.conns.values()
+        assert call().status == 200
+        assert list(http._kept.conns.values()) == [kept]  # the same connection, reused
+        # The server closes it (its idle timeout): the next call opens a new one.
+        assert kept.sock is not None
+        kept.sock.shutdown(socket.SHUT_RDWR)
+        assert http._dropped(kept.sock)
+        assert call().status == 200
+        (fresh,) = http._kept.conns.values()
+        assert fresh is not kept and kept.sock is None
+        # Kept per origin and timeout (a connection's timeout is set when it opens).
+        assert call(timeout=5.0).status == 200 and len(http._kept.conns) == 2
+    finally:
+        http.close_kept()
+    a, b = socket.socketpair()
+    with a, b:
+        assert not http._dropped(a)  # idle and open: reusable
+        b.close()
+        assert http._dropped(a)
