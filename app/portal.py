@@ -24,7 +24,7 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from app import db
+from app import db, form_errors
 from app.auth import (
     add_partner_user,
     change_password,
@@ -34,6 +34,7 @@ from app.auth import (
     start_session,
 )
 from app.errors import same_site_referrer
+from app.form_errors import flash_error
 from prm_domain import (
     DomainError,
     RateLimited,
@@ -428,7 +429,7 @@ def partner_change_decide(request_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+        flash_error(exc)
         return redirect(same_site_referrer())
     db.session().commit()
     flash(f"Proposal {decision}d.", "success")
@@ -542,12 +543,18 @@ def init_app(app: Flask) -> None:
             return value.strftime("%Y-%m-%d %H:%M UTC")
         return value.isoformat()
 
+    @app.template_filter("day")
+    def day(value: dt.datetime | dt.date | None) -> str:
+        """A date as people write it ("3 Mar 2027"), for deadlines and expiry dates."""
+        if value is None:
+            return "—"
+        return f"{value.day} {value.strftime('%b %Y')}"
+
     @app.template_filter("capfirst")
     def capfirst(value: Any) -> str:
         # Domain messages read well after a field name ("email: is required"); alone on a
-        # form they start a sentence.
-        text = str(value)
-        return text[:1].upper() + text[1:]
+        # form they start a sentence. Any internal name in them is said in words.
+        return form_errors.capfirst(form_errors.human(value))
 
     @app.template_filter("tel_href")
     def tel_href(value: Any) -> str:

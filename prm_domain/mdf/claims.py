@@ -111,7 +111,9 @@ def _check_proofs(activity: MdfActivity, proofs: list[ProofFile]) -> list[tuple[
             if not any(media in kinds for _, media in typed)
         ]
         if missing:
-            problems["proof"] = f"a {activity.label.lower()} claim needs " + " and ".join(missing)
+            kind = activity.label.lower()
+            article = "an" if kind[:1] in "aeiou" else "a"
+            problems["proof"] = f"{article} {kind} claim needs " + " and ".join(missing)
     if problems:
         raise ValidationError.for_fields(problems)
     return typed

@@ -77,7 +77,7 @@ def _check(session: Session, fund: MdfFund, values: dict[str, Any]) -> dict[str,
     total = _money(values.get("total_cost"), "total_cost", problems)
     requested = _money(values.get("requested_amount"), "requested_amount", problems)
     if total is not None and requested is not None and requested > total:
-        problems["requested_amount"] = "must not be more than total_cost"
+        problems["requested_amount"] = "must not be more than the total cost"
     for name in REQUIRED_BY_ACTIVITY[activity]:
         if values.get(name) is None:
             problems[name] = f"is required for {activity.label.lower()}"

@@ -153,6 +153,8 @@ def test_dpa_signing_opens_leads(
     assert dpa is not None
     assert post_form(client, "/dpa", {"version_id": str(dpa.id)}).status_code == 302
     assert "data-dpa-signed" in text_of(client.get("/dpa"))
+    # The notice that asked for the signature is resolved by it: gone from the dashboard.
+    assert "needs your admin" not in text_of(client.get("/"))
     assert client.get("/leads").status_code == 200
     r = client.get("/api/v1/leads")
     assert r.status_code == 200
