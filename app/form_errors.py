@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from prm_domain.errors import DomainError, field_words
 
+SHOWN = 10  # fields named in a summary at most (an import's rows can be many)
 FIELD_ERRORS = "field-errors"  # the flash category that carries a redirected form's errors
 
 # A list of stored values ("must be one of: msp, isv"): the portal offers choices by their
@@ -44,7 +45,10 @@ def summary(exc: DomainError) -> str:
     if not exc.fields or (len(exc.fields) == 1 and text.startswith("Check the ")):
         return text
     parts = [f"{capfirst(field_words(k))}: {human(v)}" for k, v in exc.fields.items()]
-    return f"{text} {'; '.join(parts)}."
+    more = f"; and {len(parts) - SHOWN} more" if len(parts) > SHOWN else ""
+    if text.startswith("Check these fields:"):  # the names alone: said again with the reasons
+        text = "Check these fields:"
+    return f"{text} {'; '.join(parts[:SHOWN])}{more}."
 
 
 def flash_error(exc: DomainError) -> None:

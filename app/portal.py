@@ -445,9 +445,7 @@ def partner_user_create(partner_id: int) -> Any:
     except DomainError as exc:
         db.session().rollback()
         if exc.fields:
-            flash(
-                exc.message + " " + "; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error"
-            )
+            flash_error(exc)
         else:
             raise
     else:

@@ -114,8 +114,7 @@ def lead_import() -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        detail = "; ".join(f"{k}: {v}" for k, v in list(exc.fields.items())[:10])
-        flash(f"{exc.message} {detail}".strip(), "error")
+        flash_error(exc)
         return redirect(url_for("portal_syndication.lead_list"))
     db.session().commit()
     pooled = sum(1 for lead in result.created if lead.partner_id is None)

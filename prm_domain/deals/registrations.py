@@ -46,7 +46,7 @@ def _value(value: Any) -> decimal.Decimal:
         value = str(value)
     if not isinstance(value, str) or not _PLAIN_DECIMAL.fullmatch(value.strip()):
         raise validation.fail(
-            "estimated_value", 'must be a decimal given as a string, e.g. "25000.00"'
+            "estimated_value", "must be an amount such as 25000.00 (in the API: a string)"
         )
     try:
         number = decimal.Decimal(value.strip())
