@@ -93,7 +93,8 @@ def payloads(form: dict[str, Any]) -> list[dict[str, str]]:
 
 
 MESSAGE = re.compile(
-    r'<(?:p|span|ul|div)[^>]*class="(?:flash flash-error|field-error|field-errors)"[^>]*>(.*?)</(?:p|span|ul|div)>',
+    r'<(?:p|span|ul|div)[^>]*class="(?:flash flash-error|field-error|field-errors)"[^>]*>'
+    r"(.*?)</(?:p|span|ul|div)>",
     re.S,
 )
 
