@@ -541,6 +541,29 @@ def init_app(app: Flask) -> None:
             return value.strftime("%Y-%m-%d %H:%M UTC")
         return value.isoformat()
 
+    @app.template_filter("label_of")
+    def label_of(value: Any, field: str) -> str:
+        """A stored choice ("msp", "emea") by its label, for lists that hold values."""
+        return partner_value(field, value)
+
+    @app.template_global("partner_value")
+    def partner_value(field: str, value: Any) -> str:
+        """A partner's field value as the forms show it: a choice by its label, a list joined."""
+        choices: dict[str, Any] = {
+            "type": PartnerType,
+            "region": Region,
+            "business_model": BusinessModel,
+            "status": PartnerStatus,
+        }
+        if value is None or value == "" or value == []:
+            return "—"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        enum = choices.get(field)
+        if enum is not None and value in enum._value2member_map_:
+            return str(enum(value).label)
+        return str(value)
+
     @app.template_filter("day")
     def day(value: dt.datetime | dt.date | None) -> str:
         """A date as people write it ("3 Mar 2027"), for deadlines and expiry dates."""
