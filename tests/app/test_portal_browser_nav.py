@@ -106,3 +106,23 @@ def test_without_javascript_the_menu_stays_open_and_its_groups_work(
         assert page.evaluate(OVERFLOW) <= 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_table_cells_wrap_at_spaces_and_wide_tables_scroll_in_their_box(
+    browse: Any, portal: Portal, width: int
+) -> None:
+    page = browse(VENDOR, width=width)
+    page.goto(f"{portal.url}/partners")
+    styles = page.evaluate(
+        """() => [...document.querySelectorAll('main table.table td')].map(td => {
+             const s = getComputedStyle(td); return s.overflowWrap + ' ' + s.wordBreak; })"""
+    )
+    assert styles and set(styles) == {"break-word normal"}, set(styles)
+    # Each table sits in a box of its own that scrolls sideways, never the page.
+    assert page.locator("main .table-scroll > table.table").count() >= 1
+    page.evaluate(
+        """() => { const td = document.querySelector('main table.table td');
+             td.textContent = 'Unbreakable'.repeat(30); }"""
+    )
+    assert page.evaluate(OVERFLOW) <= 0
