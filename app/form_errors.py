@@ -64,7 +64,7 @@ def flashed_field_errors() -> Markup:
     data attribute."""
     merged: dict[str, str] = {}
     for raw in get_flashed_messages(category_filter=[FIELD_ERRORS]):
-        merged.update(json.loads(raw))
+        merged.update(json.loads(str(raw)))
     return Markup.escape(json.dumps(merged))
 
 
@@ -72,4 +72,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(human, "human")
     app.add_template_filter(field_words, "field_words")
     app.add_template_global(flashed_field_errors, "flashed_field_errors")
-    app.add_template_global(FIELD_ERRORS, "FIELD_ERRORS")
+    app.jinja_env.globals["FIELD_ERRORS"] = FIELD_ERRORS
