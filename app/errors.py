@@ -93,7 +93,7 @@ def init_app(app: Flask) -> None:
         _rollback()
         status = status_of(exc)
         if wants_json():
-            response = json_error(status, exc.code, exc.message, exc.fields)
+            response = json_error(status, exc.code, exc.api_message, exc.fields)
             if isinstance(exc, RateLimited):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response

@@ -14,6 +14,9 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})
+        # What an API client reads: the same, unless the message was made for people from the
+        # fields (ValidationError.for_fields), when the client gets the fields' own names.
+        self.api_message = message
 
 
 # Short words people read in capitals; a field named after them says so ("dpa_signed_on").
@@ -44,9 +47,12 @@ class ValidationError(DomainError):
         # names are in ``fields``.
         if len(fields) == 1:
             ((name, why),) = fields.items()
-            return cls(f"Check the {field_words(name)}: {why}.", fields)
-        names = ", ".join(field_words(n) for n in sorted(fields))
-        return cls(f"Check these fields: {names}.", fields)
+            error = cls(f"Check the {field_words(name)}: {why}.", fields)
+        else:
+            names = ", ".join(field_words(n) for n in sorted(fields))
+            error = cls(f"Check these fields: {names}.", fields)
+        error.api_message = f"Invalid value for: {', '.join(sorted(fields))}."
+        return error
 
 
 class NotFound(DomainError):
