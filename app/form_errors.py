@@ -40,15 +40,14 @@ def field_messages(fields: Mapping[str, str]) -> dict[str, str]:
 
 
 def summary(exc: DomainError) -> str:
-    """One sentence for the top of the page: the message, then each field in words."""
+    """One sentence for the top of the page. A message the domain wrote for people stands as
+    it is; one made from the fields ("Check these fields: ...") says each field's reason."""
     text = capfirst(human(exc.message))
-    if not exc.fields or (len(exc.fields) == 1 and text.startswith("Check the ")):
+    if len(exc.fields) < 2 or not text.startswith("Check these fields:"):
         return text
     parts = [f"{capfirst(field_words(k))}: {human(v)}" for k, v in exc.fields.items()]
     more = f"; and {len(parts) - SHOWN} more" if len(parts) > SHOWN else ""
-    if text.startswith("Check these fields:"):  # the names alone: said again with the reasons
-        text = "Check these fields:"
-    return f"{text} {'; '.join(parts[:SHOWN])}{more}."
+    return f"Check these fields: {'; '.join(parts[:SHOWN])}{more}."
 
 
 def flash_error(exc: DomainError) -> None:

@@ -126,3 +126,22 @@ def test_table_cells_wrap_at_spaces_and_wide_tables_scroll_in_their_box(
              td.textContent = 'Unbreakable'.repeat(30); }"""
     )
     assert page.evaluate(OVERFLOW) <= 0
+
+
+def test_a_refusal_after_a_redirect_puts_the_message_next_to_its_field(
+    browse: Any, portal: Portal
+) -> None:
+    page = browse(ALPINE)
+    page.goto(f"{portal.url}/organisation")
+    page.fill("input[name=display_name]", "Second Admin")
+    page.fill("input[name=email]", ALPINE)  # already a member: refused, then redirected back
+    page.fill("input[name=password]", "a-long-enough-password")
+    with page.expect_navigation():
+        page.click("button:has-text('Add user')")
+    message = page.locator("label:has(input[name=email]) .field-error")
+    assert message.inner_text() == "Already a member"
+    assert page.evaluate("document.activeElement.name") == "email"
+    assert page.get_attribute("input[name=email]", "aria-invalid") == "true"
+    # The summary on top says it once, in the domain's own words (no "Email: ..." repeated).
+    summary = page.locator(".flash-error").inner_text()
+    assert "already a member" in summary and "Email:" not in summary, summary
