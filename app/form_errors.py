@@ -43,11 +43,21 @@ def summary(exc: DomainError) -> str:
     """One sentence for the top of the page. A message the domain wrote for people stands as
     it is; one made from the fields ("Check these fields: ...") says each field's reason."""
     text = capfirst(human(exc.message))
-    if len(exc.fields) < 2 or not text.startswith("Check these fields:"):
+    generated = text.startswith("Check these fields:")
+    if text.startswith("Check the ") and len(exc.fields) == 1:
+        return text  # "Check the email: is required." says it all
+    # A field's reason is added where the sentence does not say it already (without the
+    # page's script it is the only place the reason shows).
+    parts = [
+        f"{capfirst(field_words(k))}: {human(v)}"
+        for k, v in exc.fields.items()
+        if generated or human(v).lower() not in text.lower()
+    ]
+    if not parts:
         return text
-    parts = [f"{capfirst(field_words(k))}: {human(v)}" for k, v in exc.fields.items()]
     more = f"; and {len(parts) - SHOWN} more" if len(parts) > SHOWN else ""
-    return f"Check these fields: {'; '.join(parts[:SHOWN])}{more}."
+    head = "Check these fields:" if generated else text
+    return f"{head} {'; '.join(parts[:SHOWN])}{more}."
 
 
 def flash_error(exc: DomainError) -> None:
