@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         db,
         errors,
+        form_errors,
         links,
         portal,
         portal_campaigns,
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    form_errors.init_app(app)
     celery_app.init_app(app)
     api.init_app(app)
     portal.init_app(app)

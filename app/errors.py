@@ -8,6 +8,7 @@ from flask import Flask, Response, flash, g, jsonify, redirect, render_template,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.form_errors import flash_error
 from prm_domain import (
     Conflict,
     DomainError,
@@ -92,13 +93,13 @@ def init_app(app: Flask) -> None:
         _rollback()
         status = status_of(exc)
         if wants_json():
-            response = json_error(status, exc.code, exc.message, exc.fields)
+            response = json_error(status, exc.code, exc.api_message, exc.fields)
             if isinstance(exc, RateLimited):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
         if status in (403, 404):
             return render_template("error.html", status=status, message=exc.message), status
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(same_site_referrer())
 
     @app.errorhandler(ApiError)

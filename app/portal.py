@@ -25,7 +25,7 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from app import db
+from app import db, form_errors
 from app.auth import (
     add_partner_user,
     change_password,
@@ -35,6 +35,7 @@ from app.auth import (
     start_session,
 )
 from app.errors import same_site_referrer
+from app.form_errors import flash_error
 from prm_domain import (
     DomainError,
     RateLimited,
@@ -438,7 +439,7 @@ def partner_change_decide(request_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+        flash_error(exc)
         return redirect(same_site_referrer())
     db.session().commit()
     flash(f"Proposal {decision}d.", "success")
@@ -454,9 +455,7 @@ def partner_user_create(partner_id: int) -> Any:
     except DomainError as exc:
         db.session().rollback()
         if exc.fields:
-            flash(
-                exc.message + " " + "; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error"
-            )
+            flash_error(exc)
         else:
             raise
     else:
@@ -573,12 +572,41 @@ def init_app(app: Flask) -> None:
             return value.strftime("%Y-%m-%d %H:%M UTC")
         return value.isoformat()
 
+    @app.template_filter("label_of")
+    def label_of(value: Any, field: str) -> str:
+        """A stored choice ("msp", "emea") by its label, for lists that hold values."""
+        return partner_value(field, value)
+
+    @app.template_global("partner_value")
+    def partner_value(field: str, value: Any) -> str:
+        """A partner's field value as the forms show it: a choice by its label, a list joined."""
+        choices: dict[str, Any] = {
+            "type": PartnerType,
+            "region": Region,
+            "business_model": BusinessModel,
+            "status": PartnerStatus,
+        }
+        if value is None or value == "" or value == []:
+            return "—"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        enum = choices.get(field)
+        if enum is not None and value in enum._value2member_map_:
+            return str(enum(value).label)
+        return str(value)
+
+    @app.template_filter("day")
+    def day(value: dt.datetime | dt.date | None) -> str:
+        """A date as people write it ("3 Mar 2027"), for deadlines and expiry dates."""
+        if value is None:
+            return "—"
+        return f"{value.day} {value.strftime('%b %Y')}"
+
     @app.template_filter("capfirst")
     def capfirst(value: Any) -> str:
         # Domain messages read well after a field name ("email: is required"); alone on a
-        # form they start a sentence.
-        text = str(value)
-        return text[:1].upper() + text[1:]
+        # form they start a sentence. Any internal name in them is said in words.
+        return form_errors.capfirst(form_errors.human(value))
 
     @app.template_filter("tel_href")
     def tel_href(value: Any) -> str:

@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from app import db
 from app.auth import login_required
 from app.errors import status_of
+from app.form_errors import flash_error
 from app.portal import _digits, _int_arg
 from prm_domain import DomainError, NotFound, access, deals
 from prm_domain.enums import DealStatus
@@ -162,7 +163,7 @@ def deal_detail(deal_id: int) -> Any:
             raise
         except DomainError as exc:
             session.rollback()
-            flash(exc.message + " " + "; ".join(exc.fields.values()), "error")
+            flash_error(exc)
         else:
             session.commit()
             from app.celery_app import enqueue

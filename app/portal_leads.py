@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from app import db
 from app.api.leads import accept_within
 from app.auth import login_required
+from app.form_errors import flash_error
 from app.portal import _digits, _int_arg, _list_field
 from prm_domain import DomainError, NotFound, access, deals, tiers
 from prm_domain.access import Right
@@ -75,7 +76,7 @@ def lead_move(lead_id: int) -> Any:
         except NotFound:
             raise
         except DomainError as exc:
-            flash(exc.message, "error")
+            flash_error(exc)
             return _detail(lead_id)
         return redirect(url_for("portal_deals.deal_new", lead=lead_id))
     try:
@@ -113,8 +114,7 @@ def lead_import() -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        detail = "; ".join(f"{k}: {v}" for k, v in list(exc.fields.items())[:10])
-        flash(f"{exc.message} {detail}".strip(), "error")
+        flash_error(exc)
         return redirect(url_for("portal_syndication.lead_list"))
     db.session().commit()
     pooled = sum(1 for lead in result.created if lead.partner_id is None)

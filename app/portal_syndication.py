@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
+from app.form_errors import flash_error
 from app.portal import _digits, _int_arg, _list_field
 from prm_domain import (
     DomainError,
@@ -659,7 +660,7 @@ def lead_assign(lead_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(exc.message + " " + "; ".join(f"{v}" for v in exc.fields.values()), "error")
+        flash_error(exc)
         return redirect(url_for("portal_syndication.lead_detail", lead_id=lead_id))
     db.session().commit()
     flash("Lead assigned." if lead.assigned_user_id else "Lead unassigned.", "success")

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.auth import client_address, login_required, start_session
+from app.form_errors import flash_error
 from app.portal import _digits, _int_arg, _list_field
 from app.ratelimit import limiter
 from app.storage import storage
@@ -63,12 +64,16 @@ def catalogue() -> Any:
     paths = training.list_paths(db.session(), g.user, per_page=200).items
     mine = training.list_enrolments(db.session(), g.user, per_page=200).items
     enrolled = {e.path_id for e in mine if e.user_id == g.user.id}
+    certified = training.own_certifications(db.session(), g.user)
     return render_template(
         "training/catalogue.html",
         page=page,
         q=q or "",
         paths=paths,
         enrolled=enrolled,
+        certified=certified,
+        renewable=training.renewable,
+        is_current=training.is_current,
         courses_of=lambda p: training.courses_of(db.session(), p),
         learner=g.user.partner_id is not None,
         can_manage=access.has(g.user, Right.MANAGE_TRAINING),
@@ -108,7 +113,7 @@ def quiz_submit(course_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("portal_training.course", course_id=course_id))
     db.session().commit()
     for cert in result.certifications:
@@ -575,7 +580,7 @@ def application_decide(application_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        flash(" ".join([exc.message, *(f"{k}: {v}" for k, v in exc.fields.items())]), "error")
+        flash_error(exc)
         return redirect(url_for("portal_training.applications"))
     db.session().commit()
     found = decided.application

@@ -14,6 +14,26 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})
+        # What an API client reads: the same, unless the message was made for people from the
+        # fields (ValidationError.for_fields), when the client gets the fields' own names.
+        self.api_message = message
+
+
+# Short words people read in capitals; a field named after them says so ("dpa_signed_on").
+_ACRONYMS = frozenset({"api", "csv", "dpa", "id", "mdf", "pdf", "roi", "sso", "url", "utm", "vat"})
+
+
+def field_words(name: str) -> str:
+    """A field's name as words ("consent_source" -> "consent source", "tier_id" -> "tier",
+    "fields.email" -> "email", "dpa_signed_on" -> "DPA signed on"): for messages people read."""
+    last = name.rsplit(".", 1)[-1]
+    parts = [p for p in last.replace("-", "_").split("_") if p]
+    if len(parts) > 1 and parts[-1] == "id":
+        parts.pop()
+    elif len(parts) > 1 and parts[-1] == "ids":
+        parts = [*parts[:-2], parts[-2] + "s"]
+    words = [p.upper() if p in _ACRONYMS else p for p in parts]
+    return " ".join(words) or name
 
 
 class ValidationError(DomainError):
@@ -23,8 +43,16 @@ class ValidationError(DomainError):
 
     @classmethod
     def for_fields(cls, fields: Mapping[str, str]) -> ValidationError:
-        names = ", ".join(sorted(fields))
-        return cls(f"Invalid value for: {names}.", fields)
+        # The message is read by people (a portal page, an API client's log); the machine
+        # names are in ``fields``.
+        if len(fields) == 1:
+            ((name, why),) = fields.items()
+            error = cls(f"Check the {field_words(name)}: {why}.", fields)
+        else:
+            names = ", ".join(field_words(n) for n in sorted(fields))
+            error = cls(f"Check these fields: {names}.", fields)
+        error.api_message = f"Invalid value for: {', '.join(sorted(fields))}."
+        return error
 
 
 class NotFound(DomainError):

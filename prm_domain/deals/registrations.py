@@ -46,7 +46,7 @@ def _value(value: Any) -> decimal.Decimal:
         value = str(value)
     if not isinstance(value, str) or not _PLAIN_DECIMAL.fullmatch(value.strip()):
         raise validation.fail(
-            "estimated_value", 'must be a decimal given as a string, e.g. "25000.00"'
+            "estimated_value", "must be an amount such as 25000.00 (in the API: a string)"
         )
     try:
         number = decimal.Decimal(value.strip())
@@ -282,7 +282,7 @@ def update_deal(
 
 def _partner_update(deal: DealRegistration, values: Mapping[str, Any]) -> None:
     if deal.status not in conflicts.ACTIVE:
-        raise Conflict(f"A {deal.status.value} registration cannot be changed.")
+        raise Conflict(f"This registration is {deal.status.value}: it cannot be changed.")
     if "estimated_value" in values and deal.status != DealStatus.PENDING:
         # Co-op MDF accrues on the value when the deal is won: after approval, only the
         # vendor's review may change what the partner registered.
@@ -330,7 +330,7 @@ def _vendor_update(
         if new != deal.status:
             if new not in TRANSITIONS[deal.status]:
                 raise Conflict(
-                    f"A {deal.status.value} deal cannot become {new.value}.",
+                    f"This deal is {deal.status.value}: it cannot become {new.value}.",
                     {"status": f"not allowed from {deal.status.value}"},
                 )
             if new == DealStatus.REJECTED and not reason:

@@ -44,7 +44,7 @@ def _tier_ids(session: Session) -> Callable[[Any], list[int]]:
         for tid in value:
             is_id = isinstance(tid, int) and not isinstance(tid, bool)
             if not is_id or not 1 <= tid <= validation.MAX_ID or session.get(Tier, tid) is None:
-                raise validation.fail("tier_ids", f"{tid!r} is not a known tier")
+                raise validation.fail("tier_ids", "names a tier that does not exist (any more)")
             if tid not in out:
                 out.append(tid)
         return out

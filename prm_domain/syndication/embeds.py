@@ -94,7 +94,9 @@ def _items(
             for v in value
         )
     ):
-        raise validation.fail("items", 'must be "all" or a non-empty list of item ids')
+        raise validation.fail(
+            "items", 'must name at least one item (in the API: "all" or a list of item ids)'
+        )
     available = {i.id: i for i in items_for_partner(session, partner, None)}
     unknown = [v for v in value if v not in available]
     if unknown:

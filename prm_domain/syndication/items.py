@@ -105,7 +105,7 @@ def _window(values: Mapping[str, Any], current: SyndicatedItem | None) -> dict[s
     starts = out.get("starts_at", current.starts_at if current else None)
     ends = out.get("ends_at", current.ends_at if current else None)
     if starts and ends and ends <= starts:
-        raise ValidationError.for_fields({"ends_at": "must be after starts_at"})
+        raise ValidationError.for_fields({"ends_at": "must be after the start"})
     return out
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audit, invitations, notifications, partners, users, validation
@@ -29,6 +29,7 @@ from prm_domain.models import (
     DpaSignature,
     DpaVersion,
     LearningPath,
+    Notification,
     OnboardingRule,
     Partner,
     PartnerApplication,
@@ -128,6 +129,17 @@ def sign_dpa(session: Session, actor: User, partner_id: int, version_id: int) ->
     session.add(signature)
     partner = partners.get_partner(session, actor, partner_id)
     partner.dpa_signed_on = utcnow().date()
+    # The notice asking for this signature is done with: it leaves the dashboard (the notices
+    # of older versions too, which this signature supersedes).
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.partner_id == partner_id,
+            Notification.kind == "dpa",
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
     session.flush()
     audit.record(
         session,

@@ -281,8 +281,21 @@ def list_certifications(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
+def own_certifications(session: Session, actor: User) -> dict[int, Certification]:
+    """The actor's own certifications by path id (a learner's catalogue shows them)."""
+    if actor.partner_id is None:
+        return {}
+    stmt = select(Certification).where(Certification.user_id == actor.id)
+    return {c.path_id: c for c in session.scalars(stmt)}
+
+
 def is_current(cert: Certification, now: dt.datetime | None = None) -> bool:
     return cert.expires_at > (now or utcnow())
+
+
+def renewable(cert: Certification, now: dt.datetime | None = None) -> bool:
+    """Inside the renewal window (or expired): passing the path's quizzes again renews it."""
+    return (now or utcnow()) >= cert.expires_at - RENEWAL_WINDOW
 
 
 def partner_certifications(session: Session, partner_id: int) -> set[str]:

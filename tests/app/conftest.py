@@ -160,6 +160,7 @@ def sign_in(page: Any, portal: Portal, email: str, password: str = PASSWORD) -> 
 
 
 def sign_out(page: Any) -> None:
+    page.click(".nav-account summary")  # the account menu holds "Sign out"
     with page.expect_navigation():
         page.click("button:has-text('Sign out')")
 

@@ -233,7 +233,7 @@ def test_portal_proposal_from_partner_to_vendor_approval(
     )
     assert r.status_code == 302
     page = text_of(client.get(f"/partners/{partner.id}/edit"))
-    assert "pending" in page and "Healthcare" in page
+    assert "Pending" in page and "Verticals → Healthcare, Energy" in page
     session.expire_all()
     assert session.get(Partner, partner.id).verticals == []
 
@@ -245,6 +245,7 @@ def test_portal_proposal_from_partner_to_vendor_approval(
     )
     detail = text_of(client.get(f"/partners/{partner.id}"))
     assert "Proposed changes" in detail and "New practice" in detail
+    assert "Verticals: — → Healthcare, Energy" in detail  # in words, as the forms say them
     proposal = session.scalar(select(PartnerChangeRequest))
     assert f"/partner-change-requests/{proposal.id}/decide" in detail
     r = post_form(client, f"/partner-change-requests/{proposal.id}/decide", {"decision": "approve"})

@@ -101,7 +101,7 @@ def test_accounts_import_is_all_or_nothing(client, sign_in_as, session, world):
         )
 
     r = upload(b"name,domain,aliases,owner,stage\nInitech,initech.example,,,\n,bad,,,\n")
-    assert r.status_code == 422 and "row 3: name" in text_of(r)
+    assert r.status_code == 422 and "Row 3: name" in text_of(r)
     assert session.scalar(select(CrmAccount.id).where(CrmAccount.name == "Initech")) is None
     assert (
         upload(b"name,domain,aliases,owner,stage\nInitech,initech.example,IT;I,,\n").status_code

@@ -298,7 +298,7 @@ def test_item_form_errors_are_shown_per_field_and_nothing_is_stored(
         "/syndicated-items/new",
         item_form("banner", headline="x", starts_at="2030-01-02T00:00", ends_at="2030-01-01T00:00"),
     )
-    assert r.status_code == 422 and "Must be after starts_at" in text_of(r)
+    assert r.status_code == 422 and "Must be after the start" in text_of(r)
     r = post_form(
         client, "/syndicated-items/new", item_form("banner", headline="x", ends_at="soon")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -100,6 +101,16 @@ def test_course_page_never_sends_answers_and_the_quiz_certifies(
     assert "Sales basics" in text_of(client.get("/training/certifications"))
     board = text_of(client.get("/training/leaderboard"))
     assert "Bruno Bravo" in board and "Certified" in board
+    # The catalogue says so instead of "Enrolled", with the end date; "Renew" only near it.
+    catalogue = text_of(client.get("/training"))
+    until = f"{cert.expires_at.day} {cert.expires_at.strftime('%b %Y')}"
+    assert f"Certified (until {until})" in catalogue and ">Enrolled<" not in catalogue
+    assert ">Renew<" not in catalogue
+    cert.expires_at = cert.expires_at - dt.timedelta(days=340)  # 25 days left: renewal window
+    session.commit()
+    catalogue = text_of(client.get("/training"))
+    assert "Certified (until" in catalogue and ">Renew<" in catalogue
+    assert f'href="/training/courses/{course.id}">Renew<' in catalogue
     # Another organisation's people see neither the certification nor the points.
     client.post("/sign-out", data={"csrf_token": ""})
     sign_in_as(world["a_admin"])
@@ -175,6 +186,8 @@ def test_dpa_signing_opens_leads(
     assert dpa is not None
     assert post_form(client, "/dpa", {"version_id": str(dpa.id)}).status_code == 302
     assert "data-dpa-signed" in text_of(client.get("/dpa"))
+    # The notice that asked for the signature is resolved by it: gone from the dashboard.
+    assert "needs your admin" not in text_of(client.get("/"))
     assert client.get("/leads").status_code == 200
     r = client.get("/api/v1/leads")
     assert r.status_code == 200

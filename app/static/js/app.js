@@ -8,6 +8,33 @@
 
   const FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea";
 
+  // The narrow-screen menu folds away only when this file runs (see app.css).
+  document.documentElement.classList.add("js");
+
+  // Menu groups are <details>: one open at a time; Escape or a click elsewhere closes it.
+  function navGroups() {
+    const groups = Array.prototype.slice.call(document.querySelectorAll(".nav-group"));
+    groups.forEach(function (group) {
+      group.addEventListener("toggle", function () {
+        if (!group.open) return;
+        groups.forEach(function (other) { if (other !== group) other.open = false; });
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      groups.forEach(function (group) {
+        if (!group.open) return;
+        group.open = false;
+        if (group.contains(document.activeElement)) group.querySelector("summary").focus();
+      });
+    });
+    document.addEventListener("click", function (event) {
+      groups.forEach(function (group) {
+        if (group.open && !group.contains(event.target)) group.open = false;
+      });
+    });
+  }
+
   function navToggle() {
     const toggle = document.querySelector(".nav-toggle");
     const nav = document.getElementById("mainnav");
@@ -35,6 +62,43 @@
     }
     if (control.type === "file") return !control.files || control.files.length === 0;
     return !control.value;
+  }
+
+  // A form refused after a redirect: the server flashed each field's message (in words) for
+  // this page; put each next to its field, where focusErrors finds it.
+  function placeFieldErrors() {
+    const main = document.getElementById("content");
+    let fields = {};
+    try { fields = JSON.parse((main && main.getAttribute("data-field-errors")) || "{}"); } catch (e) { return; }
+    Object.keys(fields).forEach(function (name) {
+      const control = document.querySelector(
+        'main form [name="' + CSS.escape(name) + '"], main form [name="' + CSS.escape(name) + '[]"]'
+      );
+      if (!control || control.type === "hidden") return;
+      const message = document.createElement("span");
+      message.className = "field-error";
+      message.textContent = fields[name];
+      const holder = control.closest("label") || control.closest("fieldset");
+      if (holder) holder.appendChild(message);
+      else control.insertAdjacentElement("afterend", message);
+    });
+  }
+
+  // A table wider than the screen scrolls sideways in its own box, not the whole page.
+  function scrollTables() {
+    each("main table.table", function (table) {
+      if (table.parentElement.classList.contains("table-scroll")) return;
+      const box = document.createElement("div");
+      box.className = "table-scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+      // A box that scrolls is reachable by keyboard (arrow keys scroll it).
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Table (scrolls sideways)");
+      }
+    });
   }
 
   // A page that answers a form with errors: mark the fields the messages are about, and put
@@ -192,8 +256,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     navToggle();
+    navGroups();
+    scrollTables();
     skipLink();
     markRequired();
+    placeFieldErrors();
     focusErrors();
     unsavedChanges();
     rowLinks();
