@@ -23,6 +23,7 @@ from sqlalchemy import select
 from app import db
 from app.api.library import base_url
 from app.auth import login_required
+from app.form_errors import flash_error
 from app.portal import _digits, _int_arg, _list_field
 from prm_domain import DomainError, access
 from prm_domain.access import Right
@@ -109,7 +110,7 @@ def campaign_create() -> Any:
         session.rollback()
         if not exc.fields:
             raise
-        flash(exc.message + " " + "; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error")
+        flash_error(exc)
         return redirect(url_for(".campaign_list"))
     session.commit()
     flash("Campaign created: add its items, then launch it.", "success")

@@ -85,8 +85,7 @@ def lead_move(lead_id: int) -> Any:
         raise
     except DomainError as exc:
         db.session().rollback()
-        detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        flash(f"{exc.message} {detail}".strip(), "error")
+        flash_error(exc)
         return redirect(url_for("portal_leads.pool")) if action == "claim" else _detail(lead_id)
     db.session().commit()
     flash(DONE[action], "success")

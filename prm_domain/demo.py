@@ -442,12 +442,13 @@ def load(session: Session, storage: Storage | None = None, base_url: str = "") -
     from prm_domain.training import demo as training_demo
 
     training_demo.load(session, staff_admin)
-    from prm_domain.tier_rules import demo as tier_demo
-
-    tier_demo.load(session, staff_admin)
     from prm_domain.scorecards import demo as scorecards_demo
 
     scorecards_demo.load(session)
+    # After the scorecards' history: the tier demo sizes Bluewave's last deal on what is won.
+    from prm_domain.tier_rules import demo as tier_demo
+
+    tier_demo.load(session, staff_admin)
     return logins(session)
 
 

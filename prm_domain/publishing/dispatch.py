@@ -367,9 +367,9 @@ def record(session: Session, attempt: Attempt) -> str:
     if attempt.channel_id is None:
         _settle(session, pub_id, attempts, state=S.SKIPPED, last_error="The channel was removed.")
         return "failed"
-    if isinstance(outcome, Posted) and attempt.secret is None:
+    if isinstance(outcome, Posted) and attempt.secret is None and not outcome.bounced:
         # The common case needs nothing of the channel: the post is out, whatever became
-        # of the channel meanwhile.
+        # of the channel meanwhile. (Bounces need it: they are marked for its partner.)
         return "published" if _published(session, pub_id, attempts, outcome) else "gone"
     channel = session.get(Channel, attempt.channel_id, populate_existing=True)
     if channel is not None and attempt.secret is not None:

@@ -62,6 +62,7 @@ def test_your_tier_shows_progress_grace_and_history(browse: Any, portal: Portal)
         s.commit()
 
     page = browse("admin@bavaria.example")
+    page.click("nav summary:has-text('Programs')")  # the menu's group that holds it
     with page.expect_navigation():
         page.click("nav >> text=Your tier")
     assert page.locator("h1").inner_text() == "Your tier"
