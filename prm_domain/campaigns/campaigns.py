@@ -177,6 +177,27 @@ def launch_campaign(session: Session, actor: User, campaign_id: int) -> Campaign
     return campaign
 
 
+def invite_to_launched(session: Session, partner: Partner) -> int:
+    """Invite ``partner`` to every launched campaign whose audience it has just joined (a tier
+    change, say), as launching again would; returns how many invitations it gained."""
+    if partner.status != PartnerStatus.ACTIVE:
+        return 0
+    invited = set(
+        session.scalars(select(Enrolment.campaign_id).where(Enrolment.partner_id == partner.id))
+    )
+    launched = session.scalars(
+        select(Campaign).where(Campaign.status == CampaignStatus.LAUNCHED).order_by(Campaign.id)
+    )
+    added = 0
+    for campaign in launched:
+        if campaign.id not in invited and audience.matches(campaign, partner):
+            session.add(Enrolment(campaign_id=campaign.id, partner_id=partner.id))
+            added += 1
+    if added:
+        session.flush()
+    return added
+
+
 def pause_campaign(session: Session, actor: User, campaign_id: int) -> Campaign:
     campaign = _editable(session, actor, campaign_id)
     if campaign.status != CampaignStatus.LAUNCHED:

@@ -269,6 +269,7 @@ def apply_tier_change(
 ) -> TierChange:
     """After ``partner.tier_id`` moved from ``old`` to ``new``: history, notice, benefits.
     Any grace ends with the change."""
+    from prm_domain.campaigns import campaigns
     from prm_domain.mdf import funds
 
     session.execute(delete(TierGrace).where(TierGrace.partner_id == partner.id))
@@ -293,6 +294,10 @@ def apply_tier_change(
         dedupe_key=f"tier-change:{change.id}",
     )
     funds.follow_tier_change(session, partner, old, new, f"tier-change-{change.id}", now.date())
+    # Content follows at once: library and embeds ask the tier when asked; a launched campaign
+    # for the new tier invites the partner now rather than at its next launch.
+    session.expire(partner, ["tier"])
+    campaigns.invite_to_launched(session, partner)
     return change
 
 

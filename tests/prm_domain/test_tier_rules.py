@@ -21,6 +21,7 @@ from prm_domain.errors import NotFound, PermissionDenied, ValidationError
 from prm_domain.models import (
     Asset,
     AssetVersion,
+    Campaign,
     DealRegistration,
     Notification,
     Partner,
@@ -299,6 +300,47 @@ def test_audience_follows_the_tier_at_once(session: Session, world: World) -> No
     assert visible()  # in grace: keeps the tier and its content
     tier_rules.evaluate_partner(session, world.partner, NOW + dt.timedelta(days=431))
     assert not visible()
+
+
+def test_a_promotion_invites_to_launched_campaigns_of_the_new_tier(
+    session: Session, world: World
+) -> None:
+    from prm_domain.campaigns import campaigns
+    from prm_domain.models import Enrolment
+
+    for_silver = campaigns.create_campaign(
+        session, world.vendor, {"name": "Silver push", "audience_tier_ids": [world.silver.id]}
+    )
+    for_gold = campaigns.create_campaign(
+        session, world.vendor, {"name": "Gold push", "audience_tier_ids": [world.gold.id]}
+    )
+    for campaign in (for_silver, for_gold):
+        campaigns.add_item(session, world.vendor, campaign.id, {"kind": "social", "text": "Hi"})
+        campaigns.launch_campaign(session, world.vendor, campaign.id)
+
+    def invited() -> set[str]:
+        return set(
+            session.scalars(
+                select(Campaign.name)
+                .join(Enrolment, Enrolment.campaign_id == Campaign.id)
+                .where(Enrolment.partner_id == world.partner.id)
+            )
+        )
+
+    assert invited() == set()
+    won_deal(session, world.partner, "40000.00", NOW - dt.timedelta(days=1))
+    tier_rules.evaluate_partner(session, world.partner, NOW)
+    assert world.partner.tier_id == world.silver.id
+    assert invited() == {"Silver push"}
+    tier_rules.evaluate_partner(session, world.partner, NOW)  # nothing new: no second invitation
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Enrolment)
+            .where(Enrolment.partner_id == world.partner.id)
+        )
+        == 1
+    )
 
 
 def test_mdf_tier_allocation_follows_the_tier(session: Session, world: World) -> None:
