@@ -228,3 +228,27 @@ def test_signed_bounce_reports_mark_hard_bounces_of_the_channels_partner_only(
         assert r.status_code in (200, 413, 422), (hostile[:40], r.status_code)
         assert r.json is not None and ("error" in r.json or r.json["marked"] == 0)
     assert statuses(partner.id)["ok@mail.example"] == ContactStatus.SUBSCRIBED
+
+
+def test_bounce_report_with_non_ascii_signature_is_refused_not_a_500(
+    client: Any, api_as: Any, make_partner: Callable[..., Partner], make_user: Callable[..., User]
+) -> None:
+    """A fresh timestamp and a signature of non-ASCII text (a header is Latin-1 on the wire):
+    compare_digest raises TypeError on such text, which must not become a 500."""
+    import time
+
+    admin = make_user(Role.PARTNER_ADMIN, make_partner())
+    body = {"kind": "smtp", "host": "smtp.partner.example", "from": "n@partner.example"}
+    r = api_as(admin).post(
+        "/api/v1/channels", {**body, "bounce_secret": "bounce-secret-0123456789"}
+    )
+    assert r.status_code == 201, r.json
+    channel_id = r.json["id"]
+    for v1 in ("\u00e9" * 64, "caf\u00e9"):
+        r = client.post(
+            f"/api/v1/channels/{channel_id}/bounces",
+            data=b'{"bounces": []}',
+            headers={"X-Cobrand-Signature": f"t={int(time.time())},v1={v1}"},
+        )
+        assert r.status_code == 401, r.status_code
+        assert r.json["error"]["message"] == "The bounce report's signature is not valid."
