@@ -221,7 +221,10 @@ def channel_callback(kind: str) -> Any:
     if (
         not isinstance(pending, dict)
         or pending.get("kind") != kind
-        or not hmac.compare_digest(str(pending.get("state", "")), state)
+        # As bytes: compare_digest raises TypeError on non-ASCII text.
+        or not hmac.compare_digest(
+            str(pending.get("state", "")).encode(), state.encode("utf-8", "surrogateescape")
+        )
     ):
         abort(400)
     if request.args.get("error") or not request.args.get("code"):

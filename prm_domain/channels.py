@@ -156,11 +156,24 @@ def connect_channel(
         raise ValidationError.for_fields(
             {"kind": "must be linkedin, x, smtp, webhook or outbox"}
         ) from None
-    name = _text(data, "name", {}, required=False, max_len=120)
+    # Shown on pages and stored as is: the text rules (no NUL, which Postgres refuses, no
+    # control or bidi characters), and a bad name is said, not silently replaced.
+    name_problems: dict[str, str] = {}
+    try:
+        name = validation.text("name", data.get("name") or "", max_len=120, required=False)
+    except ValidationError as exc:
+        name_problems, name = dict(exc.fields), ""
     if kind is ChannelKind.OUTBOX:
+        if name_problems:
+            raise ValidationError.for_fields(name_problems)
         channel = Channel(partner_id=partner_id, kind=kind, name=name or "Outbox", account="outbox")
     else:
-        account, values = credentials(kind, data)
+        try:
+            account, values = credentials(kind, data)
+        except ValidationError as exc:
+            raise ValidationError.for_fields({**name_problems, **exc.fields}) from None
+        if name_problems:
+            raise ValidationError.for_fields(name_problems)
         channel = Channel(
             partner_id=partner_id,
             kind=kind,

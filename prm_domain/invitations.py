@@ -116,13 +116,18 @@ def message(
 
 
 def find(session: Session, plain: Any) -> Invitation | None:
-    """The live invitation for this link (unused, unexpired, its person may sign in), else None."""
+    """The live invitation for this link (unused, unexpired, its person may sign in and never
+    did), else None."""
     if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     row = session.scalar(select(Invitation).where(Invitation.token_hash == _digest(plain)))
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
     if not row.user.active or not access.may_sign_in(row.user):
+        return None
+    # Only for someone who never signed in: a link sent earlier (reissued while they still
+    # had not) must not let whoever saw it set the password of an account now in use.
+    if row.user.last_sign_in_at is not None:
         return None
     return row
 

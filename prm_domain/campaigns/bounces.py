@@ -59,7 +59,9 @@ def _verified_channel(
         raise _refused() from None
     if not secret or abs(now - timestamp) > TOLERANCE:
         raise _refused()
-    if not hmac.compare_digest(signature(secret, timestamp, body), header.strip()):
+    # As bytes: compare_digest raises TypeError on non-ASCII text (a header is Latin-1).
+    sent = header.strip().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(signature(secret, timestamp, body).encode(), sent):
         raise _refused()
     return channel
 

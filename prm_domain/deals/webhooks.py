@@ -51,7 +51,10 @@ def verify(secret: str, body: bytes, header: str, *, now: float, tolerance: int 
         return False
     if abs(now - timestamp) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, body, timestamp), header)
+    # As bytes: compare_digest raises TypeError on non-ASCII text.
+    return hmac.compare_digest(
+        sign(secret, body, timestamp).encode(), header.encode("utf-8", "surrogateescape")
+    )
 
 
 def add_webhook(

@@ -37,7 +37,10 @@ def verify(secret: str, header: str, body: bytes, *, now: float, tolerance: floa
         return False
     if abs(now - timestamp) > tolerance:
         return False
-    return hmac.compare_digest(signature(secret, timestamp, body), header)
+    # As bytes: compare_digest raises TypeError on non-ASCII text.
+    return hmac.compare_digest(
+        signature(secret, timestamp, body).encode(), header.encode("utf-8", "surrogateescape")
+    )
 
 
 class WebhookPublisher:

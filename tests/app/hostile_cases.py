@@ -372,6 +372,7 @@ CASES: dict[tuple[str, str], Case] = {
             "kind": "webhook",
             "url": "https://hooks.partner.example/cobrand",
             "secret": "a-long-webhook-secret",
+            "name": "CRM hook",  # optional, spoiled too
         },
     ),
     ("/api/v1/channels/<id:channel_id>", "DELETE"): Case(
@@ -496,6 +497,8 @@ CASES: dict[tuple[str, str], Case] = {
             "port": "587",
             "security": "starttls",
             "from": "news@walker.example",
+            "name": "Newsletter",  # optional, spoiled too
+            "bounce_secret": "a-long-bounce-secret",
         },
     ),
     ("/visits", "POST"): Case("admin", lambda w: "/visits", "form"),

@@ -228,3 +228,52 @@ def test_signed_bounce_reports_mark_hard_bounces_of_the_channels_partner_only(
         assert r.status_code in (200, 413, 422), (hostile[:40], r.status_code)
         assert r.json is not None and ("error" in r.json or r.json["marked"] == 0)
     assert statuses(partner.id)["ok@mail.example"] == ContactStatus.SUBSCRIBED
+
+
+def test_bounce_report_with_non_ascii_signature_is_refused_not_a_500(
+    client: Any, api_as: Any, make_partner: Callable[..., Partner], make_user: Callable[..., User]
+) -> None:
+    """A fresh timestamp and a signature of non-ASCII text (a header is Latin-1 on the wire):
+    compare_digest raises TypeError on such text, which must not become a 500."""
+    import time
+
+    admin = make_user(Role.PARTNER_ADMIN, make_partner())
+    body = {"kind": "smtp", "host": "smtp.partner.example", "from": "n@partner.example"}
+    r = api_as(admin).post(
+        "/api/v1/channels", {**body, "bounce_secret": "bounce-secret-0123456789"}
+    )
+    assert r.status_code == 201, r.json
+    channel_id = r.json["id"]
+    for v1 in ("\u00e9" * 64, "caf\u00e9"):
+        r = client.post(
+            f"/api/v1/channels/{channel_id}/bounces",
+            data=b'{"bounces": []}',
+            headers={"X-Cobrand-Signature": f"t={int(time.time())},v1={v1}"},
+        )
+        assert r.status_code == 401, r.status_code
+        assert r.json["error"]["message"] == "The bounce report's signature is not valid."
+
+
+def test_channel_name_follows_the_text_rules_and_a_bad_one_is_said(
+    api_as: Any, make_partner: Callable[..., Partner], make_user: Callable[..., User]
+) -> None:
+    """The name was checked into a thrown-away problems dict: a NUL (a 500 on Postgres), a
+    control or bidi character was stored as is, a too-long name silently replaced."""
+    api = api_as(make_user(Role.PARTNER_ADMIN, make_partner()))
+    hook = {"kind": "webhook", "url": "https://hooks.example.com/in", "secret": "0123456789abcdef"}
+    before = len(api.get("/api/v1/channels").json["items"])
+    for body in (
+        {**hook, "name": "a\u0000b"},
+        {**hook, "name": "Sales \u202etxt.exe"},
+        {**hook, "name": 5},
+        {"kind": "outbox", "name": "bell\u0007"},
+    ):
+        r = api.post("/api/v1/channels", body)
+        assert r.status_code == 422, (body["name"], r.status_code, r.json)
+        assert "name" in r.json["error"]["fields"]
+    # Both the name and another field wrong: both named.
+    r = api.post("/api/v1/channels", {**hook, "name": "a\u0000b", "secret": "short"})
+    assert set(r.json["error"]["fields"]) == {"name", "secret"}
+    assert len(api.get("/api/v1/channels").json["items"]) == before
+    r = api.post("/api/v1/channels", {**hook, "name": "  CRM hook  "})
+    assert r.status_code == 201 and r.json["name"] == "CRM hook"

@@ -164,6 +164,9 @@ def test_review_protection_extension_stage_and_signed_webhooks(
     assert json.loads(body)["type"] == "deal.created"
     assert webhooks.verify(secret, body, headers["X-Cobrand-Signature"], now=time.time())
     assert not webhooks.verify("wrong", body, headers["X-Cobrand-Signature"], now=time.time())
+    # A receiver given non-ASCII text (compare_digest raises TypeError on it): just False.
+    forged = f"t={int(time.time())},v1=caf\u00e9"
+    assert not webhooks.verify(secret, body, forged, now=time.time())
 
     # Partners may not review; the vendor may not edit the partner's form.
     r = world.coral_api.patch(f"/api/v1/deals/{deal_id}", {"status": "won"})

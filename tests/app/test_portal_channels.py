@@ -56,6 +56,11 @@ def test_connect_x_through_oauth_with_pkce_and_reconnect_a_lost_channel(
     assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43
     assert q["redirect_uri"].endswith("/channels/callback/x") and "offline.access" in q["scope"]
     # A forged or replayed state is refused, and spends the pending flow.
+    # Non-ASCII (compare_digest raises TypeError on such text): refused, never a 500.
+    assert web.get("/channels/callback/x?code=good-code&state=caf%C3%A9").status_code == 400
+    assert web.get(f"/channels/callback/x?code=good-code&state={q['state']}").status_code == 400
+    r = web.post("/channels/connect/x", data={"csrf_token": csrf_of(web)})
+    q = {k: v[0] for k, v in parse_qs(urlsplit(r.location).query).items()}
     assert web.get("/channels/callback/x?code=good-code&state=forged").status_code == 400
     assert web.get(f"/channels/callback/x?code=good-code&state={q['state']}").status_code == 400
     r = web.post("/channels/connect/x", data={"csrf_token": csrf_of(web)})

@@ -30,6 +30,7 @@ from prm_domain.models import (
     User,
 )
 from prm_domain.syndication import leads as lead_service
+from tests.conftest import PASSWORD
 
 QUIZ = [
     {"text": "Which plan has SSO?", "choices": ["Basic", "Business"], "answer": 1},
@@ -288,13 +289,16 @@ def test_approval_invites_the_first_partner_admin_to_set_a_password(
     with pytest.raises(NotFound):
         invitations.accept(session, issued.token, "another passphrase", "another passphrase")
     assert invitations.find(session, issued.token) is None
+    # A link for someone who signed in opens nothing (see the takeover test below).
+    assert invitations.find(session, invitations.issue(session, vendor, user).token) is None
     # A newer link ends the older one; an expired one opens nothing.
-    older = invitations.issue(session, vendor, user)
-    newer = invitations.issue(session, vendor, user)
+    colleague = make_user(Role.PARTNER_USER, session.get(Partner, user.partner_id))
+    older = invitations.issue(session, vendor, colleague)
+    newer = invitations.issue(session, vendor, colleague)
     assert invitations.find(session, older.token) is None
     assert invitations.find(session, newer.token) is not None
     row = session.scalars(
-        select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        select(Invitation).where(Invitation.user_id == colleague.id, Invitation.used_at.is_(None))
     ).one()
     row.expires_at = utcnow() - dt.timedelta(seconds=1)
     session.flush()
@@ -302,6 +306,25 @@ def test_approval_invites_the_first_partner_admin_to_set_a_password(
     # Another partner's admin may not invite this organisation's people.
     with pytest.raises(NotFound):
         invitations.issue(session, make_user(Role.PARTNER_ADMIN), user)
+
+
+def test_a_link_sent_before_the_person_signed_in_cannot_take_over_their_account(
+    session: Session, make_user: Callable[..., User], password_hash: str
+) -> None:
+    """Reissuing is refused once the person signed in, so no admin takes over a colleague's
+    account; a link sent while they had not yet (they had a password from whoever made the
+    account) must stop working when they sign in, not stay live for its seven days in the
+    hands of the admin who saw it."""
+    admin = make_user(Role.PARTNER_ADMIN)
+    colleague = make_user(Role.PARTNER_ADMIN, admin.partner)
+    issued = invitations.reissue(session, admin, colleague.id)
+    assert invitations.find(session, issued.token) is not None
+    auth.authenticate(session, colleague.email, PASSWORD)  # the colleague signs in
+    assert invitations.find(session, issued.token) is None
+    with pytest.raises(NotFound):
+        invitations.accept(session, issued.token, "the admin's password", "the admin's password")
+    session.refresh(colleague)
+    assert colleague.password_hash == password_hash
 
 
 def test_approval_refuses_a_contact_who_has_an_account(
