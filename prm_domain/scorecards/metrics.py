@@ -197,15 +197,24 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _subqueries(period: Period, partner_ids: Select[Any] | int) -> dict[str, Any]:
+Partners = Select[Any] | list[int] | int
+
+
+def _of(column: Any, partner_ids: Partners) -> ColumnElement[bool]:
+    # One partner: an equality the planner takes straight to the (partner_id, date) indexes;
+    # a page's ids: a short IN list it takes there too.
+    if isinstance(partner_ids, int):
+        return column == partner_ids  # type: ignore[no-any-return]
+    return column.in_(partner_ids)  # type: ignore[no-any-return]
+
+
+def _subqueries(period: Period, partner_ids: Partners) -> dict[str, Any]:
     """One grouped subquery per source table, each ``(partner_id, figures...)`` for the
-    partners ``partner_ids`` selects (or the one partner with that id)."""
+    partners ``partner_ids`` selects (a statement, a list of ids, or the one partner with
+    that id)."""
 
     def of(column: Any) -> ColumnElement[bool]:
-        # One partner: an equality the planner takes straight to the partner_id indexes.
-        if isinstance(partner_ids, int):
-            return column == partner_ids  # type: ignore[no-any-return]
-        return column.in_(partner_ids)  # type: ignore[no-any-return]
+        return _of(column, partner_ids)
 
     deal = DealRegistration
     won = and_(deal.status == DealStatus.WON, _within(deal.decided_at, period))
@@ -315,9 +324,7 @@ COUNTS = (
 )
 
 
-def _ranking_stmt(
-    period: Period, partner_ids: Select[Any] | int
-) -> tuple[Select[Any], dict[str, Any]]:
+def _ranking_stmt(period: Period, partner_ids: Partners) -> tuple[Select[Any], dict[str, Any]]:
     # The per-table groups go into one UNION ALL summed per partner, joined to the partners
     # once: seven outer joins would make the planner multiply their row estimates into the
     # millions, and Postgres then spends more time JIT-compiling the plan than running it.
@@ -345,9 +352,7 @@ def _ranking_stmt(
         .join(Tier, Tier.id == Partner.tier_id)
         .outerjoin(summed, summed.c.partner_id == Partner.id)
     )
-    if isinstance(partner_ids, int):
-        return stmt.where(Partner.id == partner_ids), columns
-    return stmt.where(Partner.id.in_(partner_ids)), columns
+    return stmt.where(_of(Partner.id, partner_ids)), columns
 
 
 def _metrics(values: Any) -> Metrics:
@@ -436,23 +441,84 @@ def rank_partners(
     if tier_id is not None:
         chosen = chosen.where(Partner.tier_id == tier_id)
     total = session.scalar(select(func.count()).select_from(chosen.subquery())) or 0
-    stmt, columns = _ranking_stmt(period, chosen)
-    keys: dict[str, Any] = {
-        "name": func.lower(Partner.name),
-        "revenue": columns["revenue_cents"],
-        "win_rate": _ratio_sql(columns["deals_won"], columns["deals_won"] + columns["deals_lost"]),
-        "lead_acceptance": _ratio_sql(columns["leads_accepted"], columns["leads_offered"]),
-        "lead_conversion": _ratio_sql(columns["leads_converted"], columns["leads_taken"]),
-        **{name: columns[name] for name in SORTS if name in columns},
-    }
-    key = keys[sort]
-    ordered = key.asc() if order == "asc" else key.desc()
-    stmt = stmt.order_by(ordered.nulls_last(), func.lower(Partner.name), Partner.id)
-    if not whole:
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = list(_rows(session, stmt))
+    if whole:
+        # Every figure of every partner is wanted: one statement aggregates them all.
+        stmt, columns = _ranking_stmt(period, chosen)
+        key = _sort_keys(columns)[sort]
+        stmt = stmt.order_by(*_order(key, order))
+        rows = list(_rows(session, stmt))
+    else:
+        rows = _page_rows(session, period, chosen, sort, order, page, per_page)
     _add_mdf(session, rows, period)
     return period, Page(items=rows, total=total, page=page, per_page=per_page)
+
+
+# The source table each sort key is read from ("name" needs none).
+SORT_SOURCES = {
+    "revenue": "deals",
+    "deals_registered": "deals",
+    "deals_won": "deals",
+    "win_rate": "deals",
+    "lead_acceptance": "offers",
+    "lead_conversion": "leads",
+    "certified_people": "certified",
+    "sign_ins": "sign_ins",
+    "downloads": "downloads",
+    "campaign_approvals": "approvals",
+}
+
+
+def _sort_keys(columns: dict[str, Any]) -> dict[str, Any]:
+    """The SQL of each sort key over the figure ``columns`` present (missing ones are 0)."""
+
+    def col(name: str) -> Any:
+        return columns.get(name, literal_column("0"))
+
+    return {
+        "name": func.lower(Partner.name),
+        "revenue": col("revenue_cents"),
+        "win_rate": _ratio_sql(col("deals_won"), col("deals_won") + col("deals_lost")),
+        "lead_acceptance": _ratio_sql(col("leads_accepted"), col("leads_offered")),
+        "lead_conversion": _ratio_sql(col("leads_converted"), col("leads_taken")),
+        **{name: col(name) for _, name in COUNTS if name in SORTS},
+    }
+
+
+def _order(key: Any, order: str) -> tuple[Any, ...]:
+    ordered = key.asc() if order == "asc" else key.desc()
+    return (ordered.nulls_last(), func.lower(Partner.name), Partner.id)
+
+
+def _page_rows(
+    session: Session,
+    period: Period,
+    chosen: Select[Any],
+    sort: str,
+    order: str,
+    page: int,
+    per_page: int,
+) -> list[RankRow]:
+    """One page in two steps: the page's partner ids ordered by the sort key, which reads
+    only the one table that key comes from (none for "name"), then every figure for just
+    those partners, which the (partner_id, date) indexes find without reading the year."""
+    ids_stmt = select(Partner.id).where(Partner.id.in_(chosen))
+    columns: dict[str, Any] = {}
+    source = SORT_SOURCES.get(sort)
+    if source is not None:
+        sub = _subqueries(period, chosen)[source]
+        ids_stmt = ids_stmt.outerjoin(sub, sub.c.partner_id == Partner.id)
+        columns = {
+            name: func.coalesce(sub.c[name], 0)
+            for name in [*(n for _, n in COUNTS), "revenue_cents"]
+            if name in sub.c
+        }
+    ids_stmt = ids_stmt.order_by(*_order(_sort_keys(columns)[sort], order))
+    ids = list(session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+    if not ids:
+        return []
+    stmt, _ = _ranking_stmt(period, ids)
+    found = {row.partner_id: row for row in _rows(session, stmt)}
+    return [found[pid] for pid in ids]
 
 
 EXPORT_COLUMNS = (
