@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -27,9 +28,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -189,7 +192,29 @@ def _money(cents: int | decimal.Decimal | None) -> decimal.Decimal:
     return (decimal.Decimal(int(cents or 0)) / 100).quantize(ZERO)
 
 
-def _within(column: Any, period: Period) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class _Bounds:
+    """The period as bound parameters, so a figures statement is built once and reused:
+    execute it with ``_params(period)``."""
+
+    start: Any
+    end: Any
+    # Certifications count when unexpired at the period's end, or now if that is earlier.
+    valid_at: Any
+
+
+BOUNDS = _Bounds(bindparam("sc_start"), bindparam("sc_end"), bindparam("sc_valid_at"))
+
+
+def _params(period: Period) -> dict[str, Any]:
+    return {
+        "sc_start": period.start,
+        "sc_end": period.end,
+        "sc_valid_at": min(period.end, utcnow()),
+    }
+
+
+def _within(column: Any, period: Period | _Bounds) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
@@ -197,25 +222,21 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-Partners = Select[Any] | list[int] | int
+# The partners whose figures are wanted: a statement selecting their ids, or an expanding
+# bound parameter (``sc_ids``) for a page's ids or one partner's, which the planner takes
+# straight to the (partner_id, date) indexes.
+Partners = Select[Any] | BindParameter[Any]
+IDS: BindParameter[list[int]] = bindparam("sc_ids", expanding=True)
 
 
-def _of(column: Any, partner_ids: Partners) -> ColumnElement[bool]:
-    # One partner: an equality the planner takes straight to the (partner_id, date) indexes;
-    # a page's ids: a short IN list it takes there too.
-    if isinstance(partner_ids, int):
-        return column == partner_ids  # type: ignore[no-any-return]
-    return column.in_(partner_ids)  # type: ignore[no-any-return]
-
-
-def _subqueries(period: Period, partner_ids: Partners) -> dict[str, Any]:
+def _subqueries(partner_ids: Partners) -> dict[str, Any]:
     """One grouped subquery per source table, each ``(partner_id, figures...)`` for the
-    partners ``partner_ids`` selects (a statement, a list of ids, or the one partner with
-    that id)."""
+    partners ``partner_ids`` selects, in the period ``BOUNDS`` (``_params``)."""
 
     def of(column: Any) -> ColumnElement[bool]:
-        return _of(column, partner_ids)
+        return column.in_(partner_ids)  # type: ignore[no-any-return]
 
+    period = BOUNDS
     deal = DealRegistration
     won = and_(deal.status == DealStatus.WON, _within(deal.decided_at, period))
     lost = and_(deal.status == DealStatus.LOST, _within(deal.decided_at, period))
@@ -272,7 +293,7 @@ def _subqueries(period: Period, partner_ids: Partners) -> dict[str, Any]:
         .where(
             of(Certification.partner_id),
             Certification.granted_at < period.end,
-            Certification.expires_at >= min(period.end, utcnow()),
+            Certification.expires_at >= period.valid_at,
         )
         .group_by(Certification.partner_id)
         .subquery("sc_certified")
@@ -324,11 +345,11 @@ COUNTS = (
 )
 
 
-def _ranking_stmt(period: Period, partner_ids: Partners) -> tuple[Select[Any], dict[str, Any]]:
+def _ranking_stmt(partner_ids: Partners) -> tuple[Select[Any], dict[str, Any]]:
     # The per-table groups go into one UNION ALL summed per partner, joined to the partners
     # once: seven outer joins would make the planner multiply their row estimates into the
     # millions, and Postgres then spends more time JIT-compiling the plan than running it.
-    subs = _subqueries(period, partner_ids)
+    subs = _subqueries(partner_ids)
     names = [name for _, name in COUNTS] + ["revenue_cents"]
     branches = [
         select(
@@ -352,7 +373,21 @@ def _ranking_stmt(period: Period, partner_ids: Partners) -> tuple[Select[Any], d
         .join(Tier, Tier.id == Partner.tier_id)
         .outerjoin(summed, summed.c.partner_id == Partner.id)
     )
-    return stmt.where(_of(Partner.id, partner_ids)), columns
+    return stmt.where(Partner.id.in_(partner_ids)), columns
+
+
+@functools.cache
+def _figures_of_ids() -> Select[Any]:
+    """Every figure for the partners listed in ``sc_ids``: built once (building it costs
+    more than running it for a page)."""
+    return _ranking_stmt(IDS)[0]
+
+
+def _figures(session: Session, period: Period, ids: list[int]) -> list[RankRow]:
+    """The rows of the partners ``ids``, in that order."""
+    stmt = _figures_of_ids()
+    found = {row.partner_id: row for row in _rows(session, stmt, _params(period) | {"sc_ids": ids})}
+    return [found[pid] for pid in ids]
 
 
 def _metrics(values: Any) -> Metrics:
@@ -363,8 +398,8 @@ def _metrics(values: Any) -> Metrics:
     return metrics
 
 
-def _rows(session: Session, stmt: Select[Any]) -> Iterator[RankRow]:
-    for pid, name, tier, status, *values in session.execute(stmt):
+def _rows(session: Session, stmt: Select[Any], params: dict[str, Any]) -> Iterator[RankRow]:
+    for pid, name, tier, status, *values in session.execute(stmt, params):
         yield RankRow(pid, name, tier, status.value, _metrics(values))
 
 
@@ -443,10 +478,10 @@ def rank_partners(
     total = session.scalar(select(func.count()).select_from(chosen.subquery())) or 0
     if whole:
         # Every figure of every partner is wanted: one statement aggregates them all.
-        stmt, columns = _ranking_stmt(period, chosen)
+        stmt, columns = _ranking_stmt(chosen)
         key = _sort_keys(columns)[sort]
         stmt = stmt.order_by(*_order(key, order))
-        rows = list(_rows(session, stmt))
+        rows = list(_rows(session, stmt, _params(period)))
     else:
         rows = _page_rows(session, period, chosen, sort, order, page, per_page)
     _add_mdf(session, rows, period)
@@ -505,7 +540,7 @@ def _page_rows(
     columns: dict[str, Any] = {}
     source = SORT_SOURCES.get(sort)
     if source is not None:
-        sub = _subqueries(period, chosen)[source]
+        sub = _subqueries(chosen)[source]
         ids_stmt = ids_stmt.outerjoin(sub, sub.c.partner_id == Partner.id)
         columns = {
             name: func.coalesce(sub.c[name], 0)
@@ -513,12 +548,9 @@ def _page_rows(
             if name in sub.c
         }
     ids_stmt = ids_stmt.order_by(*_order(_sort_keys(columns)[sort], order))
-    ids = list(session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
-    if not ids:
-        return []
-    stmt, _ = _ranking_stmt(period, ids)
-    found = {row.partner_id: row for row in _rows(session, stmt)}
-    return [found[pid] for pid in ids]
+    ids_stmt = ids_stmt.limit(per_page).offset((page - 1) * per_page)
+    ids = list(session.scalars(ids_stmt, _params(period)))
+    return _figures(session, period, ids) if ids else []
 
 
 EXPORT_COLUMNS = (
@@ -641,8 +673,7 @@ def get_scorecard(
     before = previous(period)
     figures = []
     for p in (period, before):
-        stmt, _ = _ranking_stmt(p, partner.id)
-        rows = list(_rows(session, stmt))
+        rows = _figures(session, p, [partner.id])
         _add_mdf(session, rows, p)
         figures.append(rows[0].metrics)
     return Scorecard(
