@@ -2,7 +2,8 @@
 vendor's ranking of partners by any of it.
 
 Every figure is a SQL aggregate grouped by partner (the ranking) or by month (the trends), so a
-ranking page is one query however many partners there are. Definitions (docs/scorecards.md):
+ranking page is two queries however many partners there are: the page's ids by the sort key,
+then every figure for those partners. Definitions (docs/scorecards.md):
 
 - revenue: the estimated value of deals won in the period (a won or lost deal's close is its
   ``decided_at``); deals registered: created in the period; win rate: won / (won + lost).
