@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -105,6 +105,8 @@ class RenderedFile(Base):
 
 class AssetDownload(Base):
     __tablename__ = "asset_download"
+    # A partner's downloads of a period (the scorecards).
+    __table_args__ = (Index("ix_asset_download_partner_id_at", "partner_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)

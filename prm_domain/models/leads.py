@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -49,6 +49,10 @@ class LeadOffer(Base):
     """One partner's turn with a lead: offered (or claimed) and how it ended."""
 
     __tablename__ = "lead_offer"
+    # A partner's offers of a period, their outcome read from the index (the scorecards).
+    __table_args__ = (
+        Index("ix_lead_offer_partner_id_offered_at_outcome", "partner_id", "offered_at", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)

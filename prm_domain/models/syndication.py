@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -72,6 +72,10 @@ class Lead(Base):
     routed to a partner by the routing rules or left in the pool (``partner_id`` None)."""
 
     __tablename__ = "lead"
+    # A partner's leads of a period, their state read from the index (the scorecards).
+    __table_args__ = (
+        Index("ix_lead_partner_id_created_at_state", "partner_id", "created_at", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None while the lead is in the pool: only vendor staff see it whole; partners see it

@@ -2,7 +2,8 @@
 vendor's ranking of partners by any of it.
 
 Every figure is a SQL aggregate grouped by partner (the ranking) or by month (the trends), so a
-ranking page is one query however many partners there are. Definitions (docs/scorecards.md):
+ranking page is two queries however many partners there are: the page's ids by the sort key,
+then every figure for those partners. Definitions (docs/scorecards.md):
 
 - revenue: the estimated value of deals won in the period (a won or lost deal's close is its
   ``decided_at``); deals registered: created in the period; win rate: won / (won + lost).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -27,9 +29,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -189,7 +193,29 @@ def _money(cents: int | decimal.Decimal | None) -> decimal.Decimal:
     return (decimal.Decimal(int(cents or 0)) / 100).quantize(ZERO)
 
 
-def _within(column: Any, period: Period) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class _Bounds:
+    """The period as bound parameters, so a figures statement is built once and reused:
+    execute it with ``_params(period)``."""
+
+    start: Any
+    end: Any
+    # Certifications count when unexpired at the period's end, or now if that is earlier.
+    valid_at: Any
+
+
+BOUNDS = _Bounds(bindparam("sc_start"), bindparam("sc_end"), bindparam("sc_valid_at"))
+
+
+def _params(period: Period) -> dict[str, Any]:
+    return {
+        "sc_start": period.start,
+        "sc_end": period.end,
+        "sc_valid_at": min(period.end, utcnow()),
+    }
+
+
+def _within(column: Any, period: Period | _Bounds) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
@@ -197,16 +223,21 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _subqueries(period: Period, partner_ids: Select[Any] | int) -> dict[str, Any]:
+# The partners whose figures are wanted: a statement selecting their ids, or an expanding
+# bound parameter (``sc_ids``) for a page's ids or one partner's, which the planner takes
+# straight to the (partner_id, date) indexes.
+Partners = Select[Any] | BindParameter[Any]
+IDS: BindParameter[list[int]] = bindparam("sc_ids", expanding=True)
+
+
+def _subqueries(partner_ids: Partners) -> dict[str, Any]:
     """One grouped subquery per source table, each ``(partner_id, figures...)`` for the
-    partners ``partner_ids`` selects (or the one partner with that id)."""
+    partners ``partner_ids`` selects, in the period ``BOUNDS`` (``_params``)."""
 
     def of(column: Any) -> ColumnElement[bool]:
-        # One partner: an equality the planner takes straight to the partner_id indexes.
-        if isinstance(partner_ids, int):
-            return column == partner_ids  # type: ignore[no-any-return]
         return column.in_(partner_ids)  # type: ignore[no-any-return]
 
+    period = BOUNDS
     deal = DealRegistration
     won = and_(deal.status == DealStatus.WON, _within(deal.decided_at, period))
     lost = and_(deal.status == DealStatus.LOST, _within(deal.decided_at, period))
@@ -263,7 +294,7 @@ def _subqueries(period: Period, partner_ids: Select[Any] | int) -> dict[str, Any
         .where(
             of(Certification.partner_id),
             Certification.granted_at < period.end,
-            Certification.expires_at >= min(period.end, utcnow()),
+            Certification.expires_at >= period.valid_at,
         )
         .group_by(Certification.partner_id)
         .subquery("sc_certified")
@@ -315,13 +346,11 @@ COUNTS = (
 )
 
 
-def _ranking_stmt(
-    period: Period, partner_ids: Select[Any] | int
-) -> tuple[Select[Any], dict[str, Any]]:
+def _ranking_stmt(partner_ids: Partners) -> tuple[Select[Any], dict[str, Any]]:
     # The per-table groups go into one UNION ALL summed per partner, joined to the partners
     # once: seven outer joins would make the planner multiply their row estimates into the
     # millions, and Postgres then spends more time JIT-compiling the plan than running it.
-    subs = _subqueries(period, partner_ids)
+    subs = _subqueries(partner_ids)
     names = [name for _, name in COUNTS] + ["revenue_cents"]
     branches = [
         select(
@@ -345,9 +374,21 @@ def _ranking_stmt(
         .join(Tier, Tier.id == Partner.tier_id)
         .outerjoin(summed, summed.c.partner_id == Partner.id)
     )
-    if isinstance(partner_ids, int):
-        return stmt.where(Partner.id == partner_ids), columns
     return stmt.where(Partner.id.in_(partner_ids)), columns
+
+
+@functools.cache
+def _figures_of_ids() -> Select[Any]:
+    """Every figure for the partners listed in ``sc_ids``: built once (building it costs
+    more than running it for a page)."""
+    return _ranking_stmt(IDS)[0]
+
+
+def _figures(session: Session, period: Period, ids: list[int]) -> list[RankRow]:
+    """The rows of the partners ``ids``, in that order."""
+    stmt = _figures_of_ids()
+    found = {row.partner_id: row for row in _rows(session, stmt, _params(period) | {"sc_ids": ids})}
+    return [found[pid] for pid in ids]
 
 
 def _metrics(values: Any) -> Metrics:
@@ -358,8 +399,8 @@ def _metrics(values: Any) -> Metrics:
     return metrics
 
 
-def _rows(session: Session, stmt: Select[Any]) -> Iterator[RankRow]:
-    for pid, name, tier, status, *values in session.execute(stmt):
+def _rows(session: Session, stmt: Select[Any], params: dict[str, Any]) -> Iterator[RankRow]:
+    for pid, name, tier, status, *values in session.execute(stmt, params):
         yield RankRow(pid, name, tier, status.value, _metrics(values))
 
 
@@ -436,23 +477,81 @@ def rank_partners(
     if tier_id is not None:
         chosen = chosen.where(Partner.tier_id == tier_id)
     total = session.scalar(select(func.count()).select_from(chosen.subquery())) or 0
-    stmt, columns = _ranking_stmt(period, chosen)
-    keys: dict[str, Any] = {
-        "name": func.lower(Partner.name),
-        "revenue": columns["revenue_cents"],
-        "win_rate": _ratio_sql(columns["deals_won"], columns["deals_won"] + columns["deals_lost"]),
-        "lead_acceptance": _ratio_sql(columns["leads_accepted"], columns["leads_offered"]),
-        "lead_conversion": _ratio_sql(columns["leads_converted"], columns["leads_taken"]),
-        **{name: columns[name] for name in SORTS if name in columns},
-    }
-    key = keys[sort]
-    ordered = key.asc() if order == "asc" else key.desc()
-    stmt = stmt.order_by(ordered.nulls_last(), func.lower(Partner.name), Partner.id)
-    if not whole:
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = list(_rows(session, stmt))
+    if whole:
+        # Every figure of every partner is wanted: one statement aggregates them all.
+        stmt, columns = _ranking_stmt(chosen)
+        key = _sort_keys(columns)[sort]
+        stmt = stmt.order_by(*_order(key, order))
+        rows = list(_rows(session, stmt, _params(period)))
+    else:
+        rows = _page_rows(session, period, chosen, sort, order, page, per_page)
     _add_mdf(session, rows, period)
     return period, Page(items=rows, total=total, page=page, per_page=per_page)
+
+
+# The source table each sort key is read from ("name" needs none).
+SORT_SOURCES = {
+    "revenue": "deals",
+    "deals_registered": "deals",
+    "deals_won": "deals",
+    "win_rate": "deals",
+    "lead_acceptance": "offers",
+    "lead_conversion": "leads",
+    "certified_people": "certified",
+    "sign_ins": "sign_ins",
+    "downloads": "downloads",
+    "campaign_approvals": "approvals",
+}
+
+
+def _sort_keys(columns: dict[str, Any]) -> dict[str, Any]:
+    """The SQL of each sort key over the figure ``columns`` present (missing ones are 0)."""
+
+    def col(name: str) -> Any:
+        return columns.get(name, literal_column("0"))
+
+    return {
+        "name": func.lower(Partner.name),
+        "revenue": col("revenue_cents"),
+        "win_rate": _ratio_sql(col("deals_won"), col("deals_won") + col("deals_lost")),
+        "lead_acceptance": _ratio_sql(col("leads_accepted"), col("leads_offered")),
+        "lead_conversion": _ratio_sql(col("leads_converted"), col("leads_taken")),
+        **{name: col(name) for _, name in COUNTS if name in SORTS},
+    }
+
+
+def _order(key: Any, order: str) -> tuple[Any, ...]:
+    ordered = key.asc() if order == "asc" else key.desc()
+    return (ordered.nulls_last(), func.lower(Partner.name), Partner.id)
+
+
+def _page_rows(
+    session: Session,
+    period: Period,
+    chosen: Select[Any],
+    sort: str,
+    order: str,
+    page: int,
+    per_page: int,
+) -> list[RankRow]:
+    """One page in two steps: the page's partner ids ordered by the sort key, which reads
+    only the one table that key comes from (none for "name"), then every figure for just
+    those partners, which the (partner_id, date) indexes find without reading the year."""
+    ids_stmt = select(Partner.id).where(Partner.id.in_(chosen))
+    columns: dict[str, Any] = {}
+    source = SORT_SOURCES.get(sort)
+    if source is not None:
+        sub = _subqueries(chosen)[source]
+        ids_stmt = ids_stmt.outerjoin(sub, sub.c.partner_id == Partner.id)
+        columns = {
+            name: func.coalesce(sub.c[name], 0)
+            for name in [*(n for _, n in COUNTS), "revenue_cents"]
+            if name in sub.c
+        }
+    ids_stmt = ids_stmt.order_by(*_order(_sort_keys(columns)[sort], order))
+    ids_stmt = ids_stmt.limit(per_page).offset((page - 1) * per_page)
+    ids = list(session.scalars(ids_stmt, _params(period)))
+    return _figures(session, period, ids) if ids else []
 
 
 EXPORT_COLUMNS = (
@@ -575,8 +674,7 @@ def get_scorecard(
     before = previous(period)
     figures = []
     for p in (period, before):
-        stmt, _ = _ranking_stmt(p, partner.id)
-        rows = list(_rows(session, stmt))
+        rows = _figures(session, p, [partner.id])
         _add_mdf(session, rows, p)
         figures.append(rows[0].metrics)
     return Scorecard(

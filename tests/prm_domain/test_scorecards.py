@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -356,6 +357,95 @@ def test_ranking_sorts_filters_and_pages(
     with pytest.raises(ValidationError) as err:
         scorecards.rank_partners(session, vendor, sort="password", order="up", months=0)
     assert set(err.value.fields) == {"sort", "order", "months"}
+
+
+def test_each_page_is_the_whole_rankings_slice_for_every_sort(
+    session: Session,
+    make_partner: Callable[..., Partner],
+    make_user: Callable[..., User],
+    add_deal: Callable[..., DealRegistration],
+    add_lead: Callable[..., Lead],
+) -> None:
+    # A page is found in two steps (its ids by the one table the sort key comes from, then
+    # every figure for those ids); the export is one statement over all partners. Both must
+    # give the same rows in the same order, ties (equal figures, no figures) by name then id.
+    rng = random.Random(5)  # noqa: S311 - test data, no secret
+    tag = uuid.uuid4().hex[:6]
+    names = ["alpha", "Bravo", "charlie", "Delta", "echo", "Foxtrot", "golf"]
+    partners = [make_partner(name=f"{n} {tag}") for n in names]
+    vendor = make_user(Role.CHANNEL_MANAGER)
+    asset = Asset(kind=AssetKind.PDF, name="Sheet")
+    campaigns = [Campaign(name=f"C{i}") for i in range(2)]
+    path = LearningPath(name="Path", role="sales", code=f"E-{tag}")
+    session.add_all([asset, path, *campaigns])
+    session.flush()
+    version = AssetVersion(asset_id=asset.id, number=1, template_key="k", filename="b.pdf", size=1)
+    session.add(version)
+    session.flush()
+    for partner in partners[:-1]:  # the last one has no figures at all
+        for _ in range(rng.randint(0, 3)):
+            status = rng.choice([DealStatus.WON, DealStatus.LOST, DealStatus.APPROVED])
+            add_deal(partner, rng.choice(["10.00", "20.00"]), status, decided_at=at(2026, 6))
+        lead = add_lead(partner, rng.choice([LeadState.CONVERTED, LeadState.WORKING]))
+        for _ in range(rng.randint(0, 2)):
+            outcome = rng.choice([OfferOutcome.ACCEPTED, OfferOutcome.DECLINED])
+            session.add(
+                LeadOffer(
+                    lead_id=lead.id, partner_id=partner.id, outcome=outcome, offered_at=at(2026, 6)
+                )
+            )
+        for _ in range(rng.randint(0, 2)):
+            session.add(SignIn(at=at(2026, 7), partner_id=partner.id))
+            session.add(
+                AssetDownload(
+                    asset_id=asset.id,
+                    version_id=version.id,
+                    partner_id=partner.id,
+                    format="pdf",
+                    at=at(2026, 8),
+                )
+            )
+        for campaign in campaigns[: rng.randint(0, 2)]:
+            session.add(
+                Enrolment(
+                    campaign_id=campaign.id,
+                    partner_id=partner.id,
+                    status=EnrolmentStatus.APPROVED,
+                    approved_at=at(2026, 9),
+                )
+            )
+        if rng.random() < 0.6:
+            session.add(
+                Certification(
+                    user_id=make_user(Role.PARTNER_USER, partner).id,
+                    partner_id=partner.id,
+                    path_id=path.id,
+                    code=path.code,
+                    role="sales",
+                    granted_at=at(2025, 1),
+                    expires_at=at(2030, 1),
+                )
+            )
+    session.flush()
+
+    def ranking(**kw: Any) -> list[tuple[int, scorecards.Metrics]]:
+        _, page = scorecards.rank_partners(session, vendor, q=tag, today=TODAY, **kw)
+        return [(row.partner_id, row.metrics) for row in page.items]
+
+    for sort in scorecards.SORTS:
+        for order in ("asc", "desc"):
+            whole = ranking(sort=sort, order=order, whole=True)
+            assert len(whole) == len(partners)
+            paged = [
+                row
+                for page in (1, 2, 3, 4)
+                for row in ranking(sort=sort, order=order, page=page, per_page=2)
+            ]
+            assert paged == whole, (sort, order)
+    # The whole ranking's order is the key's, ties by name (case folded) then id.
+    rows = ranking(sort="sign_ins", order="desc", whole=True)
+    name_of = {p.id: p.name.lower() for p in partners}
+    assert rows == sorted(rows, key=lambda r: (-r[1].sign_ins, name_of[r[0]], r[0]))
 
 
 def test_partner_sees_only_its_own(
