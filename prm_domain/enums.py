@@ -169,6 +169,10 @@ class PublicationState(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class CampaignStatus(StrEnum):
     DRAFT = "draft"
