@@ -130,12 +130,22 @@ def test_partner_scorecard_and_tier_pages_link_to_each_other(client, sign_in_as,
     assert re.search(r"<details class=\"nav-group\" data-current>\s*<summary>Partners<", card)
     assert "data-within" in card and card.count('aria-current="page"') == 0
     sign_in_as(world["acme_admin"])
-    own = text_of(client.get("/scorecards"))
+    own = _related(text_of(client.get("/scorecards")))
     assert f'href="/partners/{acme}/tier"' in own and "Your tier" in own
-    assert 'href="/scorecards"' in text_of(client.get(f"/partners/{acme}/tier"))
+    assert 'href="/scorecards"' in _related(text_of(client.get(f"/partners/{acme}/tier")))
+    organisation = _related(text_of(client.get("/organisation")))
+    assert f'href="/partners/{acme}/tier"' in organisation and 'href="/scorecards"' in organisation
     # Without the right to scorecards, no link to one (it would be a refusal).
     sign_in_as(world["acme_user"])
     page = client.get(f"/partners/{acme}")
     assert page.status_code == 200 and f'href="/partners/{acme}/tier"' in text_of(page)
     assert "/scorecards/" not in text_of(page)
     assert "/scorecards" not in text_of(client.get(f"/partners/{acme}/tier"))
+    assert "Your tier" in _related(text_of(client.get("/organisation")))
+
+
+def _related(html: str) -> str:
+    """The page's own links to related pages (the menu has links of the same addresses)."""
+    found = re.search(r'<p class="related-links">(.*?)</p>', html, re.S)
+    assert found, "no related links on the page"
+    return found.group(1)
