@@ -327,7 +327,12 @@ def _bars(by_day: list[tuple[dt.date, int]]) -> dict[str, Any]:
         }
         for i, (d, n) in enumerate(days)
     ]
-    return {"bars": bars, "width": max(len(days), 1) * width + 8, "top": top}
+    # The bars carry their day only as a tooltip: the caption says which days they cover.
+    span = ""
+    if days:
+        first, last = days[0][0], days[-1][0]
+        span = f"on {first:%d %b}" if first == last else f"{first:%d %b} to {last:%d %b}"
+    return {"bars": bars, "width": max(len(days), 1) * width + 8, "top": top, "span": span}
 
 
 def _funnel(summary: results.Summary) -> list[dict[str, Any]]:

@@ -160,3 +160,15 @@ def test_results_calendar_and_channels_say_states_in_words(
     results = text_of(client.get(f"/campaigns/{c}"))
     assert 'data-label="Partner\'s answer">Approved<' in results
     assert 'data-label="Channel">Outbox<' in results and 'data-label="Post">Scheduled<' in results
+    # Nothing published yet: the chart's place says so, rather than an empty drawing.
+    assert "Nothing published yet" in results
+
+
+def test_posts_per_day_chart_says_which_days_it_covers():
+    import datetime as dt
+
+    from app.portal_campaigns import _bars
+
+    day = dt.date(2026, 11, 28)
+    assert _bars([(day, 1), (day + dt.timedelta(days=1), 2)])["span"] == "28 Nov to 29 Nov"
+    assert _bars([(day, 3)])["span"] == "on 28 Nov" and _bars([])["span"] == ""
