@@ -37,7 +37,7 @@ from prm_domain.enums import (
     PartnerType,
     Region,
 )
-from prm_domain.models import Asset, Campaign, Channel, Enrolment, Partner
+from prm_domain.models import Asset, Campaign, CampaignItem, Channel, Enrolment, Partner
 from prm_domain.spreadsheet import csv_writer, inert_cell
 
 bp = Blueprint("portal_campaigns", __name__)
@@ -327,7 +327,12 @@ def _bars(by_day: list[tuple[dt.date, int]]) -> dict[str, Any]:
         }
         for i, (d, n) in enumerate(days)
     ]
-    return {"bars": bars, "width": max(len(days), 1) * width + 8, "top": top}
+    # The bars carry their day only as a tooltip: the caption says which days they cover.
+    span = ""
+    if days:
+        first, last = days[0][0], days[-1][0]
+        span = f"on {first:%d %b}" if first == last else f"{first:%d %b} to {last:%d %b}"
+    return {"bars": bars, "width": max(len(days), 1) * width + 8, "top": top, "span": span}
 
 
 def _funnel(summary: results.Summary) -> list[dict[str, Any]]:
@@ -459,6 +464,13 @@ def calendar() -> Any:
             select(Campaign).where(Campaign.id.in_({p.campaign_id for p in pubs if p.campaign_id}))
         )
     }
+    # Two posts of one campaign on one day are told apart by their item's title.
+    item_titles = {
+        i.id: i.title
+        for i in session.scalars(
+            select(CampaignItem).where(CampaignItem.id.in_({p.item_id for p in pubs if p.item_id}))
+        )
+    }
     return render_template(
         "campaigns/calendar.html",
         view=view,
@@ -470,6 +482,7 @@ def calendar() -> Any:
         nxt=nxt,
         zone=zone_name,
         campaign_names=names,
+        item_titles=item_titles,
         partner_names=_partner_names({p.partner_id for p in pubs}) if g.user.is_vendor else {},
     )
 

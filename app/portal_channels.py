@@ -39,13 +39,7 @@ SCOPES = {
     ChannelKind.LINKEDIN: "openid profile w_member_social",
     ChannelKind.X: "tweet.read tweet.write users.read media.write offline.access",
 }
-LABELS = {
-    ChannelKind.LINKEDIN: "LinkedIn",
-    ChannelKind.X: "X",
-    ChannelKind.SMTP: "Email (SMTP)",
-    ChannelKind.WEBHOOK: "Webhook",
-    ChannelKind.OUTBOX: "Outbox (preview feed)",
-}
+LABELS = {kind: kind.label for kind in ChannelKind}
 
 
 def _may_manage() -> None:

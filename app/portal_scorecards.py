@@ -139,6 +139,7 @@ def _scorecard_page(partner_id: int) -> Any:
         charts=_charts(card),
         previous=scorecards.previous(card.period),
         own=g.user.partner_id == partner_id,
+        partner_id=partner_id,
     )
 
 

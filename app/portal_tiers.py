@@ -97,7 +97,8 @@ def evaluate() -> Any:
     run = tier_rules.evaluate_now(session, g.user)
     session.commit()
     flash(
-        f"Evaluated {run.evaluated} partners: {run.promoted} promoted, {run.demoted} demoted, "
+        f"Evaluated {run.evaluated} partner{'' if run.evaluated == 1 else 's'}: "
+        f"{run.promoted} promoted, {run.demoted} demoted, "
         f"{run.grace_started} entered a grace period, {run.grace_cancelled} left one.",
         "success",
     )

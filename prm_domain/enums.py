@@ -152,12 +152,26 @@ class ChannelKind(StrEnum):
     SMTP = "smtp"
     WEBHOOK = "webhook"
 
+    @property
+    def label(self) -> str:
+        return {
+            "outbox": "Outbox (preview feed)",
+            "linkedin": "LinkedIn",
+            "x": "X",
+            "smtp": "Email (SMTP)",
+            "webhook": "Webhook",
+        }[self.value]
+
 
 class ChannelStatus(StrEnum):
     CONNECTED = "connected"
     # The service refused the credentials (401 after any refresh): the partner must reconnect.
     NEEDS_RECONNECT = "needs_reconnect"
     DISABLED = "disabled"
+
+    @property
+    def label(self) -> str:
+        return {"needs_reconnect": "Needs reconnecting"}.get(self.value, self.value.capitalize())
 
 
 class PublicationState(StrEnum):
@@ -168,6 +182,10 @@ class PublicationState(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
 
 class CampaignStatus(StrEnum):

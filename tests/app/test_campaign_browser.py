@@ -127,6 +127,20 @@ def test_partner_previews_edits_approves_and_sees_the_post_go_out(
     assert posts.count() >= 1
     assert "scheduled" in posts.first.inner_text()
     screenshot(page, "campaign-calendar-partner", full_page=True)
+    # On a phone the month is a list of the days that have posts, each post said in words
+    # (its kind and its item, never "social"), and nothing is wider than the screen.
+    phone = browse(ALPINE, width=390, height=844)
+    phone.goto(f"{portal.url}/calendar")
+    listed = phone.locator(".calendar-post:has-text('Nimbus 5.0 in your brand')").first
+    assert listed.is_visible()
+    assert listed.inner_text().startswith(tuple(f"{h:02d}:" for h in range(24)))
+    assert "Social post" in listed.inner_text() and ": Announcement" in listed.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    days = phone.locator(".calendar-day")
+    shown = [days.nth(i).is_visible() for i in range(days.count())]
+    with_posts = [days.nth(i).locator(".calendar-post").count() > 0 for i in range(days.count())]
+    assert shown == with_posts
+    screenshot(phone, "campaign-calendar-partner-phone", full_page=True)
 
     # The scheduler's tick, in-process as in the embedded default (tasks run here and now).
     from app.celery_app import enqueue

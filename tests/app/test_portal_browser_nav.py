@@ -145,3 +145,25 @@ def test_a_refusal_after_a_redirect_puts_the_message_next_to_its_field(
     # The summary on top says it once, in the domain's own words (no "Email: ..." repeated).
     summary = page.locator(".flash-error").inner_text()
     assert "already a member" in summary and "Email:" not in summary, summary
+
+
+def test_on_a_phone_a_stacked_cell_with_parts_shrinks_to_the_screen(
+    browse: Any, portal: Portal
+) -> None:
+    """A cell of a stacked row that holds elements (a link to a long address, a name beside
+    its code) wraps them beside its label instead of widening its table past the screen."""
+    page = browse(VENDOR, width=390)
+    page.goto(f"{portal.url}/partners")
+    page.evaluate(
+        """() => { const cells = document.querySelectorAll('main table.table td[data-label]');
+             cells[0].innerHTML = '<a href="#">https://crm.example.com/hooks/'
+               + 'segment/'.repeat(8) + '</a>';
+             cells[1].innerHTML = '<span><strong>Nimbus technical certification</strong> '
+               + '<span class="muted">NIMBUS_TECHNICAL_CERTIFICATION_CODE</span></span>'; }"""
+    )
+    spill = page.evaluate(
+        """() => [...document.querySelectorAll('main .table-scroll')]
+             .map(box => box.scrollWidth - box.clientWidth)"""
+    )
+    assert spill and max(spill) <= 0, spill
+    assert page.evaluate(OVERFLOW) <= 0

@@ -136,3 +136,39 @@ def test_every_post_route_refuses_a_missing_csrf_token(app, client, sign_in_as, 
         assert client.post(path, data={"name": "x"}).status_code == 400, endpoint
         assert client.post(path, data={"csrf_token": "forged"}).status_code == 400, endpoint
     assert snapshot(session) == before
+
+
+def test_results_calendar_and_channels_say_states_in_words(
+    client, sign_in_as, session, world, make_user
+):
+    """No raw stored values ("invited", "social", "outbox", "connected") on the pages people
+    read: the results table, the calendar, the channel list and the preview's channel choice."""
+    c, e = world["campaign"], world["enrolment"]
+    sign_in_as(world["owner_admin"])
+    preview = text_of(client.get(f"/campaigns/{c}"))
+    assert "· social post ·" in preview and "· social ·" not in preview
+    assert post_form(client, f"/enrolments/{e}/approve", {"outbox": "1"}).status_code == 302
+    due = session.scalars(select(Publication.due_at).where(Publication.campaign_id == c)).first()
+    assert due is not None
+    calendar = text_of(client.get(f"/calendar?view=week&date={due.date().isoformat()}"))
+    assert "Social post" in calendar and "Owner-only launch" in calendar
+    assert "(scheduled)" in calendar and " social " not in calendar
+    channels = text_of(client.get("/channels"))
+    assert 'href="/outbox"' in channels and "Connected" in channels
+    assert "Outbox (preview feed) · Outbox" not in channels
+    sign_in_as(make_user(Role.MARKETING_MANAGER))
+    results = text_of(client.get(f"/campaigns/{c}"))
+    assert 'data-label="Partner\'s answer">Approved<' in results
+    assert 'data-label="Channel">Outbox<' in results and 'data-label="Post">Scheduled<' in results
+    # Nothing published yet: the chart's place says so, rather than an empty drawing.
+    assert "Nothing published yet" in results
+
+
+def test_posts_per_day_chart_says_which_days_it_covers():
+    import datetime as dt
+
+    from app.portal_campaigns import _bars
+
+    day = dt.date(2026, 11, 28)
+    assert _bars([(day, 1), (day + dt.timedelta(days=1), 2)])["span"] == "28 Nov to 29 Nov"
+    assert _bars([(day, 3)])["span"] == "on 28 Nov" and _bars([])["span"] == ""

@@ -163,6 +163,8 @@ def test_partner_asks_claims_and_sees_the_timeline(
     assert claim.status is MdfClaimStatus.SUBMITTED
     page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
     assert "submitted" in page and "approved" in page and "attendees.csv" in page
+    # A proof is described by its size in words, not a media type and a count of bytes.
+    assert f"{len(ATTENDEES)} Bytes" in page and "text/csv" not in page
 
 
 def test_vendor_queue_decisions_and_payment(
@@ -385,6 +387,7 @@ def test_partner_changes_a_request_the_vendor_sent_back(
     sign_in_as(world["admin"])
     page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
     assert "The vendor asks for changes:" in page and "Split the catering out." in page
+    assert "<dt>Approved</dt><dd>Not yet</dd>" in page and "still committed" not in page
     assert ">Customer day</textarea>" in page  # the form shows the request as it is
     before = snapshot(session)
     typed = {
@@ -409,6 +412,8 @@ def test_partner_changes_a_request_the_vendor_sent_back(
     assert changed.requested_amount == Decimal("800.00") and changed.expected_leads == 25
     page = client.get(f"/mdf/requests/{req.id}").get_data(as_text=True)
     assert "Request sent again, changed" in page and "/resubmit" not in page
+    # The reason it was sent back is history now: in the timeline, not among the facts.
+    assert "Reason given" not in page and "Split the catering out." in page
     # The vendor cannot send it on the partner's behalf.
     requests.request_changes(session, world["vendor"], req.id, "And the dates?")
     session.commit()

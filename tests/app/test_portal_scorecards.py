@@ -4,6 +4,7 @@ partner's own scorecard, and nobody else's; tenancy for every route of the bluep
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -115,3 +116,36 @@ def test_cross_tenant_cases_cover_every_scorecard_route_with_an_id(app):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert rules == set(CROSS_TENANT_CASES)
+
+
+def test_partner_scorecard_and_tier_pages_link_to_each_other(client, sign_in_as, world):
+    acme = world["acme"].id
+    sign_in_as(world["vendor"])
+    partner = text_of(client.get(f"/partners/{acme}"))
+    assert f'href="/scorecards/{acme}"' in partner and f'href="/partners/{acme}/tier"' in partner
+    card = text_of(client.get(f"/scorecards/{acme}"))
+    assert f'href="/partners/{acme}"' in card and f'href="/partners/{acme}/tier"' in card
+    assert f'href="/scorecards/{acme}"' in text_of(client.get(f"/partners/{acme}/tier"))
+    # A page below a menu link (this partner's scorecard) marks the link's group as current.
+    assert re.search(r"<details class=\"nav-group\" data-current>\s*<summary>Partners<", card)
+    assert "data-within" in card and card.count('aria-current="page"') == 0
+    sign_in_as(world["acme_admin"])
+    own = _related(text_of(client.get("/scorecards")))
+    assert f'href="/partners/{acme}/tier"' in own and "Your tier" in own
+    assert 'href="/scorecards"' in _related(text_of(client.get(f"/partners/{acme}/tier")))
+    organisation = _related(text_of(client.get("/organisation")))
+    assert f'href="/partners/{acme}/tier"' in organisation and 'href="/scorecards"' in organisation
+    # Without the right to scorecards, no link to one (it would be a refusal).
+    sign_in_as(world["acme_user"])
+    page = client.get(f"/partners/{acme}")
+    assert page.status_code == 200 and f'href="/partners/{acme}/tier"' in text_of(page)
+    assert "/scorecards/" not in text_of(page)
+    assert "/scorecards" not in text_of(client.get(f"/partners/{acme}/tier"))
+    assert "Your tier" in _related(text_of(client.get("/organisation")))
+
+
+def _related(html: str) -> str:
+    """The page's own links to related pages (the menu has links of the same addresses)."""
+    found = re.search(r'<p class="related-links">(.*?)</p>', html, re.S)
+    assert found, "no related links on the page"
+    return found.group(1)
