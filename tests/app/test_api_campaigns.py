@@ -188,4 +188,4 @@ def test_portal_pages_render(
         assert r.status_code == 200, (url, r.data[:300])
     # Results list an invited partner that has not answered yet, for each item.
     page = vendor_client.get(f"/campaigns/{campaign}").get_data(as_text=True)
-    assert page.count('data-label="Partner\'s answer">invited<') == 2
+    assert page.count('data-label="Partner\'s answer">Invited<') == 2
