@@ -148,11 +148,26 @@ def partner_tags(partner: Partner) -> list[str]:
     ]
 
 
-def sql_matches(model: Any, partner: Partner) -> ColumnElement[bool]:
+def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> ColumnElement[bool]:
     """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or the
     target's entries among the partner's tags cover all of its dimensions. The subquery does
     not depend on the row, so the database runs it once (an index range per tag, grouped by
-    target) and probes its result; tests hold it equal to ``matches``."""
+    target) and probes its result; tests hold it equal to ``matches``.
+
+    ``per_row``: the same rule as a subquery per row (a few entries read through the mirror's
+    primary key), for queries that stop after a few rows in an index's order (an embed's
+    newest items): they then read a few rows' entries instead of grouping every target's."""
+    if per_row:
+        covered = (
+            select(func.count(distinct(AudienceEntry.dimension)))
+            .where(
+                AudienceEntry.target_type == model.__audience_target__,
+                AudienceEntry.target_id == model.id,
+                AudienceEntry.tag.in_(partner_tags(partner)),
+            )
+            .scalar_subquery()
+        )
+        return or_(model.audience_dims == 0, covered == model.audience_dims)
     matching = (
         select(AudienceEntry.target_id)
         .where(

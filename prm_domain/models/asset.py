@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -18,7 +18,8 @@ class Asset(Base):
     """
 
     __tablename__ = "asset"
-    __table_args__ = NO_ID_REUSE
+    # The library's order (newest first): a page reads the index and stops.
+    __table_args__ = (Index("ix_asset_updated_at_id", "updated_at", "id"), NO_ID_REUSE)
     __audience_target__ = "asset"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -19,7 +19,8 @@ class SyndicatedItem(Base):
     """
 
     __tablename__ = "syndicated_item"
-    __table_args__ = NO_ID_REUSE
+    # An embed's newest items of each kind: read backwards and stopped after a few.
+    __table_args__ = (Index("ix_syndicated_item_kind_id", "kind", "id"), NO_ID_REUSE)
 
     __audience_target__ = "item"
 
@@ -72,6 +73,8 @@ class Lead(Base):
     routed to a partner by the routing rules or left in the pool (``partner_id`` None)."""
 
     __tablename__ = "lead"
+    # An organisation's leads, newest first (the leads list and its export).
+    __table_args__ = (Index("ix_lead_partner_id_id", "partner_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None while the lead is in the pool: only vendor staff see it whole; partners see it

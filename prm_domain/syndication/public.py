@@ -115,7 +115,12 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
         "events_url": f"{base}/events",
         "leads_url": f"{base}/leads",
     }
-    for item in live_items(session, embed):
+    items = live_items(session, embed)
+    # The resources' assets in one query (session.get below finds them in the session).
+    asset_ids = sorted({i.asset_id for i in items if i.asset_id is not None})
+    if asset_ids:
+        session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
+    for item in items:
         c = item.content
         if item.kind == ItemKind.BANNER:
             out["banners"].append(

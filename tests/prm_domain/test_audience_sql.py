@@ -41,11 +41,24 @@ def _random_audience(rng: random.Random, tiers: list[Tier]) -> dict[str, list[ob
 
 
 def _visible_sql(session: Session, partner: Partner) -> tuple[set[int], set[int]]:
-    assets = set(session.scalars(select(Asset.id).where(access.assets_visible_where(partner))))
-    items = set(
-        session.scalars(select(SyndicatedItem.id).where(access.items_visible_where(partner)))
-    )
-    return assets, items
+    """Both SQL forms (a probe of one grouped subquery, and row by row) pick the same."""
+    answers = []
+    for per_row in (False, True):
+        assets = set(
+            session.scalars(
+                select(Asset.id).where(access.assets_visible_where(partner, per_row=per_row))
+            )
+        )
+        items = set(
+            session.scalars(
+                select(SyndicatedItem.id).where(
+                    access.items_visible_where(partner, per_row=per_row)
+                )
+            )
+        )
+        answers.append((assets, items))
+    assert answers[0] == answers[1], partner
+    return answers[0]
 
 
 def _visible_python(session: Session, partner: Partner) -> tuple[set[int], set[int]]:
