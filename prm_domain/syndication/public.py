@@ -15,7 +15,7 @@ from prm_domain.enums import EMBED_SHOWS, ItemKind
 from prm_domain.errors import NotFound
 from prm_domain.models import Asset, Embed, Partner, SyndicatedItem
 from prm_domain.rendering import FORMATS
-from prm_domain.syndication.items import items_for_partner
+from prm_domain.syndication.items import newest_items_for_partner
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -68,14 +68,9 @@ def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
     embed shows (of those it chose, if it chose), the newest MAX_ITEMS_PER_KIND of each."""
     partner = session.get(Partner, embed.partner_id)
     assert partner is not None
-    shown = [
-        item
-        for kind in sorted(EMBED_SHOWS[embed.kind])
-        for item in items_for_partner(
-            session, partner, embed.item_ids, kind=kind, newest=MAX_ITEMS_PER_KIND
-        )
-    ]
-    return sorted(shown, key=lambda i: i.id)
+    return newest_items_for_partner(
+        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
+    )
 
 
 def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partner, Asset]:
