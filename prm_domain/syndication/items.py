@@ -275,21 +275,15 @@ def items_for_partner(
     partner: Partner,
     ids: list[int] | None,
     kind: ItemKind | None = None,
-    newest: int | None = None,
 ) -> list[SyndicatedItem]:
     """The items visible to the partner (``access.item_visible_to_partner``: live, in the item's
-    audience and its asset's), in id order; limited to ``ids`` when the embed chose some, to
-    one ``kind``, and to the ``newest`` so many."""
-    # The newest few stop early in the (kind, id) index, checking visibility row by row.
-    visible = access.items_visible_where(partner, utcnow(), per_row=newest is not None)
-    stmt = select(SyndicatedItem).where(visible)
+    audience and its asset's), in id order; limited to ``ids`` when the embed chose some, and
+    to one ``kind``. What an embed shows: :func:`newest_items_for_partner`."""
+    stmt = select(SyndicatedItem).where(access.items_visible_where(partner, utcnow()))
     if ids is not None:
         stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
     if kind is not None:
         stmt = stmt.where(SyndicatedItem.kind == kind)
-    if newest is not None:
-        stmt = stmt.order_by(SyndicatedItem.id.desc()).limit(newest)
-        return sorted(session.scalars(stmt), key=lambda i: i.id)
     return list(session.scalars(stmt.order_by(SyndicatedItem.id)))
 
 
