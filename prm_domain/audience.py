@@ -9,7 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, delete, distinct, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    case,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from prm_domain import validation
@@ -175,7 +187,18 @@ def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> Colum
             AudienceEntry.tag.in_(partner_tags(partner)),
         )
         .group_by(AudienceEntry.target_id, AudienceEntry.target_dims)
-        .having(func.count(distinct(AudienceEntry.dimension)) == AudienceEntry.target_dims)
+        # The dimensions covered: count(DISTINCT dimension), as a sum of one flag per dimension
+        # (a hash aggregate; no sort of every group).
+        .having(
+            sum(
+                (
+                    func.max(case((AudienceEntry.dimension == d, 1), else_=0))
+                    for d in DIMENSIONS.values()
+                ),
+                literal(0),
+            )
+            == AudienceEntry.target_dims
+        )
     )
     return or_(model.audience_dims == 0, model.id.in_(matching))
 
