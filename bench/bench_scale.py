@@ -10,8 +10,8 @@ Procfile (2 workers x 4 threads) and measures with wrk on loopback:
   so the per-process cache mostly misses;
 - the leads list, an embed's stats and the leads CSV export as a partner.
 
-It prints the query plans (EXPLAIN ANALYZE) of a partner's library page and of an embed's
-content, which show the audience mirror's index being used.
+It prints the query plans (EXPLAIN ANALYZE) of a partner's library page and its total, of an
+embed's content (one kind) and of a partner's leads list, which show the indexes being used.
 
     .venv/bin/python bench/bench_scale.py [--seconds 10] [--database-url URL]
 
@@ -119,12 +119,14 @@ def get_json(url: str, token: str) -> Any:
 def explain(env: dict[str, str]) -> str:
     """The plans of a partner's library page and of an embed's content query."""
     sys.path.insert(0, str(ROOT))
-    from sqlalchemy import select, text
+    from sqlalchemy import func, select, text
     from sqlalchemy.orm import Session
 
     from prm_domain import access
+    from prm_domain.base import utcnow
     from prm_domain.database import make_engine
-    from prm_domain.models import Asset, Embed, SyndicatedItem, User
+    from prm_domain.enums import ItemKind
+    from prm_domain.models import Asset, Embed, Lead, SyndicatedItem, User
 
     engine = make_engine(env["DATABASE_URL"])
     out = []
@@ -133,14 +135,28 @@ def explain(env: dict[str, str]) -> str:
         assert user is not None and user.partner is not None
         partner = user.partner
         embed = session.scalar(select(Embed).where(Embed.partner_id == partner.id).limit(1))
+        # As prm_domain.assets.list_assets and prm_domain.syndication.public.live_items ask.
         queries = {
-            "partner library page (24 newest visible assets)": select(Asset.id)
-            .where(access.assets_visible_where(partner))
+            "partner library page (24 newest visible assets, checked row by row)": select(Asset.id)
+            .where(access.assets_visible_where(partner, per_row=True))
             .order_by(Asset.updated_at.desc(), Asset.id.desc())
             .limit(24),
-            "embed content (items visible to the embed's partner)": select(SyndicatedItem.id)
-            .where(access.items_visible_where(partner))
-            .order_by(SyndicatedItem.id),
+            "partner library total (the grouped audience subquery, probed)": select(
+                func.count()
+            ).select_from(select(Asset.id).where(access.assets_visible_where(partner)).subquery()),
+            "embed content, one kind (the 24 newest banners visible to the partner)": select(
+                SyndicatedItem.id
+            )
+            .where(
+                access.items_visible_where(partner, utcnow(), per_row=True),
+                SyndicatedItem.kind == ItemKind.BANNER,
+            )
+            .order_by(SyndicatedItem.id.desc())
+            .limit(24),
+            "partner leads list (50 newest)": select(Lead.id)
+            .where(Lead.partner_id == partner.id)
+            .order_by(Lead.id.desc())
+            .limit(50),
         }
         for title, stmt in queries.items():
             sql = stmt.compile(engine, compile_kwargs={"literal_binds": True})

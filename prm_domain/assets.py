@@ -94,29 +94,34 @@ def list_assets(
     )
     tag = validation.text("tag", tag, max_len=40, required=False) if tag else None
     access.ensure_content(actor)
-    stmt = select(Asset)
-    if not actor.is_vendor:
-        # The one rule (access.asset_visible_to), as SQL: audiences are matched through
-        # their indexed mirror, so a page costs a page, not the whole library.
-        stmt = stmt.where(access.assets_visible_where(access.partner_of(actor)))
-    elif status is not None:
-        stmt = stmt.where(Asset.status == status)
+    filters = []
+    if actor.is_vendor and status is not None:
+        filters.append(Asset.status == status)
     if kind is not None:
-        stmt = stmt.where(Asset.kind == kind)
+        filters.append(Asset.kind == kind)
     if category:
-        stmt = stmt.where(Asset.category == category)
+        filters.append(Asset.category == category)
     if tag:
-        stmt = stmt.where(json_list_has(Asset.tags, tag))
+        filters.append(json_list_has(Asset.tags, tag))
     if q:
         like = validation.contains_pattern(q)
-        stmt = stmt.where(
+        filters.append(
             or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
         )
-    if actor.is_vendor:
+    stmt = select(Asset).where(*filters)
+    count_stmt = select(Asset.id).where(*filters)
+    if not actor.is_vendor:
+        # The one rule (access.asset_visible_to), as SQL: audiences are matched through
+        # their indexed mirror. The page reads the (updated_at, id) index newest first and
+        # checks each row (it stops after a page); the count probes one grouped subquery.
+        partner = access.partner_of(actor)
+        stmt = stmt.where(access.assets_visible_where(partner, per_row=True))
+        count_stmt = count_stmt.where(access.assets_visible_where(partner))
+    else:
         # The vendor's list shows each asset's versions: one query for the page, not one each.
         stmt = stmt.options(selectinload(Asset.versions))
     stmt = stmt.order_by(Asset.updated_at.desc(), Asset.id.desc())
-    return paginate(session, stmt, page=page, per_page=per_page)
+    return paginate(session, stmt, page=page, per_page=per_page, count_stmt=count_stmt)
 
 
 def categories(session: Session, actor: User) -> list[str]:

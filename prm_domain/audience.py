@@ -9,7 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, delete, distinct, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    case,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from prm_domain import validation
@@ -148,11 +160,26 @@ def partner_tags(partner: Partner) -> list[str]:
     ]
 
 
-def sql_matches(model: Any, partner: Partner) -> ColumnElement[bool]:
+def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> ColumnElement[bool]:
     """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or the
     target's entries among the partner's tags cover all of its dimensions. The subquery does
     not depend on the row, so the database runs it once (an index range per tag, grouped by
-    target) and probes its result; tests hold it equal to ``matches``."""
+    target) and probes its result; tests hold it equal to ``matches``.
+
+    ``per_row``: the same rule as a subquery per row (a few entries read through the mirror's
+    primary key), for queries that stop after a few rows in an index's order (an embed's
+    newest items): they then read a few rows' entries instead of grouping every target's."""
+    if per_row:
+        covered = (
+            select(func.count(distinct(AudienceEntry.dimension)))
+            .where(
+                AudienceEntry.target_type == model.__audience_target__,
+                AudienceEntry.target_id == model.id,
+                AudienceEntry.tag.in_(partner_tags(partner)),
+            )
+            .scalar_subquery()
+        )
+        return or_(model.audience_dims == 0, covered == model.audience_dims)
     matching = (
         select(AudienceEntry.target_id)
         .where(
@@ -160,7 +187,18 @@ def sql_matches(model: Any, partner: Partner) -> ColumnElement[bool]:
             AudienceEntry.tag.in_(partner_tags(partner)),
         )
         .group_by(AudienceEntry.target_id, AudienceEntry.target_dims)
-        .having(func.count(distinct(AudienceEntry.dimension)) == AudienceEntry.target_dims)
+        # The dimensions covered: count(DISTINCT dimension), as a sum of one flag per dimension
+        # (a hash aggregate; no sort of every group).
+        .having(
+            sum(
+                (
+                    func.max(case((AudienceEntry.dimension == d, 1), else_=0))
+                    for d in DIMENSIONS.values()
+                ),
+                literal(0),
+            )
+            == AudienceEntry.target_dims
+        )
     )
     return or_(model.audience_dims == 0, model.id.in_(matching))
 

@@ -28,8 +28,15 @@ class Page(Generic[T]):
 
 
 def paginate(
-    session: Session, stmt: Select[Any], *, page: int = 1, per_page: int = 50
+    session: Session,
+    stmt: Select[Any],
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    count_stmt: Select[Any] | None = None,
 ) -> Page[Any]:
+    """One page of ``stmt`` and the number of its rows (counted over ``count_stmt`` when given:
+    the same rows, in a form that suits counting them all rather than reading a page)."""
     problems = {}
     if not 1 <= page <= MAX_PAGE:
         problems["page"] = f"must be between 1 and {MAX_PAGE}"
@@ -37,6 +44,7 @@ def paginate(
         problems["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
     if problems:
         raise ValidationError.for_fields(problems)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    counted = (count_stmt if count_stmt is not None else stmt).order_by(None)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, total=total, page=page, per_page=per_page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from prm_domain import audience
 from prm_domain.access.status import (
@@ -64,34 +64,43 @@ def item_visible_to_partner(
     )
 
 
-def assets_visible_where(partner: Partner | None) -> ColumnElement[bool]:
+def assets_visible_where(partner: Partner | None, *, per_row: bool = False) -> ColumnElement[bool]:
     """:func:`asset_visible_to_partner` as a SQL condition on ``Asset``, for lists: the same
-    rule, held equal to it by tests (tests/prm_domain/test_audience_sql.py)."""
+    rule, held equal to it by tests (tests/prm_domain/test_audience_sql.py).
+
+    ``per_row`` (see ``audience.sql_matches``): checked row by row, for a query that reads a
+    few rows in an index's order and stops (LIMIT); the default suits counts and whole lists."""
     if partner is None or not partner_allows(partner, Area.CONTENT):
         return false()
     return and_(
         Asset.status == AssetStatus.PUBLISHED,
         Asset.published_version_id.is_not(None),
-        audience.sql_matches(Asset, partner),
+        audience.sql_matches(Asset, partner, per_row=per_row),
     )
 
 
 def items_visible_where(
-    partner: Partner | None, now: dt.datetime | None = None
+    partner: Partner | None, now: dt.datetime | None = None, *, per_row: bool = False
 ) -> ColumnElement[bool]:
-    """:func:`item_visible_to_partner` as a SQL condition on ``SyndicatedItem``."""
+    """:func:`item_visible_to_partner` as a SQL condition on ``SyndicatedItem`` (``per_row``:
+    as for :func:`assets_visible_where`)."""
     if partner is None or not partner_allows(partner, Area.CONTENT):
         return false()
     now = now or utcnow()
+    if per_row:
+        asset_visible: ColumnElement[bool] = exists().where(
+            Asset.id == SyndicatedItem.asset_id, assets_visible_where(partner, per_row=True)
+        )
+    else:
+        asset_visible = SyndicatedItem.asset_id.in_(
+            select(Asset.id).where(assets_visible_where(partner))
+        )
     return and_(
         SyndicatedItem.active.is_(True),
         or_(SyndicatedItem.starts_at.is_(None), SyndicatedItem.starts_at <= now),
         or_(SyndicatedItem.ends_at.is_(None), SyndicatedItem.ends_at > now),
-        audience.sql_matches(SyndicatedItem, partner),
-        or_(
-            SyndicatedItem.asset_id.is_(None),
-            SyndicatedItem.asset_id.in_(select(Asset.id).where(assets_visible_where(partner))),
-        ),
+        audience.sql_matches(SyndicatedItem, partner, per_row=per_row),
+        or_(SyndicatedItem.asset_id.is_(None), asset_visible),
     )
 
 

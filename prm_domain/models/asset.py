@@ -18,7 +18,8 @@ class Asset(Base):
     """
 
     __tablename__ = "asset"
-    __table_args__ = NO_ID_REUSE
+    # The library's order (newest first): a page reads the index and stops.
+    __table_args__ = (Index("ix_asset_updated_at_id", "updated_at", "id"), NO_ID_REUSE)
     __audience_target__ = "asset"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,8 @@ class SyndicatedItem(Base):
     """
 
     __tablename__ = "syndicated_item"
-    __table_args__ = NO_ID_REUSE
+    # An embed's newest items of each kind: read backwards and stopped after a few.
+    __table_args__ = (Index("ix_syndicated_item_kind_id", "kind", "id"), NO_ID_REUSE)
 
     __audience_target__ = "item"
 
@@ -72,9 +73,11 @@ class Lead(Base):
     routed to a partner by the routing rules or left in the pool (``partner_id`` None)."""
 
     __tablename__ = "lead"
-    # A partner's leads of a period, their state read from the index (the scorecards).
+    # A partner's leads of a period, their state read from the index (the scorecards), and an
+    # organisation's leads newest first (the leads list and its export).
     __table_args__ = (
         Index("ix_lead_partner_id_created_at_state", "partner_id", "created_at", "state"),
+        Index("ix_lead_partner_id_id", "partner_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audience, audit, validation
@@ -275,17 +275,43 @@ def items_for_partner(
     partner: Partner,
     ids: list[int] | None,
     kind: ItemKind | None = None,
-    newest: int | None = None,
 ) -> list[SyndicatedItem]:
     """The items visible to the partner (``access.item_visible_to_partner``: live, in the item's
-    audience and its asset's), in id order; limited to ``ids`` when the embed chose some, to
-    one ``kind``, and to the ``newest`` so many."""
+    audience and its asset's), in id order; limited to ``ids`` when the embed chose some, and
+    to one ``kind``. What an embed shows: :func:`newest_items_for_partner`."""
     stmt = select(SyndicatedItem).where(access.items_visible_where(partner, utcnow()))
     if ids is not None:
         stmt = stmt.where(SyndicatedItem.id.in_(ids or [0]))
     if kind is not None:
         stmt = stmt.where(SyndicatedItem.kind == kind)
-    if newest is not None:
-        stmt = stmt.order_by(SyndicatedItem.id.desc()).limit(newest)
-        return sorted(session.scalars(stmt), key=lambda i: i.id)
     return list(session.scalars(stmt.order_by(SyndicatedItem.id)))
+
+
+def newest_items_for_partner(
+    session: Session,
+    partner: Partner,
+    ids: list[int] | None,
+    kinds: Iterable[ItemKind],
+    newest: int,
+) -> list[SyndicatedItem]:
+    """:func:`items_for_partner` with ``newest`` for several kinds, in one query and id order:
+    each kind's newest visible items read backwards through the (kind, id) index, checked row
+    by row, and stopped after ``newest`` (a UNION ALL of one such part per kind)."""
+    now = utcnow()
+    parts = []
+    for kind in sorted(kinds):
+        part = select(SyndicatedItem.id).where(
+            access.items_visible_where(partner, now, per_row=True), SyndicatedItem.kind == kind
+        )
+        if ids is not None:
+            part = part.where(SyndicatedItem.id.in_(ids or [0]))
+        parts.append(part.order_by(SyndicatedItem.id.desc()).limit(newest).subquery())
+    if not parts:
+        return []
+    chosen = union_all(*(select(p.c.id) for p in parts)).subquery()
+    stmt = (
+        select(SyndicatedItem)
+        .join(chosen, chosen.c.id == SyndicatedItem.id)
+        .order_by(SyndicatedItem.id)
+    )
+    return list(session.scalars(stmt))

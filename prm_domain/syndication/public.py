@@ -15,7 +15,7 @@ from prm_domain.enums import EMBED_SHOWS, ItemKind
 from prm_domain.errors import NotFound
 from prm_domain.models import Asset, Embed, Partner, SyndicatedItem
 from prm_domain.rendering import FORMATS
-from prm_domain.syndication.items import items_for_partner
+from prm_domain.syndication.items import newest_items_for_partner
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -68,14 +68,9 @@ def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
     embed shows (of those it chose, if it chose), the newest MAX_ITEMS_PER_KIND of each."""
     partner = session.get(Partner, embed.partner_id)
     assert partner is not None
-    shown = [
-        item
-        for kind in sorted(EMBED_SHOWS[embed.kind])
-        for item in items_for_partner(
-            session, partner, embed.item_ids, kind=kind, newest=MAX_ITEMS_PER_KIND
-        )
-    ]
-    return sorted(shown, key=lambda i: i.id)
+    return newest_items_for_partner(
+        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
+    )
 
 
 def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partner, Asset]:
@@ -115,7 +110,12 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
         "events_url": f"{base}/events",
         "leads_url": f"{base}/leads",
     }
-    for item in live_items(session, embed):
+    items = live_items(session, embed)
+    # The resources' assets in one query (session.get below finds them in the session).
+    asset_ids = sorted({i.asset_id for i in items if i.asset_id is not None})
+    if asset_ids:
+        session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
+    for item in items:
         c = item.content
         if item.kind == ItemKind.BANNER:
             out["banners"].append(
