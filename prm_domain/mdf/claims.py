@@ -13,10 +13,10 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select, update
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import audit, notifications, validation
+from prm_domain import audit, validation
 from prm_domain.access import (
     Area,
     Right,
@@ -29,8 +29,8 @@ from prm_domain.enums import MdfActivity, MdfClaimStatus, MdfEntryKind, MdfReque
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.mdf import ledger
 from prm_domain.mdf.funds import _money, allocation_of, text
-from prm_domain.mdf.requests import get_request
-from prm_domain.models import AuditEvent, MdfClaim, MdfFund, MdfProof, MdfRequest, User
+from prm_domain.mdf.requests import get_request, tell_partner_once
+from prm_domain.models import MdfClaim, MdfFund, MdfProof, MdfRequest, User
 from prm_domain.pagination import Page, paginate
 from prm_domain.storage import Storage
 
@@ -358,24 +358,12 @@ def reject_claim(session: Session, actor: User, claim_id: int, reason: str) -> M
 def request_info(session: Session, actor: User, claim_id: int, reason: str) -> MdfClaim:
     """The vendor's question goes to the partner's admins as a notification (one per question)."""
     claim = _decide(session, actor, claim_id, reason, C.INFO_REQUESTED, "sent back")
-    asked = session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.object_type == "mdf_claim",
-            AuditEvent.object_id == claim.id,
-            AuditEvent.action == "mdf_claim.info_requested",
-        )
-    )
-    notifications.notify_user(
+    tell_partner_once(
         session,
-        partner_id=claim.partner_id,
-        user_id=None,
-        kind="mdf",
-        text=f"The vendor asks for more information on MDF claim #{claim.id}: "
-        f"{claim.decision_reason}",
-        link=f"/mdf/requests/{claim.request_id}#claim-{claim.id}",
-        dedupe_key=f"mdf-claim-info:{claim.id}:{asked}",
+        claim,
+        "mdf_claim.info_requested",
+        f"The vendor asks for more information on MDF claim #{claim.id}: {claim.decision_reason}",
+        f"/mdf/requests/{claim.request_id}#claim-{claim.id}",
     )
     return claim
 

@@ -315,6 +315,31 @@ def approve_request(
     return req
 
 
+def tell_partner_once(
+    session: Session, sent_back: MdfRequest | MdfClaim, action: str, text: str, link: str
+) -> None:
+    """A vendor's question or wish goes to the partner's admins as a notification: one per
+    time it was asked (the audit trail counts them), however often this runs."""
+    asked = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.object_type == sent_back.__tablename__,
+            AuditEvent.object_id == sent_back.id,
+            AuditEvent.action == action,
+        )
+    )
+    notifications.notify_user(
+        session,
+        partner_id=sent_back.partner_id,
+        user_id=None,
+        kind="mdf",
+        text=text,
+        link=link,
+        dedupe_key=f"{action}:{sent_back.id}:{asked}",
+    )
+
+
 def reject_request(session: Session, actor: User, request_id: int, reason: str) -> MdfRequest:
     return _decide(session, actor, request_id, reason, S.REJECTED, "rejected")
 
@@ -322,23 +347,12 @@ def reject_request(session: Session, actor: User, request_id: int, reason: str) 
 def request_changes(session: Session, actor: User, request_id: int, reason: str) -> MdfRequest:
     """The vendor's wish goes to the partner's admins as a notification (one per wish)."""
     req = _decide(session, actor, request_id, reason, S.CHANGES_REQUESTED, "sent back")
-    asked = session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.object_type == "mdf_request",
-            AuditEvent.object_id == req.id,
-            AuditEvent.action == "mdf_request.changes_requested",
-        )
-    )
-    notifications.notify_user(
+    tell_partner_once(
         session,
-        partner_id=req.partner_id,
-        user_id=None,
-        kind="mdf",
-        text=f"The vendor asks for changes to MDF request #{req.id}: {req.decision_reason}",
-        link=f"/mdf/requests/{req.id}#changes",
-        dedupe_key=f"mdf-request-changes:{req.id}:{asked}",
+        req,
+        "mdf_request.changes_requested",
+        f"The vendor asks for changes to MDF request #{req.id}: {req.decision_reason}",
+        f"/mdf/requests/{req.id}#changes",
     )
     return req
 
