@@ -49,16 +49,17 @@ def kits_for(session: Session, partner_ids: Iterable[int]) -> dict[int, BrandKit
             .execution_options(populate_existing=True)
         )
     }
-    return {
-        pid: found.get(pid)
-        or BrandKit(
-            partner_id=pid,
-            primary_color="#000000",
-            version=0,
-            **dict.fromkeys(CONTACT_FIELDS, ""),
-        )
-        for pid in ids
-    }
+    return {pid: found.get(pid) or empty_kit(pid) for pid in ids}
+
+
+def empty_kit(partner_id: int) -> BrandKit:
+    """The unsaved empty kit of a partner who has none (reading never writes)."""
+    return BrandKit(
+        partner_id=partner_id,
+        primary_color="#000000",
+        version=0,
+        **dict.fromkeys(CONTACT_FIELDS, ""),
+    )
 
 
 def get_brand_kit(session: Session, actor: User, partner_id: int) -> BrandKit:

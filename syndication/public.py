@@ -188,11 +188,12 @@ def _cached_content(key: str) -> _Cached | None:
     if hit is not None and hit.expires > now:
         return None if not hit.body else hit
     try:
-        embed = public.embed_for_key(_session(), key)
+        served = public.served_embed(_session(), key)
     except NotFound:
         entry = _Cached(now + ttl, (), "", b"")  # remembered too: unknown keys are cheap
     else:
-        data = public.content(_session(), embed, base)
+        embed = served.embed
+        data = public.content(_session(), embed, base, served)
         for form in data["forms"]:
             form["form_token"] = TOKEN_SLOT
         data["page_view"] = PAGE_VIEW_SLOT

@@ -294,6 +294,42 @@ def newest_items_for_partner(
     kinds: Iterable[ItemKind],
     newest: int,
 ) -> list[SyndicatedItem]:
+    """:func:`newest_item_rows` as the items themselves."""
+    chosen = _newest_ids(partner, ids, kinds, newest)
+    if chosen is None:
+        return []
+    stmt = (
+        select(SyndicatedItem)
+        .join(chosen, chosen.c.id == SyndicatedItem.id)
+        .order_by(SyndicatedItem.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def newest_item_rows(
+    session: Session,
+    partner: Partner,
+    ids: list[int] | None,
+    kinds: Iterable[ItemKind],
+    newest: int,
+) -> list[Any]:
+    """:func:`newest_items_for_partner` as plain rows of what a page shows of an item (id,
+    kind, title, content, asset_id): no objects for a public answer that only reads them."""
+    chosen = _newest_ids(partner, ids, kinds, newest)
+    if chosen is None:
+        return []
+    item = SyndicatedItem
+    stmt = (
+        select(item.id, item.kind, item.title, item.content, item.asset_id)
+        .join(chosen, chosen.c.id == item.id)
+        .order_by(item.id)
+    )
+    return list(session.execute(stmt))
+
+
+def _newest_ids(
+    partner: Partner, ids: list[int] | None, kinds: Iterable[ItemKind], newest: int
+) -> Any:
     """:func:`items_for_partner` with ``newest`` for several kinds, in one query and id order:
     each kind's newest visible items read backwards through the (kind, id) index, checked row
     by row, and stopped after ``newest`` (a UNION ALL of one such part per kind)."""
@@ -307,11 +343,5 @@ def newest_items_for_partner(
             part = part.where(SyndicatedItem.id.in_(ids or [0]))
         parts.append(part.order_by(SyndicatedItem.id.desc()).limit(newest).subquery())
     if not parts:
-        return []
-    chosen = union_all(*(select(p.c.id) for p in parts)).subquery()
-    stmt = (
-        select(SyndicatedItem)
-        .join(chosen, chosen.c.id == SyndicatedItem.id)
-        .order_by(SyndicatedItem.id)
-    )
-    return list(session.scalars(stmt))
+        return None
+    return union_all(*(select(p.c.id) for p in parts)).subquery()

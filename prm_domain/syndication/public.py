@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from prm_domain import access, brandkits
 from prm_domain.enums import EMBED_SHOWS, ItemKind
 from prm_domain.errors import NotFound
-from prm_domain.models import Asset, Embed, Partner, SyndicatedItem
+from prm_domain.models import Asset, BrandKit, Embed, Partner, SyndicatedItem
 from prm_domain.rendering import FORMATS
-from prm_domain.syndication.items import newest_items_for_partner
+from prm_domain.syndication.items import newest_item_rows, newest_items_for_partner
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -43,19 +43,41 @@ def origin_allowed(allowed_domains: list[str], origin: str | None) -> bool:
     return host is not None and host in allowed_domains
 
 
+class Served(NamedTuple):
+    """An embed that answers, with its partner and the partner's brand kit."""
+
+    embed: Embed
+    partner: Partner
+    kit: BrandKit
+
+
 def embed_for_key(session: Session, key: str) -> Embed:
+    return served_embed(session, key).embed
+
+
+def served_embed(session: Session, key: str) -> Served:
+    """The embed of ``key`` if it answers, with its partner and brand kit, in one query."""
     if (
         not isinstance(key, str)
         or not 10 <= len(key) <= 32
         or not key.replace("-", "").replace("_", "").isalnum()
     ):
         raise NotFound("Unknown embed.")
-    embed = session.scalar(select(Embed).where(Embed.key == key))
-    if embed is None or not embed.enabled:
+    # The kit is read afresh (as brandkits.kits_for does): a long-lived session must not
+    # answer with a brand another request has changed since.
+    row = session.execute(
+        select(Embed, Partner, BrandKit)
+        .join(Partner, Partner.id == Embed.partner_id)
+        .outerjoin(BrandKit, BrandKit.partner_id == Partner.id)
+        .where(Embed.key == key)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
         raise NotFound("Unknown embed.")
-    if not access.embeds_served_for(session.get(Partner, embed.partner_id)):
+    embed, partner, kit = row
+    if not embed.enabled or not access.embeds_served_for(partner):
         raise NotFound("Unknown embed.")
-    return embed
+    return Served(embed, partner, kit if kit is not None else brandkits.empty_kit(partner.id))
 
 
 # What one embed shows of each kind at most: the newest. An embed of "all items" on a large
@@ -63,10 +85,13 @@ def embed_for_key(session: Session, key: str) -> Embed:
 MAX_ITEMS_PER_KIND = 24
 
 
-def live_items(session: Session, embed: Embed) -> list[SyndicatedItem]:
+def live_items(
+    session: Session, embed: Embed, partner: Partner | None = None
+) -> list[SyndicatedItem]:
     """What the embed shows now, in id order: the partner's visible items of the kinds the
-    embed shows (of those it chose, if it chose), the newest MAX_ITEMS_PER_KIND of each."""
-    partner = session.get(Partner, embed.partner_id)
+    embed shows (of those it chose, if it chose), the newest MAX_ITEMS_PER_KIND of each.
+    ``partner``: the embed's, if the caller holds it already."""
+    partner = partner if partner is not None else session.get(Partner, embed.partner_id)
     assert partner is not None
     return newest_items_for_partner(
         session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
@@ -89,11 +114,18 @@ def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partne
     return partner, asset
 
 
-def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
-    """The embed's content as the widget renders it. Text is data: the widget inserts it as text."""
-    partner = session.get(Partner, embed.partner_id)
-    assert partner is not None
-    kit = brandkits.kit_for(session, partner.id)
+def content(
+    session: Session, embed: Embed, base_url: str, served: Served | None = None
+) -> dict[str, Any]:
+    """The embed's content as the widget renders it. Text is data: the widget inserts it as text.
+
+    ``served``: the embed with its partner and kit from :func:`served_embed` (else read here)."""
+    if served is not None and served.embed is embed:
+        partner, kit = served.partner, served.kit
+    else:
+        found = session.get(Partner, embed.partner_id)
+        assert found is not None
+        partner, kit = found, brandkits.kit_for(session, found.id)
     base = f"{base_url.rstrip('/')}/syndication/v1/embeds/{embed.key}"
     out: dict[str, Any] = {
         "key": embed.key,
@@ -110,11 +142,17 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
         "events_url": f"{base}/events",
         "leads_url": f"{base}/leads",
     }
-    items = live_items(session, embed)
-    # The resources' assets in one query (session.get below finds them in the session).
+    items = newest_item_rows(
+        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
+    )
+    # The resources' assets in one query, held here: the session's identity map holds objects
+    # weakly, so a list read and dropped would be gone again for a session.get below.
     asset_ids = sorted({i.asset_id for i in items if i.asset_id is not None})
-    if asset_ids:
-        session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
+    assets = (
+        {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))}
+        if asset_ids
+        else {}
+    )
     for item in items:
         c = item.content
         if item.kind == ItemKind.BANNER:
@@ -140,7 +178,7 @@ def content(session: Session, embed: Embed, base_url: str) -> dict[str, Any]:
                 }
             )
         elif item.kind == ItemKind.RESOURCE:
-            asset = session.get(Asset, item.asset_id) if item.asset_id else None
+            asset = assets.get(item.asset_id) if item.asset_id else None
             if asset is None or not access.asset_visible_to_partner(partner, asset):
                 continue  # live_items asked already; a resource without its asset shows nothing
             fmt = next(f for f in FORMATS[asset.kind] if f != "preview")
