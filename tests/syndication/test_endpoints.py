@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from prm_domain.base import utcnow
 from prm_domain.enums import Role
@@ -506,6 +506,27 @@ def test_content_is_cached_per_process_for_a_few_seconds(world, app) -> None:
     app.config["SYNDICATION_CACHE_SECONDS"] = 0
     fresh = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
     assert fresh.json["banners"][0]["headline"] == "Changed"
+
+
+def test_a_content_miss_reads_the_database_twice(world, connection) -> None:
+    """Embed, partner and brand kit in one statement, the items in another: a cache miss is
+    the common case of the hottest public URL (every page view of a site no one else views)."""
+    c, key = world["client"], world["embed"]["key"]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        r = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert r.status_code == 200
+    assert [b["id"] for b in r.json["banners"]] == [world["banner"]["id"]]
+    assert [f["id"] for f in r.json["forms"]] == [world["form"]["id"]]
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads
 
 
 def _normalised(r):
