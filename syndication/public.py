@@ -198,7 +198,10 @@ def _cached_content(key: str) -> _Cached | None:
             form["form_token"] = TOKEN_SLOT
         data["page_view"] = PAGE_VIEW_SLOT
         body = json.dumps(data, separators=(",", ":")).encode()
-        entry = _Cached(now + ttl, tuple(embed.allowed_domains), public.etag(data), body)
+        # The tag is the body's digest: the same content, serialised the same way, is the same
+        # bytes (one serialisation per miss, not a second sorted one for the tag).
+        tag = hashlib.sha256(body).hexdigest()[:32]
+        entry = _Cached(now + ttl, tuple(embed.allowed_domains), tag, body)
     cache.put((key, base), entry)
     return entry if entry.body else None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -206,7 +204,3 @@ def content(
                 }
             )
     return out
-
-
-def etag(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
