@@ -6,6 +6,7 @@ import io
 import logging
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -526,6 +527,12 @@ def render_scale(width: float, height: float, target_width: int) -> float:
     return scale
 
 
+# PDFium is not thread-safe, not even across different documents (pypdfium2's documentation):
+# two threads of one web process drawing previews at once crashed the process. Every PDFium
+# call goes through this lock; processes (workers) still draw in parallel.
+_PDFIUM = threading.Lock()
+
+
 def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
     """A PNG of one page as a reader sees it, ``width`` pixels wide (for the zone editor).
 
@@ -535,6 +542,11 @@ def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
     data = _check_bytes(pdf)
     if not isinstance(width, int) or isinstance(width, bool) or not 16 <= width <= 4000:
         raise AssetError("The preview width must be between 16 and 4000 pixels.")
+    with _PDFIUM:
+        return _draw(data, page, width)
+
+
+def _draw(data: bytes, page: int, width: int) -> bytes:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -550,7 +562,7 @@ def render_preview(pdf: bytes, page: int = 1, width: int = 600) -> bytes:
         scale = render_scale(pdf_page.get_width(), pdf_page.get_height(), width)
         image = pdf_page.render(scale=scale).to_pil()
         out = io.BytesIO()
-        image.save(out, format="PNG")
+        image.save(out, format="PNG")  # before close: the image may share the bitmap's memory
         return out.getvalue()
     except pdfium.PdfiumError as exc:
         raise InvalidPdfError(f"The PDF page cannot be drawn ({exc}).") from exc
