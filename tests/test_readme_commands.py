@@ -93,7 +93,15 @@ def _serve_until_ready(
         start_new_session=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+    def read() -> None:
+        try:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                lines.put(line)
+        except ValueError:
+            pass  # _stop closed the pipe while this thread was between two lines
+
+    threading.Thread(target=read, daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
