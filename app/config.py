@@ -72,8 +72,13 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "PERIODIC_JOBS": _periodic_jobs(env.get("PERIODIC_JOBS", "")),
         # Separates the counters of deployments (or test runs) that share one Redis.
         "RATE_LIMIT_PREFIX": env.get("RATE_LIMIT_PREFIX", "cobrand"),
-        # How long each web process reuses an embed's serialized content.
-        "SYNDICATION_CACHE_SECONDS": float(env.get("SYNDICATION_CACHE_SECONDS", "5")),
+        # The longest each web process reuses an embed's serialized content (0: never). Any
+        # change to what it shows ends it sooner (prm_domain.changes), so this only bounds
+        # the age of an answer after a change made outside the product (psql by hand).
+        "SYNDICATION_CACHE_SECONDS": float(env.get("SYNDICATION_CACHE_SECONDS", "300")),
+        # How often each web process asks whether the content changed (its own changes it
+        # sees at once): the delay before another process's change reaches its caches.
+        "CHANGE_CHECK_SECONDS": float(env.get("CHANGE_CHECK_SECONDS", "1")),
         # Uploads (issue 4) may be large; JSON bodies are held to API_MAX_JSON_BYTES per request.
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,

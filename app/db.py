@@ -10,6 +10,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from prm_domain.changes import ChangeClock
 from prm_domain.database import make_engine, make_sessionmaker
 
 
@@ -18,7 +19,10 @@ class Database:
         self.engine = make_engine(
             app.config["DATABASE_URL"], busy_timeout=app.config.get("SQLITE_BUSY_TIMEOUT", 5.0)
         )
-        self.sessionmaker: sessionmaker[Any] = make_sessionmaker(self.engine)
+        # The web process's memory of the change tokens (prm_domain.changes), shared by its
+        # sessions and the embed content's fast path.
+        self.clock = ChangeClock(app.config.get("CHANGE_CHECK_SECONDS", 1.0))
+        self.sessionmaker: sessionmaker[Any] = make_sessionmaker(self.engine, self.clock)
         app.extensions["cobrand.db"] = self
         app.teardown_appcontext(self._close)
 

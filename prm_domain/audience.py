@@ -6,6 +6,7 @@ everyone; a partner must match every non-empty list (verticals by overlap).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -161,6 +162,13 @@ def partner_tags(partner: Partner) -> list[str]:
 
 
 def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> ColumnElement[bool]:
+    # Built once per audience: partners with the same tags ask the same condition, and building
+    # it (a few hundred clause objects) cost as much as running it. SQL clauses are immutable.
+    return _sql_matches(model, tuple(partner_tags(partner)), per_row)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sql_matches(model: Any, tags: tuple[str, ...], per_row: bool) -> ColumnElement[bool]:
     """``matches`` as a SQL condition on ``model`` (Asset or SyndicatedItem): everyone, or the
     target's entries among the partner's tags cover all of its dimensions. The subquery does
     not depend on the row, so the database runs it once (an index range per tag, grouped by
@@ -175,7 +183,7 @@ def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> Colum
             .where(
                 AudienceEntry.target_type == model.__audience_target__,
                 AudienceEntry.target_id == model.id,
-                AudienceEntry.tag.in_(partner_tags(partner)),
+                AudienceEntry.tag.in_(tags),
             )
             .scalar_subquery()
         )
@@ -184,7 +192,7 @@ def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> Colum
         select(AudienceEntry.target_id)
         .where(
             AudienceEntry.target_type == model.__audience_target__,
-            AudienceEntry.tag.in_(partner_tags(partner)),
+            AudienceEntry.tag.in_(tags),
         )
         .group_by(AudienceEntry.target_id, AudienceEntry.target_dims)
         # The dimensions covered: count(DISTINCT dimension), as a sum of one flag per dimension

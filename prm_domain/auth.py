@@ -8,7 +8,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from prm_domain import access, audit, users
 from prm_domain.base import utcnow
@@ -66,7 +66,12 @@ def resolve_token(session: Session, plain: str) -> ApiToken | None:
     """The live token for this value (not expired, not revoked, user active), else None."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    # The user and their organisation come with it: every request asks both (status, rights).
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _digest(plain))
+        .options(joinedload(ApiToken.user).joinedload(User.partner))
+    )
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     if not access.may_sign_in(token.user):
@@ -102,7 +107,11 @@ def resolve_session(session: Session, plain: str, *, idle: dt.timedelta) -> User
     unflushed: the adapter commits it when the row is dirty."""
     if not isinstance(plain, str) or not 20 <= len(plain) <= 100:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(plain)))
+    row = session.scalar(
+        select(UserSession)
+        .where(UserSession.token_hash == _digest(plain))
+        .options(joinedload(UserSession.user).joinedload(User.partner))
+    )
     now = utcnow()
     if (
         row is None

@@ -9,9 +9,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+
+from prm_domain import changes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,6 +24,7 @@ def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine
         # psycopg 3 is the driver we ship; plain "postgresql://" would ask for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite", **kwargs)
+    changes.watch(engine)
     if engine.dialect.name == "sqlite":
         milliseconds = int(busy_timeout * 1000)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, milliseconds))
@@ -149,8 +152,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
     cursor.close()
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: Engine, clock: changes.ChangeClock | None = None
+) -> sessionmaker[Any]:
+    """Sessions of ``engine``; with ``clock``, they read change tokens through it (the web's)."""
+    info = {changes.CLOCK_KEY: clock} if clock is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -162,3 +169,7 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+    if inspect(engine).has_table("change_token"):
+        # Migrations change data unseen by the change tokens (prm_domain.changes): whatever
+        # any cache keeps from before is let go.
+        changes.replace_all(engine)

@@ -8,6 +8,8 @@ rate limiter and storage through ``current_app.extensions``: this package does n
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -25,6 +27,8 @@ from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
 from prm_domain import brandkits, rendering, validation
+from prm_domain.base import utcnow
+from prm_domain.changes import ChangeClock
 from prm_domain.errors import NotFound, PermissionDenied
 from prm_domain.models import Asset, Embed, Partner
 from prm_domain.syndication import events, leads, page_views, public
@@ -135,15 +139,24 @@ _PAGE_VIEW_SLOT_JSON = json.dumps(PAGE_VIEW_SLOT).encode()
 
 @dataclass(frozen=True)
 class _Cached:
-    expires: float
+    tokens: tuple[str, ...]  # the change tokens of public.CONTENT_READS it was computed under
+    until: float  # wall clock: the next start or end of an item (what is shown changes then)
+    expires: float  # monotonic clock: SYNDICATION_CACHE_SECONDS after it was computed
     allowed_domains: tuple[str, ...]
     etag: str
     body: bytes  # with TOKEN_SLOT where each form's token goes, PAGE_VIEW_SLOT the page view's
 
+    def valid(self, tokens: tuple[str, ...]) -> bool:
+        return (
+            tokens == self.tokens and time.time() < self.until and time.monotonic() < self.expires
+        )
+
 
 # The hottest public URL: every page view of every partner site. Each web process keeps the
-# serialized answer SYNDICATION_CACHE_SECONDS, so a burst of views costs one database read per
-# process; a vendor's change still reaches sites within seconds plus the browsers' max-age.
+# serialized answer until something it shows changes (the change tokens of prm_domain.changes,
+# checked every CHANGE_CHECK_SECONDS) or an item's window opens or closes; so a site's views
+# cost one database read per process per change, and a vendor's change reaches sites within
+# a second plus the browsers' max-age. SYNDICATION_CACHE_SECONDS bounds an answer's age.
 MAX_CACHED = 10_000
 MAX_CACHED_BYTES = 32 * 2**20
 
@@ -154,10 +167,13 @@ class _ContentCache(dict[tuple[str, str], _Cached]):
     def __init__(self) -> None:
         super().__init__()
         self.bytes = 0
+        # The next start or end of an item, known for the syndicated_item token it was read
+        # under: one query per change of the items, not one per miss.
+        self.window: tuple[str, float] | None = None
 
     def put(self, key: tuple[str, str], entry: _Cached) -> None:
         # Bounded by entries and by bytes: made-up keys and large embeds alike cannot grow it
-        # without limit; when full it starts over (every entry lives seconds anyway).
+        # without limit; when full it starts over.
         old = self.get(key)
         if old is not None:
             self.bytes -= len(old.body)
@@ -178,22 +194,107 @@ def _cache() -> _ContentCache:
     return cache
 
 
+def _clock() -> ChangeClock:
+    return cast(ChangeClock, current_app.extensions["cobrand.db"].clock)
+
+
+_ITEMS = public.CONTENT_READS.index("syndicated_item")
+
+
+def _window_end(cache: _ContentCache, tokens: tuple[str, ...], now: dt.datetime) -> float:
+    """Until when (wall clock) the items' windows stay as they are now."""
+    known = cache.window
+    if known is None or known[0] != tokens[_ITEMS] or known[1] <= now.timestamp():
+        change = public.next_window_change(_session(), now)
+        known = (tokens[_ITEMS], change.timestamp() if change is not None else float("inf"))
+        cache.window = known
+    return known[1]
+
+
+class _SharedCache:
+    """The answers in Redis too (when REDIS_URL is set), shared by every web process: an embed
+    is computed once per change for the whole deployment, not once per process. A Redis that
+    does not answer is a miss (the database answers), never an error for a website."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.prefix = f"{prefix}:embed-content:"
+        self.errors = (redis.RedisError, OSError)
+
+    def _key(self, key: str, base: str, tokens: tuple[str, ...]) -> str:
+        where = hashlib.sha256(base.encode()).hexdigest()[:16]
+        return f"{self.prefix}{key}:{where}:{'.'.join(tokens)}"
+
+    def get(self, key: str, base: str, tokens: tuple[str, ...], ttl: float) -> _Cached | None:
+        try:
+            raw = self.client.get(self._key(key, base, tokens))
+        except self.errors:
+            return None
+        if not isinstance(raw, bytes) or b"\n" not in raw:
+            return None
+        head, body = raw.split(b"\n", 1)
+        meta = json.loads(head)
+        age = max(0.0, time.time() - float(meta["at"]))
+        return _Cached(
+            tokens,
+            float(meta["until"]),
+            time.monotonic() + ttl - age,
+            tuple(meta["domains"]),
+            str(meta["etag"]),
+            body,
+        )
+
+    def put(self, key: str, base: str, entry: _Cached, ttl: float) -> None:
+        # Kept in Redis no longer than the answer may be used (its age limit, the items' next
+        # start or end); "until" is kept as infinity's stand-in when no item is scheduled.
+        seconds = min(ttl, entry.until - time.time())
+        if seconds < 1:
+            return
+        head = json.dumps(
+            {
+                "at": time.time(),
+                "until": min(entry.until, 1e12),
+                "domains": list(entry.allowed_domains),
+                "etag": entry.etag,
+            }
+        ).encode()
+        with contextlib.suppress(*self.errors):
+            self.client.set(
+                self._key(key, base, entry.tokens), head + b"\n" + entry.body, ex=int(seconds)
+            )
+
+
+def _shared() -> _SharedCache | None:
+    return cast("_SharedCache | None", current_app.extensions.get("cobrand.shared_content"))
+
+
 def _cached_content(key: str) -> _Cached | None:
-    """The serialized content for ``key`` (None: unknown or disabled), cached a few seconds."""
-    ttl = float(current_app.config.get("SYNDICATION_CACHE_SECONDS", 5))
+    """The serialized content for ``key`` (None: unknown or disabled), kept while it is right."""
+    ttl = float(current_app.config.get("SYNDICATION_CACHE_SECONDS", 300))
     base = _base_url()
     cache = _cache()
-    now = time.monotonic()
+    tokens = _clock().tokens(_session(), public.CONTENT_READS) if ttl > 0 else ()
     hit = cache.get((key, base)) if ttl > 0 else None
-    if hit is not None and hit.expires > now:
+    if hit is not None and hit.valid(tokens):
         return None if not hit.body else hit
+    shared = _shared() if ttl > 0 else None
+    found = shared.get(key, base, tokens, ttl) if shared is not None else None
+    if found is not None and found.valid(tokens):
+        cache.put((key, base), found)
+        return found if found.body else None
+    now = utcnow()
+    until = _window_end(cache, tokens, now) if ttl > 0 else 0.0
+    expires = time.monotonic() + ttl
     try:
         served = public.served_embed(_session(), key)
     except NotFound:
-        entry = _Cached(now + ttl, (), "", b"")  # remembered too: unknown keys are cheap
+        # Remembered too: unknown keys are cheap (a new embed is a change of "embed").
+        entry = _Cached(tokens, until, expires, (), "", b"")
     else:
         embed = served.embed
-        data = public.content(_session(), embed, base, served)
+        data = public.content(_session(), embed, base, served, now=now)
         for form in data["forms"]:
             form["form_token"] = TOKEN_SLOT
         data["page_view"] = PAGE_VIEW_SLOT
@@ -201,8 +302,11 @@ def _cached_content(key: str) -> _Cached | None:
         # The tag is the body's digest: the same content, serialised the same way, is the same
         # bytes (one serialisation per miss, not a second sorted one for the tag).
         tag = hashlib.sha256(body).hexdigest()[:32]
-        entry = _Cached(now + ttl, tuple(embed.allowed_domains), tag, body)
-    cache.put((key, base), entry)
+        entry = _Cached(tokens, until, expires, tuple(embed.allowed_domains), tag, body)
+    if ttl > 0:
+        cache.put((key, base), entry)
+        if shared is not None:
+            shared.put(key, base, entry, ttl)
     return entry if entry.body else None
 
 
@@ -273,10 +377,15 @@ class ContentFastPath:
             self.app.config["PUBLIC_BASE_URL"]
             or f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
         )
-        if float(self.app.config.get("SYNDICATION_CACHE_SECONDS", 5)) <= 0:
+        if float(self.app.config.get("SYNDICATION_CACHE_SECONDS", 300)) <= 0:
             return None  # caching off: the view reads the database every time
         entry = self.app.extensions.get("cobrand.syndication_cache", {}).get((key, base))
-        if entry is None or not entry.body or entry.expires <= time.monotonic():
+        if entry is None or not entry.body:
+            return None
+        # Only while the process's memory of the change tokens is recent; when it is not, the
+        # view asks the database (one query, at most every CHANGE_CHECK_SECONDS).
+        tokens = self.app.extensions["cobrand.db"].clock.fresh(public.CONTENT_READS)
+        if tokens is None or not entry.valid(tokens):
             return None
         origin = environ.get("HTTP_ORIGIN")
         if not public.origin_allowed(list(entry.allowed_domains), origin):
@@ -503,4 +612,8 @@ def record_events(key: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    if app.config.get("REDIS_URL"):
+        app.extensions["cobrand.shared_content"] = _SharedCache(
+            app.config["REDIS_URL"], app.config.get("RATE_LIMIT_PREFIX", "cobrand")
+        )
     app.wsgi_app = ContentFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from prm_domain import auth
+from prm_domain import auth, changes
 from prm_domain.database import make_engine, upgrade
 from prm_domain.enums import PartnerStatus, PartnerType, Region, Role
 from prm_domain.models import Partner, Tier, User
@@ -147,6 +147,9 @@ def engine(
 def connection(engine: Engine) -> Iterator[Connection]:
     conn = engine.connect()
     outer = conn.begin()
+    # Here a session's commit releases a savepoint (below); for the change tokens of
+    # prm_domain.changes, that release is the commit.
+    event.listen(conn, "release_savepoint", lambda c, *_: changes.publish_pending(c))
     yield conn
     outer.rollback()
     conn.close()

@@ -181,8 +181,12 @@ def _respond(result: Any, status: int) -> Response:
         return result
     if result is None:
         return Response(status=204)
-    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    response = jsonify(payload)
+    if isinstance(result, BaseModel):
+        # Serialised by pydantic-core in one step: a dict of Python values built first and
+        # then encoded (and key-sorted) again by the json module cost a list page more than
+        # its queries did.
+        return Response(result.model_dump_json(), status=status, mimetype="application/json")
+    response = jsonify(result)
     response.status_code = status
     return response
 

@@ -50,9 +50,13 @@ class PageOut(Out, Generic[T]):
     per_page: int
 
 
+# Made once: PageOut[Any] builds (or looks up) a parametrised class on every use.
+_ANY_PAGE = PageOut[Any]
+
+
 def page_out(page: Page[Any], convert: Callable[[Any], BaseModel]) -> PageOut[Any]:
     """A domain Page as the API's list answer, each item shaped by ``convert``."""
-    return PageOut[Any](
+    return _ANY_PAGE(
         items=[convert(i) for i in page.items],
         total=page.total,
         page=page.page,

@@ -5,12 +5,15 @@ from __future__ import annotations
 from alembic import context
 
 import prm_domain.models  # noqa: F401 - registers every table on the metadata
+from prm_domain import changes
 from prm_domain.base import Base
 
 config = context.config
 engine = config.attributes["engine"]
 
-with engine.connect() as connection:
+# Data changes of migrations are not tracked one by one (prm_domain.changes); the change
+# tokens may not exist yet. database.upgrade replaces them all at the end instead.
+with engine.connect() as connection, changes.paused(connection):
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # A batch rebuild drops the old table; with foreign keys on, SQLite would first delete

@@ -13,6 +13,7 @@ from prm_domain.models.audience import AudienceEntry
 from prm_domain.models.audit import AuditEvent
 from prm_domain.models.brand import BrandKit
 from prm_domain.models.campaign import Campaign, CampaignItem, Contact, Enrolment
+from prm_domain.models.changes import ChangeToken
 from prm_domain.models.channel import Channel
 from prm_domain.models.deal import (
     CrmAccount,
@@ -71,6 +72,7 @@ __all__ = [
     "Campaign",
     "CampaignItem",
     "Certification",
+    "ChangeToken",
     "Channel",
     "Contact",
     "Course",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prm_domain.base import NO_ID_REUSE, Base, str_enum, utcnow
@@ -19,7 +19,15 @@ class Asset(Base):
 
     __tablename__ = "asset"
     # The library's order (newest first): a page reads the index and stops.
-    __table_args__ = (Index("ix_asset_updated_at_id", "updated_at", "id"), NO_ID_REUSE)
+    __table_args__ = (
+        Index("ix_asset_updated_at_id", "updated_at", "id"),
+        # The library's tag filter (base.json_list_has: tags @> ["tag"]) on Postgres; SQLite
+        # has no inverted index and scans.
+        Index("ix_asset_tags_gin", text("(CAST(tags AS JSONB))"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        NO_ID_REUSE,
+    )
     __audience_target__ = "asset"
 
     id: Mapped[int] = mapped_column(primary_key=True)

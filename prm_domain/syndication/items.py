@@ -312,10 +312,12 @@ def newest_item_rows(
     ids: list[int] | None,
     kinds: Iterable[ItemKind],
     newest: int,
+    now: dt.datetime | None = None,
 ) -> list[Any]:
     """:func:`newest_items_for_partner` as plain rows of what a page shows of an item (id,
-    kind, title, content, asset_id): no objects for a public answer that only reads them."""
-    chosen = _newest_ids(partner, ids, kinds, newest)
+    kind, title, content, asset_id): no objects for a public answer that only reads them.
+    ``now``: the moment the items' windows are judged at (default: now)."""
+    chosen = _newest_ids(partner, ids, kinds, newest, now)
     if chosen is None:
         return []
     item = SyndicatedItem
@@ -328,12 +330,16 @@ def newest_item_rows(
 
 
 def _newest_ids(
-    partner: Partner, ids: list[int] | None, kinds: Iterable[ItemKind], newest: int
+    partner: Partner,
+    ids: list[int] | None,
+    kinds: Iterable[ItemKind],
+    newest: int,
+    now: dt.datetime | None = None,
 ) -> Any:
     """:func:`items_for_partner` with ``newest`` for several kinds, in one query and id order:
     each kind's newest visible items read backwards through the (kind, id) index, checked row
     by row, and stopped after ``newest`` (a UNION ALL of one such part per kind)."""
-    now = utcnow()
+    now = now or utcnow()
     parts = []
     for kind in sorted(kinds):
         part = select(SyndicatedItem.id).where(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prm_domain import access, brandkits
@@ -78,6 +79,33 @@ def served_embed(session: Session, key: str) -> Served:
     return Served(embed, partner, kit if kit is not None else brandkits.empty_kit(partner.id))
 
 
+# Every table an embed's content (served_embed and content) reads: an answer kept by a cache
+# stays right while their change tokens (prm_domain.changes) stay the same, and while the clock
+# has not passed the next start or end of an item (next_window_change).
+CONTENT_READS: tuple[str, ...] = (
+    "embed",
+    "partner",
+    "tier",
+    "brand_kit",
+    "syndicated_item",
+    "audience_entry",
+    "asset",
+)
+
+
+def next_window_change(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """The next moment an item starts or ends (what an embed shows can change then with no
+    write at all), None if none is ahead."""
+    starts, ends = session.execute(
+        select(
+            func.min(SyndicatedItem.starts_at).filter(SyndicatedItem.starts_at > now),
+            func.min(SyndicatedItem.ends_at).filter(SyndicatedItem.ends_at > now),
+        )
+    ).one()
+    found = [t for t in (starts, ends) if t is not None]
+    return min(found) if found else None
+
+
 # What one embed shows of each kind at most: the newest. An embed of "all items" on a large
 # library stays a page-sized answer (and a widget a page-sized widget).
 MAX_ITEMS_PER_KIND = 24
@@ -113,11 +141,17 @@ def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partne
 
 
 def content(
-    session: Session, embed: Embed, base_url: str, served: Served | None = None
+    session: Session,
+    embed: Embed,
+    base_url: str,
+    served: Served | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The embed's content as the widget renders it. Text is data: the widget inserts it as text.
 
-    ``served``: the embed with its partner and kit from :func:`served_embed` (else read here)."""
+    ``served``: the embed with its partner and kit from :func:`served_embed` (else read here);
+    ``now``: the moment the items' windows are judged at (default: now)."""
     if served is not None and served.embed is embed:
         partner, kit = served.partner, served.kit
     else:
@@ -141,7 +175,7 @@ def content(
         "leads_url": f"{base}/leads",
     }
     items = newest_item_rows(
-        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
+        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND, now
     )
     # The resources' assets in one query, held here: the session's identity map holds objects
     # weakly, so a list read and dropped would be gone again for a session.get below.

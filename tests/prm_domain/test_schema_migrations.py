@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,19 @@ def _fresh(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
     return postgres_engine(schema), schema
 
 
+@contextmanager
+def _postgres_only_indexes_skipped() -> Iterator[None]:
+    """Alembic cannot reflect expression indexes from SQLite, so it leaves the Postgres-only
+    ones (Index.ddl_if) out of the comparison there, and says so; on Postgres it compares them."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="autogenerate skipping metadata-specified expression-based index "
+            "'ix_asset_tags_gin'; dialect 'sqlite'",
+        )
+        yield
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_from_empty_matches_models(backend: str, tmp_path: Path) -> None:
     engine, schema = _fresh(backend, tmp_path)
@@ -33,7 +49,8 @@ def test_upgrade_from_empty_matches_models(backend: str, tmp_path: Path) -> None
         upgrade(engine)
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            differences = compare_metadata(ctx, Base.metadata)
+            with _postgres_only_indexes_skipped():
+                differences = compare_metadata(ctx, Base.metadata)
         assert differences == []
         assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
     finally:
@@ -67,7 +84,7 @@ def test_a_model_change_without_migration_is_noticed(tmp_path: Path) -> None:
     for table in Base.metadata.tables.values():
         table.to_metadata(extra)
     Table("partner", extra, Column("not_migrated", Integer), extend_existing=True)
-    with engine.connect() as conn:
+    with engine.connect() as conn, _postgres_only_indexes_skipped():
         differences = compare_metadata(MigrationContext.configure(conn), extra)
     engine.dispose()
     assert any(d[0] == "add_column" and d[3].name == "not_migrated" for d in differences)

@@ -6,7 +6,7 @@ from syndication.public import MAX_CACHED, MAX_CACHED_BYTES, _Cached, _ContentCa
 
 
 def _entry(size: int) -> _Cached:
-    return _Cached(expires=0.0, allowed_domains=(), etag="", body=b"x" * size)
+    return _Cached(tokens=(), until=0.0, expires=0.0, allowed_domains=(), etag="", body=b"x" * size)
 
 
 def test_large_bodies_cannot_grow_the_cache_past_its_byte_budget() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, update
 
 from prm_domain.base import utcnow
 from prm_domain.enums import Role
-from prm_domain.models import Lead, Notification
+from prm_domain.models import Lead, Notification, Partner
 from prm_domain.syndication.public import origin_allowed
 from syndication.public import form_token
 
@@ -483,35 +483,8 @@ def test_embed_rules(world) -> None:
     )
 
 
-def test_content_is_cached_per_process_for_a_few_seconds(world, app) -> None:
-    c, key = world["client"], world["embed"]["key"]
-    app.config["SYNDICATION_CACHE_SECONDS"] = 60
-    first = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
-    world["vendor"].patch(
-        f"/api/v1/syndication/items/{world['banner']['id']}",
-        {"content": {"headline": "Changed", "text": "x"}},
-    )
-    cached = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
-    assert cached.json["banners"][0]["headline"] == first.json["banners"][0]["headline"]
-    # Each response still gets a fresh form token, never the cached placeholder.
-    assert cached.json["forms"][0]["form_token"].count(".") == 1
-    assert "form-token" not in cached.get_data(as_text=True)
-    # Origins are still checked on cached answers.
-    assert (
-        c.get(
-            f"/syndication/v1/embeds/{key}", headers={"Origin": "https://evil.example"}
-        ).status_code
-        == 403
-    )
-    app.config["SYNDICATION_CACHE_SECONDS"] = 0
-    fresh = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
-    assert fresh.json["banners"][0]["headline"] == "Changed"
-
-
-def test_a_content_miss_reads_the_database_twice(world, connection) -> None:
-    """Embed, partner and brand kit in one statement, the items in another: a cache miss is
-    the common case of the hottest public URL (every page view of a site no one else views)."""
-    c, key = world["client"], world["embed"]["key"]
+def _reads(connection, fetch):
+    """What ``fetch()`` returned, and the SELECTs it sent to the database."""
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -519,13 +492,92 @@ def test_a_content_miss_reads_the_database_twice(world, connection) -> None:
 
     event.listen(connection, "before_cursor_execute", count)
     try:
-        r = c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+        result = fetch()
     finally:
         event.remove(connection, "before_cursor_execute", count)
+    return result, [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_content_is_cached_until_it_changes(world, app, connection, session) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    app.config["SYNDICATION_CACHE_SECONDS"] = 300
+    url = f"/syndication/v1/embeds/{key}"
+    first = c.get(url, headers={"Origin": ORIGIN})
+    cached, reads = _reads(connection, lambda: c.get(url, headers={"Origin": ORIGIN}))
+    assert reads == [] and cached.json["banners"] == first.json["banners"]
+    # Each response still gets a fresh form token, never the cached placeholder.
+    assert cached.json["forms"][0]["form_token"].count(".") == 1
+    assert "form-token" not in cached.get_data(as_text=True)
+    # Origins are still checked on cached answers.
+    assert c.get(url, headers={"Origin": "https://evil.example"}).status_code == 403
+    # A change of anything the content shows reaches the next answer: the item ...
+    world["vendor"].patch(
+        f"/api/v1/syndication/items/{world['banner']['id']}",
+        {"content": {"headline": "Changed", "text": "x"}},
+    )
+    assert c.get(url, headers={"Origin": ORIGIN}).json["banners"][0]["headline"] == "Changed"
+    # ... the partner's brand (another table) ...
+    kit = world["a_api"].patch(
+        f"/api/v1/partners/{world['a'].id}/brand-kit", {"primary_color": "#123456"}
+    )
+    assert kit.status_code == 200, kit.json
+    assert c.get(url, headers={"Origin": ORIGIN}).json["theme"]["primary_color"] == "#123456"
+    # ... the partner's status, changed by a bulk UPDATE that no ORM object sees ...
+    session.execute(update(Partner).where(Partner.id == world["a"].id).values(status="suspended"))
+    session.commit()
+    assert c.get(url, headers={"Origin": ORIGIN}).status_code == 404
+    session.execute(update(Partner).where(Partner.id == world["a"].id).values(status="active"))
+    session.commit()
+    # ... and the embed's own settings.
+    world["a_api"].patch(f"/api/v1/embeds/{world['embed']['id']}", {"enabled": False})
+    assert c.get(url, headers={"Origin": ORIGIN}).status_code == 404
+
+
+def test_cached_content_follows_the_clock(world, app, session) -> None:
+    """An item's window opens and closes with no write at all: the cache keeps an answer only
+    until the next start or end of an item."""
+    c, key = world["client"], world["embed"]["key"]
+    app.config["SYNDICATION_CACHE_SECONDS"] = 300
+    url = f"/syndication/v1/embeds/{key}"
+    soon = utcnow() + dt.timedelta(seconds=1.5)
+    item = world["vendor"].post(
+        "/api/v1/syndication/items",
+        {
+            "kind": "banner",
+            "title": "Soon",
+            "content": {"headline": "Soon", "text": "x"},
+            "starts_at": soon.isoformat(),
+        },
+    )
+    assert item.status_code == 201, item.json
+    assert [b["id"] for b in c.get(url, headers={"Origin": ORIGIN}).json["banners"]] == [
+        world["banner"]["id"]
+    ]
+    time.sleep(max(0.0, (soon - utcnow()).total_seconds()) + 0.1)
+    shown = [b["id"] for b in c.get(url, headers={"Origin": ORIGIN}).json["banners"]]
+    assert shown == [world["banner"]["id"], item.json["id"]]
+
+
+def test_the_cache_keeps_no_answer_past_its_age_limit(world, app, connection) -> None:
+    c, key = world["client"], world["embed"]["key"]
+    url = f"/syndication/v1/embeds/{key}"
+    app.config["SYNDICATION_CACHE_SECONDS"] = 0.3
+    c.get(url, headers={"Origin": ORIGIN})
+    time.sleep(0.35)
+    _, reads = _reads(connection, lambda: c.get(url, headers={"Origin": ORIGIN}))
+    assert len(reads) >= 2  # read again from the database
+
+
+def test_a_content_miss_reads_the_database_twice(world, connection) -> None:
+    """Embed, partner and brand kit in one statement, the items in another: a cache miss is
+    the common case of the hottest public URL (every page view of a site no one else views)."""
+    c, key = world["client"], world["embed"]["key"]
+    r, reads = _reads(
+        connection, lambda: c.get(f"/syndication/v1/embeds/{key}", headers={"Origin": ORIGIN})
+    )
     assert r.status_code == 200
     assert [b["id"] for b in r.json["banners"]] == [world["banner"]["id"]]
     assert [f["id"] for f in r.json["forms"]] == [world["form"]["id"]]
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 2, reads
 
 

@@ -1,0 +1,259 @@
+"""Change tokens: a value per watched table that every committed write to the table replaces.
+
+An answer computed from some tables (an embed's content, a list's total) stays right for as long
+as those tables' tokens stay the same, so it can be kept until then, not for a guessed number of
+seconds: a vendor's change reaches partner websites at once, and content nobody changes is read
+from the database once instead of once per few seconds per web process.
+
+How a write is seen: the engine watches every statement its connections send (ORM flushes, bulk
+``update()``/``delete()``, raw SQL alike) for INSERT, UPDATE or DELETE on a watched table, and at
+that transaction's COMMIT writes new tokens for those tables as its last statement, inside the
+transaction: a reader that sees the new data sees the new token with it, and one that sees the old
+token sees the old data. The tokens are random, not counts: two transactions that each start from
+the same state (a test's rolled-back transaction and the next one, a restored backup) can never
+reach the same token with different data. The write happens only at COMMIT, after every other
+statement of the transaction, so the one row lock it takes is held for the commit alone and can
+never be part of a deadlock.
+
+Not seen: writes made outside the product (psql by hand) and a migration's data changes (the
+migration command replaces every token at its end instead). Caches still bound their age.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+# The tables whose writes are tracked: those that cached answers read. A cache may only key on
+# watched tables (``tokens`` refuses others), so an answer can never outlive a write it missed.
+WATCHED: frozenset[str] = frozenset(
+    {
+        # What partners see of the vendor's content, and embeds show.
+        "asset",
+        "asset_version",
+        "audience_entry",
+        "syndicated_item",
+        "partner",
+        "tier",
+        "brand_kit",
+        "embed",
+        # Lead lists.
+        "lead",
+    }
+)
+
+_PENDING = "cobrand.changes.pending"  # on Connection.info: watched tables written, uncommitted
+_READY = "cobrand.changes.ready"  # on Connection.info: the database has the table
+_OFF = "cobrand.changes.off"  # on Connection.info: not tracked (the migration run)
+_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
+
+
+def watch(engine: Engine) -> None:
+    """Track the engine's writes to watched tables (``prm_domain.database.make_engine`` does)."""
+    event.listen(engine, "before_cursor_execute", _seen)
+    event.listen(engine, "commit", _commit)
+    event.listen(engine, "rollback", _forget)
+
+
+@contextmanager
+def paused(connection: Any) -> Iterator[None]:
+    """No tracking on ``connection`` meanwhile (the migration run: the table may not exist
+    yet). ``Connection.info`` lives with the pooled connection, hence the clean-up."""
+    connection.info[_OFF] = True
+    try:
+        yield
+    finally:
+        connection.info.pop(_OFF, None)
+        connection.info.pop(_PENDING, None)
+
+
+def _seen(conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool) -> None:
+    head = statement.lstrip()[:6].upper()
+    if head == "SELECT" and "UPDATE" not in statement and "DELETE" not in statement:
+        return  # the hot path: a read (FOR UPDATE locks, it does not write)
+    tables = {m.group(1).lower() for m in _WRITE.finditer(statement)} & WATCHED
+    if tables and not conn.info.get(_OFF):
+        conn.info.setdefault(_PENDING, set()).update(tables)
+
+
+def _commit(conn: Any) -> None:
+    tables = conn.info.pop(_PENDING, None)
+    if tables and _ready(conn):
+        # Through the driver: SQLAlchemy is committing this connection and runs no more of its
+        # own statements on it. Names come from WATCHED only; the tokens are hex.
+        write_tokens(conn.connection.dbapi_connection, tables)
+        _invalidate_clocks()
+        _committing.tokens = True
+
+
+def _ready(conn: Any) -> bool:
+    """Whether the database has the tokens' table (one that is not migrated yet has not);
+    asked once per pooled connection, until it has."""
+    if conn.info.get(_READY):
+        return True
+    sql = (
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_token'"
+        if conn.dialect.name == "sqlite"
+        else "SELECT to_regclass('change_token') IS NOT NULL"
+    )
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    found = bool(row and row[0])
+    if found:
+        conn.info[_READY] = True
+    return found
+
+
+def publish_pending(conn: Any) -> None:
+    """Write the tokens for what ``conn`` has written so far, inside its transaction.
+
+    For a test harness whose sessions "commit" by releasing a savepoint inside one outer
+    transaction that is never committed (tests/conftest.py): there, a release is the commit."""
+    _commit(conn)
+
+
+def _forget(conn: Any) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+def write_tokens(dbapi_connection: Any, tables: Iterable[str]) -> None:
+    rows = ", ".join(
+        f"('{name}', '{secrets.token_hex(8)}')" for name in sorted(set(tables) & WATCHED)
+    )
+    if not rows:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            f"INSERT INTO change_token (name, token) VALUES {rows} "  # noqa: S608 - see above
+            "ON CONFLICT (name) DO UPDATE SET token = excluded.token"
+        )
+    finally:
+        cursor.close()
+
+
+def replace_all(engine: Engine) -> None:
+    """New tokens for every watched table (after migrations, which are not tracked)."""
+    with engine.begin() as conn, paused(conn):
+        write_tokens(conn.connection.dbapi_connection, WATCHED)
+
+
+def read_tokens(session: Session, tables: Iterable[str]) -> tuple[str, ...]:
+    """The current tokens of ``tables`` (in the order given), read through ``session``."""
+    names = list(tables)
+    _check(names)
+    rows = session.execute(text("SELECT name, token FROM change_token"))
+    found: dict[str, str] = {name: token for name, token in rows}
+    return tuple(found.get(name, "") for name in names)
+
+
+T = TypeVar("T")
+MAX_REMEMBERED = 4096
+
+
+class ChangeClock:
+    """One process's memory of the tokens, read at most every ``check_seconds``.
+
+    Lets a web process answer from its caches without asking the database on each request; a
+    commit in this process makes the next read ask at once, and other processes' commits are
+    seen within ``check_seconds``. Thread-safe: the snapshot is replaced whole."""
+
+    def __init__(self, check_seconds: float = 1.0) -> None:
+        self.check_seconds = check_seconds
+        self._snapshot: tuple[float, dict[str, str]] = (float("-inf"), {})
+        self._invalidated_at = float("-inf")
+        self._lock = threading.Lock()
+        self._memo: dict[Any, tuple[tuple[str, ...], Any]] = {}
+        _CLOCKS.add(self)
+
+    def fresh(self, tables: Iterable[str]) -> tuple[str, ...] | None:
+        """The tokens if the memory is recent enough to use without a query, else None."""
+        read_at, known = self._snapshot
+        if time.monotonic() - read_at >= self.check_seconds:
+            return None
+        return tuple(known.get(name, "") for name in tables)
+
+    def tokens(self, session: Session, tables: Iterable[str]) -> tuple[str, ...]:
+        names = list(tables)
+        _check(names)
+        known = self.fresh(names)
+        if known is not None:
+            return known
+        started = time.monotonic()
+        values = dict(zip(_ALL, read_tokens(session, _ALL), strict=True))
+        with self._lock:
+            # Read while a commit of this process went on: what was read may be the old state.
+            if self._invalidated_at < started:
+                self._snapshot = (started, values)
+        return tuple(values[name] for name in names)
+
+    def remember(self, key: Any, tokens: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` while ``tokens`` (what it read) stay the same."""
+        found = self._memo.get(key)
+        if found is not None and found[0] == tokens:
+            return cast(T, found[1])
+        value = compute()
+        if len(self._memo) >= MAX_REMEMBERED:
+            self._memo.clear()  # bounded: every entry is one query away
+        self._memo[key] = (tokens, value)
+        return value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._invalidated_at = time.monotonic()
+            self._snapshot = (float("-inf"), {})
+
+
+_ALL = sorted(WATCHED)
+_CLOCKS: weakref.WeakSet[ChangeClock] = weakref.WeakSet()
+_committing = threading.local()
+
+
+def _invalidate_clocks() -> None:
+    for clock in list(_CLOCKS):
+        clock.invalidate()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_session_commit(_session: Session) -> None:
+    # Once more after the commit itself: a read of another thread between the tokens' write
+    # and the commit saw the old ones (``_commit`` runs just before the COMMIT).
+    if getattr(_committing, "tokens", False):
+        _committing.tokens = False
+        _invalidate_clocks()
+
+
+def _check(names: Iterable[str]) -> None:
+    unknown = set(names) - WATCHED
+    if unknown:
+        raise ValueError(f"not watched for changes: {sorted(unknown)}")
+
+
+CLOCK_KEY = "cobrand.changes.clock"  # on Session.info (app/db.py puts the web's clock there)
+
+
+def tokens(session: Session, tables: Iterable[str]) -> tuple[str, ...]:
+    """The tokens of ``tables``: from the session's clock when it has one (the web's sessions),
+    else read now (tasks, commands, tests' sessions)."""
+    clock = session.info.get(CLOCK_KEY)
+    if isinstance(clock, ChangeClock):
+        return clock.tokens(session, tables)
+    return read_tokens(session, tables)
+
+
+def clock_of(session: Session) -> ChangeClock | None:
+    clock = session.info.get(CLOCK_KEY)
+    return clock if isinstance(clock, ChangeClock) else None
