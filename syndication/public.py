@@ -272,6 +272,8 @@ def _shared() -> _SharedCache | None:
 
 def _cached_content(key: str) -> _Cached | None:
     """The serialized content for ``key`` (None: unknown or disabled), kept while it is right."""
+    if not CONTENT_PATH.fullmatch(f"/syndication/v1/embeds/{key}"):
+        return None  # not a key's shape: unknown, without a look anywhere
     ttl = float(current_app.config.get("SYNDICATION_CACHE_SECONDS", 300))
     base = _base_url()
     cache = _cache()
@@ -305,7 +307,9 @@ def _cached_content(key: str) -> _Cached | None:
         entry = _Cached(tokens, until, expires, tuple(embed.allowed_domains), tag, body)
     if ttl > 0:
         cache.put((key, base), entry)
-        if shared is not None:
+        if shared is not None and entry.body:
+            # Answers only: unknown keys stay in this process's bounded memory, or made-up keys
+            # would fill Redis.
             shared.put(key, base, entry, ttl)
     return entry if entry.body else None
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from prm_domain.enums import PartnerStatus
 from prm_domain.errors import PermissionDenied
@@ -100,7 +101,44 @@ def current_dpa_id(partner: Partner) -> int | None:
 
 
 def dpa_signed(partner: Partner) -> bool:
-    """Whether the partner signed the current DPA; True while the vendor has published none."""
+    """Whether the partner signed the current DPA; True while the vendor has published none.
+
+    Asked once per transaction: a request asks it at each gate it passes (two for a list of
+    leads), and the answer cannot change within what the transaction sees... except by its
+    own signing, which flushes a signature row and is asked after (``_dpa_memo`` is keyed on
+    the session's flush count)."""
+    session = object_session(partner)
+    memo = _dpa_memo(session) if session is not None else None
+    if memo is not None and partner.id in memo:
+        return memo[partner.id]
+    signed = _dpa_signed(partner)
+    if memo is not None:
+        memo[partner.id] = signed
+    return signed
+
+
+def _dpa_memo(session: Session) -> dict[int, bool] | None:
+    transaction = session.get_transaction()
+    if transaction is None:
+        return None
+    key = (id(transaction), session.info.get(_FLUSHES, 0))
+    held = session.info.get(_DPA_MEMO)
+    if held is None or held[0] != key:
+        held = (key, {})
+        session.info[_DPA_MEMO] = held
+    return cast(dict[int, bool], held[1])
+
+
+_DPA_MEMO = "cobrand.dpa_memo"
+_FLUSHES = "cobrand.flushes"
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+
+
+def _dpa_signed(partner: Partner) -> bool:
     current = current_dpa_id(partner)
     if current is None:
         return True

@@ -1,0 +1,193 @@
+"""Change tokens (prm_domain.changes) on real commits: no test harness transaction around them."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy.orm import Session
+
+from prm_domain import changes
+from prm_domain.database import make_engine, make_sessionmaker, upgrade
+from prm_domain.enums import PartnerType, Region
+from prm_domain.models import AuditEvent, Partner, Tier
+from prm_domain.pagination import paginate
+from tests.conftest import drop_postgres_schema, postgres_engine
+from tests.requirements import need_env
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    schema = None
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('changes') / 'c.db'}")
+    else:
+        need_env("TEST_DATABASE_URL", "Postgres for change tokens on real commits")
+        schema = f"c_{uuid.uuid4().hex[:12]}"
+        engine = postgres_engine(schema)
+    upgrade(engine)
+    with Session(engine) as s:
+        s.add(
+            Tier(
+                name="Gold", rank=1, description="", mdf_share_percent=Decimal("2.50"),
+                discount_percent=Decimal("10.00"), content_access=["standard"],
+            )
+        )  # fmt: skip
+        s.commit()
+    yield engine
+    engine.dispose()
+    if schema:
+        drop_postgres_schema(schema)
+
+
+def _tokens(engine: Engine, *tables: str) -> tuple[str, ...]:
+    with Session(engine) as s:
+        return changes.read_tokens(s, tables)
+
+
+def _partner(s: Session, name: str) -> Partner:
+    tier = s.scalars(select(Tier)).first()
+    assert tier is not None
+    partner = Partner(
+        name=name, name_key=name.lower(), type=PartnerType.MSP, tier_id=tier.id,
+        country="DE", region=Region.EMEA,
+    )  # fmt: skip
+    s.add(partner)
+    return partner
+
+
+def test_a_committed_write_replaces_the_tables_token_and_nothing_else_does(db: Engine) -> None:
+    before = _tokens(db, "partner", "lead", "asset")
+    with Session(db) as s:
+        _partner(s, f"Rolled back {uuid.uuid4().hex[:6]}")
+        s.flush()
+        s.rollback()
+    assert _tokens(db, "partner", "lead", "asset") == before  # rolled back: nothing changed
+    with Session(db) as s:
+        _partner(s, f"Kept {uuid.uuid4().hex[:6]}")
+        s.commit()
+    after = _tokens(db, "partner", "lead", "asset")
+    assert after[0] != before[0] and after[1:] == before[1:]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        # ORM bulk UPDATE: no object in the session knows of it.
+        lambda s: s.execute(update(Partner).values(timezone="Europe/Berlin")),
+        # Raw SQL, as a data fix or a report job might send it.
+        lambda s: s.execute(text("UPDATE partner SET timezone = 'UTC'")),
+        # A statement that starts with WITH.
+        lambda s: s.execute(
+            text("WITH x AS (SELECT 1) DELETE FROM partner WHERE name = 'nobody at all'")
+        ),
+    ],
+    ids=["bulk-update", "raw-sql", "cte-delete"],
+)
+def test_writes_past_the_orm_are_seen(db: Engine, write) -> None:
+    before = _tokens(db, "partner")
+    with Session(db) as s:
+        write(s)
+        s.commit()
+    assert _tokens(db, "partner") != before
+
+
+def test_reads_and_unwatched_writes_change_no_token(db: Engine) -> None:
+    before = _tokens(db, *sorted(changes.WATCHED))
+    with Session(db) as s:
+        s.execute(select(Partner).with_for_update()).all()
+        s.execute(text("DELETE FROM audit_event WHERE id = -1"))
+        s.commit()
+    assert _tokens(db, *sorted(changes.WATCHED)) == before
+
+
+def test_the_clock_remembers_until_a_commit_of_its_process(db: Engine) -> None:
+    clock = changes.ChangeClock(check_seconds=60)
+    sessions = make_sessionmaker(db, clock)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        with sessions() as s:
+            first = changes.tokens(s, ["partner"])
+        with sessions() as s:
+            statements.clear()
+            assert changes.tokens(s, ["partner"]) == first
+            assert not any("change_token" in st for st in statements)  # from memory
+            _partner(s, f"Clock {uuid.uuid4().hex[:6]}")
+            s.commit()
+        with sessions() as s:
+            assert changes.tokens(s, ["partner"]) != first  # asked again at once
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
+    with pytest.raises(ValueError, match="not watched"), sessions() as s:
+        changes.tokens(s, ["audit_event"])
+
+
+def test_a_lists_total_is_kept_until_its_table_changes(db: Engine) -> None:
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    counts: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            counts.append(statement)
+
+    stmt = select(Partner).order_by(Partner.id)
+    with sessions() as s:
+        total = paginate(s, stmt).total
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        with sessions() as s:
+            assert paginate(s, stmt).total == total and counts == []
+            _partner(s, f"Counted {uuid.uuid4().hex[:6]}")
+            s.commit()
+        with sessions() as s:
+            assert paginate(s, stmt).total == total + 1 and len(counts) == 1
+        # A count over a table that is not watched is never kept.
+        with sessions() as s:
+            paginate(s, select(AuditEvent))
+            paginate(s, select(AuditEvent))
+        assert len(counts) == 3
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
+
+
+def test_concurrent_commits_each_replace_the_token(db: Engine) -> None:
+    """Many writers at once: every commit goes through (on Postgres the token row is locked
+    only for the commit itself; SQLite's writers take turns), and the token moved on."""
+    before = _tokens(db, "partner")
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            with Session(db) as s:
+                _partner(s, f"Parallel {n} {uuid.uuid4().hex[:6]}")
+                s.flush()
+                s.execute(update(Partner).where(Partner.name == "nobody").values(country="FR"))
+                s.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert _tokens(db, "partner") != before
+
+
+def test_migrating_replaces_every_token(db: Engine) -> None:
+    before = _tokens(db, *sorted(changes.WATCHED))
+    upgrade(db)
+    after = _tokens(db, *sorted(changes.WATCHED))
+    assert all(a != b for a, b in zip(after, before, strict=True))
