@@ -17,6 +17,7 @@ from prm_domain.enums import Role
 from prm_domain.models import Lead, Notification, Partner
 from prm_domain.syndication.public import origin_allowed
 from syndication.public import form_token
+from tests.requirements import need_env
 
 ORIGIN = "https://shop.example.com"
 FORM = {
@@ -637,3 +638,45 @@ def test_navigations_work_but_foreign_origins_get_nothing(world) -> None:
         url = f"/syndication/v1/embeds/{key}{path}"
         assert c.get(url, headers={"Origin": "https://evil.example"}).status_code == 403
     assert c.get(f"/syndication/v1/embeds/{key}/fragment").status_code == 200  # a crawler
+
+
+def test_answers_are_shared_through_redis_until_they_change(world, app, connection) -> None:
+    """Another web process (here: this one with its memory emptied) takes the answer from Redis
+    without computing it; a change is a new key; unknown keys never reach Redis."""
+    import redis as redis_client
+
+    from syndication.public import _ContentCache, _SharedCache
+
+    url = need_env("TEST_REDIS_URL", "Redis for the shared embed cache")
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    app.config["SYNDICATION_CACHE_SECONDS"] = 300
+    app.extensions["cobrand.shared_content"] = _SharedCache(url, prefix)
+    r = redis_client.Redis.from_url(url)
+    c, key = world["client"], world["embed"]["key"]
+    page = f"/syndication/v1/embeds/{key}"
+    local = app.extensions.setdefault("cobrand.syndication_cache", _ContentCache())
+    try:
+        first = c.get(page, headers={"Origin": ORIGIN})
+        assert first.status_code == 200
+        assert len(list(r.scan_iter(f"{prefix}:*"))) == 1
+        local.clear()  # "another process"
+        shared, reads = _reads(connection, lambda: c.get(page, headers={"Origin": ORIGIN}))
+        assert reads == [] and shared.json["banners"] == first.json["banners"]
+        assert shared.headers["ETag"] == first.headers["ETag"]
+        world["vendor"].patch(
+            f"/api/v1/syndication/items/{world['banner']['id']}",
+            {"content": {"headline": "Shared change", "text": "x"}},
+        )
+        local.clear()
+        changed = c.get(page, headers={"Origin": ORIGIN})
+        assert changed.json["banners"][0]["headline"] == "Shared change"
+        assert len(list(r.scan_iter(f"{prefix}:*"))) == 2  # the old answer is never asked again
+        # Origins are checked on answers from Redis too.
+        local.clear()
+        assert c.get(page, headers={"Origin": "https://evil.example"}).status_code == 403
+        for n in range(5):
+            assert c.get(f"/syndication/v1/embeds/madeupkey{n:04d}").status_code in (403, 404)
+        assert len(list(r.scan_iter(f"{prefix}:*"))) == 2
+    finally:
+        for name in r.scan_iter(f"{prefix}:*"):
+            r.delete(name)
