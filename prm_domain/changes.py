@@ -54,7 +54,13 @@ WATCHED: frozenset[str] = frozenset(
 _PENDING = "cobrand.changes.pending"  # on Connection.info: watched tables written, uncommitted
 _READY = "cobrand.changes.ready"  # on Connection.info: the database has the table
 _OFF = "cobrand.changes.off"  # on Connection.info: not tracked (the migration run)
-_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
+# The written table: INSERT INTO / UPDATE [ONLY] / DELETE FROM [ONLY] / MERGE INTO / TRUNCATE
+# [TABLE] [ONLY], schema-qualified or not, quoted or not.
+_WRITE = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)"
+    r"(?:\s+ONLY)?\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?",
+    re.IGNORECASE,
+)
 
 
 def watch(engine: Engine) -> None:
@@ -80,9 +86,48 @@ def _seen(conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, _man
     head = statement.lstrip()[:6].upper()
     if head == "SELECT" and "UPDATE" not in statement and "DELETE" not in statement:
         return  # the hot path: a read (FOR UPDATE locks, it does not write)
-    tables = {m.group(1).lower() for m in _WRITE.finditer(statement)} & WATCHED
+    tables: set[str] = set()
+    for verb, table in _WRITE.findall(statement):
+        # Rows go away only by DELETE (or TRUNCATE, MERGE): only then does the database change
+        # the rows that refer to them on its own.
+        if verb[0].upper() in "DTM":
+            tables |= _reaches(table.lower())
+        else:
+            tables.add(table.lower())
+    tables &= WATCHED
     if tables and not conn.info.get(_OFF):
         conn.info.setdefault(_PENDING, set()).update(tables)
+
+
+def pending(conn: Any) -> frozenset[str]:
+    """The watched tables ``conn``'s open transaction has written so far."""
+    return frozenset(conn.info.get(_PENDING, ()))
+
+
+_REACH: dict[str, frozenset[str]] = {}
+
+
+def _reaches(table: str) -> frozenset[str]:
+    """The watched tables a deletion from ``table`` may change: itself, and those whose rows the
+    database deletes or updates on its own when a referenced row goes (ON DELETE CASCADE or
+    SET NULL: deleting an embed clears ``lead.embed_id`` with no UPDATE of lead), followed on."""
+    if table not in _REACH:
+        import prm_domain.models  # noqa: F401 - every table on the metadata (lazily: a cycle)
+        from prm_domain.base import Base
+
+        followers: dict[str, set[str]] = {}
+        for child in Base.metadata.tables.values():
+            for fk in child.foreign_key_constraints:
+                if (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+                    followers.setdefault(fk.referred_table.name, set()).add(child.name)
+        found, todo = set(), [table]
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                todo.extend(followers.get(name, ()))
+        _REACH[table] = frozenset(found & WATCHED)
+    return _REACH[table]
 
 
 def _commit(conn: Any) -> None:
@@ -155,6 +200,9 @@ def read_tokens(session: Session, tables: Iterable[str]) -> tuple[str, ...]:
     """The current tokens of ``tables`` (in the order given), read through ``session``."""
     names = list(tables)
     _check(names)
+    if not _ready(session.connection()):
+        # A database not migrated yet: tokens that never match, so nothing is kept.
+        return tuple(secrets.token_hex(8) for _ in names)
     rows = session.execute(text("SELECT name, token FROM change_token"))
     found: dict[str, str] = {name: token for name, token in rows}
     return tuple(found.get(name, "") for name in names)

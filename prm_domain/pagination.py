@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -44,7 +45,14 @@ def count(session: Session, stmt: Select[Any]) -> int:
     tables = _tables(cache_key.key, stmt) if cache_key is not None else None
     if cache_key is None or tables is None:
         return session.scalar(stmt) or 0
-    values = repr([p.effective_value for p in cache_key.bindparams])
+    bound = [p.effective_value for p in cache_key.bindparams]
+    if any(isinstance(v, dt.date) for v in bound):
+        # Asked at a moment ("live now"): the same statement is never asked again.
+        return session.scalar(stmt) or 0
+    if changes.pending(session.connection()) & set(tables):
+        # This transaction changed what it counts: its total is its own (and may be undone).
+        return session.scalar(stmt) or 0
+    values = repr(bound)
     return clock.remember(
         ("count", cache_key.key, values),
         clock.tokens(session, tables),

@@ -214,56 +214,70 @@ def _window_end(cache: _ContentCache, tokens: tuple[str, ...], now: dt.datetime)
 class _SharedCache:
     """The answers in Redis too (when REDIS_URL is set), shared by every web process: an embed
     is computed once per change for the whole deployment, not once per process. A Redis that
-    does not answer is a miss (the database answers), never an error for a website."""
+    does not answer, or holds something else, is a miss (the database answers), never an error
+    for a website.
 
-    def __init__(self, url: str, prefix: str) -> None:
+    One entry per embed and base URL, holding the tokens it was computed under: a change
+    replaces it rather than adding one. Each entry is signed with the secret key: what another
+    writer to that Redis puts there (an allowed website, a body) is never served."""
+
+    def __init__(self, url: str, prefix: str, secret: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
         self.prefix = f"{prefix}:embed-content:"
+        self.secret = hashlib.sha256(f"embed-content:{secret}".encode()).digest()
         self.errors = (redis.RedisError, OSError)
 
-    def _key(self, key: str, base: str, tokens: tuple[str, ...]) -> str:
-        where = hashlib.sha256(base.encode()).hexdigest()[:16]
-        return f"{self.prefix}{key}:{where}:{'.'.join(tokens)}"
+    def _key(self, key: str, base: str) -> str:
+        return f"{self.prefix}{key}:{hashlib.sha256(base.encode()).hexdigest()[:16]}"
+
+    def _mac(self, data: bytes) -> bytes:
+        return hmac.new(self.secret, data, hashlib.sha256).hexdigest().encode()
 
     def get(self, key: str, base: str, tokens: tuple[str, ...], ttl: float) -> _Cached | None:
         try:
-            raw = self.client.get(self._key(key, base, tokens))
+            raw = self.client.get(self._key(key, base))
         except self.errors:
             return None
-        if not isinstance(raw, bytes) or b"\n" not in raw:
-            return None
-        head, body = raw.split(b"\n", 1)
-        meta = json.loads(head)
-        age = max(0.0, time.time() - float(meta["at"]))
-        return _Cached(
-            tokens,
-            float(meta["until"]),
-            time.monotonic() + ttl - age,
-            tuple(meta["domains"]),
-            str(meta["etag"]),
-            body,
-        )
+        try:
+            assert isinstance(raw, bytes)
+            mac, head, body = raw.split(b"\n", 2)
+            if not hmac.compare_digest(mac, self._mac(head + b"\n" + body)):
+                return None
+            meta = json.loads(head)
+            if tuple(meta["tokens"]) != tokens:
+                return None  # computed before a change (or after one this process missed)
+            age = max(0.0, time.time() - float(meta["at"]))
+            return _Cached(
+                tokens,
+                float(meta["until"]),
+                time.monotonic() + ttl - age,
+                tuple(str(d) for d in meta["domains"]),
+                str(meta["etag"]),
+                body,
+            )
+        except (AssertionError, ValueError, KeyError, TypeError):
+            return None  # not ours, or from another version of this code
 
     def put(self, key: str, base: str, entry: _Cached, ttl: float) -> None:
         # Kept in Redis no longer than the answer may be used (its age limit, the items' next
-        # start or end); "until" is kept as infinity's stand-in when no item is scheduled.
+        # start or end).
         seconds = min(ttl, entry.until - time.time())
         if seconds < 1:
             return
         head = json.dumps(
             {
+                "tokens": list(entry.tokens),
                 "at": time.time(),
-                "until": min(entry.until, 1e12),
+                "until": min(entry.until, 1e12),  # JSON has no infinity
                 "domains": list(entry.allowed_domains),
                 "etag": entry.etag,
             }
         ).encode()
+        signed = self._mac(head + b"\n" + entry.body) + b"\n" + head + b"\n" + entry.body
         with contextlib.suppress(*self.errors):
-            self.client.set(
-                self._key(key, base, entry.tokens), head + b"\n" + entry.body, ex=int(seconds)
-            )
+            self.client.set(self._key(key, base), signed, ex=int(seconds))
 
 
 def _shared() -> _SharedCache | None:
@@ -618,6 +632,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     if app.config.get("REDIS_URL"):
         app.extensions["cobrand.shared_content"] = _SharedCache(
-            app.config["REDIS_URL"], app.config.get("RATE_LIMIT_PREFIX", "cobrand")
+            app.config["REDIS_URL"],
+            app.config.get("RATE_LIMIT_PREFIX", "cobrand"),
+            app.config["SECRET_KEY"],
         )
     app.wsgi_app = ContentFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -121,12 +121,14 @@ def _dpa_memo(session: Session) -> dict[int, bool] | None:
     transaction = session.get_transaction()
     if transaction is None:
         return None
-    key = (id(transaction), session.info.get(_FLUSHES, 0))
+    flushes = session.info.get(_FLUSHES, 0)
     held = session.info.get(_DPA_MEMO)
-    if held is None or held[0] != key:
-        held = (key, {})
+    # The transaction itself is held (not its id, which a later one may reuse), and compared
+    # by identity.
+    if held is None or held[0] is not transaction or held[1] != flushes:
+        held = (transaction, flushes, {})
         session.info[_DPA_MEMO] = held
-    return cast(dict[int, bool], held[1])
+    return cast(dict[int, bool], held[2])
 
 
 _DPA_MEMO = "cobrand.dpa_memo"

@@ -63,16 +63,19 @@ def _partner(s: Session, name: str) -> Partner:
 
 
 def test_a_committed_write_replaces_the_tables_token_and_nothing_else_does(db: Engine) -> None:
-    before = _tokens(db, "partner", "lead", "asset")
+    # A partner's deletion reaches its embeds, brand kit and leads (ON DELETE CASCADE); adding
+    # one changes the partner table only.
+    assert changes._reaches("partner") >= {"partner", "embed", "brand_kit", "lead"}
+    before = _tokens(db, "partner", "lead", "asset", "syndicated_item")
     with Session(db) as s:
         _partner(s, f"Rolled back {uuid.uuid4().hex[:6]}")
         s.flush()
         s.rollback()
-    assert _tokens(db, "partner", "lead", "asset") == before  # rolled back: nothing changed
+    assert _tokens(db, "partner", "lead", "asset", "syndicated_item") == before  # rolled back
     with Session(db) as s:
         _partner(s, f"Kept {uuid.uuid4().hex[:6]}")
         s.commit()
-    after = _tokens(db, "partner", "lead", "asset")
+    after = _tokens(db, "partner", "lead", "asset", "syndicated_item")
     assert after[0] != before[0] and after[1:] == before[1:]
 
 
@@ -191,3 +194,73 @@ def test_migrating_replaces_every_token(db: Engine) -> None:
     upgrade(db)
     after = _tokens(db, *sorted(changes.WATCHED))
     assert all(a != b for a, b in zip(after, before, strict=True))
+
+
+def test_a_total_of_what_the_transaction_changed_is_its_own(db: Engine) -> None:
+    """A transaction that wrote the counted table counts for itself, and its total is never
+    kept for others: rolled back, it would count rows that never were."""
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    stmt = select(Partner).order_by(Partner.id)
+    with sessions() as s:
+        before = paginate(s, stmt).total
+    with sessions() as s:
+        _partner(s, f"Undone {uuid.uuid4().hex[:6]}")
+        s.flush()
+        assert paginate(s, stmt).total == before + 1
+        s.rollback()
+    with sessions() as s:
+        assert paginate(s, stmt).total == before
+
+
+def test_what_the_database_changes_on_its_own_counts_as_a_write(db: Engine) -> None:
+    """Deleting an embed sets its leads' embed_id to NULL (ON DELETE SET NULL) with no UPDATE of
+    lead, and deleting a person clears the leads assigned to them: the lead token moves too.
+    Schema-qualified and quoted names are writes of the same table."""
+    with Session(db) as s:
+        schema = (
+            s.execute(text("SELECT current_schema()")).scalar()
+            if db.dialect.name == ("postgresql")
+            else "main"
+        )
+    for sql, moved in [
+        ("DELETE FROM embed WHERE id = -1", ("embed", "lead")),
+        ("DELETE FROM user_account WHERE id = -1", ("lead",)),
+        (f'UPDATE "{schema}"."tier" SET rank = rank WHERE id = -1', ("tier",)),
+        (f"DELETE FROM {schema}.lead WHERE id = -1", ("lead",)),
+    ]:
+        before = _tokens(db, *moved)
+        with Session(db) as s:
+            s.execute(text(sql))
+            s.commit()
+        after = _tokens(db, *moved)
+        assert all(a != b for a, b in zip(after, before, strict=True)), sql
+
+
+def test_the_dpa_answer_is_asked_again_in_each_transaction(db: Engine) -> None:
+    """Memoised per transaction (a request asks it at each gate): a signature made meanwhile by
+    another session is seen by the next transaction of a long-lived session (a job's)."""
+    from prm_domain import access
+    from prm_domain.models import DpaSignature, DpaVersion
+
+    with Session(db) as s:
+        partner = _partner(s, f"Signer {uuid.uuid4().hex[:6]}")
+        version = DpaVersion(version=f"v-{uuid.uuid4().hex[:6]}", text="Terms.")
+        s.add(version)
+        s.commit()
+        partner_id, version_id = partner.id, version.id
+    job = Session(db)
+    try:
+        p = job.get(Partner, partner_id)
+        assert p is not None
+        answers = []
+        for _ in range(3):
+            answers.append(access.dpa_signed(p))
+            assert access.dpa_signed(p) == answers[-1]  # asked twice, one answer
+            job.commit()
+        assert answers == [False, False, False]
+        with Session(db) as other:
+            other.add(DpaSignature(partner_id=partner_id, version_id=version_id))
+            other.commit()
+        assert access.dpa_signed(p) is True
+    finally:
+        job.close()

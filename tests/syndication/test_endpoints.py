@@ -650,7 +650,7 @@ def test_answers_are_shared_through_redis_until_they_change(world, app, connecti
     url = need_env("TEST_REDIS_URL", "Redis for the shared embed cache")
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     app.config["SYNDICATION_CACHE_SECONDS"] = 300
-    app.extensions["cobrand.shared_content"] = _SharedCache(url, prefix)
+    app.extensions["cobrand.shared_content"] = _SharedCache(url, prefix, "test-secret")
     r = redis_client.Redis.from_url(url)
     c, key = world["client"], world["embed"]["key"]
     page = f"/syndication/v1/embeds/{key}"
@@ -670,13 +670,24 @@ def test_answers_are_shared_through_redis_until_they_change(world, app, connecti
         local.clear()
         changed = c.get(page, headers={"Origin": ORIGIN})
         assert changed.json["banners"][0]["headline"] == "Shared change"
-        assert len(list(r.scan_iter(f"{prefix}:*"))) == 2  # the old answer is never asked again
+        names = list(r.scan_iter(f"{prefix}:*"))
+        assert len(names) == 1  # replaced, not added: one entry per embed
+        # What another writer to that Redis puts there is never served.
+        forged = r.get(names[0]).replace(b"Shared change", b"Forged change!")
+        r.set(names[0], forged)
+        local.clear()
+        assert c.get(page, headers={"Origin": ORIGIN}).json["banners"][0]["headline"] == (
+            "Shared change"
+        )
+        r.set(names[0], b"not an entry at all")
+        local.clear()
+        assert c.get(page, headers={"Origin": ORIGIN}).status_code == 200
         # Origins are checked on answers from Redis too.
         local.clear()
         assert c.get(page, headers={"Origin": "https://evil.example"}).status_code == 403
         for n in range(5):
             assert c.get(f"/syndication/v1/embeds/madeupkey{n:04d}").status_code in (403, 404)
-        assert len(list(r.scan_iter(f"{prefix}:*"))) == 2
+        assert len(list(r.scan_iter(f"{prefix}:*"))) == 1
     finally:
         for name in r.scan_iter(f"{prefix}:*"):
             r.delete(name)
