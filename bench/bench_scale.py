@@ -15,8 +15,13 @@ embed's content (one kind) and of a partner's leads list, which show the indexes
 
     .venv/bin/python bench/bench_scale.py [--seconds 10] [--database-url URL]
 
-Needs wrk (Debian package ``wrk``) and a Postgres server (default: the local one, database
-``cobrand_scale``, created when missing).
+Needs wrk (Debian package ``wrk``), a Postgres server (default: the local one, database
+``cobrand_scale``, created when missing) and Redis (default: the local one, database 15, where
+the web processes share embed answers as in production; the bench's keys are cleared first).
+
+Embed content is measured three ways: after one view of every embed (the steady state: each
+answer is kept until something it shows changes), at 64 connections next to hello-world at 64,
+and on a second gunicorn with the caches off (every answer computed: a miss's cost).
 """
 
 from __future__ import annotations
