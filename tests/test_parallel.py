@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # a whole pytest run of its own, started with the suite's longest
 def test_connection_heavy_modules_run_on_one_worker() -> None:
     heavy = sorted(parallel.CONNECTION_HEAVY)
     # Without the services the tests only skip, which is all this needs: where each one ran.
