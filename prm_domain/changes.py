@@ -293,15 +293,7 @@ def _check(names: Iterable[str]) -> None:
 CLOCK_KEY = "cobrand.changes.clock"  # on Session.info (app/db.py puts the web's clock there)
 
 
-def tokens(session: Session, tables: Iterable[str]) -> tuple[str, ...]:
-    """The tokens of ``tables``: from the session's clock when it has one (the web's sessions),
-    else read now (tasks, commands, tests' sessions)."""
-    clock = session.info.get(CLOCK_KEY)
-    if isinstance(clock, ChangeClock):
-        return clock.tokens(session, tables)
-    return read_tokens(session, tables)
-
-
 def clock_of(session: Session) -> ChangeClock | None:
+    """The web's clock when ``session`` is one of its sessions (app/db.py), else None."""
     clock = session.info.get(CLOCK_KEY)
     return clock if isinstance(clock, ChangeClock) else None

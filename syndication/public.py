@@ -240,8 +240,9 @@ class _SharedCache:
             raw = self.client.get(self._key(key, base))
         except self.errors:
             return None
+        if not isinstance(raw, bytes):
+            return None
         try:
-            assert isinstance(raw, bytes)
             mac, head, body = raw.split(b"\n", 2)
             if not hmac.compare_digest(mac, self._mac(head + b"\n" + body)):
                 return None
@@ -257,7 +258,7 @@ class _SharedCache:
                 str(meta["etag"]),
                 body,
             )
-        except (AssertionError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None  # not ours, or from another version of this code
 
     def put(self, key: str, base: str, entry: _Cached, ttl: float) -> None:

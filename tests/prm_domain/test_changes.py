@@ -121,19 +121,19 @@ def test_the_clock_remembers_until_a_commit_of_its_process(db: Engine) -> None:
     event.listen(db, "before_cursor_execute", seen)
     try:
         with sessions() as s:
-            first = changes.tokens(s, ["partner"])
+            first = clock.tokens(s, ["partner"])
         with sessions() as s:
             statements.clear()
-            assert changes.tokens(s, ["partner"]) == first
+            assert clock.tokens(s, ["partner"]) == first
             assert not any("change_token" in st for st in statements)  # from memory
             _partner(s, f"Clock {uuid.uuid4().hex[:6]}")
             s.commit()
         with sessions() as s:
-            assert changes.tokens(s, ["partner"]) != first  # asked again at once
+            assert clock.tokens(s, ["partner"]) != first  # asked again at once
     finally:
         event.remove(db, "before_cursor_execute", seen)
     with pytest.raises(ValueError, match="not watched"), sessions() as s:
-        changes.tokens(s, ["audit_event"])
+        clock.tokens(s, ["audit_event"])
 
 
 def test_a_lists_total_is_kept_until_its_table_changes(db: Engine) -> None:
