@@ -29,8 +29,8 @@ class Database:
     @contextmanager
     def held_session(self) -> Iterator[Session]:
         """A session that keeps one connection for its whole life: for a task that commits
-        many short transactions (each would otherwise check a connection out of the pool and
-        ping it). A sessionmaker bound to a connection already (the tests') is used as is."""
+        many short transactions (each would otherwise check a connection out of the pool). A
+        sessionmaker bound to a connection already (the tests') is used as is."""
         bind = self.sessionmaker.kw.get("bind")
         if not isinstance(bind, Engine):
             with self.sessionmaker() as session:

@@ -48,6 +48,10 @@ WATCHED: frozenset[str] = frozenset(
         "embed",
         # Lead lists.
         "lead",
+        # Whether a partner signed the current data processing addendum: asked by every
+        # request that reaches leads (prm_domain.access.status.dpa_signed).
+        "dpa_version",
+        "dpa_signature",
     }
 )
 
@@ -171,6 +175,10 @@ def publish_pending(conn: Any) -> None:
 
 
 def _forget(conn: Any) -> None:
+    if conn.invalidated:
+        # The connection was lost (the server went away): its info is gone with it, and
+        # asking for it would raise in the middle of the rollback that cleans up.
+        return
     conn.info.pop(_PENDING, None)
 
 

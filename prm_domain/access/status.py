@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
+from prm_domain import changes
 from prm_domain.enums import PartnerStatus
 from prm_domain.errors import PermissionDenied
 from prm_domain.models import DpaSignature, DpaVersion, Partner, User
@@ -106,15 +107,37 @@ def dpa_signed(partner: Partner) -> bool:
     Asked once per transaction: a request asks it at each gate it passes (two for a list of
     leads), and the answer cannot change within what the transaction sees... except by its
     own signing, which flushes a signature row and is asked after (``_dpa_memo`` is keyed on
-    the session's flush count)."""
+    the session's flush count). In a web process the answer is also kept between requests
+    while the DPA tables' change tokens stay the same (prm_domain.changes): every request
+    that reaches leads asks it, and it changes only when the vendor publishes a version or
+    a partner signs."""
     session = object_session(partner)
     memo = _dpa_memo(session) if session is not None else None
     if memo is not None and partner.id in memo:
         return memo[partner.id]
-    signed = _dpa_signed(partner)
+    signed = _dpa_signed_kept(session, partner) if session is not None else _dpa_signed(partner)
     if memo is not None:
         memo[partner.id] = signed
     return signed
+
+
+_DPA_TABLES = ("dpa_version", "dpa_signature")
+
+
+def _dpa_signed_kept(session: Session, partner: Partner) -> bool:
+    clock = changes.clock_of(session)
+    if (
+        clock is None
+        or partner.id is None
+        or changes.pending(session.connection()) & set(_DPA_TABLES)
+    ):
+        # Not a web session, or this transaction signed or published: its own answer.
+        return _dpa_signed(partner)
+    return clock.remember(
+        ("dpa_signed", partner.id),
+        clock.tokens(session, _DPA_TABLES),
+        lambda: _dpa_signed(partner),
+    )
 
 
 def _dpa_memo(session: Session) -> dict[int, bool] | None:
@@ -141,17 +164,21 @@ def _count_flush(session: Session, _context: Any) -> None:
 
 
 def _dpa_signed(partner: Partner) -> bool:
-    current = current_dpa_id(partner)
-    if current is None:
-        return True
     session = object_session(partner)
-    assert session is not None  # current_dpa_id found one through it
-    signed = session.scalar(
-        select(DpaSignature.id).where(
-            DpaSignature.partner_id == partner.id, DpaSignature.version_id == current
-        )
+    if session is None:
+        return True  # an unsaved partner: no DPA is known to it (as ``current_dpa_id``)
+    # The current version and the partner's signature of it, in one query.
+    signed = (
+        select(DpaSignature.id)
+        .where(DpaSignature.partner_id == partner.id, DpaSignature.version_id == DpaVersion.id)
+        .exists()
     )
-    return signed is not None
+    current = session.execute(
+        select(DpaVersion.id, signed)
+        .order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
+        .limit(1)
+    ).first()
+    return current is None or bool(current[1])
 
 
 def partner_allows(partner: Partner | None, area: Area) -> bool:

@@ -264,3 +264,51 @@ def test_the_dpa_answer_is_asked_again_in_each_transaction(db: Engine) -> None:
         assert access.dpa_signed(p) is True
     finally:
         job.close()
+
+
+def test_a_web_process_keeps_the_dpa_answer_until_a_dpa_table_changes(db: Engine) -> None:
+    """With a clock (a web process), the answer outlives the request: no query while the DPA
+    tables' tokens stay the same; a signature, a new version or a retraction is seen at once by
+    the process that committed it (and by the others at their next token read)."""
+    from prm_domain import access
+    from prm_domain.models import DpaSignature, DpaVersion
+
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    with Session(db) as s:
+        partner = _partner(s, f"Kept signer {uuid.uuid4().hex[:6]}")
+        s.commit()
+        partner_id = partner.id
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        if "FROM dpa_version" in statement:
+            statements.append(statement)
+
+    def ask() -> bool:
+        with sessions() as s:
+            p = s.get(Partner, partner_id)
+            assert p is not None
+            return access.dpa_signed(p)
+
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        first = ask()
+        asked = len(statements)
+        assert ask() is first and len(statements) == asked  # from memory
+        with sessions() as s:
+            version = DpaVersion(version=f"kept-{uuid.uuid4().hex[:6]}", text="New terms.")
+            s.add(version)
+            s.commit()
+            version_id = version.id
+        assert ask() is False  # a new version: unsigned, at once
+        with sessions() as s:
+            s.add(DpaSignature(partner_id=partner_id, version_id=version_id))
+            # Within the signing transaction, its own answer (not the kept one).
+            p = s.get(Partner, partner_id)
+            assert p is not None and access.dpa_signed(p) is True
+            s.commit()
+        assert ask() is True
+        asked = len(statements)
+        assert ask() is True and len(statements) == asked
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
