@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 import asset_engine
 from prm_domain import access, audience, audit, notifications, validation
@@ -118,8 +118,10 @@ def list_assets(
         stmt = stmt.where(access.assets_visible_where(partner, per_row=True))
         count_stmt = count_stmt.where(access.assets_visible_where(partner))
     else:
-        # The vendor's list shows each asset's versions: one query for the page, not one each.
-        stmt = stmt.options(selectinload(Asset.versions))
+        # The vendor's list shows each asset's versions: joined to the page's rows (the page is
+        # limited first, in a subquery), one query in all: a second query for them (selectin)
+        # cost more than its rows (bench/bench_scale.py, "vendor: library page").
+        stmt = stmt.options(joinedload(Asset.versions))
     stmt = stmt.order_by(Asset.updated_at.desc(), Asset.id.desc())
     return paginate(session, stmt, page=page, per_page=per_page, count_stmt=count_stmt)
 

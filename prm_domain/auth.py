@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from prm_domain import access, audit, users
@@ -62,16 +62,21 @@ def issue_token(session: Session, user: User, ttl: dt.timedelta) -> tuple[str, A
     return plain, token
 
 
+# Every API request asks this: built once (its cache key is computed from a prepared
+# statement, not from a new one per request). The user and their organisation come with it:
+# every request asks both (status, rights).
+_TOKEN_BY_DIGEST = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("digest"))
+    .options(joinedload(ApiToken.user).joinedload(User.partner))
+)
+
+
 def resolve_token(session: Session, plain: str) -> ApiToken | None:
     """The live token for this value (not expired, not revoked, user active), else None."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    # The user and their organisation come with it: every request asks both (status, rights).
-    token = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == _digest(plain))
-        .options(joinedload(ApiToken.user).joinedload(User.partner))
-    )
+    token = session.scalar(_TOKEN_BY_DIGEST, {"digest": _digest(plain)})
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     if not access.may_sign_in(token.user):
@@ -101,17 +106,20 @@ def open_session(
     return plain, row
 
 
+_SESSION_BY_DIGEST = (  # as _TOKEN_BY_DIGEST: every portal page asks it
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("digest"))
+    .options(joinedload(UserSession.user).joinedload(User.partner))
+)
+
+
 def resolve_session(session: Session, plain: str, *, idle: dt.timedelta) -> UserSession | None:
     """The live session for this cookie value, else None (ended, idle too long, past its
     absolute end, or its user deactivated). Moves ``last_seen_at`` on at most once a minute,
     unflushed: the adapter commits it when the row is dirty."""
     if not isinstance(plain, str) or not 20 <= len(plain) <= 100:
         return None
-    row = session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == _digest(plain))
-        .options(joinedload(UserSession.user).joinedload(User.partner))
-    )
+    row = session.scalar(_SESSION_BY_DIGEST, {"digest": _digest(plain)})
     now = utcnow()
     if (
         row is None

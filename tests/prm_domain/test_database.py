@@ -98,3 +98,16 @@ def test_a_dead_connection_used_at_once_fails_one_request_and_the_pool_recovers(
     with Session(engine) as session:
         assert session.scalar(text("SELECT 1")) == 1
     engine.dispose()
+
+
+def test_json_columns_are_read_fast_and_odd_values_as_written() -> None:
+    from prm_domain.database import json_loads
+
+    assert json_loads(b'{"tags": ["a", "b"], "n": 1}') == {"tags": ["a", "b"], "n": 1}
+    # The standard library writes NaN and reads integers of any size; orjson refuses both.
+    nan = json_loads("[NaN]")[0]
+    assert nan != nan
+    assert json_loads(str(2**70)) == 2**70
+    with pytest.raises(ValueError):
+        json_loads("{not json")
+    assert make_engine("sqlite://").dialect._json_deserializer is json_loads  # type: ignore[attr-defined]
