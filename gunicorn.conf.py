@@ -23,4 +23,3 @@ def post_worker_init(worker: Any) -> None:
     """
     gc.collect()
     gc.freeze()
-
