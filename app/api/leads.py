@@ -20,7 +20,7 @@ from app.api.leads_schemas import (
     RuleOut,
     RulePatch,
 )
-from app.api.schemas import PageOut, PageQuery, page_out
+from app.api.schemas import PageOut, PageQuery, loaded, page_out
 from app.api.syndication_schemas import LeadOut
 from app.errors import ApiError
 from prm_domain import access
@@ -35,7 +35,7 @@ def accept_within() -> dt.timedelta:
 
 def lead_out(lead: Lead) -> LeadOut:
     """A lead as its reader may see it: without email and phone until the partner owns it."""
-    out = LeadOut.model_validate(lead)
+    out = LeadOut.model_validate(loaded(lead, LeadOut))
     if not access.can_see_lead_contact(g.user, lead.state, lead.partner_id):
         out = out.model_copy(update={"email": "", "phone": "", "contact_hidden": True})
     return out

@@ -31,7 +31,7 @@ from app.api.library_schemas import (
     VersionOut,
     ZonesIn,
 )
-from app.api.schemas import PageOut, page_out
+from app.api.schemas import PageOut, loaded, loaded_fields, page_out
 from app.auth import client_address
 from app.errors import ApiError
 from app.ratelimit import limiter
@@ -73,21 +73,14 @@ def _asset_out(asset: Asset) -> AssetOut:
     if g.user.is_vendor:
         return VendorAssetOut.model_validate(
             {
-                **{
-                    k: getattr(asset, k)
-                    for k in VendorAssetOut.model_fields
-                    if k not in ("formats", "versions")
-                },
+                **loaded_fields(asset, VendorAssetOut),
                 "formats": formats,
-                "versions": [VersionOut.model_validate(v) for v in asset.versions],
+                "versions": [
+                    VersionOut.model_validate(loaded(v, VersionOut)) for v in asset.versions
+                ],
             }
         )
-    return AssetOut.model_validate(
-        {
-            **{k: getattr(asset, k) for k in AssetOut.model_fields if k != "formats"},
-            "formats": formats,
-        }
-    )
+    return AssetOut.model_validate({**loaded_fields(asset, AssetOut), "formats": formats})
 
 
 def _job_out(job: RenderJob) -> JobOut:
