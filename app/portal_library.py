@@ -183,6 +183,7 @@ def library() -> Any:
     page = assets.list_assets(
         db.session(), g.user, **filters, page=_int_arg("page"), per_page=PER_PAGE
     )
+    assets.load_published_versions(db.session(), page.items)  # each card shows its version
     has_logo = True
     if g.user.partner_id is not None:
         has_logo = bool(brandkits.kit_for(db.session(), g.user.partner_id).logo_key)
@@ -196,7 +197,13 @@ def library() -> Any:
         asset_statuses=AssetStatus,
         can_manage=_manager(),
         has_logo=has_logo,
-        audience_labels={a.id: audience.describe(db.session(), a) for a in page.items},
+        audience_labels=dict(
+            zip(
+                (a.id for a in page.items),
+                audience.describe_each(db.session(), page.items),
+                strict=True,
+            )
+        ),
     )
 
 

@@ -7,7 +7,7 @@ everyone; a partner must match every non-empty list (verticals by overlap).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -55,16 +55,24 @@ def matches(target: HasAudience, partner: Partner) -> bool:
     )
 
 
-def _tier_names(session: Session, ids: list[int]) -> list[str]:
-    tiers = [session.get(Tier, i) for i in ids]
-    return [t.name for t in sorted((t for t in tiers if t is not None), key=lambda t: -t.rank)]
+def _tier_names(tiers: Mapping[int, Tier], ids: list[int]) -> list[str]:
+    found = [tiers[i] for i in ids if i in tiers]
+    return [t.name for t in sorted(found, key=lambda t: -t.rank)]
 
 
-def _groups(session: Session, target: HasAudience) -> list[list[str]]:
+def _tiers(session: Session, targets: Sequence[HasAudience]) -> dict[int, Tier]:
+    """The tiers the targets' audiences name, in one query."""
+    ids = {i for t in targets for i in t.audience_tier_ids}
+    if not ids:
+        return {}
+    return {t.id: t for t in session.scalars(select(Tier).where(Tier.id.in_(ids)))}
+
+
+def _groups(tiers: Mapping[int, Tier], target: HasAudience) -> list[list[str]]:
     return [
         g
         for g in (
-            _tier_names(session, target.audience_tier_ids),
+            _tier_names(tiers, target.audience_tier_ids),
             [Region(r).label for r in target.audience_regions],
             [PartnerType(t).label for t in target.audience_partner_types],
             list(target.audience_verticals),
@@ -76,7 +84,17 @@ def _groups(session: Session, target: HasAudience) -> list[list[str]]:
 def describe(session: Session, target: HasAudience) -> str:
     """Who the content is for, in a few words for a card: "All partners", "Gold only",
     "Gold, Silver · EMEA"."""
-    groups = _groups(session, target)
+    return _label(_groups(_tiers(session, [target]), target))
+
+
+def describe_each(session: Session, targets: Sequence[HasAudience]) -> list[str]:
+    """``describe`` for each of a page of targets (a library's cards), in their order, with one
+    query for the tiers they name."""
+    tiers = _tiers(session, targets)
+    return [_label(_groups(tiers, t)) for t in targets]
+
+
+def _label(groups: list[list[str]]) -> str:
     if not groups:
         return "All partners"
     label = " · ".join(", ".join(g) for g in groups)

@@ -21,6 +21,7 @@ migration command replaces every token at its end instead). Caches still bound t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import threading
@@ -30,8 +31,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Select, Table, event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 # The tables whose writes are tracked: those that cached answers read. A cache may only key on
 # watched tables (``tokens`` refuses others), so an answer can never outlive a write it missed.
@@ -305,3 +307,42 @@ def clock_of(session: Session) -> ChangeClock | None:
     """The web's clock when ``session`` is one of its sessions (app/db.py), else None."""
     clock = session.info.get(CLOCK_KEY)
     return clock if isinstance(clock, ChangeClock) else None
+
+
+def kept(session: Session, purpose: str, stmt: Select[Any], compute: Callable[[], T]) -> T:
+    """``compute()``, the answer to a read-only ``stmt``; in a web process (a session with a
+    clock), kept until a table the statement reads changes.
+
+    For answers that read many rows and change rarely: a list's total, the categories a
+    partner's library offers. Keyed on the statement's SQL and values (SQLAlchemy's cache key)
+    and ``purpose``, so anyone asking the same question shares the answer. Computed afresh: a
+    statement over a table that is not watched, one bound to a moment (a datetime: "live
+    now"), and one over a table the open transaction wrote (its answer is its own)."""
+    clock = clock_of(session)
+    if clock is None:
+        return compute()
+    cache_key = stmt._generate_cache_key()
+    tables = _tables_read(cache_key.key, stmt) if cache_key is not None else None
+    if cache_key is None or tables is None:
+        return compute()
+    bound = [p.effective_value for p in cache_key.bindparams]
+    if any(isinstance(v, dt.date) for v in bound):
+        return compute()
+    if pending(session.connection()) & set(tables):
+        return compute()
+    return clock.remember(
+        (purpose, cache_key.key, repr(bound)), clock.tokens(session, tables), compute
+    )
+
+
+_TABLES_READ: dict[Any, tuple[str, ...] | None] = {}
+
+
+def _tables_read(shape: Any, stmt: Select[Any]) -> tuple[str, ...] | None:
+    """The tables a statement reads (subqueries and correlated EXISTS included), or None if
+    one of them is not watched; per statement shape, found once."""
+    if shape not in _TABLES_READ:
+        found = find_tables(stmt, check_columns=True)
+        names = {t.name for t in found if isinstance(t, Table)}
+        _TABLES_READ[shape] = tuple(sorted(names)) if names <= WATCHED else None
+    return _TABLES_READ[shape]

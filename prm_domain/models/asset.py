@@ -21,6 +21,8 @@ class Asset(Base):
     # The library's order (newest first): a page reads the index and stops.
     __table_args__ = (
         Index("ix_asset_updated_at_id", "updated_at", "id"),
+        # What is new since a visit (prm_domain.visits), newest first.
+        Index("ix_asset_published_at_id", "published_at", "id"),
         # The library's tag filter (base.json_list_has: tags @> ["tag"]) on Postgres; SQLite
         # has no inverted index and scans.
         Index("ix_asset_tags_gin", text("(CAST(tags AS JSONB))"), postgresql_using="gin").ddl_if(

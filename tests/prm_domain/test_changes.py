@@ -312,3 +312,29 @@ def test_a_web_process_keeps_the_dpa_answer_until_a_dpa_table_changes(db: Engine
         assert ask() is True and len(statements) == asked
     finally:
         event.remove(db, "before_cursor_execute", seen)
+
+
+def test_any_read_only_answer_is_kept_by_its_purpose_until_its_tables_change(db: Engine) -> None:
+    """changes.kept: the library's categories use it as counts do; two purposes asking the same
+    statement never share an answer."""
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    stmt = select(Partner.name).order_by(Partner.name)
+    runs: list[str] = []
+
+    def names(s: Session, purpose: str) -> list[str]:
+        def compute() -> list[str]:
+            runs.append(purpose)
+            return list(s.scalars(stmt))
+
+        return changes.kept(s, purpose, stmt, compute)
+
+    with sessions() as s:
+        first = names(s, "names")
+        assert names(s, "names") == first and runs == ["names"]
+        assert names(s, "other") == first and runs == ["names", "other"]
+    with sessions() as s:
+        added = f"Kept {uuid.uuid4().hex[:6]}"
+        _partner(s, added)
+        s.commit()
+    with sessions() as s:
+        assert added in names(s, "names") and runs[-1] == "names"

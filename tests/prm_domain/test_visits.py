@@ -244,3 +244,31 @@ def test_two_publishers_at_once_tell_each_partner_once(tmp_path: Any) -> None:
     finally:
         engine.dispose()
         drop_postgres_schema(schema)
+
+
+def test_the_dashboard_counts_every_new_asset_of_the_audience_and_names_the_newest(
+    session: Any, world: Any
+) -> None:
+    """Counted and read in SQL by the library's rule: the audience's new assets all count, the
+    five newest are named, and what is outside the audience is neither."""
+    w = world
+    before = utcnow() - dt.timedelta(minutes=1)
+    made = []
+    for n in range(7):
+        asset = gold_asset(session, w)
+        assets.publish(session, w["vendor"], asset.id)
+        asset.published_at = before + dt.timedelta(seconds=10 + n)
+        made.append(asset)
+    silver_only = assets.create_asset(
+        session, w["vendor"], "pdf", {"name": "Silver", "audience_tier_ids": [w["out"].tier_id]}
+    )
+    assets.add_version(session, w["vendor"], w["storage"], silver_only.id, "s.pdf", brochure(1))
+    assets.publish(session, w["vendor"], silver_only.id)
+    session.flush()
+    news = visits.changes_since(session, w["in_user"], before)
+    assert news.new_asset_count == 7 and news.any
+    assert [a.id for a in news.new_assets] == [a.id for a in reversed(made)][
+        : visits.SHOWN_NEW_ASSETS
+    ]
+    theirs = visits.changes_since(session, w["out_user"], before)
+    assert theirs.new_asset_count == 1 and [a.id for a in theirs.new_assets] == [silver_only.id]
