@@ -112,6 +112,10 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # Secure cookies when the public URL is HTTPS; a plain-HTTP dev server would lose them.
         "SESSION_COOKIE_SECURE": bool(public_base_url and public_base_url.startswith("https://")),
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_MAX_HOURS", "12")) * 3600,
+        # The cookie is set when it changes (sign-in, a CSRF token, a flash), not re-signed and
+        # sent on every answer: its expiry is the server-side session's absolute end anyway
+        # (auth.open_session), and the idle timeout is kept on the server.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Publishing (issue 9): each service's API base is a setting, so a stand-in can take its
         # place; OAuth 2 client credentials and endpoints for connecting and refreshing.
         "LINKEDIN_API_BASE": env.get("LINKEDIN_API_BASE", "https://api.linkedin.com"),

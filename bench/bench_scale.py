@@ -50,6 +50,18 @@ PASSWORD = "cobrand-demo"  # noqa: S105 - the demo's published password
 VENDOR = "admin@nimbus.example"
 GOAL_P95_MS = 100.0
 
+# wrk picks one of the partners' API tokens at random for every request (the library as many
+# partners see it: each audience its own rows and totals). Every request on a new connection.
+RANDOM_PARTNER_LUA = """
+local tokens = {}
+for line in io.lines("%s") do tokens[#tokens + 1] = line end
+math.randomseed(os.time())
+request = function()
+  local t = tokens[math.random(#tokens)]
+  return wrk.format("GET", "%s", {["Authorization"] = "Bearer " .. t, ["Connection"] = "close"})
+end
+"""
+
 # wrk picks one of the embeds at random for every request, with that embed's own origin.
 RANDOM_EMBED_LUA = """
 local embeds = {}
@@ -169,6 +181,22 @@ def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
+def portal_cookie(base: str, email: str) -> str:
+    """A signed-in portal session's cookies, as a Cookie header (the sign-in form, CSRF and all)."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base}/sign-in", timeout=30) as resp:
+        page = resp.read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = {"email": email, "password": PASSWORD, **({"csrf_token": csrf.group(1)} if csrf else {})}
+    with opener.open(f"{base}/sign-in", urllib.parse.urlencode(form).encode(), timeout=30) as resp:
+        resp.read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
 def get_json(url: str, token: str) -> Any:
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -274,6 +302,14 @@ def main() -> None:
             "SELECT e.key, e.allowed_domains FROM embed e JOIN partner p ON p.id = e.partner_id "
             "WHERE e.name LIKE 'Website embed %%' AND p.status = 'active'"
         ).fetchall()
+        partner_emails = [
+            r[0]
+            for r in conn.execute(
+                "SELECT u.email FROM user_account u JOIN partner p ON p.id = u.partner_id "
+                "WHERE p.status = 'active' AND u.email LIKE 'admin@scale%%' "
+                "ORDER BY md5(u.email) LIMIT 50"
+            )
+        ]
     embeds_file.write_text(
         "".join(
             f"{key} https://{json.loads(d)[0] if isinstance(d, str) else d[0]}\n" for key, d in rows
@@ -291,27 +327,60 @@ def main() -> None:
     try:
         partner = post_json(f"{base}/api/v1/tokens", {"email": PARTNER, "password": PASSWORD})
         vendor = post_json(f"{base}/api/v1/tokens", {"email": VENDOR, "password": PASSWORD})
-        ph = {"Authorization": f"Bearer {partner['token']}"}
-        vh = {"Authorization": f"Bearer {vendor['token']}"}
+        # Pages and lists: every request on a new connection, as many people's browsers reach
+        # the web processes (each connection goes to whichever process accepts it). With a few
+        # long-lived connections instead, gunicorn leaves them where they landed, often all on
+        # one process (one core's worth of Python): the last row shows that case.
+        close = {"Connection": "close"}
+        ph = {"Authorization": f"Bearer {partner['token']}", **close}
+        vh = {"Authorization": f"Bearer {vendor['token']}", **close}
+        pc = {"Cookie": portal_cookie(base, PARTNER), **close}
+        vc = {"Cookie": portal_cookie(base, VENDOR), **close}
+        tokens_file = tmp / "tokens.txt"
+        tokens_file.write_text(
+            "".join(
+                post_json(f"{base}/api/v1/tokens", {"email": email, "password": PASSWORD})["token"]
+                + "\n"
+                for email in partner_emails
+            )
+        )
+        token_lua = tmp / "random_token.lua"
+        token_lua.write_text(RANDOM_PARTNER_LUA % (tokens_file, "/api/v1/assets?per_page=24"))
         embed_id = get_json(f"{base}/api/v1/embeds", partner["token"])["items"][0]["id"]
         sec = args.seconds
         api = f"{base}/api/v1"
         results = {
             "hello-world JSON (ceiling)": wrk(f"{base}/bench/hello", sec, {}),
-            "partner: library page": wrk(f"{api}/assets?per_page=24", sec, ph),
-            "partner: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, ph),
-            "partner: library filters": wrk(
+            "hello-world JSON, a new connection per request": wrk(
+                f"{base}/bench/hello", sec, close
+            ),
+            "API partner: library page": wrk(f"{api}/assets?per_page=24", sec, ph),
+            f"API partner: library page, {len(partner_emails)} partners at random": wrk(
+                f"{api}/assets", sec, {}, script=str(token_lua)
+            ),
+            "API partner: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, ph),
+            "API partner: library filters": wrk(
                 f"{api}/assets?kind=pdf&category=Brochures&per_page=24", sec, ph
             ),
-            "partner: library tag, page 3": wrk(
+            "API partner: library tag, page 3": wrk(
                 f"{api}/assets?tag=cloud&page=3&per_page=24", sec, ph
             ),
-            "vendor: library page": wrk(f"{api}/assets?per_page=24", sec, vh),
-            "vendor: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, vh),
-            "partner: leads list": wrk(f"{api}/leads?per_page=50", sec, ph),
-            "vendor: leads list": wrk(f"{api}/leads?per_page=50", sec, vh),
-            "partner: embed stats": wrk(f"{api}/embeds/{embed_id}/stats", sec, ph),
-            "partner: leads CSV export": wrk(f"{api}/leads/export.csv", sec, ph, connections=4),
+            "API vendor: library page": wrk(f"{api}/assets?per_page=24", sec, vh),
+            "API vendor: library search": wrk(f"{api}/assets?q=backup&per_page=24", sec, vh),
+            "API partner: leads list": wrk(f"{api}/leads?per_page=50", sec, ph),
+            "API vendor: leads list": wrk(f"{api}/leads?per_page=50", sec, vh),
+            "API partner: embed stats": wrk(f"{api}/embeds/{embed_id}/stats", sec, ph),
+            "portal partner: dashboard": wrk(f"{base}/", sec, pc),
+            "portal partner: library": wrk(f"{base}/library", sec, pc),
+            "portal partner: library search": wrk(f"{base}/library?q=backup", sec, pc),
+            "portal vendor: library": wrk(f"{base}/library", sec, vc),
+            "portal partner: leads": wrk(f"{base}/leads", sec, pc),
+            "portal vendor: leads": wrk(f"{base}/leads", sec, vc),
+            "portal partner: embed stats": wrk(f"{base}/embeds/{embed_id}/stats", sec, pc),
+            "API partner: leads CSV export": wrk(f"{api}/leads/export.csv", sec, ph, connections=4),
+            "API partner: library page, 16 kept-alive connections": wrk(
+                f"{api}/assets?per_page=24", sec, {"Authorization": ph["Authorization"]}
+            ),
         }
         # Each embed's first view (a website's first visitor after a change) computes the
         # answer and leaves it in Redis and in that web process; the other process takes it
@@ -343,7 +412,10 @@ def main() -> None:
     finally:
         stop(web)
     ceiling = results["hello-world JSON (ceiling)"]["rps"]
-    print(f"\nwrk -t2 -d{sec}s, 16 connections unless named (4 for the CSV export)")
+    print(
+        f"\nwrk -t2 -d{sec}s, 16 connections unless named (4 for the CSV export); pages and "
+        "lists on a new connection per request unless named"
+    )
     print("| request | req/s | vs hello | p50 ms | p95 ms | p99 ms | non-2xx |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, r in results.items():
@@ -351,7 +423,11 @@ def main() -> None:
             f"| {name} | {r['rps']:,.0f} | {r['rps'] / ceiling:.2f} | {r['p50']:.1f} | "
             f"{r['p95']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |"
         )
-    pages = {n: r for n, r in results.items() if n.startswith(("partner:", "vendor:"))}
+    pages = {
+        n: r
+        for n, r in results.items()
+        if n.startswith(("API", "portal")) and "kept-alive" not in n
+    }
     slow = [n for n, r in pages.items() if r["p95"] > GOAL_P95_MS]
     steady = results["embed content, random keys (cached until changed)"]
     print(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 import asset_engine
@@ -129,11 +129,17 @@ def list_assets(
 
 def load_published_versions(session: Session, listed: Sequence[Asset]) -> None:
     """The published versions of a page of assets, in one query, set on each asset as loaded:
-    a card showing ``asset.published_version`` then does not ask once per card."""
+    a card showing ``asset.published_version`` then does not ask once per card. A card shows
+    its thumbnail: what else a version holds (its pages and zones) loads when first read."""
     ids = {a.published_version_id for a in listed if a.published_version_id is not None}
     if not ids:
         return
-    found = {v.id: v for v in session.scalars(select(AssetVersion).where(AssetVersion.id.in_(ids)))}
+    stmt = (
+        select(AssetVersion)
+        .where(AssetVersion.id.in_(ids))
+        .options(load_only(AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key))
+    )
+    found = {v.id: v for v in session.scalars(stmt)}
     for a in listed:
         if a.published_version_id in found and "published_version" not in a.__dict__:
             set_committed_value(a, "published_version", found[a.published_version_id])
