@@ -576,7 +576,6 @@ def _assignable(partner_id: int) -> list[Any]:
 @login_required
 def lead_list() -> Any:
     session = db.session()
-    embed_page = embeds.list_embeds(session, g.user, per_page=200)
     embed_id = _digits(request.args.get("embed_id", ""), 9)
     state = request.args.get("state", "")
     chosen = LeadState(state) if state in {s.value for s in LeadState} else None
@@ -588,14 +587,21 @@ def lead_list() -> Any:
         embed_id=embed_id,
         state=chosen,
     )
+    # The filter offers the newest embeds; the table names each lead's embed, whichever it is.
+    def named(rows: list[tuple[int, str, EmbedKind]]) -> dict[int, str]:
+        return {i: name or EMBED_KIND_LABELS[kind] for i, name, kind in rows}
+
+    choices = named(embeds.embed_names(session, g.user))
+    unnamed = {lead.embed_id for lead in page.items if lead.embed_id} - set(choices)
+    labels = choices | named(embeds.embed_names(session, g.user, ids=unnamed))
     return render_template(
         "syndication/portal/lead_list.html",
         page=page,
         embed_id=embed_id,
         state=chosen,
         states=list(LeadState),
-        embed_choices=embed_page.items,
-        embed_labels={e.id: e.name or EMBED_KIND_LABELS[e.kind] for e in embed_page.items},
+        embed_choices=[{"id": i, "label": label} for i, label in choices.items()],
+        embed_labels=labels,
         partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})
         if g.user.is_vendor
         else {},

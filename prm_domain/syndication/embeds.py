@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -174,6 +174,27 @@ def delete_embed(session: Session, actor: User, embed_id: int) -> None:
     )
     session.delete(embed)
     session.flush()
+
+
+def embed_names(
+    session: Session, actor: User, *, ids: Iterable[int] | None = None, limit: int = 200
+) -> list[tuple[int, str, EmbedKind]]:
+    """(id, name, kind) of the embeds the actor may see, newest first: the given ``ids`` only,
+    or the newest ``limit`` (a filter's choices). Names, not whole embeds: a vendor's lead list
+    names embeds of hundreds of partners."""
+    stmt = (
+        select(Embed.id, Embed.name, Embed.kind)
+        .where(access.partner_scope(actor, Embed.partner_id, access.Area.EMBEDS))
+        .order_by(Embed.id.desc())
+    )
+    if ids is not None:
+        wanted = set(ids)
+        if not wanted:
+            return []
+        stmt = stmt.where(Embed.id.in_(wanted))
+    else:
+        stmt = stmt.limit(limit)
+    return [(i, name, kind) for i, name, kind in session.execute(stmt)]
 
 
 def list_embeds(session: Session, actor: User, *, page: int = 1, per_page: int = 50) -> Page[Embed]:

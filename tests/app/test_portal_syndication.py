@@ -624,6 +624,30 @@ def test_lead_list_filters_paginates_and_exports(client, sign_in_as, session, wo
     assert "Not yours" in vendor and "Other Org GmbH" in vendor and "Acme Reseller" in vendor
 
 
+def test_the_lead_list_names_every_leads_embed_not_only_the_filters_newest(
+    client, sign_in_as, session, world
+):
+    """The embed filter offers the newest 200; a lead from an older embed is still named."""
+    form = make_item(session, world["marketing"], "lead_form")
+    old = make_embed(session, world["acme_admin"], world["acme"], name="The original site")
+    make_lead(session, old, form, name="Early lead", email="early@buyer.example")
+    session.add_all(
+        Embed(partner_id=world["other"].id, key=f"k{n:04d}xxxxxxxxxxxxxxxxxxxx", name=f"Site {n}",
+              kind=old.kind, allowed_domains=["shop.example.com"])
+        for n in range(200)
+    )  # fmt: skip
+    session.commit()
+    sign_in_as(world["marketing"])
+    page = client.get("/leads")
+    body = text_of(page)
+    assert "Early lead" in body and "The original site" in body
+    options = page.get_data(as_text=True).split('name="embed_id"')[1].split("</select>")[0]
+    assert options.count("<option") == 201 and "The original site" not in options  # "All" + 200
+    sign_in_as(world["acme_admin"])
+    own = client.get("/leads").get_data(as_text=True)
+    assert "The original site" in own and "Site 7" not in own  # a partner: its own only
+
+
 def test_leads_empty_state(client, sign_in_as, world):
     sign_in_as(world["acme_user"])
     body = text_of(client.get("/leads"))
