@@ -587,6 +587,7 @@ def lead_list() -> Any:
         embed_id=embed_id,
         state=chosen,
     )
+
     # The filter offers the newest embeds; the table names each lead's embed, whichever it is.
     def named(rows: list[tuple[int, str, EmbedKind]]) -> dict[int, str]:
         return {i: name or EMBED_KIND_LABELS[kind] for i, name, kind in rows}
