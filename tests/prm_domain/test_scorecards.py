@@ -476,3 +476,26 @@ def test_each_sign_in_is_recorded_for_the_partner(
     card = scorecards.get_scorecard(session, user, user.partner_id or 0)
     assert card.metrics.sign_ins == 2
     assert card.trends[-1].sign_ins == 2
+
+
+def test_the_demos_history_is_all_in_the_past(
+    session: Any, password_hash: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded in the morning, today's demo leads and deals must not be dated this afternoon:
+    a lead from the future is "new since your last visit" at every visit."""
+    from sqlalchemy import func, select
+
+    from prm_domain import demo
+    from prm_domain.base import utcnow
+    from prm_domain.models import DealRegistration, Lead
+
+    monkeypatch.setattr("prm_domain.users.hash_password", lambda _plain: password_hash)
+    demo.load(session)
+    now = utcnow()
+    newest_lead = session.scalar(select(func.max(Lead.created_at)))
+    newest_deal = session.scalar(select(func.max(DealRegistration.created_at)))
+    for newest in (newest_lead, newest_deal):
+        assert newest is not None
+        if newest.tzinfo is None:  # SQLite keeps naive UTC
+            newest = newest.replace(tzinfo=now.tzinfo)
+        assert newest <= now
