@@ -258,15 +258,28 @@ class ChangeClock:
                 self._snapshot = (started, values)
         return tuple(values[name] for name in names)
 
-    def remember(self, key: Any, tokens: tuple[str, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, kept under ``key`` while ``tokens`` (what it read) stay the same."""
+    def remember(
+        self,
+        key: Any,
+        tokens: tuple[str, ...],
+        compute: Callable[[], T],
+        *,
+        seen: Callable[[], tuple[str, ...]] | None = None,
+    ) -> T:
+        """``compute()``, kept under ``key`` while ``tokens`` (what it read) stay the same.
+
+        ``seen``: the tokens as the computing transaction sees them, read before computing. The
+        process's tokens may be newer than what a transaction that read earlier sees (SQLite
+        fixes a transaction's snapshot at its first read): an answer computed from the older
+        data is kept under the older tokens, so it is never taken for the newer state."""
         found = self._memo.get(key)
         if found is not None and found[0] == tokens:
             return cast(T, found[1])
+        kept_under = seen() if seen is not None else tokens
         value = compute()
         if len(self._memo) >= MAX_REMEMBERED:
             self._memo.clear()  # bounded: every entry is one query away
-        self._memo[key] = (tokens, value)
+        self._memo[key] = (kept_under, value)
         return value
 
     def invalidate(self) -> None:
@@ -331,7 +344,10 @@ def kept(session: Session, purpose: str, stmt: Select[Any], compute: Callable[[]
     if pending(session.connection()) & set(tables):
         return compute()
     return clock.remember(
-        (purpose, cache_key.key, repr(bound)), clock.tokens(session, tables), compute
+        (purpose, cache_key.key, repr(bound)),
+        clock.tokens(session, tables),
+        compute,
+        seen=lambda: read_tokens(session, tables),
     )
 
 

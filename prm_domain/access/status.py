@@ -137,6 +137,7 @@ def _dpa_signed_kept(session: Session, partner: Partner) -> bool:
         ("dpa_signed", partner.id),
         clock.tokens(session, _DPA_TABLES),
         lambda: _dpa_signed(partner),
+        seen=lambda: changes.read_tokens(session, _DPA_TABLES),
     )
 
 

@@ -338,3 +338,37 @@ def test_any_read_only_answer_is_kept_by_its_purpose_until_its_tables_change(db:
         s.commit()
     with sessions() as s:
         assert added in names(s, "names") and runs[-1] == "names"
+
+
+def test_an_answer_from_an_older_snapshot_is_not_kept_as_the_newer_state(db: Engine) -> None:
+    """A request whose snapshot predates a change (SQLite fixes it at the first read) asks after
+    another request has read the new tokens: its answer is its own, kept under the tokens it saw,
+    and the next request computes the new state instead of being told the old one."""
+    from prm_domain import access
+    from prm_domain.models import DpaSignature, DpaVersion
+
+    clock = changes.ChangeClock(check_seconds=60)
+    sessions = make_sessionmaker(db, clock)
+    with Session(db) as s:
+        partner = _partner(s, f"Snapshot {uuid.uuid4().hex[:6]}")
+        first = DpaVersion(version=f"old-{uuid.uuid4().hex[:6]}", text="Old terms.")
+        s.add(first)
+        s.flush()
+        s.add(DpaSignature(partner_id=partner.id, version_id=first.id))
+        s.commit()
+        partner_id = partner.id
+    early = sessions()  # began before the new version: its snapshot is the old state
+    try:
+        p = early.get(Partner, partner_id)
+        assert p is not None
+        with sessions() as vendor:
+            vendor.add(DpaVersion(version=f"new-{uuid.uuid4().hex[:6]}", text="New terms."))
+            vendor.commit()
+        with sessions() as other:
+            clock.tokens(other, ["dpa_version", "dpa_signature"])  # the process sees the new
+        access.dpa_signed(p)  # whatever its snapshot says, it must not outlive it
+    finally:
+        early.close()
+    with sessions() as later:
+        fresh = later.get(Partner, partner_id)
+        assert fresh is not None and access.dpa_signed(fresh) is False  # the new version: unsigned
