@@ -105,6 +105,14 @@ def _seen(conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, _man
         conn.info.setdefault(_PENDING, set()).update(tables)
 
 
+def written(session: Session, tables: Iterable[str]) -> bool:
+    """Whether the session's open transaction changed any of ``tables``, counting what it holds
+    unflushed: a query would flush that first (autoflush), and so does this."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return bool(pending(session.connection()) & set(tables))
+
+
 def pending(conn: Any) -> frozenset[str]:
     """The watched tables ``conn``'s open transaction has written so far."""
     return frozenset(conn.info.get(_PENDING, ()))
@@ -341,7 +349,7 @@ def kept(session: Session, purpose: str, stmt: Select[Any], compute: Callable[[]
     bound = [p.effective_value for p in cache_key.bindparams]
     if any(isinstance(v, dt.date) for v in bound):
         return compute()
-    if pending(session.connection()) & set(tables):
+    if written(session, tables):
         return compute()
     return clock.remember(
         (purpose, cache_key.key, repr(bound)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 
 from prm_domain import changes
@@ -34,25 +32,17 @@ def json_loads(data: str | bytes) -> Any:
         return json.loads(data)
 
 
-# A pooled connection that sat unused for longer than this is tested before it is handed out.
-PING_AFTER_IDLE_SECONDS = 5.0
-
-
-def make_engine(
-    url: str,
-    *,
-    busy_timeout: float = 5.0,
-    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
-    **kwargs: Any,
-) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain "postgresql://" would ask for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs.setdefault("json_deserializer", json_loads)
+    # Pre-ping: a connection the server closed (a restart, a failover) is replaced before a
+    # request gets it. Tried instead: a ping only after 5 s idle, which saved a round trip per
+    # request but failed the first request of each busy process after a restart (a 500).
+    kwargs.setdefault("pool_pre_ping", parsed.get_backend_name() != "sqlite")
     engine = create_engine(parsed, **kwargs)
-    if parsed.get_backend_name() != "sqlite":
-        _ping_after_idle(engine, ping_after_idle)
     changes.watch(engine)
     if engine.dialect.name == "sqlite":
         milliseconds = int(busy_timeout * 1000)
@@ -63,37 +53,6 @@ def make_engine(
         event.listen(engine, "do_executemany", _sqlite_executemany)
         event.listen(engine, "do_execute_no_params", _sqlite_execute_no_params)
     return engine
-
-
-# -- Postgres: a dead pooled connection is replaced, not handed to a request ---------------------
-#
-# SQLAlchemy's ``pool_pre_ping`` tests every connection at every checkout: one more round trip
-# on every request, about a tenth of a short API request's work on a 2-core machine
-# (bench/bench_scale.py). A connection that was in use a moment ago was alive a moment ago, so
-# only one that sat idle (the server may have been restarted or closed it meanwhile) is tested
-# first; a failed test makes the pool drop it and hand out another (``DisconnectionError``, as
-# SQLAlchemy's own checkout recipe). A server restart while connections are busy still fails the
-# requests then in flight, as it would with pre-ping, and SQLAlchemy then discards every older
-# connection of the pool at once (a disconnect error invalidates the pool).
-
-_IDLE_SINCE = "cobrand.idle_since"  # on the pool's connection record
-
-
-def _ping_after_idle(engine: Engine, seconds: float) -> None:
-    def checkin(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.get(_IDLE_SINCE)
-        if idle_since is None or time.monotonic() - idle_since < seconds:
-            return  # new, or used a moment ago
-        try:
-            engine.dialect.do_ping(dbapi_connection)  # what pool_pre_ping runs
-        except Exception as exc:  # whatever the failure, this connection is not usable
-            raise DisconnectionError(str(exc)) from exc
-
-    event.listen(engine, "checkin", checkin)
-    event.listen(engine, "checkout", checkout)
 
 
 # -- SQLite: parallel writers without "database is locked" -------------------------------------

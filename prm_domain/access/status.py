@@ -126,11 +126,7 @@ _DPA_TABLES = ("dpa_version", "dpa_signature")
 
 def _dpa_signed_kept(session: Session, partner: Partner) -> bool:
     clock = changes.clock_of(session)
-    if (
-        clock is None
-        or partner.id is None
-        or changes.pending(session.connection()) & set(_DPA_TABLES)
-    ):
+    if clock is None or partner.id is None or changes.written(session, _DPA_TABLES):
         # Not a web session, or this transaction signed or published: its own answer.
         return _dpa_signed(partner)
     return clock.remember(

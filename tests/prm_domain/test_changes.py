@@ -372,3 +372,30 @@ def test_an_answer_from_an_older_snapshot_is_not_kept_as_the_newer_state(db: Eng
     with sessions() as later:
         fresh = later.get(Partner, partner_id)
         assert fresh is not None and access.dpa_signed(fresh) is False  # the new version: unsigned
+
+
+def test_a_transactions_unflushed_signature_counts_as_its_own_write(db: Engine) -> None:
+    """What a session holds unflushed, a query would flush first: a kept answer must not hide
+    it (a signature added and asked about before any flush)."""
+    from prm_domain import access
+    from prm_domain.models import DpaSignature, DpaVersion
+
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    with Session(db) as s:
+        partner = _partner(s, f"Unflushed {uuid.uuid4().hex[:6]}")
+        version = DpaVersion(version=f"unflushed-{uuid.uuid4().hex[:6]}", text="Terms.")
+        s.add(version)
+        s.commit()
+        partner_id, version_id = partner.id, version.id
+    with sessions() as s:
+        p = s.get(Partner, partner_id)
+        assert p is not None and access.dpa_signed(p) is False  # kept by the process
+    with sessions() as s:
+        p = s.get(Partner, partner_id)
+        assert p is not None
+        s.add(DpaSignature(partner_id=partner_id, version_id=version_id))  # not flushed
+        assert access.dpa_signed(p) is True
+        s.rollback()
+    with sessions() as s:
+        p = s.get(Partner, partner_id)
+        assert p is not None and access.dpa_signed(p) is False  # rolled back: unsigned again
