@@ -131,7 +131,11 @@ def load_published_versions(session: Session, listed: Sequence[Asset]) -> None:
     """The published versions of a page of assets, in one query, set on each asset as loaded:
     a card showing ``asset.published_version`` then does not ask once per card. A card shows
     its thumbnail: what else a version holds (its pages and zones) loads when first read."""
-    ids = {a.published_version_id for a in listed if a.published_version_id is not None}
+    # The vendor's list has every asset's versions loaded already (list_assets joins them).
+    waiting = [
+        a for a in listed if "published_version" not in a.__dict__ and "versions" not in a.__dict__
+    ]
+    ids = {a.published_version_id for a in waiting if a.published_version_id is not None}
     if not ids:
         return
     stmt = (
@@ -140,8 +144,8 @@ def load_published_versions(session: Session, listed: Sequence[Asset]) -> None:
         .options(load_only(AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key))
     )
     found = {v.id: v for v in session.scalars(stmt)}
-    for a in listed:
-        if a.published_version_id in found and "published_version" not in a.__dict__:
+    for a in waiting:
+        if a.published_version_id in found:
             set_committed_value(a, "published_version", found[a.published_version_id])
 
 

@@ -271,10 +271,10 @@ class ChangeClock:
         key: Any,
         tokens: tuple[str, ...],
         compute: Callable[[], T],
-        *,
-        seen: Callable[[], tuple[str, ...]] | None = None,
+        seen: Callable[[], tuple[str, ...]],
     ) -> T:
-        """``compute()``, kept under ``key`` while ``tokens`` (what it read) stay the same.
+        """``compute()``, kept under ``key`` while the tokens of what it read stay the same:
+        answered from memory when ``tokens`` (the process's) match what it was kept under.
 
         ``seen``: the tokens as the computing transaction sees them, read before computing. The
         process's tokens may be newer than what a transaction that read earlier sees (SQLite
@@ -283,7 +283,7 @@ class ChangeClock:
         found = self._memo.get(key)
         if found is not None and found[0] == tokens:
             return cast(T, found[1])
-        kept_under = seen() if seen is not None else tokens
+        kept_under = seen()
         value = compute()
         if len(self._memo) >= MAX_REMEMBERED:
             self._memo.clear()  # bounded: every entry is one query away
@@ -330,7 +330,9 @@ def clock_of(session: Session) -> ChangeClock | None:
     return clock if isinstance(clock, ChangeClock) else None
 
 
-def kept(session: Session, purpose: str, stmt: Select[Any], compute: Callable[[], T]) -> T:
+def kept(
+    session: Session, purpose: str, stmt: Select[*tuple[Any, ...]], compute: Callable[[], T]
+) -> T:
     """``compute()``, the answer to a read-only ``stmt``; in a web process (a session with a
     clock), kept until a table the statement reads changes.
 
@@ -355,14 +357,14 @@ def kept(session: Session, purpose: str, stmt: Select[Any], compute: Callable[[]
         (purpose, cache_key.key, repr(bound)),
         clock.tokens(session, tables),
         compute,
-        seen=lambda: read_tokens(session, tables),
+        lambda: read_tokens(session, tables),
     )
 
 
 _TABLES_READ: dict[Any, tuple[str, ...] | None] = {}
 
 
-def _tables_read(shape: Any, stmt: Select[Any]) -> tuple[str, ...] | None:
+def _tables_read(shape: Any, stmt: Select[*tuple[Any, ...]]) -> tuple[str, ...] | None:
     """The tables a statement reads (subqueries and correlated EXISTS included), or None if
     one of them is not watched; per statement shape, found once."""
     if shape not in _TABLES_READ:

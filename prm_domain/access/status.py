@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session, object_session
 
 from prm_domain import changes
@@ -90,17 +90,6 @@ class DpaUnsigned(PermissionDenied):
 # -- partner status ---------------------------------------------------------------------------
 
 
-def current_dpa_id(partner: Partner) -> int | None:
-    """The id of the current DPA version (the newest published), None when none is published
-    or the partner is in no session (an unsaved object knows of no DPA)."""
-    session = object_session(partner)
-    if session is None:
-        return None
-    return session.scalar(
-        select(DpaVersion.id).order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
-    )
-
-
 def dpa_signed(partner: Partner) -> bool:
     """Whether the partner signed the current DPA; True while the vendor has published none.
 
@@ -112,28 +101,31 @@ def dpa_signed(partner: Partner) -> bool:
     that reaches leads asks it, and it changes only when the vendor publishes a version or
     a partner signs."""
     session = object_session(partner)
-    memo = _dpa_memo(session) if session is not None else None
+    if session is None:
+        return True  # an unsaved partner: no DPA is known to it
+    memo = _dpa_memo(session)
     if memo is not None and partner.id in memo:
         return memo[partner.id]
-    signed = _dpa_signed_kept(session, partner) if session is not None else _dpa_signed(partner)
+    stmt = _current_dpa_signed(partner.id)
+    row = changes.kept(session, "dpa_signed", stmt, lambda: session.execute(stmt).first())
+    signed = row is None or bool(row[1])
     if memo is not None:
         memo[partner.id] = signed
     return signed
 
 
-_DPA_TABLES = ("dpa_version", "dpa_signature")
-
-
-def _dpa_signed_kept(session: Session, partner: Partner) -> bool:
-    clock = changes.clock_of(session)
-    if clock is None or partner.id is None or changes.written(session, _DPA_TABLES):
-        # Not a web session, or this transaction signed or published: its own answer.
-        return _dpa_signed(partner)
-    return clock.remember(
-        ("dpa_signed", partner.id),
-        clock.tokens(session, _DPA_TABLES),
-        lambda: _dpa_signed(partner),
-        seen=lambda: changes.read_tokens(session, _DPA_TABLES),
+def _current_dpa_signed(partner_id: int) -> Select[int, bool]:
+    """The current DPA version (the newest published) and whether the partner signed it, in one
+    statement: no row while the vendor has published none."""
+    signed = (
+        select(DpaSignature.id)
+        .where(DpaSignature.partner_id == partner_id, DpaSignature.version_id == DpaVersion.id)
+        .exists()
+    )
+    return (
+        select(DpaVersion.id, signed)
+        .order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
+        .limit(1)
     )
 
 
@@ -158,24 +150,6 @@ _FLUSHES = "cobrand.flushes"
 @event.listens_for(Session, "after_flush")
 def _count_flush(session: Session, _context: Any) -> None:
     session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
-
-
-def _dpa_signed(partner: Partner) -> bool:
-    session = object_session(partner)
-    if session is None:
-        return True  # an unsaved partner: no DPA is known to it (as ``current_dpa_id``)
-    # The current version and the partner's signature of it, in one query.
-    signed = (
-        select(DpaSignature.id)
-        .where(DpaSignature.partner_id == partner.id, DpaSignature.version_id == DpaVersion.id)
-        .exists()
-    )
-    current = session.execute(
-        select(DpaVersion.id, signed)
-        .order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
-        .limit(1)
-    ).first()
-    return current is None or bool(current[1])
 
 
 def partner_allows(partner: Partner | None, area: Area) -> bool:

@@ -62,6 +62,21 @@ def _partner(s: Session, name: str) -> Partner:
     return partner
 
 
+def _dpa_partner(engine: Engine, name: str, *, signed: bool = False) -> tuple[int, int]:
+    """A committed partner and a new DPA version (signed by it, or not): their ids."""
+    from prm_domain.models import DpaSignature, DpaVersion
+
+    with Session(engine) as s:
+        partner = _partner(s, f"{name} {uuid.uuid4().hex[:6]}")
+        version = DpaVersion(version=f"{name}-{uuid.uuid4().hex[:6]}", text="Terms.")
+        s.add(version)
+        s.flush()
+        if signed:
+            s.add(DpaSignature(partner_id=partner.id, version_id=version.id))
+        s.commit()
+        return partner.id, version.id
+
+
 def test_a_committed_write_replaces_the_tables_token_and_nothing_else_does(db: Engine) -> None:
     # A partner's deletion reaches its embeds, brand kit and leads (ON DELETE CASCADE); adding
     # one changes the partner table only.
@@ -240,14 +255,9 @@ def test_the_dpa_answer_is_asked_again_in_each_transaction(db: Engine) -> None:
     """Memoised per transaction (a request asks it at each gate): a signature made meanwhile by
     another session is seen by the next transaction of a long-lived session (a job's)."""
     from prm_domain import access
-    from prm_domain.models import DpaSignature, DpaVersion
+    from prm_domain.models import DpaSignature
 
-    with Session(db) as s:
-        partner = _partner(s, f"Signer {uuid.uuid4().hex[:6]}")
-        version = DpaVersion(version=f"v-{uuid.uuid4().hex[:6]}", text="Terms.")
-        s.add(version)
-        s.commit()
-        partner_id, version_id = partner.id, version.id
+    partner_id, version_id = _dpa_partner(db, "Signer")
     job = Session(db)
     try:
         p = job.get(Partner, partner_id)
@@ -345,18 +355,11 @@ def test_an_answer_from_an_older_snapshot_is_not_kept_as_the_newer_state(db: Eng
     another request has read the new tokens: its answer is its own, kept under the tokens it saw,
     and the next request computes the new state instead of being told the old one."""
     from prm_domain import access
-    from prm_domain.models import DpaSignature, DpaVersion
+    from prm_domain.models import DpaVersion
 
     clock = changes.ChangeClock(check_seconds=60)
     sessions = make_sessionmaker(db, clock)
-    with Session(db) as s:
-        partner = _partner(s, f"Snapshot {uuid.uuid4().hex[:6]}")
-        first = DpaVersion(version=f"old-{uuid.uuid4().hex[:6]}", text="Old terms.")
-        s.add(first)
-        s.flush()
-        s.add(DpaSignature(partner_id=partner.id, version_id=first.id))
-        s.commit()
-        partner_id = partner.id
+    partner_id, _old = _dpa_partner(db, "Snapshot", signed=True)
     early = sessions()  # began before the new version: its snapshot is the old state
     try:
         p = early.get(Partner, partner_id)
@@ -378,15 +381,10 @@ def test_a_transactions_unflushed_signature_counts_as_its_own_write(db: Engine) 
     """What a session holds unflushed, a query would flush first: a kept answer must not hide
     it (a signature added and asked about before any flush)."""
     from prm_domain import access
-    from prm_domain.models import DpaSignature, DpaVersion
+    from prm_domain.models import DpaSignature
 
     sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
-    with Session(db) as s:
-        partner = _partner(s, f"Unflushed {uuid.uuid4().hex[:6]}")
-        version = DpaVersion(version=f"unflushed-{uuid.uuid4().hex[:6]}", text="Terms.")
-        s.add(version)
-        s.commit()
-        partner_id, version_id = partner.id, version.id
+    partner_id, version_id = _dpa_partner(db, "Unflushed")
     with sessions() as s:
         p = s.get(Partner, partner_id)
         assert p is not None and access.dpa_signed(p) is False  # kept by the process
