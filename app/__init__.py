@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         security,
         storage,
         unsubscribe,
+        urls,
     )
     from syndication import public as syndication_public
 
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal_tiers.init_app(app)
     portal_scorecards.init_app(app)
     links.init_app(app)
+    urls.init_app(app)
     syndication_public.init_app(app)
     cli.init_app(app)
     # Outermost, so every layer inside (the syndication fast path too) sees the client's

@@ -25,7 +25,7 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from app import db, form_errors
+from app import db, form_errors, menu
 from app.auth import (
     add_partner_user,
     change_password,
@@ -642,6 +642,7 @@ def init_app(app: Flask) -> None:
             "status_open": bool(user) and access.status_allows(user, access.Area.ORGANISATION),
             "opens": (lambda area: bool(user) and access.status_allows(user, access.Area(area))),
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
+            "main_menu": lambda: menu.marked(menu.menu_for(user), request.path),
             "visit_due": visits.visit_due,
             "is_new": lambda asset: visits.is_new(asset, seen_since()),
         }

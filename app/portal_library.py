@@ -181,12 +181,16 @@ def library() -> Any:
         "status": AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
     }
     page = assets.list_assets(
-        db.session(), g.user, **filters, page=_int_arg("page"), per_page=PER_PAGE
+        db.session(),
+        g.user,
+        **filters,
+        page=_int_arg("page"),
+        per_page=PER_PAGE,
+        with_published_version=True,  # each card shows its version (vendor: all are joined)
     )
-    assets.load_published_versions(db.session(), page.items)  # each card shows its version
     has_logo = True
     if g.user.partner_id is not None:
-        has_logo = bool(brandkits.kit_for(db.session(), g.user.partner_id).logo_key)
+        has_logo = brandkits.has_logo(db.session(), g.user.partner_id)
     return render_template(
         "library/list.html",
         page=page,

@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app import db
+from app import db, form_errors
 from app.api.library import base_url
 from app.auth import login_required
 from app.form_errors import flash_error
@@ -572,6 +572,10 @@ def _assignable(partner_id: int) -> list[Any]:
     return [u for u in page.items if u.active]
 
 
+# How the lead list names each state (a column of every row, and the filter's choices).
+LEAD_STATE_WORDS = {s: form_errors.capfirst(form_errors.human(s.value)) for s in LeadState}
+
+
 @bp.get("/leads")
 @login_required
 def lead_list() -> Any:
@@ -601,6 +605,7 @@ def lead_list() -> Any:
         embed_id=embed_id,
         state=chosen,
         states=list(LeadState),
+        state_words=LEAD_STATE_WORDS,
         embed_choices=[{"id": i, "label": label} for i, label in choices.items()],
         embed_labels=labels,
         partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, load_only
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload
 
 import asset_engine
 from prm_domain import access, audience, audit, changes, notifications, validation
@@ -84,7 +83,12 @@ def list_assets(
     status: AssetStatus | None = None,
     page: int = 1,
     per_page: int = 24,
+    with_published_version: bool = False,
 ) -> Page[Asset]:
+    """A page of the library as ``actor`` sees it, newest change first.
+
+    ``with_published_version``: each asset's published version comes with it, in the same
+    query (what a card shows: its thumbnail; a version's pages and zones load when read)."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationError.for_fields(
             {"page": "must be 1 or more", "per_page": f"1 to {MAX_PER_PAGE}"}
@@ -118,6 +122,12 @@ def list_assets(
         partner = access.partner_of(actor)
         stmt = stmt.where(access.assets_visible_where(partner, per_row=True))
         count_stmt = count_stmt.where(access.assets_visible_where(partner))
+        if with_published_version:
+            stmt = stmt.options(
+                joinedload(Asset.published_version).load_only(
+                    AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key
+                )
+            )
     else:
         # The vendor's list shows each asset's versions: joined to the page's rows (the page is
         # limited first, in a subquery), one query in all: a second query for them (selectin)
@@ -125,28 +135,6 @@ def list_assets(
         stmt = stmt.options(joinedload(Asset.versions))
     stmt = stmt.order_by(Asset.updated_at.desc(), Asset.id.desc())
     return paginate(session, stmt, page=page, per_page=per_page, count_stmt=count_stmt)
-
-
-def load_published_versions(session: Session, listed: Sequence[Asset]) -> None:
-    """The published versions of a page of assets, in one query, set on each asset as loaded:
-    a card showing ``asset.published_version`` then does not ask once per card. A card shows
-    its thumbnail: what else a version holds (its pages and zones) loads when first read."""
-    # The vendor's list has every asset's versions loaded already (list_assets joins them).
-    waiting = [
-        a for a in listed if "published_version" not in a.__dict__ and "versions" not in a.__dict__
-    ]
-    ids = {a.published_version_id for a in waiting if a.published_version_id is not None}
-    if not ids:
-        return
-    stmt = (
-        select(AssetVersion)
-        .where(AssetVersion.id.in_(ids))
-        .options(load_only(AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key))
-    )
-    found = {v.id: v for v in session.scalars(stmt)}
-    for a in waiting:
-        if a.published_version_id in found:
-            set_committed_value(a, "published_version", found[a.published_version_id])
 
 
 def categories(session: Session, actor: User) -> list[str]:

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from prm_domain import validation
+from prm_domain import changes, validation
 from prm_domain.enums import PartnerStatus, PartnerType, Region
 from prm_domain.errors import ValidationError
 from prm_domain.models import Partner, Tier
@@ -55,20 +55,29 @@ def matches(target: HasAudience, partner: Partner) -> bool:
     )
 
 
-def _tier_names(tiers: Mapping[int, Tier], ids: list[int]) -> list[str]:
+def _tier_names(tiers: Mapping[int, tuple[str, int]], ids: list[int]) -> list[str]:
     found = [tiers[i] for i in ids if i in tiers]
-    return [t.name for t in sorted(found, key=lambda t: -t.rank)]
+    return [name for name, _rank in sorted(found, key=lambda t: -t[1])]
 
 
-def _tiers(session: Session, targets: Sequence[HasAudience]) -> dict[int, Tier]:
-    """The tiers the targets' audiences name, in one query."""
-    ids = {i for t in targets for i in t.audience_tier_ids}
-    if not ids:
+# Every tier's name and rank: a vendor has a handful of tiers, and every library page names
+# them on its cards; kept in a web process until a tier changes (prm_domain.changes).
+_TIER_NAMES = select(Tier.id, Tier.name, Tier.rank)
+
+
+def _tiers(session: Session, targets: Sequence[HasAudience]) -> Mapping[int, tuple[str, int]]:
+    """The name and rank of each tier, by id (when the targets' audiences name any)."""
+    if not any(t.audience_tier_ids for t in targets):
         return {}
-    return {t.id: t for t in session.scalars(select(Tier).where(Tier.id.in_(ids)))}
+    return changes.kept(
+        session,
+        "tier_names",
+        _TIER_NAMES,
+        lambda: {id_: (name, rank) for id_, name, rank in session.execute(_TIER_NAMES)},
+    )
 
 
-def _groups(tiers: Mapping[int, Tier], target: HasAudience) -> list[list[str]]:
+def _groups(tiers: Mapping[int, tuple[str, int]], target: HasAudience) -> list[list[str]]:
     return [
         g
         for g in (

@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import asset_engine
-from prm_domain import access, audit, validation
+from prm_domain import access, audit, changes, validation
 from prm_domain.errors import ValidationError
 from prm_domain.models import BrandKit, Partner, User
 from prm_domain.partners import get_partner
@@ -50,6 +50,22 @@ def kits_for(session: Session, partner_ids: Iterable[int]) -> dict[int, BrandKit
         )
     }
     return {pid: found.get(pid) or empty_kit(pid) for pid in ids}
+
+
+_LOGO_KEY = select(BrandKit.logo_key).where(BrandKit.partner_id == bindparam("partner_id"))
+
+
+def has_logo(session: Session, partner_id: int) -> bool:
+    """Whether the partner's kit holds a logo: what the library tells a partner without one.
+    Asked on every library page, so a web process keeps it until a kit changes."""
+    params = {"partner_id": partner_id}
+    return changes.kept(
+        session,
+        "has_logo",
+        _LOGO_KEY,
+        lambda: bool(session.scalar(_LOGO_KEY, params)),
+        params,
+    )
 
 
 def empty_kit(partner_id: int) -> BrandKit:

@@ -27,7 +27,7 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
@@ -331,7 +331,11 @@ def clock_of(session: Session) -> ChangeClock | None:
 
 
 def kept(
-    session: Session, purpose: str, stmt: Select[*tuple[Any, ...]], compute: Callable[[], T]
+    session: Session,
+    purpose: str,
+    stmt: Select[*tuple[Any, ...]],
+    compute: Callable[[], T],
+    params: Mapping[str, Any] | None = None,
 ) -> T:
     """``compute()``, the answer to a read-only ``stmt``; in a web process (a session with a
     clock), kept until a table the statement reads changes.
@@ -340,7 +344,10 @@ def kept(
     partner's library offers. Keyed on the statement's SQL and values (SQLAlchemy's cache key)
     and ``purpose``, so anyone asking the same question shares the answer. Computed afresh: a
     statement over a table that is not watched, one bound to a moment (a datetime: "live
-    now"), and one over a table the open transaction wrote (its answer is its own)."""
+    now"), and one over a table the open transaction wrote (its answer is its own).
+
+    ``params``: the values of a statement built once with ``bindparam`` placeholders (what
+    ``compute`` executes it with); they are part of the key like the statement's own values."""
     clock = clock_of(session)
     if clock is None:
         return compute()
@@ -348,7 +355,11 @@ def kept(
     tables = _tables_read(cache_key.key, stmt) if cache_key is not None else None
     if cache_key is None or tables is None:
         return compute()
-    bound = [p.effective_value for p in cache_key.bindparams]
+    values = dict(params or {})
+    bound = [values.get(p.key, p.effective_value) for p in cache_key.bindparams]
+    if any(p.required and p.key not in values for p in cache_key.bindparams):
+        # A placeholder with no value given would key every caller's answer alike.
+        raise ValueError(f"kept({purpose!r}): a placeholder of the statement has no value")
     if any(isinstance(v, dt.date) for v in bound):
         return compute()
     if written(session, tables):

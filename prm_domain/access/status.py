@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import Session, object_session
 
 from prm_domain import changes
@@ -106,27 +106,36 @@ def dpa_signed(partner: Partner) -> bool:
     memo = _dpa_memo(session)
     if memo is not None and partner.id in memo:
         return memo[partner.id]
-    stmt = _current_dpa_signed(partner.id)
-    row = changes.kept(session, "dpa_signed", stmt, lambda: session.execute(stmt).first())
+    params = {"partner_id": partner.id}
+    row = changes.kept(
+        session,
+        "dpa_signed",
+        _CURRENT_DPA_SIGNED,
+        lambda: session.execute(_CURRENT_DPA_SIGNED, params).first(),
+        params,
+    )
     signed = row is None or bool(row[1])
     if memo is not None:
         memo[partner.id] = signed
     return signed
 
 
-def _current_dpa_signed(partner_id: int) -> Select[int, bool]:
-    """The current DPA version (the newest published) and whether the partner signed it, in one
-    statement: no row while the vendor has published none."""
-    signed = (
+# The current DPA version (the newest published) and whether the partner signed it, in one
+# statement: no row while the vendor has published none. Built once (every portal page asks
+# it): a new statement per request cost more to build and key than to answer from memory.
+_CURRENT_DPA_SIGNED: Select[int, bool] = (
+    select(
+        DpaVersion.id,
         select(DpaSignature.id)
-        .where(DpaSignature.partner_id == partner_id, DpaSignature.version_id == DpaVersion.id)
-        .exists()
+        .where(
+            DpaSignature.partner_id == bindparam("partner_id"),
+            DpaSignature.version_id == DpaVersion.id,
+        )
+        .exists(),
     )
-    return (
-        select(DpaVersion.id, signed)
-        .order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
-        .limit(1)
-    )
+    .order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
+    .limit(1)
+)
 
 
 def _dpa_memo(session: Session) -> dict[int, bool] | None:
@@ -175,6 +184,12 @@ def status_allows(actor: User, area: Area) -> bool:
     if actor.is_vendor:
         return True
     return partner_allows(partner_of(actor), area)
+
+
+def open_areas(actor: User) -> frozenset[Area]:
+    """Every area whose ``status_allows`` answer is yes, asked at once: what a page that shows
+    or hides many things by area (the portal's menu) keys its work on."""
+    return frozenset(area for area in Area if status_allows(actor, area))
 
 
 def ensure_status(actor: User, area: Area) -> None:
