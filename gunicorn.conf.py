@@ -2,13 +2,18 @@
 the Procfile's ``web`` and bench/ run gunicorn from the project folder).
 
 The command line sets the bind address, workers and threads; this file adds what a command
-line cannot: a hook run in every worker once the app is loaded.
+line cannot: a hook run in every worker once the app is loaded, and the timeout.
 """
 
 from __future__ import annotations
 
 import gc
 from typing import Any
+
+# A sync worker (one thread, the Procfile's default) tells gunicorn it is alive only between
+# requests: one that takes longer than this is taken for hung and restarted. 30 s (gunicorn's
+# default) is too short for a large batch zip streamed from local storage to a slow client.
+timeout = 120
 
 
 def post_worker_init(worker: Any) -> None:

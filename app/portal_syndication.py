@@ -606,7 +606,7 @@ def lead_list() -> Any:
         state=chosen,
         states=list(LeadState),
         state_words=LEAD_STATE_WORDS,
-        embed_choices=[{"id": i, "label": label} for i, label in choices.items()],
+        embed_choices=list(choices.items()),
         embed_labels=labels,
         partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})
         if g.user.is_vendor

@@ -2,7 +2,7 @@
 
 Loads ``cobrand demo --scale`` (1,000 partners, 10,000 assets and items, 1,000 embeds, 100,000
 leads, a year of daily events) into its own Postgres database once, starts gunicorn as in the
-Procfile (2 workers x 4 threads) and measures with wrk on loopback:
+Procfile (2 workers x 1 thread) and measures with wrk on loopback:
 
 - a hello-world JSON route on the same gunicorn (the ceiling: Flask, nothing else);
 - library lists, search and filters through the API, as a partner and as the vendor;
@@ -110,8 +110,11 @@ def wrk(
     }
 
 
-def start_gunicorn(env: dict[str, str], port: int, base: str) -> subprocess.Popen[bytes]:
-    """gunicorn as in the Procfile (2 workers x 4 threads), once it answers."""
+def start_gunicorn(
+    env: dict[str, str], port: int, base: str, threads: int = 1
+) -> subprocess.Popen[bytes]:
+    """gunicorn as in the Procfile (2 workers, 1 thread each: the sync worker), once it
+    answers; ``threads`` > 1 for the comparison with threaded workers."""
     web = subprocess.Popen(
         [
             "gunicorn",
@@ -120,7 +123,7 @@ def start_gunicorn(env: dict[str, str], port: int, base: str) -> subprocess.Pope
             "--workers",
             "2",
             "--threads",
-            "4",
+            str(threads),
             "--log-level",
             "warning",
             "bench.scale_app:create_app()",
@@ -328,9 +331,8 @@ def main() -> None:
         partner = post_json(f"{base}/api/v1/tokens", {"email": PARTNER, "password": PASSWORD})
         vendor = post_json(f"{base}/api/v1/tokens", {"email": VENDOR, "password": PASSWORD})
         # Pages and lists: every request on a new connection, as many people's browsers reach
-        # the web processes (each connection goes to whichever process accepts it). With a few
-        # long-lived connections instead, gunicorn leaves them where they landed, often all on
-        # one process (one core's worth of Python): the last row shows that case.
+        # the web processes through a proxy (each connection goes to whichever process accepts
+        # it; the sync worker closes it after its answer anyway).
         close = {"Connection": "close"}
         ph = {"Authorization": f"Bearer {partner['token']}", **close}
         vh = {"Authorization": f"Bearer {vendor['token']}", **close}
@@ -378,9 +380,6 @@ def main() -> None:
             "portal vendor: leads": wrk(f"{base}/leads", sec, vc),
             "portal partner: embed stats": wrk(f"{base}/embeds/{embed_id}/stats", sec, pc),
             "API partner: leads CSV export": wrk(f"{api}/leads/export.csv", sec, ph, connections=4),
-            "API partner: library page, 16 kept-alive connections": wrk(
-                f"{api}/assets?per_page=24", sec, {"Authorization": ph["Authorization"]}
-            ),
         }
         # Each embed's first view (a website's first visitor after a change) computes the
         # answer and leaves it in Redis and in that web process; the other process takes it
@@ -411,6 +410,18 @@ def main() -> None:
         )
     finally:
         stop(web)
+    # The same pages on threaded workers (2 processes x 4 threads, the Procfile's earlier
+    # default): threads of one process take turns on its interpreter lock.
+    web = start_gunicorn(env, port, base, threads=4)
+    try:
+        for name, url, headers in (
+            ("API partner: library page", f"{api}/assets?per_page=24", ph),
+            ("portal partner: library", f"{base}/library", pc),
+            ("portal vendor: leads", f"{base}/leads", vc),
+        ):
+            results[f"{name}, 2 workers x 4 threads"] = wrk(url, sec, headers)
+    finally:
+        stop(web)
     ceiling = results["hello-world JSON (ceiling)"]["rps"]
     print(
         f"\nwrk -t2 -d{sec}s, 16 connections unless named (4 for the CSV export); pages and "
@@ -424,9 +435,7 @@ def main() -> None:
             f"{r['p95']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |"
         )
     pages = {
-        n: r
-        for n, r in results.items()
-        if n.startswith(("API", "portal")) and "kept-alive" not in n
+        n: r for n, r in results.items() if n.startswith(("API", "portal")) and "threads" not in n
     }
     slow = [n for n, r in pages.items() if r["p95"] > GOAL_P95_MS]
     steady = results["embed content, random keys (cached until changed)"]

@@ -100,9 +100,15 @@ def dpa_signed(partner: Partner) -> bool:
     while the DPA tables' change tokens stay the same (prm_domain.changes): every request
     that reaches leads asks it, and it changes only when the vendor publishes a version or
     a partner signs."""
+    return dpa_state(partner) is not False
+
+
+def dpa_state(partner: Partner) -> bool | None:
+    """None while the vendor has published no DPA, else whether the partner signed the current
+    one (``dpa_signed``'s answer, as the onboarding checklist needs it)."""
     session = object_session(partner)
     if session is None:
-        return True  # an unsaved partner: no DPA is known to it
+        return None  # an unsaved partner: no DPA is known to it
     memo = _dpa_memo(session)
     if memo is not None and partner.id in memo:
         return memo[partner.id]
@@ -114,10 +120,10 @@ def dpa_signed(partner: Partner) -> bool:
         lambda: session.execute(_CURRENT_DPA_SIGNED, params).first(),
         params,
     )
-    signed = row is None or bool(row[1])
+    state = None if row is None else bool(row[1])
     if memo is not None:
-        memo[partner.id] = signed
-    return signed
+        memo[partner.id] = state
+    return state
 
 
 # The current DPA version (the newest published) and whether the partner signed it, in one
@@ -138,7 +144,7 @@ _CURRENT_DPA_SIGNED: Select[int, bool] = (
 )
 
 
-def _dpa_memo(session: Session) -> dict[int, bool] | None:
+def _dpa_memo(session: Session) -> dict[int, bool | None] | None:
     transaction = session.get_transaction()
     if transaction is None:
         return None
@@ -149,7 +155,7 @@ def _dpa_memo(session: Session) -> dict[int, bool] | None:
     if held is None or held[0] is not transaction or held[1] != flushes:
         held = (transaction, flushes, {})
         session.info[_DPA_MEMO] = held
-    return cast(dict[int, bool], held[2])
+    return cast(dict[int, bool | None], held[2])
 
 
 _DPA_MEMO = "cobrand.dpa_memo"

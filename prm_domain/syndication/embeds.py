@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, brandkits, validation
+from prm_domain import access, audit, brandkits, changes, validation
 from prm_domain.enums import EMBED_SHOWS, EmbedKind
 from prm_domain.errors import NotFound, ValidationError
 from prm_domain.models import Embed, Partner, User
@@ -192,9 +192,17 @@ def embed_names(
         if not wanted:
             return []
         stmt = stmt.where(Embed.id.in_(wanted))
-    else:
-        stmt = stmt.limit(limit)
-    return [(i, name, kind) for i, name, kind in session.execute(stmt)]
+        return [(i, name, kind) for i, name, kind in session.execute(stmt)]
+    # The filter's choices: the same on every lead list page, so a web process keeps them until
+    # an embed changes (prm_domain.changes).
+    stmt = stmt.limit(limit)
+    kept = changes.kept(
+        session,
+        "embed_names",
+        stmt,
+        lambda: tuple((i, name, kind) for i, name, kind in session.execute(stmt)),
+    )
+    return list(kept)
 
 
 def list_embeds(session: Session, actor: User, *, page: int = 1, per_page: int = 50) -> Page[Embed]:

@@ -11,7 +11,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, invitations, notifications, partners, users, validation
+from prm_domain import (
+    access,
+    audit,
+    brandkits,
+    invitations,
+    notifications,
+    partners,
+    users,
+    validation,
+)
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import (
@@ -24,7 +33,6 @@ from prm_domain.enums import (
 )
 from prm_domain.errors import Conflict, NotFound, ValidationError
 from prm_domain.models import (
-    BrandKit,
     Certification,
     DpaSignature,
     DpaVersion,
@@ -46,7 +54,7 @@ from prm_domain.training.courses import _clean, _whole
 
 def current_dpa(session: Session) -> DpaVersion | None:
     return session.scalar(
-        select(DpaVersion).order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc())
+        select(DpaVersion).order_by(DpaVersion.published_at.desc(), DpaVersion.id.desc()).limit(1)
     )
 
 
@@ -458,16 +466,14 @@ def checklist(session: Session, actor: User, partner_id: int) -> Checklist:
         select(PartnerOnboarding).where(PartnerOnboarding.partner_id == partner.id)
     )
     steps: list[Step] = []
-    if current_dpa(session) is not None:
-        steps.append(
-            Step("dpa", "Sign the data processing addendum", access.dpa_signed(partner), "/dpa")
-        )
-    kit = session.scalar(select(BrandKit).where(BrandKit.partner_id == partner.id))
+    signed = access.dpa_state(partner)
+    if signed is not None:
+        steps.append(Step("dpa", "Sign the data processing addendum", signed, "/dpa"))
     steps.append(
         Step(
             "brand",
             "Upload your logo to the brand kit",
-            kit is not None and kit.logo_key is not None,
+            brandkits.has_logo(session, partner.id),
             f"/partners/{partner.id}/brand-kit",
         )
     )
