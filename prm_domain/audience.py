@@ -188,10 +188,22 @@ def partner_tags(partner: Partner) -> list[str]:
     ]
 
 
+def tags_of(partner: Partner) -> tuple[str, ...]:
+    """``partner_tags`` as a value to key on: partners with equal tags are in the same
+    audiences."""
+    return tuple(partner_tags(partner))
+
+
 def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> ColumnElement[bool]:
+    return sql_matches_tags(model, tags_of(partner), per_row=per_row)
+
+
+def sql_matches_tags(
+    model: Any, tags: tuple[str, ...], *, per_row: bool = False
+) -> ColumnElement[bool]:
     # Built once per audience: partners with the same tags ask the same condition, and building
     # it (a few hundred clause objects) cost as much as running it. SQL clauses are immutable.
-    return _sql_matches(model, tuple(partner_tags(partner)), per_row)
+    return _sql_matches(model, tags, per_row)
 
 
 @functools.lru_cache(maxsize=1024)

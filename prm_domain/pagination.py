@@ -48,6 +48,18 @@ def paginate(
 ) -> Page[Any]:
     """One page of ``stmt`` and the number of its rows (counted over ``count_stmt`` when given:
     the same rows, in a form that suits counting them all rather than reading a page)."""
+    validate_page(page, per_page)
+    counted = (count_stmt if count_stmt is not None else stmt).order_by(None)
+    return paginate_prepared(
+        session,
+        stmt.limit(per_page).offset((page - 1) * per_page),
+        select(func.count()).select_from(counted.subquery()),
+        page=page,
+        per_page=per_page,
+    )
+
+
+def validate_page(page: int, per_page: int) -> None:
     problems = {}
     if not 1 <= page <= MAX_PAGE:
         problems["page"] = f"must be between 1 and {MAX_PAGE}"
@@ -55,7 +67,13 @@ def paginate(
         problems["per_page"] = f"must be between 1 and {MAX_PER_PAGE}"
     if problems:
         raise ValidationError.for_fields(problems)
-    counted = (count_stmt if count_stmt is not None else stmt).order_by(None)
-    total = count(session, select(func.count()).select_from(counted.subquery()))
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+
+
+def paginate_prepared(
+    session: Session, page_stmt: Select[Any], total_stmt: Select[Any], *, page: int, per_page: int
+) -> Page[Any]:
+    """``paginate`` with the statements built by the caller: the page's rows (limited and
+    offset) and their total (a count); for lists that build them once and ask them often."""
+    total = count(session, total_stmt)
+    items = list(session.scalars(page_stmt).unique())
     return Page(items=items, total=total, page=page, per_page=per_page)

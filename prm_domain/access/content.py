@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
@@ -70,12 +71,30 @@ def assets_visible_where(partner: Partner | None, *, per_row: bool = False) -> C
 
     ``per_row`` (see ``audience.sql_matches``): checked row by row, for a query that reads a
     few rows in an index's order and stops (LIMIT); the default suits counts and whole lists."""
+    return assets_visible_to(content_audience(partner), per_row=per_row)
+
+
+def content_audience(partner: Partner | None) -> tuple[str, ...] | None:
+    """What decides which assets a partner sees, as a value: its audience tags, or None while
+    its status closes content. Partners with the same value see the same assets, so a list
+    can build its statements once per value (``assets_visible_to``)."""
     if partner is None or not partner_allows(partner, Area.CONTENT):
+        return None
+    return audience.tags_of(partner)
+
+
+@functools.lru_cache(maxsize=1024)
+def assets_visible_to(
+    tags: tuple[str, ...] | None, *, per_row: bool = False
+) -> ColumnElement[bool]:
+    """:func:`assets_visible_where` for a ``content_audience`` value; one condition object per
+    value (a statement built on it keeps its SQLAlchemy cache key)."""
+    if tags is None:
         return false()
     return and_(
         Asset.status == AssetStatus.PUBLISHED,
         Asset.published_version_id.is_not(None),
-        audience.sql_matches(Asset, partner, per_row=per_row),
+        audience.sql_matches_tags(Asset, tags, per_row=per_row),
     )
 
 

@@ -397,3 +397,31 @@ def test_a_transactions_unflushed_signature_counts_as_its_own_write(db: Engine) 
     with sessions() as s:
         p = s.get(Partner, partner_id)
         assert p is not None and access.dpa_signed(p) is False  # rolled back: unsigned again
+
+
+def test_a_statement_built_once_is_kept_per_value_of_its_placeholders(db: Engine) -> None:
+    """changes.kept(..., params): a statement built once with a placeholder (the DPA answer, a
+    kit's logo) keeps one answer per value given, and refuses to run without one: a missing
+    value would key every caller's answer alike."""
+    from sqlalchemy import bindparam
+
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    with sessions() as s:
+        first, second = (_partner(s, f"{n} {uuid.uuid4().hex[:6]}") for n in ("One", "Two"))
+        s.commit()
+        ids = (first.id, second.id)
+    stmt = select(Partner.name).where(Partner.id == bindparam("pid"))
+    runs: list[int] = []
+
+    def name(s: Session, pid: int) -> str | None:
+        def compute() -> str | None:
+            runs.append(pid)
+            return s.scalar(stmt, {"pid": pid})
+
+        return changes.kept(s, "name", stmt, compute, {"pid": pid})
+
+    with sessions() as s:
+        assert name(s, ids[0]) == first.name and name(s, ids[1]) == second.name
+        assert name(s, ids[0]) == first.name and runs == list(ids)
+        with pytest.raises(ValueError, match="placeholder"):
+            changes.kept(s, "name", stmt, lambda: None)
