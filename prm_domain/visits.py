@@ -8,9 +8,10 @@ was new stays marked while the person looks around.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from prm_domain import access
@@ -71,28 +72,15 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
     """What appeared for ``actor`` after ``since`` (or within NEW_FOR when there was no visit)."""
     after = since if since is not None else utcnow() - NEW_FOR
     out = Changes(since=since)
-    recent = [
-        Asset.status == AssetStatus.PUBLISHED,
-        Asset.published_version_id.is_not(None),
-        Asset.published_at > after,
-    ]
     own_publishes = _own(session, actor, "asset.published", after)
-    if own_publishes:
-        recent.append(Asset.id.not_in(own_publishes))
-    # The library's rule (access.assets_visible_where) as SQL: counted and the newest few read,
-    # not every recent asset loaded and judged one by one.
-    shown = select(Asset).where(*recent)
-    if not actor.is_vendor:
-        # Row by row (per_row), for the count too: the recent ones are a few found through the
-        # published_at index, where the grouped form would first read every audience entry.
-        shown = shown.where(access.assets_visible_where(access.partner_of(actor), per_row=True))
-    out.new_asset_count = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
+    audience_key = (
+        None if actor.is_vendor else access.content_audience(access.partner_of(actor)) or ()
+    )
+    count_stmt, newest_stmt = _new_assets_statements(audience_key, bool(own_publishes))
+    params = {"after": after, "own": list(own_publishes)}
+    out.new_asset_count = session.scalar(count_stmt, params) or 0
     if out.new_asset_count:
-        out.new_assets = list(
-            session.scalars(
-                shown.order_by(Asset.published_at.desc(), Asset.id.desc()).limit(SHOWN_NEW_ASSETS)
-            )
-        )
+        out.new_assets = list(session.scalars(newest_stmt, params))
     # Counted by the lead rule, like every face that shows leads: a partner user's dashboard
     # counts only the leads assigned to them, and nothing while leads are closed to them.
     if access.status_allows(actor, access.Area.LEADS):
@@ -115,6 +103,34 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
             if pid not in own_partners
         )
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _new_assets_statements(
+    audience_key: tuple[str, ...] | None, skip_own: bool
+) -> tuple[Select[int], Select[Asset]]:
+    """The count and the newest few of the assets published after ``:after`` that the audience
+    sees (None: vendor staff, who see all; ``()``: a partner whose status closes content),
+    less ``:own`` when ``skip_own``. Built once per audience, as the library's statements are.
+
+    The library's rule (access.assets_visible_to) as SQL: counted and the newest few read, not
+    every recent asset loaded and judged one by one."""
+    shown = select(Asset).where(
+        Asset.status == AssetStatus.PUBLISHED,
+        Asset.published_version_id.is_not(None),
+        Asset.published_at > bindparam("after"),
+    )
+    if skip_own:
+        shown = shown.where(Asset.id.not_in(bindparam("own", expanding=True)))
+    if audience_key is not None:
+        # Row by row (per_row), for the count too: the recent ones are a few found through the
+        # published_at index, where the grouped form would first read every audience entry.
+        tags = audience_key or None  # () is a closed status: nothing is visible
+        shown = shown.where(access.assets_visible_to(tags, per_row=True))
+    return (
+        select(func.count()).select_from(shown.subquery()),
+        shown.order_by(Asset.published_at.desc(), Asset.id.desc()).limit(SHOWN_NEW_ASSETS),
+    )
 
 
 def _own(session: Session, actor: User, action: str, after: dt.datetime) -> set[int]:
