@@ -52,7 +52,7 @@ from prm_domain.enums import (
 from prm_domain.leads import lifecycle as lead_lifecycle
 from prm_domain.models import Embed, Partner, SyndicatedItem
 from prm_domain.syndication import embeds, events, items, leads
-from prm_domain.syndication.public import live_items
+from prm_domain.syndication.public import live_item_rows
 
 bp = Blueprint("portal_syndication", __name__)
 
@@ -537,7 +537,7 @@ def embed_stats(embed_id: int) -> Any:
     days = days if days in STATS_DAYS else 30
     stats = events.stats(session, g.user, embed_id, days=days)
     embed = embeds.get_embed(session, g.user, embed_id)
-    showing = live_items(session, embed)
+    showing = live_item_rows(session, embed)
     # Titles of the items in the table: those shown now, and any the embed showed before.
     titles = {i.id: i.title for i in showing}
     missing = [row["item_id"] for row in stats["items"] if row["item_id"] not in titles]
@@ -556,7 +556,10 @@ def embed_stats(embed_id: int) -> Any:
         kind_labels=EMBED_KIND_LABELS,
         item_kind_labels=ITEM_KIND_LABELS,
         can_manage=access.can_manage_embeds(g.user, embed.partner_id),
-        partner_name=_partner_names({embed.partner_id}).get(embed.partner_id, ""),
+        # The page names the embed's partner to vendor staff only.
+        partner_name=_partner_names({embed.partner_id}).get(embed.partner_id, "")
+        if g.user.is_vendor
+        else "",
     )
 
 

@@ -19,6 +19,7 @@ Three more questions are answered here and nowhere else (docs/access.md has the 
 from __future__ import annotations
 
 from prm_domain.access.content import (
+    VISIBLE_AT,
     asset_is_published,
     asset_visible_to,
     asset_visible_to_partner,
@@ -31,6 +32,7 @@ from prm_domain.access.content import (
     item_is_live,
     item_visible_to,
     item_visible_to_partner,
+    items_visible_to,
     items_visible_where,
     link_attributed,
 )
@@ -114,6 +116,7 @@ __all__ = [
     "RIGHT_AREAS",
     "STATUS_AREAS",
     "STATUS_NOTICES",
+    "VISIBLE_AT",
     "Area",
     "DpaUnsigned",
     "PartnerInactive",
@@ -168,6 +171,7 @@ __all__ = [
     "item_is_live",
     "item_visible_to",
     "item_visible_to_partner",
+    "items_visible_to",
     "items_visible_where",
     "lead_scope",
     "link_attributed",

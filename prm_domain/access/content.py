@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 
 from prm_domain import audience
 from prm_domain.access.status import (
@@ -103,22 +104,36 @@ def items_visible_where(
 ) -> ColumnElement[bool]:
     """:func:`item_visible_to_partner` as a SQL condition on ``SyndicatedItem`` (``per_row``:
     as for :func:`assets_visible_where`)."""
-    if partner is None or not partner_allows(partner, Area.CONTENT):
+    return _items_visible(content_audience(partner), now or utcnow(), per_row)
+
+
+# The placeholder of the moment at which ``items_visible_to`` judges items' windows.
+VISIBLE_AT = "visible_at"
+
+
+@functools.lru_cache(maxsize=1024)
+def items_visible_to(tags: tuple[str, ...] | None, *, per_row: bool = False) -> ColumnElement[bool]:
+    """:func:`items_visible_where` for a ``content_audience`` value, with the moment left as
+    the placeholder ``VISIBLE_AT`` (execute with ``{VISIBLE_AT: now}``): one condition object
+    per value, so a statement built on it is built once."""
+    return _items_visible(tags, bindparam(VISIBLE_AT, type_=SyndicatedItem.starts_at.type), per_row)
+
+
+def _items_visible(tags: tuple[str, ...] | None, now: Any, per_row: bool) -> ColumnElement[bool]:
+    """The rule of both: ``now`` is a moment or a placeholder for one."""
+    if tags is None:
         return false()
-    now = now or utcnow()
     if per_row:
         asset_visible: ColumnElement[bool] = exists().where(
-            Asset.id == SyndicatedItem.asset_id, assets_visible_where(partner, per_row=True)
+            Asset.id == SyndicatedItem.asset_id, assets_visible_to(tags, per_row=True)
         )
     else:
-        asset_visible = SyndicatedItem.asset_id.in_(
-            select(Asset.id).where(assets_visible_where(partner))
-        )
+        asset_visible = SyndicatedItem.asset_id.in_(select(Asset.id).where(assets_visible_to(tags)))
     return and_(
         SyndicatedItem.active.is_(True),
         or_(SyndicatedItem.starts_at.is_(None), SyndicatedItem.starts_at <= now),
         or_(SyndicatedItem.ends_at.is_(None), SyndicatedItem.ends_at > now),
-        audience.sql_matches(SyndicatedItem, partner, per_row=per_row),
+        audience.sql_matches_tags(SyndicatedItem, tags, per_row=per_row),
         or_(SyndicatedItem.asset_id.is_(None), asset_visible),
     )
 

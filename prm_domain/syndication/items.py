@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import or_, select, union_all
+from sqlalchemy import Select, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from prm_domain import access, audience, audit, validation
@@ -295,15 +296,10 @@ def newest_items_for_partner(
     newest: int,
 ) -> list[SyndicatedItem]:
     """:func:`newest_item_rows` as the items themselves."""
-    chosen = _newest_ids(partner, ids, kinds, newest)
-    if chosen is None:
+    stmt = _newest_statement(_newest_key(partner, ids, kinds, newest), rows=False)
+    if stmt is None:
         return []
-    stmt = (
-        select(SyndicatedItem)
-        .join(chosen, chosen.c.id == SyndicatedItem.id)
-        .order_by(SyndicatedItem.id)
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt, {access.VISIBLE_AT: utcnow()}))
 
 
 def newest_item_rows(
@@ -317,37 +313,47 @@ def newest_item_rows(
     """:func:`newest_items_for_partner` as plain rows of what a page shows of an item (id,
     kind, title, content, asset_id): no objects for a public answer that only reads them.
     ``now``: the moment the items' windows are judged at (default: now)."""
-    chosen = _newest_ids(partner, ids, kinds, newest, now)
-    if chosen is None:
+    stmt = _newest_statement(_newest_key(partner, ids, kinds, newest), rows=True)
+    if stmt is None:
         return []
-    item = SyndicatedItem
-    stmt = (
-        select(item.id, item.kind, item.title, item.content, item.asset_id)
-        .join(chosen, chosen.c.id == item.id)
-        .order_by(item.id)
-    )
-    return list(session.execute(stmt))
+    return list(session.execute(stmt, {access.VISIBLE_AT: now or utcnow()}))
 
 
-def _newest_ids(
-    partner: Partner,
-    ids: list[int] | None,
-    kinds: Iterable[ItemKind],
-    newest: int,
-    now: dt.datetime | None = None,
-) -> Any:
+_NewestKey = tuple[tuple[str, ...] | None, tuple[int, ...] | None, tuple[ItemKind, ...], int]
+
+
+def _newest_key(
+    partner: Partner, ids: list[int] | None, kinds: Iterable[ItemKind], newest: int
+) -> _NewestKey:
+    """What the newest items' statement depends on, as a value: partners with the same
+    audience and embeds with the same choice share one statement."""
+    chosen = None if ids is None else tuple(ids)
+    return (access.content_audience(partner), chosen, tuple(sorted(kinds)), newest)
+
+
+@functools.lru_cache(maxsize=2048)
+def _newest_statement(key: _NewestKey, *, rows: bool) -> Select[Any] | None:
     """:func:`items_for_partner` with ``newest`` for several kinds, in one query and id order:
     each kind's newest visible items read backwards through the (kind, id) index, checked row
-    by row, and stopped after ``newest`` (a UNION ALL of one such part per kind)."""
-    now = now or utcnow()
+    by row, and stopped after ``newest`` (a UNION ALL of one such part per kind). Built once
+    per key (building it cost more than running it); the moment is the placeholder
+    ``access.VISIBLE_AT``."""
+    tags, ids, kinds, newest = key
     parts = []
-    for kind in sorted(kinds):
+    for kind in kinds:
         part = select(SyndicatedItem.id).where(
-            access.items_visible_where(partner, now, per_row=True), SyndicatedItem.kind == kind
+            access.items_visible_to(tags, per_row=True), SyndicatedItem.kind == kind
         )
         if ids is not None:
-            part = part.where(SyndicatedItem.id.in_(ids or [0]))
+            part = part.where(SyndicatedItem.id.in_(ids or (0,)))
         parts.append(part.order_by(SyndicatedItem.id.desc()).limit(newest).subquery())
     if not parts:
         return None
-    return union_all(*(select(p.c.id) for p in parts)).subquery()
+    chosen = union_all(*(select(p.c.id) for p in parts)).subquery()
+    item = SyndicatedItem
+    shown: Select[Any] = (
+        select(item.id, item.kind, item.title, item.content, item.asset_id)
+        if rows
+        else select(item)
+    )
+    return shown.join(chosen, chosen.c.id == item.id).order_by(item.id)
