@@ -22,7 +22,7 @@ from flask import (
     session,
     url_for,
 )
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from app import db, form_errors, menu
@@ -617,11 +617,14 @@ def init_app(app: Flask) -> None:
             return ""
         return "tel:" + ("+" if text.startswith("+") else "") + digits
 
+    _BREAK_AFTER = re.compile(r"([@.])(?=.)")
+
     @app.template_filter("email_breaks")
     def email_breaks(value: Any) -> Markup:
         """An address that wraps after its "@" or a dot on a narrow screen, not mid-word."""
-        # Markup.join escapes each piece: only the <wbr> is markup.
-        return Markup("<wbr>").join(re.split(r"(?<=[@.])(?=.)", str(value or "")))
+        # Escaped first: what escaping writes (&amp; &lt; &#34; ...) holds no "@" or ".", so
+        # the only markup added is the <wbr>.
+        return Markup(_BREAK_AFTER.sub("\\1<wbr>", str(escape(str(value or "")))))  # noqa: S704 - escaped above
 
     favicon_bytes = (Path(app.static_folder or "static") / "favicon.ico").read_bytes()
 

@@ -614,7 +614,11 @@ def lead_list() -> Any:
         partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})
         if g.user.is_vendor
         else {},
-        assignees={u.id: u.display_name for u in _assignable(g.user.partner_id or 0)}
+        assignees=(
+            users.active_member_names(session, g.user, g.user.partner_id)
+            if g.user.partner_id and access.can_assign_leads(g.user, g.user.partner_id)
+            else {}
+        )
         or {g.user.id: "You"},
         show_assignee=not g.user.is_vendor,
         hidden={
