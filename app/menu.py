@@ -140,7 +140,9 @@ class Shown:
 
 
 _MENUS: dict[tuple[Any, ...], Menu] = {}
-_MAX_MENUS = 4096  # a few per role and status, one more per organisation for its own links
+# A few per role and status, one more per organisation for its own links; bounded because the
+# script root comes from the request (a proxy's SCRIPT_NAME).
+_MAX_MENUS = 2048
 
 
 def menu_for(user: User) -> Menu:

@@ -15,6 +15,7 @@ from flask import Flask, request, url_for
 # Integers no row has, whose digits appear nowhere else in an address: marker i is MARK + i.
 _MARK = 7_300_000_017
 _PATTERNS: dict[tuple[str, tuple[str, ...], str], str | None] = {}
+_MAX_PATTERNS = 512  # a few per list page's route and script root
 
 
 def id_url(endpoint: str, **ids: Any) -> str:
@@ -24,6 +25,10 @@ def id_url(endpoint: str, **ids: Any) -> str:
         return url_for(endpoint, **ids)  # not ids after all: the general way
     key = (endpoint, names, request.script_root)
     if key not in _PATTERNS:
+        if len(_PATTERNS) >= _MAX_PATTERNS:
+            # The script root comes from the request (a proxy's SCRIPT_NAME): bounded, so a
+            # stream of made-up roots cannot grow it for ever.
+            _PATTERNS.clear()
         _PATTERNS[key] = _pattern(endpoint, names)
     pattern = _PATTERNS[key]
     if pattern is None:

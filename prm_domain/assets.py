@@ -101,10 +101,10 @@ def list_assets(
     tag = validation.text("tag", tag, max_len=40, required=False) if tag else None
     access.ensure_content(actor)
     validate_page(page, per_page)
-    # Vendor staff see every asset; a partner what its audience sees (access.content_audience).
-    audience_key = VENDOR if actor.is_vendor else access.content_audience(access.partner_of(actor))
-    page_stmt, total_stmt = _library_statements(
-        audience_key,
+    # Built once per audience and filters, except for free-text searches (each one new).
+    build = _library_statements.__wrapped__ if q else _library_statements
+    page_stmt, total_stmt = build(
+        access.audience_of(actor),
         status if actor.is_vendor else None,
         kind,
         category,
@@ -117,12 +117,9 @@ def list_assets(
     return paginate_prepared(session, page_stmt, total_stmt, page=page, per_page=per_page)
 
 
-VENDOR = "vendor"  # the audience key of vendor staff: the whole library
-
-
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=512)
 def _library_statements(
-    audience_key: tuple[str, ...] | str | None,
+    audience_key: access.AudienceKey,
     status: AssetStatus | None,
     kind: AssetKind | None,
     category: str | None,
@@ -151,13 +148,12 @@ def _library_statements(
         )
     stmt = select(Asset).where(*filters)
     count_stmt = select(Asset.id).where(*filters)
-    if audience_key != VENDOR:
+    if audience_key != access.EVERY_ASSET:
         # The one rule (access.asset_visible_to), as SQL: audiences are matched through
         # their indexed mirror. The page reads the (updated_at, id) index newest first and
         # checks each row (it stops after a page); the count probes one grouped subquery.
-        tags = None if audience_key is None else tuple(audience_key)
-        stmt = stmt.where(access.assets_visible_to(tags, per_row=True))
-        count_stmt = count_stmt.where(access.assets_visible_to(tags))
+        stmt = stmt.where(access.assets_visible_to(audience_key, per_row=True))
+        count_stmt = count_stmt.where(access.assets_visible_to(audience_key))
         if with_published_version:
             stmt = stmt.options(
                 joinedload(Asset.published_version).load_only(
@@ -180,18 +176,16 @@ def categories(session: Session, actor: User) -> list[str]:
     """Every category the actor can see in the library (for the filter). Every visible asset
     is read for it, so a web process keeps it until the library changes (changes.kept)."""
     access.ensure_content(actor)
-    audience_key = VENDOR if actor.is_vendor else access.content_audience(access.partner_of(actor))
-    stmt = _categories_statement(audience_key)
+    stmt = _categories_statement(access.audience_of(actor))
     return list(changes.kept(session, "categories", stmt, lambda: sorted(session.scalars(stmt))))
 
 
-@functools.lru_cache(maxsize=1024)
-def _categories_statement(audience_key: tuple[str, ...] | str | None) -> Select[str]:
+@functools.lru_cache(maxsize=512)
+def _categories_statement(audience_key: access.AudienceKey) -> Select[str]:
     """Built once per audience, as the library's list statements are."""
     stmt = select(Asset.category).where(Asset.category != "").distinct()
-    if audience_key != VENDOR:
-        tags = None if audience_key is None else tuple(audience_key)
-        stmt = stmt.where(access.assets_visible_to(tags))
+    if audience_key != access.EVERY_ASSET:
+        stmt = stmt.where(access.assets_visible_to(audience_key))
     return stmt
 
 

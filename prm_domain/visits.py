@@ -73,10 +73,7 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
     after = since if since is not None else utcnow() - NEW_FOR
     out = Changes(since=since)
     own_publishes = _own(session, actor, "asset.published", after)
-    audience_key = (
-        None if actor.is_vendor else access.content_audience(access.partner_of(actor)) or ()
-    )
-    count_stmt, newest_stmt = _new_assets_statements(audience_key, bool(own_publishes))
+    count_stmt, newest_stmt = _new_assets_statements(access.audience_of(actor), bool(own_publishes))
     params = {"after": after, "own": list(own_publishes)}
     out.new_asset_count = session.scalar(count_stmt, params) or 0
     if out.new_asset_count:
@@ -105,13 +102,13 @@ def changes_since(session: Session, actor: User, since: dt.datetime | None) -> C
     return out
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=512)
 def _new_assets_statements(
-    audience_key: tuple[str, ...] | None, skip_own: bool
+    audience_key: access.AudienceKey, skip_own: bool
 ) -> tuple[Select[int], Select[Asset]]:
-    """The count and the newest few of the assets published after ``:after`` that the audience
-    sees (None: vendor staff, who see all; ``()``: a partner whose status closes content),
-    less ``:own`` when ``skip_own``. Built once per audience, as the library's statements are.
+    """The count and the newest few of the assets published after ``:after`` that the
+    audience (``access.audience_of``) sees, less ``:own`` when ``skip_own``. Built once per
+    audience, as the library's statements are.
 
     The library's rule (access.assets_visible_to) as SQL: counted and the newest few read, not
     every recent asset loaded and judged one by one."""
@@ -122,11 +119,10 @@ def _new_assets_statements(
     )
     if skip_own:
         shown = shown.where(Asset.id.not_in(bindparam("own", expanding=True)))
-    if audience_key is not None:
+    if audience_key != access.EVERY_ASSET:
         # Row by row (per_row), for the count too: the recent ones are a few found through the
         # published_at index, where the grouped form would first read every audience entry.
-        tags = audience_key or None  # () is a closed status: nothing is visible
-        shown = shown.where(access.assets_visible_to(tags, per_row=True))
+        shown = shown.where(access.assets_visible_to(audience_key, per_row=True))
     return (
         select(func.count()).select_from(shown.subquery()),
         shown.order_by(Asset.published_at.desc(), Asset.id.desc()).limit(SHOWN_NEW_ASSETS),

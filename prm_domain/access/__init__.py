@@ -19,12 +19,15 @@ Three more questions are answered here and nowhere else (docs/access.md has the 
 from __future__ import annotations
 
 from prm_domain.access.content import (
+    EVERY_ASSET,
     VISIBLE_AT,
+    AudienceKey,
     asset_is_published,
     asset_visible_to,
     asset_visible_to_partner,
     assets_visible_to,
     assets_visible_where,
+    audience_of,
     content_audience,
     embeds_served_for,
     ensure_content,
@@ -109,6 +112,7 @@ from prm_domain.access.status import (
 __all__ = [
     "DPA_AREAS",
     "DPA_NOTICE",
+    "EVERY_ASSET",
     "LEAD_NOTIFICATION_KINDS",
     "PARTNER_PROFILE_FIELDS",
     "PROPOSABLE_PARTNER_FIELDS",
@@ -118,6 +122,7 @@ __all__ = [
     "STATUS_NOTICES",
     "VISIBLE_AT",
     "Area",
+    "AudienceKey",
     "DpaUnsigned",
     "PartnerInactive",
     "Right",
@@ -126,6 +131,7 @@ __all__ = [
     "asset_visible_to_partner",
     "assets_visible_to",
     "assets_visible_where",
+    "audience_of",
     "can_answer_mdf",
     "can_assign_leads",
     "can_claim_leads",

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
 
 from prm_domain import audience
 from prm_domain.access.status import (
@@ -75,6 +75,20 @@ def assets_visible_where(partner: Partner | None, *, per_row: bool = False) -> C
     return assets_visible_to(content_audience(partner), per_row=per_row)
 
 
+# The ``audience_of`` vendor staff: every asset, whatever its status or audience.
+EVERY_ASSET = "every asset"
+
+AudienceKey = tuple[str, ...] | str | None
+
+
+def audience_of(actor: User) -> AudienceKey:
+    """What decides which assets ``actor`` sees, as a value to key statements on:
+    ``EVERY_ASSET`` for vendor staff, else the organisation's ``content_audience``."""
+    if actor.is_vendor:
+        return EVERY_ASSET
+    return content_audience(partner_of(actor))
+
+
 def content_audience(partner: Partner | None) -> tuple[str, ...] | None:
     """What decides which assets a partner sees, as a value: its audience tags, or None while
     its status closes content. Partners with the same value see the same assets, so a list
@@ -85,13 +99,15 @@ def content_audience(partner: Partner | None) -> tuple[str, ...] | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def assets_visible_to(
-    tags: tuple[str, ...] | None, *, per_row: bool = False
-) -> ColumnElement[bool]:
-    """:func:`assets_visible_where` for a ``content_audience`` value; one condition object per
-    value (a statement built on it keeps its SQLAlchemy cache key)."""
-    if tags is None:
+def assets_visible_to(key: AudienceKey, *, per_row: bool = False) -> ColumnElement[bool]:
+    """:func:`assets_visible_where` for an ``audience_of`` value (``EVERY_ASSET``: no
+    condition; None: nothing); one condition object per value (a statement built on it keeps
+    its SQLAlchemy cache key)."""
+    if key == EVERY_ASSET:
+        return true()
+    if key is None or isinstance(key, str):
         return false()
+    tags = key
     return and_(
         Asset.status == AssetStatus.PUBLISHED,
         Asset.published_version_id.is_not(None),

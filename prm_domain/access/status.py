@@ -74,7 +74,7 @@ class PartnerInactive(PermissionDenied):
 
 DPA_NOTICE = (
     "Your organisation has not signed the current data processing addendum: leads and deals "
-    "open once a partner admin signs it (Data processing addendum in the menu)."
+    "open once a partner admin signs it (DPA, under Organisation in the menu)."
 )
 
 

@@ -331,7 +331,7 @@ def _newest_key(
     return (access.content_audience(partner), chosen, tuple(sorted(kinds)), newest)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=512)
 def _newest_statement(key: _NewestKey, *, rows: bool) -> Select[Any] | None:
     """:func:`items_for_partner` with ``newest`` for several kinds, in one query and id order:
     each kind's newest visible items read backwards through the (kind, id) index, checked row
