@@ -52,7 +52,7 @@ from prm_domain.enums import (
 from prm_domain.leads import lifecycle as lead_lifecycle
 from prm_domain.models import Embed, Partner, SyndicatedItem
 from prm_domain.syndication import embeds, events, items, leads
-from prm_domain.syndication.public import live_item_rows
+from prm_domain.syndication.public import live_items
 
 bp = Blueprint("portal_syndication", __name__)
 
@@ -537,7 +537,7 @@ def embed_stats(embed_id: int) -> Any:
     days = days if days in STATS_DAYS else 30
     stats = events.stats(session, g.user, embed_id, days=days)
     embed = embeds.get_embed(session, g.user, embed_id)
-    showing = live_item_rows(session, embed)
+    showing = live_items(session, embed)
     # Titles of the items in the table: those shown now, and any the embed showed before.
     titles = {i.id: i.title for i in showing}
     missing = [row["item_id"] for row in stats["items"] if row["item_id"] not in titles]

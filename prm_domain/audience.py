@@ -194,10 +194,6 @@ def tags_of(partner: Partner) -> tuple[str, ...]:
     return tuple(partner_tags(partner))
 
 
-def sql_matches(model: Any, partner: Partner, *, per_row: bool = False) -> ColumnElement[bool]:
-    return sql_matches_tags(model, tags_of(partner), per_row=per_row)
-
-
 def sql_matches_tags(
     model: Any, tags: tuple[str, ...], *, per_row: bool = False
 ) -> ColumnElement[bool]:

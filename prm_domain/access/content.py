@@ -70,7 +70,7 @@ def assets_visible_where(partner: Partner | None, *, per_row: bool = False) -> C
     """:func:`asset_visible_to_partner` as a SQL condition on ``Asset``, for lists: the same
     rule, held equal to it by tests (tests/prm_domain/test_audience_sql.py).
 
-    ``per_row`` (see ``audience.sql_matches``): checked row by row, for a query that reads a
+    ``per_row`` (see ``audience.sql_matches_tags``): checked row by row, for a query that reads a
     few rows in an index's order and stops (LIMIT); the default suits counts and whole lists."""
     return assets_visible_to(content_audience(partner), per_row=per_row)
 

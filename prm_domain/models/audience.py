@@ -5,7 +5,7 @@ verticals; prm_domain.audience). Each value is mirrored here as a tag ("region:E
 target keeps ``audience_dims``, the number of non-empty lists (each entry carries it too). A
 partner matches a target when the target's entries among the partner's own tags cover all its
 dimensions: one indexed pass over the entries with the partner's tags, grouped by target,
-gives every matching target at once (prm_domain.audience.sql_matches), not a Python pass
+gives every matching target at once (prm_domain.audience.sql_matches_tags), not a Python pass
 over every row. The lists stay the source of truth; the listeners below rewrite the mirror in
 the same flush whenever a target's lists change, so no service can forget to.
 """

@@ -124,16 +124,6 @@ def live_items(
     )
 
 
-def live_item_rows(session: Session, embed: Embed, partner: Partner | None = None) -> list[Any]:
-    """:func:`live_items` as plain rows (id, kind, title, content, asset_id), for a page that
-    lists them: no objects to build."""
-    partner = partner if partner is not None else session.get(Partner, embed.partner_id)
-    assert partner is not None
-    return newest_item_rows(
-        session, partner, embed.item_ids, EMBED_SHOWS[embed.kind], MAX_ITEMS_PER_KIND
-    )
-
-
 def resource_asset(session: Session, embed: Embed, item_id: int) -> tuple[Partner, Asset]:
     """The asset a resource item of the embed offers for download, if the embed shows the item
     and the asset is visible to the embed's partner now; else NotFound."""
