@@ -204,12 +204,15 @@ def dashboard() -> Any:
                     for pid in {w.partner_id for w in waiting}
                 )
             }
-    else:
-        context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
-    context["changes"] = visits.changes_since(db.session(), user, seen_since())
     # A prospect or onboarding partner reads why the library, embeds and leads are closed here,
     # not only after following a link into a refusal.
     context["status_notice"] = access.status_notice(user)
+    if user.partner_id is not None:
+        context["partner"] = partners.get_partner(db.session(), user, user.partner_id)
+        context["checklist"] = training.dashboard_checklist(
+            db.session(), user, user.partner_id, status_held=bool(context["status_notice"])
+        )
+    context["changes"] = visits.changes_since(db.session(), user, seen_since())
     return render_template("dashboard.html", **context)
 
 

@@ -698,13 +698,3 @@ def rule_delete(rule_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-    @app.context_processor
-    def onboarding() -> dict[str, Any]:
-        def checklist() -> training.Checklist | None:
-            user = g.get("user")
-            if user is None or user.partner_id is None:
-                return None
-            return training.checklist(db.session(), user, user.partner_id)
-
-        return {"onboarding_checklist": checklist}

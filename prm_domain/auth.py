@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from prm_domain import access, audit, users
 from prm_domain.base import utcnow
 from prm_domain.errors import InvalidCredentials
-from prm_domain.models import ApiToken, SignIn, User, UserSession
+from prm_domain.models import ApiToken, Partner, SignIn, User, UserSession
 from prm_domain.passwords import hash_password, needs_rehash, verify_password
 
 # How often a live session's last_seen_at is written: the idle timeout needs minutes, not
@@ -68,7 +68,7 @@ def issue_token(session: Session, user: User, ttl: dt.timedelta) -> tuple[str, A
 _TOKEN_BY_DIGEST = (
     select(ApiToken)
     .where(ApiToken.token_hash == bindparam("digest"))
-    .options(joinedload(ApiToken.user).joinedload(User.partner))
+    .options(joinedload(ApiToken.user).joinedload(User.partner).lazyload(Partner.tier))
 )
 
 
@@ -109,7 +109,7 @@ def open_session(
 _SESSION_BY_DIGEST = (  # as _TOKEN_BY_DIGEST: every portal page asks it
     select(UserSession)
     .where(UserSession.token_hash == bindparam("digest"))
-    .options(joinedload(UserSession.user).joinedload(User.partner))
+    .options(joinedload(UserSession.user).joinedload(User.partner).lazyload(Partner.tier))
 )
 
 

@@ -336,6 +336,8 @@ def kept(
     stmt: Select[*tuple[Any, ...]],
     compute: Callable[[], T],
     params: Mapping[str, Any] | None = None,
+    *,
+    fixed_moments: bool = False,
 ) -> T:
     """``compute()``, the answer to a read-only ``stmt``; in a web process (a session with a
     clock), kept until a table the statement reads changes.
@@ -360,7 +362,12 @@ def kept(
     if any(p.required and p.key not in values for p in cache_key.bindparams):
         # A placeholder with no value given would key every caller's answer alike.
         raise ValueError(f"kept({purpose!r}): a placeholder of the statement has no value")
-    if any(isinstance(v, dt.date) for v in bound):
+    moving = (
+        v
+        for p, v in zip(cache_key.bindparams, bound, strict=True)
+        if not (fixed_moments and p.key in values)
+    )
+    if any(isinstance(v, dt.date) for v in moving):
         return compute()
     if written(session, tables):
         return compute()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -42,8 +45,13 @@ def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine
     # request gets it. Tried instead: a ping only after 5 s idle, which saved a round trip per
     # request but failed the first request of each busy process after a restart (a 500).
     kwargs.setdefault("pool_pre_ping", parsed.get_backend_name() != "sqlite")
+    deferred = parsed.drivername == "postgresql+psycopg" and "isolation_level" not in kwargs
+    if deferred:
+        kwargs["isolation_level"] = "AUTOCOMMIT"  # BEGIN before the first write (below)
     engine = create_engine(parsed, **kwargs)
     changes.watch(engine)
+    if deferred:
+        event.listen(engine, "before_cursor_execute", _begin_before_write)
     if engine.dialect.name == "sqlite":
         milliseconds = int(busy_timeout * 1000)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, milliseconds))
@@ -53,6 +61,44 @@ def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine
         event.listen(engine, "do_executemany", _sqlite_executemany)
         event.listen(engine, "do_execute_no_params", _sqlite_execute_no_params)
     return engine
+
+
+# -- Postgres: BEGIN before the first write, not before the first read -----------------------
+#
+# A transaction costs two round trips of its own on psycopg (BEGIN, then COMMIT or ROLLBACK),
+# and most units of work only read: a page is a handful of SELECTs, so those two were a tenth
+# to a third of its time (bench/bench_scale.py). Under READ COMMITTED, Postgres's level and the
+# one the domain is written for, each statement of a transaction already sees its own snapshot:
+# a SELECT run outside one sees exactly what it would have seen inside. So the connection runs
+# in autocommit and BEGIN goes out just before anything that is not a plain read: a write, DDL,
+# a SAVEPOINT, a row or advisory lock (which a transaction must hold), a server-side cursor.
+# From there on the unit is one transaction as before; psycopg's commit() and rollback() ask
+# the server whether one is open, so a unit that only read sends neither.
+# Only for psycopg 3: psycopg2 tracks its own BEGIN and would not commit one sent for it.
+
+_NOT_A_PLAIN_READ = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b"
+    r"|pg_advisory|nextval|setval|set_config|pg_notify|txid_current|pg_current_xact_id",
+    re.IGNORECASE,
+)
+
+
+def _begin_before_write(
+    _conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
+) -> None:
+    raw = cursor.connection
+    if raw.info.transaction_status != TransactionStatus.IDLE:
+        return  # in a transaction already (or in a failed one, which must be rolled back)
+    # A server-side cursor needs a transaction too.
+    if getattr(cursor, "name", None) is not None or not _plain_read(statement):
+        raw.execute("BEGIN")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_read(statement: str) -> bool:
+    """Kept per statement: SQLAlchemy hands over the same compiled strings again and again
+    (their hash is kept with them), and searching a long one costs more than its round trip."""
+    return statement.lstrip()[:6].upper() == "SELECT" and not _NOT_A_PLAIN_READ.search(statement)
 
 
 # -- SQLite: parallel writers without "database is locked" -------------------------------------

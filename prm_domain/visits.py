@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access
+from prm_domain import access, changes
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.enums import AssetStatus
@@ -69,13 +69,23 @@ class Changes:
 
 
 def changes_since(session: Session, actor: User, since: dt.datetime | None) -> Changes:
-    """What appeared for ``actor`` after ``since`` (or within NEW_FOR when there was no visit)."""
-    after = since if since is not None else utcnow() - NEW_FOR
+    """What appeared for ``actor`` after ``since`` (or within NEW_FOR when there was no visit,
+    counted from the minute: a dashboard's counts need not move by the second)."""
+    after = since if since is not None else (utcnow() - NEW_FOR).replace(second=0, microsecond=0)
     out = Changes(since=since)
     own_publishes = _own(session, actor, "asset.published", after)
     count_stmt, newest_stmt = _new_assets_statements(access.audience_of(actor), bool(own_publishes))
     params = {"after": after, "own": list(own_publishes)}
-    out.new_asset_count = session.scalar(count_stmt, params) or 0
+    # The count checks the audience of every asset published since (hundreds of rows); its
+    # moment is fixed, so the answer is kept until the library changes.
+    out.new_asset_count = changes.kept(
+        session,
+        "new assets",
+        count_stmt,
+        lambda: session.scalar(count_stmt, params) or 0,
+        params,
+        fixed_moments=True,
+    )
     if out.new_asset_count:
         out.new_assets = list(session.scalars(newest_stmt, params))
     # Counted by the lead rule, like every face that shows leads: a partner user's dashboard

@@ -462,9 +462,32 @@ class Checklist:
 def checklist(session: Session, actor: User, partner_id: int) -> Checklist:
     """What a new partner does, and how far it got: sign the DPA, brand kit, team, training."""
     partner = partners.get_partner(session, actor, partner_id)
-    onboarding = session.scalar(
-        select(PartnerOnboarding).where(PartnerOnboarding.partner_id == partner.id)
+    return _checklist(session, partner, _onboarding_of(session, partner.id))
+
+
+def dashboard_checklist(
+    session: Session, actor: User, partner_id: int, *, status_held: bool
+) -> Checklist | None:
+    """The checklist a partner's dashboard shows, or None: shown while the onboarding rules
+    routed the partner or its status holds something back (``status_held``), until every step
+    is done. An active partner's people, most of them, cost one small read, not the steps'."""
+    partner = partners.get_partner(session, actor, partner_id)
+    onboarding = _onboarding_of(session, partner.id)
+    if onboarding is None and not status_held:
+        return None
+    found = _checklist(session, partner, onboarding)
+    return found if found.progress_percent < 100 else None
+
+
+def _onboarding_of(session: Session, partner_id: int) -> PartnerOnboarding | None:
+    return session.scalar(
+        select(PartnerOnboarding).where(PartnerOnboarding.partner_id == partner_id)
     )
+
+
+def _checklist(
+    session: Session, partner: Partner, onboarding: PartnerOnboarding | None
+) -> Checklist:
     steps: list[Step] = []
     signed = access.dpa_state(partner)
     if signed is not None:

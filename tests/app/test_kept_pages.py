@@ -92,6 +92,19 @@ def test_kept_answers_follow_product_changes(
     html = _page(client, "/library")
     assert secret not in html, "category kept after audience narrowed"
 
+    # the dashboard's count of what is new follows publishing and narrowing
+    def new_count() -> int:
+        found = re.search(r"(\d+) new in the library", _page(client, "/"))
+        return int(found.group(1)) if found else 0
+
+    before = new_count()
+    _asset(vendor, "Fresh for all")
+    assert new_count() == before + 1, "new-asset count kept after a publish"
+    r = vendor.patch(f"/api/v1/assets/{gold_asset}", {"audience_tier_ids": [gold.id, silver.id]})
+    assert r.status_code == 200 and new_count() == before + 2, "kept after audience widened"
+    r = vendor.patch(f"/api/v1/assets/{gold_asset}", {"audience_tier_ids": [gold.id]})
+    assert r.status_code == 200 and new_count() == before + 1, "kept after audience narrowed"
+
     # 2. the logo note follows upload and removal
     assert "Upload your logo" in _page(client, "/library")
     r = partner_api.request("PUT", f"/api/v1/partners/{alpha.id}/brand-kit/logos/light", data=png())

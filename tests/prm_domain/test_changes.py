@@ -425,3 +425,37 @@ def test_a_statement_built_once_is_kept_per_value_of_its_placeholders(db: Engine
         assert name(s, ids[0]) == first.name and runs == list(ids)
         with pytest.raises(ValueError, match="placeholder"):
             changes.kept(s, "name", stmt, lambda: None)
+
+
+def test_an_answer_for_a_fixed_moment_is_kept_and_one_for_the_present_is_not(db: Engine) -> None:
+    """A datetime among a statement's values is taken for "now" (the answer would move with
+    the clock alone) and computed afresh; ``fixed_moments`` says the given ones are fixed
+    points (the end of a visit), so the answer changes only with its tables and is kept."""
+    import datetime as dt
+
+    from sqlalchemy import bindparam, func
+
+    sessions = make_sessionmaker(db, changes.ChangeClock(check_seconds=60))
+    stmt = select(func.count()).select_from(Partner).where(Partner.created_at > bindparam("after"))
+    after = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    runs: list[str] = []
+
+    def count(s: Session, how: str, **kw: bool) -> int:
+        def compute() -> int:
+            runs.append(how)
+            return int(s.scalar(stmt, {"after": after}) or 0)
+
+        return changes.kept(s, f"since {how}", stmt, compute, {"after": after}, **kw)
+
+    with sessions() as s:
+        before = count(s, "fixed", fixed_moments=True)
+        assert count(s, "fixed", fixed_moments=True) == before
+        count(s, "now")
+        count(s, "now")
+    assert runs == ["fixed", "now", "now"]
+    with sessions() as s:
+        _partner(s, f"New {uuid.uuid4().hex[:6]}")
+        s.commit()
+    with sessions() as s:
+        assert count(s, "fixed", fixed_moments=True) == before + 1  # the table changed
+    assert runs == ["fixed", "now", "now", "fixed"]

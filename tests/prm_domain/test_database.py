@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -60,3 +62,97 @@ def test_json_columns_are_read_fast_and_odd_values_as_written() -> None:
     with pytest.raises(ValueError):
         json_loads("{not json")
     assert make_engine("sqlite://").dialect._json_deserializer is json_loads  # type: ignore[attr-defined]
+
+
+# -- BEGIN before the first write (make_engine on psycopg) ---------------------------------
+
+
+def _status(session: Session) -> str:
+    raw = session.connection().connection.driver_connection
+    return raw.info.transaction_status.name  # type: ignore[union-attr]
+
+
+def _other_sees(engine: Engine, sql: str) -> object:
+    with engine.connect() as other:
+        return other.scalar(text(sql))
+
+
+@pytest.fixture
+def scratch() -> Iterator[Engine]:
+    """A table of its own in its own schema (tests run in parallel on one database)."""
+    import uuid
+
+    url = requirements.need_env("TEST_DATABASE_URL", "Postgres server")
+    schema = f"d_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, n int)'))
+        conn.execute(text(f'INSERT INTO "{schema}".t VALUES (1, 0)'))
+    engine = make_engine(url, connect_args={"options": f"-c search_path={schema}"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_a_unit_that_only_reads_opens_no_transaction(scratch: Engine) -> None:
+    with Session(scratch) as session:
+        assert session.scalar(text("SELECT n FROM t WHERE id = 1")) == 0
+        assert _status(session) == "IDLE"  # no BEGIN went out, so no ROLLBACK need follow
+
+
+def test_writes_after_reads_are_one_transaction_and_roll_back_together(scratch: Engine) -> None:
+    with Session(scratch) as session:
+        session.scalar(text("SELECT n FROM t WHERE id = 1"))
+        session.execute(text("UPDATE t SET n = 1 WHERE id = 1"))
+        assert _status(session) == "INTRANS"
+        session.execute(text("INSERT INTO t VALUES (2, 2)"))
+        assert _other_sees(scratch, "SELECT count(*) FROM t") == 1  # nothing committed yet
+        session.rollback()
+    assert _other_sees(scratch, "SELECT n FROM t WHERE id = 1") == 0
+    with Session(scratch) as session:
+        session.execute(text("UPDATE t SET n = 5 WHERE id = 1"))
+        session.commit()
+    assert _other_sees(scratch, "SELECT n FROM t WHERE id = 1") == 5
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        "SELECT n FROM t WHERE id = 1 FOR UPDATE",
+        "SELECT n FROM t WHERE id = 1 for no key update",
+        "SELECT pg_advisory_xact_lock(4242)",
+    ],
+)
+def test_a_lock_taken_by_a_select_is_held_until_the_end(scratch: Engine, lock: str) -> None:
+    with Session(scratch) as session:
+        session.execute(text(lock))
+        assert _status(session) == "INTRANS"
+        held = _other_sees(
+            scratch,
+            "SELECT count(*) FROM pg_locks WHERE granted AND pid <> pg_backend_pid() "
+            "AND (locktype = 'advisory' OR mode IN ('RowShareLock', 'ExclusiveLock'))",
+        )
+        assert held
+    assert _status_after_close(scratch) == "IDLE"
+
+
+def _status_after_close(engine: Engine) -> str:
+    with Session(engine) as session:
+        session.scalar(text("SELECT 1"))
+        return _status(session)
+
+
+def test_a_savepoint_or_a_server_side_cursor_as_the_first_statement_works(
+    scratch: Engine,
+) -> None:
+    with Session(scratch) as session:
+        with session.begin_nested():
+            session.execute(text("UPDATE t SET n = 7 WHERE id = 1"))
+        session.commit()
+    assert _other_sees(scratch, "SELECT n FROM t WHERE id = 1") == 7
+    with scratch.connect() as conn:
+        rows = conn.execution_options(stream_results=True).execute(text("SELECT id FROM t"))
+        assert [r[0] for r in rows] == [1]

@@ -196,7 +196,11 @@ def test_unsigned_current_dpa_closes_leads_until_a_partner_admin_signs(
 
 
 def test_application_approved_into_a_partner_routed_by_the_rules(
-    session: Session, make_user: Callable[..., User], course_path: Any, make_tier: Any
+    session: Session,
+    make_user: Callable[..., User],
+    course_path: Any,
+    make_tier: Any,
+    make_partner: Any,
 ) -> None:
     make_tier()
     _, path, _ = course_path(role="technical")
@@ -240,6 +244,14 @@ def test_application_approved_into_a_partner_routed_by_the_rules(
     assert steps.categories == ["Healthcare"]
     assert [s.key for s in steps.steps][-2:] == [f"enrol:{path.id}", f"certify:{path.id}"]
     assert steps.progress_percent == 0
+    # The dashboard shows it while the partner is routed (whatever its status says) ...
+    shown = training.dashboard_checklist(session, vendor, partner.id, status_held=False)
+    assert shown is not None and [s.key for s in shown.steps] == [s.key for s in steps.steps]
+    # ... and for a partner the rules never routed, only while its status holds something back.
+    other = make_partner()
+    assert training.dashboard_checklist(session, vendor, other.id, status_held=False) is None
+    held = training.dashboard_checklist(session, vendor, other.id, status_held=True)
+    assert held is not None and not held.routed and held.progress_percent < 100
     with pytest.raises(Conflict):
         training.decide_application(session, vendor, application.id, approve=False)
 
