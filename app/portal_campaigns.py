@@ -25,7 +25,7 @@ from app.api.library import base_url
 from app.auth import login_required
 from app.form_errors import flash_error
 from app.portal import _digits, _int_arg, _list_field
-from prm_domain import DomainError, access
+from prm_domain import DomainError, access, partners
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.campaigns import campaigns, contacts, content, enrolments, results
@@ -43,13 +43,6 @@ from prm_domain.spreadsheet import csv_writer, inert_cell
 bp = Blueprint("portal_campaigns", __name__)
 
 PER_PAGE = 25
-
-
-def _partner_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = db.session().execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids)))
-    return {pid: name for pid, name in rows}
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -483,7 +476,9 @@ def calendar() -> Any:
         zone=zone_name,
         campaign_names=names,
         item_titles=item_titles,
-        partner_names=_partner_names({p.partner_id for p in pubs}) if g.user.is_vendor else {},
+        partner_names=partners.names(db.session(), g.user, {p.partner_id for p in pubs})
+        if g.user.is_vendor
+        else {},
     )
 
 
@@ -524,7 +519,7 @@ def outbox() -> Any:
         page=page,
         images=images,
         channel_names=channel_names,
-        partner_names=_partner_names({p.partner_id for p in page.items})
+        partner_names=partners.names(db.session(), g.user, {p.partner_id for p in page.items})
         if g.user.is_vendor
         else {},
     )

@@ -18,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import db
@@ -26,9 +25,8 @@ from app.auth import login_required
 from app.errors import status_of
 from app.form_errors import flash_error
 from app.portal import _digits, _int_arg
-from prm_domain import DomainError, NotFound, access, deals
+from prm_domain import DomainError, NotFound, access, deals, partners
 from prm_domain.enums import DealStatus
-from prm_domain.models import Partner
 
 bp = Blueprint("portal_deals", __name__)
 PER_PAGE = 25
@@ -49,13 +47,6 @@ def _form_values(form: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _partner_names(ids: set[int]) -> dict[int, str]:
-    if not ids or not g.user.is_vendor:
-        return {}
-    rows = db.session().execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids)))
-    return {pid: name for pid, name in rows.all()}
-
-
 @bp.get("/deals")
 @login_required
 def deal_list() -> Any:
@@ -71,7 +62,11 @@ def deal_list() -> Any:
         status=status,
         q=q,
         labels=STATUS_LABELS,
-        partner_names=_partner_names({d.partner_id for d in page.items}),
+        partner_names=(
+            partners.names(db.session(), g.user, {d.partner_id for d in page.items})
+            if g.user.is_vendor
+            else {}
+        ),
         may_register=not g.user.is_vendor and access.has(g.user, access.Right.REGISTER_DEALS),
     )
 
@@ -177,7 +172,11 @@ def deal_detail(deal_id: int) -> Any:
         deal=deal,
         conflicts=deals.visible_conflicts(deal, g.user),
         labels=STATUS_LABELS,
-        partner_name=_partner_names({deal.partner_id}).get(deal.partner_id, ""),
+        partner_name=(
+            partners.names(db.session(), g.user, {deal.partner_id}).get(deal.partner_id, "")
+            if g.user.is_vendor
+            else ""
+        ),
         may_review=access.has(g.user, access.Right.REVIEW_DEALS),
         is_owner=g.user.partner_id == deal.partner_id,
     )

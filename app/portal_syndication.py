@@ -31,6 +31,7 @@ from prm_domain import (
     assets,
     brandkits,
     notifications,
+    partners,
     tiers,
     users,
 )
@@ -50,7 +51,7 @@ from prm_domain.enums import (
     Region,
 )
 from prm_domain.leads import lifecycle as lead_lifecycle
-from prm_domain.models import Embed, Partner, SyndicatedItem
+from prm_domain.models import Embed, SyndicatedItem
 from prm_domain.syndication import embeds, events, items, leads
 from prm_domain.syndication.public import live_items
 
@@ -437,15 +438,6 @@ def _embed_form(
     ), status
 
 
-def _partner_names(partner_ids: set[int]) -> dict[int, str]:
-    if not partner_ids:
-        return {}
-    stmt = select(Partner.id, Partner.name).where(
-        Partner.id.in_(partner_ids), access.partner_scope(g.user, Partner.id)
-    )
-    return {pid: name for pid, name in db.session().execute(stmt)}
-
-
 @bp.get("/embeds")
 @login_required
 def embed_list() -> Any:
@@ -457,7 +449,7 @@ def embed_list() -> Any:
         snippets={e.id: embeds.snippet(base_url(), e) for e in page.items},
         kind_labels=EMBED_KIND_LABELS,
         can_manage=_can_manage_embeds(),
-        partner_names=_partner_names({e.partner_id for e in page.items})
+        partner_names=partners.names(db.session(), g.user, {e.partner_id for e in page.items})
         if g.user.is_vendor
         else {},
     )
@@ -557,7 +549,9 @@ def embed_stats(embed_id: int) -> Any:
         item_kind_labels=ITEM_KIND_LABELS,
         can_manage=access.can_manage_embeds(g.user, embed.partner_id),
         # The page names the embed's partner to vendor staff only.
-        partner_name=_partner_names({embed.partner_id}).get(embed.partner_id, "")
+        partner_name=partners.names(db.session(), g.user, {embed.partner_id}).get(
+            embed.partner_id, ""
+        )
         if g.user.is_vendor
         else "",
     )
@@ -611,7 +605,9 @@ def lead_list() -> Any:
         state_words=LEAD_STATE_WORDS,
         embed_choices=list(choices.items()),
         embed_labels=labels,
-        partner_names=_partner_names({lead.partner_id for lead in page.items if lead.partner_id})
+        partner_names=partners.names(
+            db.session(), g.user, {lead.partner_id for lead in page.items if lead.partner_id}
+        )
         if g.user.is_vendor
         else {},
         assignees=(
@@ -639,7 +635,9 @@ def lead_detail(lead_id: int) -> Any:
     form = session.get(SyndicatedItem, lead.item_id) if lead.item_id else None
     contact = access.can_see_lead_contact(g.user, lead.state, lead.partner_id)
     offers = lead_lifecycle.offers_of(session, g.user, lead.id)
-    names = _partner_names({o.partner_id for o in offers} | {lead.partner_id or 0})
+    names = partners.names(
+        db.session(), g.user, {o.partner_id for o in offers} | {lead.partner_id or 0}
+    )
     return render_template(
         "syndication/portal/lead_detail.html",
         lead=lead,

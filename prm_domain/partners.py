@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from prm_domain import access, audit, auth, timezones, validation
+from prm_domain import access, audit, auth, changes, timezones, validation
 from prm_domain.access import Right
 from prm_domain.enums import BusinessModel, PartnerStatus, PartnerType, Region
 from prm_domain.errors import Conflict, NotFound, ValidationError
@@ -84,6 +84,20 @@ def get_partner(session: Session, actor: User, partner_id: int) -> Partner:
     if partner is None:
         raise NotFound("Partner not found.")
     return partner
+
+
+def names(session: Session, actor: User, ids: Iterable[int]) -> dict[int, str]:
+    """The names of the partners among ``ids`` that ``actor`` may see: a list's rows name their
+    partner (a vendor's lead, deal or embed lists). Kept until a partner changes: the same page
+    asks the same names again."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = select(Partner.id, Partner.name).where(
+        Partner.id.in_(wanted), access.partner_scope(actor, Partner.id)
+    )
+    rows = changes.kept(session, "partner names", stmt, lambda: tuple(session.execute(stmt)))
+    return {pid: name for pid, name in rows}
 
 
 def list_partners(

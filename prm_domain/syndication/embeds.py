@@ -187,15 +187,15 @@ def embed_names(
         .where(access.partner_scope(actor, Embed.partner_id, access.Area.EMBEDS))
         .order_by(Embed.id.desc())
     )
+    # The filter's choices are the same on every lead list page, and a page's rows ask the same
+    # names again: a web process keeps both until an embed changes (prm_domain.changes).
     if ids is not None:
-        wanted = set(ids)
+        wanted = sorted(set(ids))
         if not wanted:
             return []
         stmt = stmt.where(Embed.id.in_(wanted))
-        return [(i, name, kind) for i, name, kind in session.execute(stmt)]
-    # The filter's choices: the same on every lead list page, so a web process keeps them until
-    # an embed changes (prm_domain.changes).
-    stmt = stmt.limit(limit)
+    else:
+        stmt = stmt.limit(limit)
     kept = changes.kept(
         session,
         "embed_names",

@@ -16,6 +16,7 @@ from prm_domain import changes
 from prm_domain.enums import PartnerStatus, Role
 from tests.app.test_menu import groups_of, menu_of
 from tests.app.test_portal import text_of
+from tests.conftest import PASSWORD
 from tests.library_fixtures import brochure, png
 
 LANDING = "https://nimbus.example/x"
@@ -127,6 +128,23 @@ def test_kept_answers_follow_product_changes(
     assert "Renamed" in html and "First name" not in html, "embed name kept after rename"
     assert partner_api.delete(f"/api/v1/embeds/{embed_id}").status_code in (200, 204)
     assert "Renamed" not in _page(client, "/leads"), "embed name kept after delete"
+
+    # the embed list names each embed's partner to vendor staff, and follows a rename
+    vendor_portal = client.application.test_client()
+    vendor_portal.get("/sign-in")
+    with vendor_portal.session_transaction() as cookie:
+        csrf = cookie.get("csrf")
+    staff = make_user(Role.VENDOR_ADMIN)
+    r = vendor_portal.post(
+        "/sign-in", data={"email": staff.email, "password": PASSWORD, "csrf_token": csrf}
+    )
+    assert r.status_code == 302
+    r = partner_api.post("/api/v1/embeds", {"kind": "resources", "allowed_domains": ["b.example"]})
+    assert r.status_code == 201, r.json
+    assert alpha.name in text_of(vendor_portal.get("/embeds"))
+    r = vendor.patch(f"/api/v1/partners/{alpha.id}", {"name": f"Renamed {secret}"})
+    assert r.status_code == 200, r.json
+    assert f"Renamed {secret}" in text_of(vendor_portal.get("/embeds")), "partner name kept"
 
     # 4. a new DPA closes leads and the menu's Leads link at once; signing reopens them
     nav = groups_of(menu_of(_page(client, "/")))

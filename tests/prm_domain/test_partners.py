@@ -139,3 +139,17 @@ def test_name_whose_key_outgrows_the_column(
             session, make_user(Role.VENDOR_ADMIN), values(make_tier(), name=name)
         )
     assert set(exc.value.fields) == {"name"}
+
+
+def test_names_are_those_the_actor_may_see(
+    session: Session, make_user: Callable[..., User], make_partner: Callable[..., Partner]
+) -> None:
+    """What a list's rows say of their partners: vendor staff any, a partner's people only
+    their own organisation's name, whatever ids a page brings."""
+    alpha, beta = make_partner(), make_partner()
+    ids = {alpha.id, beta.id, 10**9}
+    vendor = make_user(Role.CHANNEL_MANAGER)
+    assert partners.names(session, vendor, ids) == {alpha.id: alpha.name, beta.id: beta.name}
+    member = make_user(Role.PARTNER_ADMIN, partner=alpha)
+    assert partners.names(session, member, ids) == {alpha.id: alpha.name}
+    assert partners.names(session, member, []) == {}
