@@ -650,5 +650,4 @@ def init_app(app: Flask) -> None:
             "can": (lambda right: bool(user) and access.has(user, Right(right))),
             "main_menu": lambda: menu.marked(menu.menu_for(user), request.path),
             "visit_due": visits.visit_due,
-            "is_new": lambda asset: visits.is_new(asset, seen_since()),
         }

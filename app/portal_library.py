@@ -31,7 +31,7 @@ from app import db
 from app.api.library import base_url
 from app.auth import login_required
 from app.errors import status_of
-from app.portal import _digits, _int_arg, _list_field
+from app.portal import _digits, _int_arg, _list_field, seen_since
 from app.storage import storage
 from app.tasks import enqueue_render_job
 from prm_domain import (
@@ -45,8 +45,10 @@ from prm_domain import (
     jobs,
     rendering,
     tiers,
+    visits,
 )
 from prm_domain.access import Right
+from prm_domain.base import utcnow
 from prm_domain.enums import AssetKind, AssetStatus, PartnerStatus, PartnerType, Region
 from prm_domain.models import Asset, BrandKit, Partner, RenderJob
 
@@ -201,6 +203,7 @@ def library() -> Any:
         asset_statuses=AssetStatus,
         can_manage=_manager(),
         has_logo=has_logo,
+        new_ids=_new_ids(page.items),
         audience_labels=dict(
             zip(
                 (a.id for a in page.items),
@@ -209,6 +212,14 @@ def library() -> Any:
             )
         ),
     )
+
+
+def _new_ids(shown: list[Asset]) -> set[int]:
+    """The partner's cards marked "New": published since their previous visit (app.portal)."""
+    if g.user.is_vendor:
+        return set()
+    since, now = seen_since(), utcnow()
+    return {a.id for a in shown if visits.is_new(a, since, now)}
 
 
 @bp.route("/library/new", methods=["GET", "POST"])
