@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 import asset_engine
@@ -101,20 +101,30 @@ def list_assets(
     tag = validation.text("tag", tag, max_len=40, required=False) if tag else None
     access.ensure_content(actor)
     validate_page(page, per_page)
-    # Built once per audience and filters, except for free-text searches (each one new).
-    build = _library_statements.__wrapped__ if q else _library_statements
-    page_stmt, total_stmt = build(
+    # Built once per audience and filters; a search's words are a value given at execution.
+    page_stmt, total_stmt = _library_statements(
         access.audience_of(actor),
         status if actor.is_vendor else None,
         kind,
         category,
         tag,
-        q,
+        bool(q),
         with_published_version,
         page,
         per_page,
     )
-    return paginate_prepared(session, page_stmt, total_stmt, page=page, per_page=per_page)
+    return paginate_prepared(
+        session,
+        page_stmt,
+        total_stmt,
+        page=page,
+        per_page=per_page,
+        params={SEARCH: validation.contains_pattern(q)} if q else None,
+    )
+
+
+# The placeholder of a library search's LIKE pattern in the statements built once.
+SEARCH = "search_pattern"
 
 
 @functools.lru_cache(maxsize=512)
@@ -124,7 +134,7 @@ def _library_statements(
     kind: AssetKind | None,
     category: str | None,
     tag: str | None,
-    q: str | None,
+    searching: bool,
     with_published_version: bool,
     page: int,
     per_page: int,
@@ -141,8 +151,8 @@ def _library_statements(
         filters.append(Asset.category == category)
     if tag:
         filters.append(json_list_has(Asset.tags, tag))
-    if q:
-        like = validation.contains_pattern(q)
+    if searching:
+        like = bindparam(SEARCH, type_=String())
         filters.append(
             or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,14 +29,14 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
-def count(session: Session, stmt: Select[Any]) -> int:
+def count(session: Session, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> int:
     """The value of a count query; in a web process, kept until a table it reads changes.
 
     A list's total is the costly part of its page (every matching row counted, where the page
     reads a few rows in an index's order and stops); the same total asked again, by the same
     person or by anyone whose query is the same (a partner's audience, filters and all), is
     answered from memory while its tables' change tokens (prm_domain.changes) stay the same."""
-    return changes.kept(session, "count", stmt, lambda: session.scalar(stmt) or 0)
+    return changes.kept(session, "count", stmt, lambda: session.scalar(stmt, params) or 0, params)
 
 
 def paginate(
@@ -70,10 +71,17 @@ def validate_page(page: int, per_page: int) -> None:
 
 
 def paginate_prepared(
-    session: Session, page_stmt: Select[Any], total_stmt: Select[Any], *, page: int, per_page: int
+    session: Session,
+    page_stmt: Select[Any],
+    total_stmt: Select[Any],
+    *,
+    page: int,
+    per_page: int,
+    params: Mapping[str, Any] | None = None,
 ) -> Page[Any]:
     """``paginate`` with the statements built by the caller: the page's rows (limited and
-    offset) and their total (a count); for lists that build them once and ask them often."""
-    total = count(session, total_stmt)
-    items = list(session.scalars(page_stmt).unique())
+    offset) and their total (a count); for lists that build them once and ask them often.
+    ``params``: the values of the statements' placeholders (``bindparam``)."""
+    total = count(session, total_stmt, params)
+    items = list(session.scalars(page_stmt, params).unique())
     return Page(items=items, total=total, page=page, per_page=per_page)

@@ -93,6 +93,11 @@ def test_kept_answers_follow_product_changes(
     html = _page(client, "/library")
     assert secret not in html, "category kept after audience narrowed"
 
+    # each search its own rows and total (the words are a value of one kept statement)
+    assert "1 asset<" in _page(client, "/library?q=ForAll")
+    assert "No asset matches" in _page(client, "/library?q=NoSuchWords")
+    assert "1 asset<" in _page(client, "/library?q=forall")
+
     # the dashboard's count of what is new follows publishing and narrowing
     def new_count() -> int:
         found = re.search(r"(\d+) new in the library", _page(client, "/"))
