@@ -527,8 +527,9 @@ def embed_stats(embed_id: int) -> Any:
     session = db.session()
     days = _digits(request.args.get("days", ""), 3)
     days = days if days in STATS_DAYS else 30
-    stats = events.stats(session, g.user, embed_id, days=days)
+    # The embed first: held here, stats finds it in the session instead of reading it again.
     embed = embeds.get_embed(session, g.user, embed_id)
+    stats = events.stats(session, g.user, embed_id, days=days)
     showing = live_items(session, embed)
     # Titles of the items in the table: those shown now, and any the embed showed before.
     titles = {i.id: i.title for i in showing}
