@@ -27,8 +27,9 @@ import secrets
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Select, Table, event, text
@@ -242,7 +243,7 @@ class ChangeClock:
         self._snapshot: tuple[float, dict[str, str]] = (float("-inf"), {})
         self._invalidated_at = float("-inf")
         self._lock = threading.Lock()
-        self._memo: dict[Any, tuple[tuple[str, ...], Any]] = {}
+        self._memo: OrderedDict[Any, tuple[tuple[str, ...], Any]] = OrderedDict()
         _CLOCKS.add(self)
 
     def fresh(self, tables: Iterable[str]) -> tuple[str, ...] | None:
@@ -282,12 +283,20 @@ class ChangeClock:
         data is kept under the older tokens, so it is never taken for the newer state."""
         found = self._memo.get(key)
         if found is not None and found[0] == tokens:
+            with suppress(KeyError):  # let go by another thread meanwhile
+                self._memo.move_to_end(key)  # when full, the longest unasked go first
             return cast(T, found[1])
         kept_under = seen()
         value = compute()
-        if len(self._memo) >= MAX_REMEMBERED:
-            self._memo.clear()  # bounded: every entry is one query away
         self._memo[key] = (kept_under, value)
+        # Bounded (every entry is one query away), least recently asked first: answers many
+        # share (a library's categories, an embed's content) outlive one person's dashboard
+        # count or a one-off search.
+        while len(self._memo) > MAX_REMEMBERED:
+            try:
+                self._memo.popitem(last=False)
+            except KeyError:
+                break
         return value
 
     def invalidate(self) -> None:

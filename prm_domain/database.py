@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine
     changes.watch(engine)
     if deferred:
         event.listen(engine, "before_cursor_execute", _begin_before_write)
+    if parsed.drivername == "postgresql+psycopg":
+        event.listen(engine, "handle_error", _stale_plan)
     if engine.dialect.name == "sqlite":
         milliseconds = int(busy_timeout * 1000)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, milliseconds))
@@ -78,27 +80,50 @@ def make_engine(url: str, *, busy_timeout: float = 5.0, **kwargs: Any) -> Engine
 
 _NOT_A_PLAIN_READ = re.compile(
     r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b"
-    r"|pg_advisory|nextval|setval|set_config|pg_notify|txid_current|pg_current_xact_id",
+    r"|advisory|nextval|setval|set_config|pg_notify|txid_current|pg_current_xact_id"
+    r"|;",  # more than one statement (a query without values goes as one string)
     re.IGNORECASE,
 )
 
 
 def _begin_before_write(
-    _conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
+    _conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
 ) -> None:
     raw = cursor.connection
     if raw.info.transaction_status != TransactionStatus.IDLE:
         return  # in a transaction already (or in a failed one, which must be rolled back)
     # A server-side cursor needs a transaction too.
-    if getattr(cursor, "name", None) is not None or not _plain_read(statement):
+    if getattr(cursor, "name", None) is not None or not _plain_read(statement, context):
         raw.execute("BEGIN")
 
 
-@functools.lru_cache(maxsize=4096)
-def _plain_read(statement: str) -> bool:
-    """Kept per statement: SQLAlchemy hands over the same compiled strings again and again
-    (their hash is kept with them), and searching a long one costs more than its round trip."""
+# Per compiled statement (SQLAlchemy keeps them, a bounded number): searching a long statement
+# costs more than its round trip, and the text itself differs with every length of an IN list.
+_PLAIN: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _plain_read(statement: str, context: Any) -> bool:
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:
+        return _reads_only(statement)  # SQL handed to the driver as it is: checked each time
+    found = _PLAIN.get(compiled)
+    if found is None:
+        # The compiled text, before IN lists are expanded; they add no statement.
+        found = _PLAIN[compiled] = _reads_only(compiled.string)
+    return found
+
+
+def _reads_only(statement: str) -> bool:
     return statement.lstrip()[:6].upper() == "SELECT" and not _NOT_A_PLAIN_READ.search(statement)
+
+
+def _stale_plan(context: Any) -> None:
+    """A statement psycopg prepared on a pooled connection, whose columns a migration changed
+    meanwhile (another connection's ALTER COLUMN ... TYPE), fails with "cached plan must not
+    change result type" on that connection until it is closed. Taken for a lost connection, so
+    the pool replaces its connections: one failed request per process, not all of them."""
+    if "cached plan must not change result type" in str(context.original_exception):
+        context.is_disconnect = True
 
 
 # -- SQLite: parallel writers without "database is locked" -------------------------------------

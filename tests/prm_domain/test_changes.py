@@ -459,3 +459,31 @@ def test_an_answer_for_a_fixed_moment_is_kept_and_one_for_the_present_is_not(db:
     with sessions() as s:
         assert count(s, "fixed", fixed_moments=True) == before + 1  # the table changed
     assert runs == ["fixed", "now", "now", "fixed"]
+
+
+def test_a_full_memory_lets_go_of_the_answers_asked_longest_ago(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kept answers are bounded; when full, the least recently asked go first, so an answer
+    many share (asked all the time) outlives a stream of one-off answers (each person's
+    dashboard count, one search's total)."""
+    monkeypatch.setattr(changes, "MAX_REMEMBERED", 50)
+    clock = changes.ChangeClock(check_seconds=60)
+    tokens = ("t",)
+    computed: list[str] = []
+
+    def ask(key: str) -> str:
+        def compute() -> str:
+            computed.append(key)
+            return key
+
+        return clock.remember(key, tokens, compute, lambda: tokens)
+
+    for n in range(500):
+        ask("shared")
+        ask(f"person {n}")
+    assert computed.count("shared") == 1
+    assert ask("person 499") == "person 499" and computed.count("person 499") == 1
+    ask("person 0")
+    assert computed.count("person 0") == 2  # let go long ago, computed again
+    assert len(clock._memo) <= 50
