@@ -306,6 +306,13 @@ def test_partner_list_paginates(client, make_user, make_tier, make_partner, sign
     html = text_of(second)
     assert listed(html) == set(names[25:])
     assert "Page 2 of 2" in html and "page=1" in html and "q=paged" in next_links[0]
+    # A page past the end (an old link, a typed number) says so and leads to the last one.
+    past = text_of(client.get("/partners?q=paged&page=7"))
+    assert "There is no page 7" in past and "30 in all" in past
+    back = [
+        v for tag, _, v in Page(past).refs if tag == "a" and "Go to page" in past and "page=2" in v
+    ]
+    assert back and "q=paged" in back[0]
 
 
 def test_partner_list_empty_states(client, make_user, sign_in_as, make_partner):
