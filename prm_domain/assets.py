@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -16,7 +16,7 @@ from prm_domain.base import json_list_has, utcnow
 from prm_domain.enums import AssetKind, AssetStatus
 from prm_domain.errors import NotFound, ValidationError
 from prm_domain.models import Asset, AssetVersion, Partner, User
-from prm_domain.pagination import MAX_PER_PAGE, Page, paginate_prepared, validate_page
+from prm_domain.pagination import MAX_PER_PAGE, Page, count, paginate_prepared, validate_page
 from prm_domain.storage import Storage
 
 MAX_TEMPLATE_BYTES = 30 * 1024 * 1024
@@ -102,7 +102,7 @@ def list_assets(
     access.ensure_content(actor)
     validate_page(page, per_page)
     # Built once per audience and filters; a search's words are a value given at execution.
-    page_stmt, total_stmt = _library_statements(
+    built = _library_statements(
         access.audience_of(actor),
         status if actor.is_vendor else None,
         kind,
@@ -113,18 +113,40 @@ def list_assets(
         page,
         per_page,
     )
-    return paginate_prepared(
-        session,
-        page_stmt,
-        total_stmt,
+    params = {SEARCH: validation.contains_pattern(q)} if q else None
+    if built.page is not None:
+        return paginate_prepared(
+            session, built.page, built.total, page=page, per_page=per_page, params=params
+        )
+    ids_stmt, rows_stmt = built.ids, built.rows
+    assert ids_stmt is not None and rows_stmt is not None
+    # A partner's page: which assets, in which order, is kept until the library changes (a
+    # filter's page can check the audience of a thousand tagged assets to find its 24); the
+    # rows themselves are read afresh, through the audience rule again.
+    ids: tuple[int, ...] = changes.kept(
+        session, "library page", ids_stmt, lambda: tuple(session.scalars(ids_stmt, params)), params
+    )
+    found = (
+        {a.id: a for a in session.scalars(rows_stmt, {PAGE_IDS: list(ids)}).unique()} if ids else {}
+    )
+    return Page(
+        items=[found[i] for i in ids if i in found],
+        total=count(session, built.total, params),
         page=page,
         per_page=per_page,
-        params={SEARCH: validation.contains_pattern(q)} if q else None,
     )
 
 
-# The placeholder of a library search's LIKE pattern in the statements built once.
+# The placeholders of the statements built once: a search's LIKE pattern, a page's asset ids.
 SEARCH = "search_pattern"
+PAGE_IDS = "page_ids"
+
+
+class _LibraryStatements(NamedTuple):
+    total: Select[int]
+    page: Select[Asset] | None = None  # vendor staff's page, each asset with its versions
+    ids: Select[int] | None = None  # a partner's page: the ids, in order ...
+    rows: Select[Asset] | None = None  # ... and their rows, still visible, by id (PAGE_IDS)
 
 
 @functools.lru_cache(maxsize=512)
@@ -138,8 +160,8 @@ def _library_statements(
     with_published_version: bool,
     page: int,
     per_page: int,
-) -> tuple[Select[Asset], Select[int]]:
-    """A library page's statement and its total's, built once per audience, filters and page:
+) -> _LibraryStatements:
+    """A library page's statements and its total's, built once per audience, filters and page:
     building them and working out their SQLAlchemy cache keys was a fifth of a library page's
     work, and many partners share an audience. Statements are immutable, so sharing is safe."""
     filters = []
@@ -156,29 +178,35 @@ def _library_statements(
         filters.append(
             or_(Asset.name.ilike(like, escape="\\"), Asset.description.ilike(like, escape="\\"))
         )
-    stmt = select(Asset).where(*filters)
     count_stmt = select(Asset.id).where(*filters)
-    if audience_key != access.EVERY_ASSET:
-        # The one rule (access.asset_visible_to), as SQL: audiences are matched through
-        # their indexed mirror. The page reads the (updated_at, id) index newest first and
-        # checks each row (it stops after a page); the count probes one grouped subquery.
-        stmt = stmt.where(access.assets_visible_to(audience_key, per_row=True))
-        count_stmt = count_stmt.where(access.assets_visible_to(audience_key))
-        if with_published_version:
-            stmt = stmt.options(
-                joinedload(Asset.published_version).load_only(
-                    AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key
-                )
-            )
-    else:
+    newest_first = (Asset.updated_at.desc(), Asset.id.desc())
+    offset = (page - 1) * per_page
+    total = select(func.count()).select_from
+    if audience_key == access.EVERY_ASSET:
         # The vendor's list shows each asset's versions: joined to the page's rows (the page is
         # limited first, in a subquery), one query in all: a second query for them (selectin)
         # cost more than its rows (bench/bench_scale.py, "vendor: library page").
-        stmt = stmt.options(joinedload(Asset.versions))
-    stmt = stmt.order_by(Asset.updated_at.desc(), Asset.id.desc())
-    return (
-        stmt.limit(per_page).offset((page - 1) * per_page),
-        select(func.count()).select_from(count_stmt.subquery()),
+        stmt = select(Asset).where(*filters).options(joinedload(Asset.versions))
+        stmt = stmt.order_by(*newest_first)
+        return _LibraryStatements(
+            total(count_stmt.subquery()), page=stmt.limit(per_page).offset(offset)
+        )
+    # The one rule (access.asset_visible_to), as SQL: audiences are matched through their
+    # indexed mirror. The page reads the (updated_at, id) index newest first and checks each
+    # row (it stops after a page); the count probes one grouped subquery.
+    visible = access.assets_visible_to(audience_key, per_row=True)
+    ids = select(Asset.id).where(*filters, visible).order_by(*newest_first)
+    rows = select(Asset).where(Asset.id.in_(bindparam(PAGE_IDS, expanding=True)), visible)
+    if with_published_version:
+        rows = rows.options(
+            joinedload(Asset.published_version).load_only(
+                AssetVersion.id, AssetVersion.asset_id, AssetVersion.thumbnail_key
+            )
+        )
+    return _LibraryStatements(
+        total(count_stmt.where(access.assets_visible_to(audience_key)).subquery()),
+        ids=ids.limit(per_page).offset(offset),
+        rows=rows,
     )
 
 
