@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, bindparam, func, or_, select
@@ -123,8 +124,12 @@ def list_assets(
     # A partner's page: which assets, in which order, is kept until the library changes (a
     # filter's page can check the audience of a thousand tagged assets to find its 24); the
     # rows themselves are read afresh, through the audience rule again.
-    ids: tuple[int, ...] = changes.kept(
-        session, "library page", ids_stmt, lambda: tuple(session.scalars(ids_stmt, params)), params
+    ids: Sequence[int] = changes.kept(
+        session,
+        "library page",
+        ids_stmt,
+        lambda: array("q", session.scalars(ids_stmt, params)),  # 8 bytes an id, kept
+        params,
     )
     found = (
         {a.id: a for a in session.scalars(rows_stmt, {PAGE_IDS: list(ids)}).unique()} if ids else {}

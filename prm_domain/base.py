@@ -126,6 +126,14 @@ class json_list_has(FunctionElement[bool]):
     name = "json_list_has"
 
 
+@compiles(json_list_has)
+def _json_list_has_default(element: json_list_has, compiler: Any, **kw: Any) -> str:
+    # SQLAlchemy also compiles a statement with its default (string) compiler: a joined eager
+    # load under LIMIT asks it for the statement's FROMs (the vendor's tag filter was a 500).
+    column, value = list(element.clauses)
+    return f"json_list_has({compiler.process(column, **kw)}, {compiler.process(value, **kw)})"
+
+
 @compiles(json_list_has, "sqlite")
 def _json_list_has_sqlite(element: json_list_has, compiler: Any, **kw: Any) -> str:
     column, value = list(element.clauses)

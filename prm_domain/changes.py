@@ -289,6 +289,8 @@ class ChangeClock:
         kept_under = seen()
         value = compute()
         self._memo[key] = (kept_under, value)
+        with suppress(KeyError):  # a key computed again is as recent as a new one
+            self._memo.move_to_end(key)
         # Bounded (every entry is one query away), least recently asked first: answers many
         # share (a library's categories, an embed's content) outlive one person's dashboard
         # count or a one-off search.
@@ -381,7 +383,7 @@ def kept(
     if written(session, tables):
         return compute()
     return clock.remember(
-        (purpose, cache_key.key, repr(bound)),
+        (purpose, _SHAPES.setdefault(cache_key.key, cache_key.key), repr(bound)),
         clock.tokens(session, tables),
         compute,
         lambda: read_tokens(session, tables),
@@ -389,6 +391,9 @@ def kept(
 
 
 _TABLES_READ: dict[Any, tuple[str, ...] | None] = {}
+# One copy of each statement shape for the kept answers' keys: statements built apart (each
+# page of a list) have equal shapes, and each would otherwise keep its own (kilobytes).
+_SHAPES: dict[Any, Any] = {}
 
 
 def _tables_read(shape: Any, stmt: Select[*tuple[Any, ...]]) -> tuple[str, ...] | None:

@@ -2,6 +2,8 @@
 file SQLite database behind a real socket, a vendor and two partners made through the domain
 functions, and headless Chromium (Debian's). Module-scoped: one app and one browser per test
 module, a fresh browser context per page. Other tests here never ask for them.
+
+Also ``clocked``: the app as a web process runs it, keeping answers between requests.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.orm import sessionmaker
 
+from prm_domain import changes
 from tests.conftest import PASSWORD
 from tests.seed import add_partner, add_tier, add_user
 from tests.syndication.conftest import served_app
@@ -172,3 +176,18 @@ def screenshot(page: Any, name: str, **kw: Any) -> None:  # a page or a locator
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **kw)
+
+
+@pytest.fixture
+def clocked(app: Any, connection: Any) -> changes.ChangeClock:
+    """The app as a web process runs it: its sessions carry the process's ChangeClock."""
+    database = app.extensions["cobrand.db"]
+    clock = database.clock
+    clock.check_seconds = 60  # only this process's commits move it (as in a real worker)
+    database.sessionmaker = sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={changes.CLOCK_KEY: clock},
+    )
+    return clock

@@ -9,9 +9,6 @@ import re
 import uuid
 from typing import Any
 
-import pytest
-from sqlalchemy.orm import sessionmaker
-
 from prm_domain import changes
 from prm_domain.enums import PartnerStatus, Role
 from tests.app.test_menu import groups_of, menu_of
@@ -20,21 +17,6 @@ from tests.conftest import PASSWORD
 from tests.library_fixtures import brochure, png
 
 LANDING = "https://nimbus.example/x"
-
-
-@pytest.fixture
-def clocked(app: Any, connection: Any) -> changes.ChangeClock:
-    """The app as a web process runs it: its sessions carry the process's ChangeClock."""
-    database = app.extensions["cobrand.db"]
-    clock = database.clock
-    clock.check_seconds = 60  # only this process's commits move it (as in a real worker)
-    database.sessionmaker = sessionmaker(
-        bind=connection,
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-        info={changes.CLOCK_KEY: clock},
-    )
-    return clock
 
 
 def _asset(vendor: Any, name: str, **kw: Any) -> int:

@@ -487,3 +487,7 @@ def test_a_full_memory_lets_go_of_the_answers_asked_longest_ago(
     ask("person 0")
     assert computed.count("person 0") == 2  # let go long ago, computed again
     assert len(clock._memo) <= 50
+    # an answer computed again under new tokens is as recent as a new one
+    oldest = next(iter(clock._memo))
+    clock.remember(oldest, ("u",), lambda: oldest, lambda: ("u",))
+    assert list(clock._memo)[-1] == oldest
