@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -214,6 +215,11 @@ def dashboard() -> Any:
         )
     context["changes"] = visits.changes_since(db.session(), user, seen_since())
     return render_template("dashboard.html", **context)
+
+
+def partner_names(ids: Iterable[int]) -> dict[int, str]:
+    """The names of a list's partners, for vendor staff: a partner's own lists name none."""
+    return partners.names(db.session(), g.user, ids) if g.user.is_vendor else {}
 
 
 def seen_since() -> dt.datetime | None:

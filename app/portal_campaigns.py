@@ -24,8 +24,8 @@ from app import db
 from app.api.library import base_url
 from app.auth import login_required
 from app.form_errors import flash_error
-from app.portal import _digits, _int_arg, _list_field
-from prm_domain import DomainError, access, partners
+from app.portal import _digits, _int_arg, _list_field, partner_names
+from prm_domain import DomainError, access
 from prm_domain.access import Right
 from prm_domain.base import utcnow
 from prm_domain.campaigns import campaigns, contacts, content, enrolments, results
@@ -476,9 +476,7 @@ def calendar() -> Any:
         zone=zone_name,
         campaign_names=names,
         item_titles=item_titles,
-        partner_names=partners.names(db.session(), g.user, {p.partner_id for p in pubs})
-        if g.user.is_vendor
-        else {},
+        partner_names=partner_names({p.partner_id for p in pubs}),
     )
 
 
@@ -519,9 +517,7 @@ def outbox() -> Any:
         page=page,
         images=images,
         channel_names=channel_names,
-        partner_names=partners.names(db.session(), g.user, {p.partner_id for p in page.items})
-        if g.user.is_vendor
-        else {},
+        partner_names=partner_names({p.partner_id for p in page.items}),
     )
 
 

@@ -24,8 +24,8 @@ from app import db
 from app.auth import login_required
 from app.errors import status_of
 from app.form_errors import flash_error
-from app.portal import _digits, _int_arg
-from prm_domain import DomainError, NotFound, access, deals, partners
+from app.portal import _digits, _int_arg, partner_names
+from prm_domain import DomainError, NotFound, access, deals
 from prm_domain.enums import DealStatus
 
 bp = Blueprint("portal_deals", __name__)
@@ -62,11 +62,7 @@ def deal_list() -> Any:
         status=status,
         q=q,
         labels=STATUS_LABELS,
-        partner_names=(
-            partners.names(db.session(), g.user, {d.partner_id for d in page.items})
-            if g.user.is_vendor
-            else {}
-        ),
+        partner_names=partner_names({d.partner_id for d in page.items}),
         may_register=not g.user.is_vendor and access.has(g.user, access.Right.REGISTER_DEALS),
     )
 
@@ -172,11 +168,7 @@ def deal_detail(deal_id: int) -> Any:
         deal=deal,
         conflicts=deals.visible_conflicts(deal, g.user),
         labels=STATUS_LABELS,
-        partner_name=(
-            partners.names(db.session(), g.user, {deal.partner_id}).get(deal.partner_id, "")
-            if g.user.is_vendor
-            else ""
-        ),
+        partner_name=partner_names({deal.partner_id}).get(deal.partner_id, ""),
         may_review=access.has(g.user, access.Right.REVIEW_DEALS),
         is_owner=g.user.partner_id == deal.partner_id,
     )

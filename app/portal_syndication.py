@@ -23,7 +23,7 @@ from app import db, form_errors
 from app.api.library import base_url
 from app.auth import login_required
 from app.form_errors import flash_error
-from app.portal import _digits, _int_arg, _list_field
+from app.portal import _digits, _int_arg, _list_field, partner_names
 from prm_domain import (
     DomainError,
     NotFound,
@@ -449,9 +449,7 @@ def embed_list() -> Any:
         snippets={e.id: embeds.snippet(base_url(), e) for e in page.items},
         kind_labels=EMBED_KIND_LABELS,
         can_manage=_can_manage_embeds(),
-        partner_names=partners.names(db.session(), g.user, {e.partner_id for e in page.items})
-        if g.user.is_vendor
-        else {},
+        partner_names=partner_names({e.partner_id for e in page.items}),
     )
 
 
@@ -550,11 +548,7 @@ def embed_stats(embed_id: int) -> Any:
         item_kind_labels=ITEM_KIND_LABELS,
         can_manage=access.can_manage_embeds(g.user, embed.partner_id),
         # The page names the embed's partner to vendor staff only.
-        partner_name=partners.names(db.session(), g.user, {embed.partner_id}).get(
-            embed.partner_id, ""
-        )
-        if g.user.is_vendor
-        else "",
+        partner_name=partner_names({embed.partner_id}).get(embed.partner_id, ""),
     )
 
 
@@ -606,11 +600,7 @@ def lead_list() -> Any:
         state_words=LEAD_STATE_WORDS,
         embed_choices=list(choices.items()),
         embed_labels=labels,
-        partner_names=partners.names(
-            db.session(), g.user, {lead.partner_id for lead in page.items if lead.partner_id}
-        )
-        if g.user.is_vendor
-        else {},
+        partner_names=partner_names({lead.partner_id for lead in page.items if lead.partner_id}),
         assignees=(
             users.active_member_names(session, g.user, g.user.partner_id)
             if g.user.partner_id and access.can_assign_leads(g.user, g.user.partner_id)

@@ -96,8 +96,13 @@ def names(session: Session, actor: User, ids: Iterable[int]) -> dict[int, str]:
     stmt = select(Partner.id, Partner.name).where(
         Partner.id.in_(wanted), access.partner_scope(actor, Partner.id)
     )
-    rows = changes.kept(session, "partner names", stmt, lambda: tuple(session.execute(stmt)))
-    return {pid: name for pid, name in rows}
+    rows = changes.kept(
+        session,
+        "partner names",
+        stmt,
+        lambda: tuple((pid, name) for pid, name in session.execute(stmt)),
+    )
+    return dict(rows)
 
 
 def list_partners(
